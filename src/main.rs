@@ -1,12 +1,17 @@
-//! `helpline`: the command-line edge. Parses arguments and hands off to the library parts.
+//! `helpline`: the command-line edge. Parses arguments and hands off to the library parts; `anyhow` lives
+//! only here and in `cli`.
+
+mod cli;
 
 use clap::Parser;
 
-#[derive(Debug, Parser)]
-#[command(name = "helpline", version, about)]
-struct Cli {}
-
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,866 @@
+//! The service configuration: the TOML file (`helpline.example.toml` documents every key) overlaid with the
+//! environment, read into raw values and then validated into [`Config`]. Validation reports every problem at
+//! once, each naming the key, where its value came from (file, environment variable) and what is wrong.
+//! Secrets (the ARI password, a database password) are wrapped so they never reach a log or a terminal.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the database lives when nothing is configured: a folder in the current directory, so that `demo`
+/// and `tickets list` run in the same folder see the same tickets.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://helpline-data/helpline.db";
+/// The folder of everything the service writes by default (database, journal, recordings).
+pub const DEFAULT_DATA_DIR: &str = "helpline-data";
+
+/// A value that must never be printed: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it (an HTTP auth header, a DB connection).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A database URL: may carry a password, so it prints with the password masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(Secret);
+
+impl DatabaseUrl {
+    /// Wraps a database URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(Secret::new(url))
+    }
+
+    /// The full URL including any password, for connecting.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// Whether this is a PostgreSQL URL (as opposed to SQLite).
+    pub fn is_postgres(&self) -> bool {
+        let url = self.expose();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// The URL with any password replaced by `***`, safe to print.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.expose()) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                // Setting a password only fails for URLs that cannot have one, and this one has one.
+                let _ = parsed.set_password(Some("***"));
+                parsed.to_string()
+            }
+            Ok(_) => self.expose().to_owned(),
+            Err(_) => "[unparsable URL]".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// The validated configuration of `serve` (and, with defaults, `demo`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Asterisk to drive; `None` when no URL is configured, in which case `serve --sim` and `demo`
+    /// run the in-process simulator and `serve` without `--sim` refuses to start.
+    pub ari: Option<AriConfig>,
+    /// The Stasis application name; also used for the simulator when `ari` is `None`.
+    pub ari_app: String,
+    /// The ticket database.
+    pub database: DatabaseConfig,
+    /// Where tickets are journalled (fsync'd) when the database is unreachable.
+    pub journal_dir: PathBuf,
+    /// Where fetched recordings are kept beside their tickets.
+    pub recordings_dir: PathBuf,
+    /// The IVR scripts and their prompts.
+    pub ivr: IvrConfig,
+    /// The HTTP API.
+    pub http: HttpConfig,
+    /// Capacity and shutdown limits.
+    pub limits: LimitsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// How to reach Asterisk's ARI.
+#[derive(Debug, Clone)]
+pub struct AriConfig {
+    /// Base URL of ARI, e.g. `http://127.0.0.1:8088` (the `/ari` prefix is added by the client).
+    pub url: url::Url,
+    /// ARI user (`ari.conf`).
+    pub username: String,
+    /// ARI password.
+    pub password: Secret,
+    /// How long one REST request may take before it is abandoned.
+    pub request_timeout: Duration,
+    /// How long to wait for the WebSocket to connect before retrying.
+    pub connect_timeout: Duration,
+}
+
+/// The ticket database.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`.
+    pub url: DatabaseUrl,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+}
+
+/// The IVR scripts and their prompts.
+#[derive(Debug, Clone)]
+pub struct IvrConfig {
+    /// Folder of `*.toml` scripts.
+    pub scripts_dir: PathBuf,
+    /// The script run for every call, by name (file stem), e.g. `1100`.
+    pub script: String,
+    /// Folder of the prompt WAVs (`<lang>/<prompt>.wav`) and the prompt manifest.
+    pub audio_dir: PathBuf,
+}
+
+impl IvrConfig {
+    /// The path of the configured script.
+    pub fn script_path(&self) -> PathBuf {
+        self.scripts_dir.join(format!("{}.toml", self.script))
+    }
+}
+
+/// The HTTP API.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Address to listen on (`/api/v1`, `/health`, `/metrics`).
+    pub listen: SocketAddr,
+}
+
+/// Capacity and shutdown limits.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    /// Calls handled at once; further calls are sent back to the dialplan's fallback unanswered.
+    pub max_concurrent_calls: usize,
+    /// How long calls in progress may take to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+/// Logging.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// A `tracing` filter, e.g. `info` or `helpline=debug,ari=info`.
+    pub level: String,
+    /// JSON lines instead of human-readable text.
+    pub json: bool,
+}
+
+/// Where a configuration value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The config file (its path).
+    File(PathBuf),
+    /// An environment variable (its name).
+    Env(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::Env(var) => write!(f, "environment variable {var}"),
+        }
+    }
+}
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The dotted key, e.g. `ari.url` (or the file, for a file that cannot be read).
+    pub key: String,
+    /// Where the offending value came from, if it came from anywhere.
+    pub origin: Option<Origin>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Some(origin) => write!(f, "{} (from {origin}): {}", self.key, self.message),
+            None => write!(f, "{}: {}", self.key, self.message),
+        }
+    }
+}
+
+/// The configuration could not be used; every problem found is listed.
+#[derive(Debug, thiserror::Error)]
+#[error("the configuration has {} problem(s):\n{}", .problems.len(), render_problems(.problems))]
+pub struct ConfigError {
+    /// Every problem, in key order.
+    pub problems: Vec<Problem>,
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One configuration key: its dotted name and the environment variables that can set it (first wins).
+#[derive(Debug)]
+struct KeySpec {
+    key: &'static str,
+    env: &'static [&'static str],
+}
+
+/// Every key the service understands. The file may hold only these; the environment overrides the file.
+const KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "ari.url",
+        env: &["HELPLINE_ARI_URL"],
+    },
+    KeySpec {
+        key: "ari.username",
+        env: &["HELPLINE_ARI_USERNAME"],
+    },
+    KeySpec {
+        key: "ari.password",
+        env: &["HELPLINE_ARI_PASSWORD"],
+    },
+    KeySpec {
+        key: "ari.app",
+        env: &["HELPLINE_ARI_APP"],
+    },
+    KeySpec {
+        key: "ari.request_timeout_seconds",
+        env: &["HELPLINE_ARI_REQUEST_TIMEOUT_SECONDS"],
+    },
+    KeySpec {
+        key: "ari.connect_timeout_seconds",
+        env: &["HELPLINE_ARI_CONNECT_TIMEOUT_SECONDS"],
+    },
+    KeySpec {
+        key: "database.url",
+        env: &["HELPLINE_DATABASE_URL", "DATABASE_URL"],
+    },
+    KeySpec {
+        key: "database.max_connections",
+        env: &["HELPLINE_DATABASE_MAX_CONNECTIONS"],
+    },
+    KeySpec {
+        key: "storage.journal_dir",
+        env: &["HELPLINE_JOURNAL_DIR"],
+    },
+    KeySpec {
+        key: "storage.recordings_dir",
+        env: &["HELPLINE_RECORDINGS_DIR"],
+    },
+    KeySpec {
+        key: "ivr.scripts_dir",
+        env: &["HELPLINE_IVR_SCRIPTS_DIR"],
+    },
+    KeySpec {
+        key: "ivr.script",
+        env: &["HELPLINE_IVR_SCRIPT"],
+    },
+    KeySpec {
+        key: "ivr.audio_dir",
+        env: &["HELPLINE_IVR_AUDIO_DIR"],
+    },
+    KeySpec {
+        key: "http.listen",
+        env: &["HELPLINE_HTTP_LISTEN"],
+    },
+    KeySpec {
+        key: "limits.max_concurrent_calls",
+        env: &["HELPLINE_MAX_CONCURRENT_CALLS"],
+    },
+    KeySpec {
+        key: "limits.shutdown_grace_seconds",
+        env: &["HELPLINE_SHUTDOWN_GRACE_SECONDS"],
+    },
+    KeySpec {
+        key: "log.level",
+        env: &["HELPLINE_LOG_LEVEL"],
+    },
+    KeySpec {
+        key: "log.json",
+        env: &["HELPLINE_LOG_JSON"],
+    },
+];
+
+/// The names of every environment variable the configuration reads, for `config check` and the docs.
+pub fn environment_variables() -> impl Iterator<Item = (&'static str, &'static str)> {
+    KEYS.iter()
+        .flat_map(|spec| spec.env.iter().map(move |var| (spec.key, *var)))
+}
+
+/// A value as found, before validation.
+#[derive(Debug, Clone)]
+enum RawValue {
+    /// From the TOML file: typed by TOML.
+    Toml(toml::Value),
+    /// From the environment: always text.
+    Text(String),
+}
+
+/// The configuration as found in the file and the environment, not yet validated.
+#[derive(Debug, Default)]
+pub struct RawConfig {
+    values: BTreeMap<&'static str, (RawValue, Origin)>,
+    problems: Vec<Problem>,
+}
+
+impl RawConfig {
+    /// Reads `path` (when given) and overlays the process environment.
+    pub fn load(path: Option<&Path>) -> Self {
+        Self::load_with_env(path, |var| std::env::var(var).ok())
+    }
+
+    /// Reads `path` (when given) and overlays the variables `env` returns (tests pass a map).
+    pub fn load_with_env(path: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Self {
+        let mut raw = RawConfig::default();
+        if let Some(path) = path {
+            match std::fs::read_to_string(path) {
+                Ok(text) => raw.read_toml(&text, path),
+                Err(err) => raw.problems.push(Problem {
+                    key: path.display().to_string(),
+                    origin: None,
+                    message: format!("cannot read the config file: {err}"),
+                }),
+            }
+        }
+        raw.read_env(env);
+        raw
+    }
+
+    /// Parses the text of a config file into this raw configuration.
+    pub fn read_toml(&mut self, text: &str, path: &Path) {
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(table) => table,
+            Err(err) => {
+                self.problems.push(Problem {
+                    key: path.display().to_string(),
+                    origin: None,
+                    message: format!("not valid TOML: {err}"),
+                });
+                return;
+            }
+        };
+        for (section, value) in table {
+            let toml::Value::Table(entries) = value else {
+                self.problems.push(Problem {
+                    key: section.clone(),
+                    origin: Some(Origin::File(path.to_owned())),
+                    message: format!("expected a [{section}] section"),
+                });
+                continue;
+            };
+            for (name, value) in entries {
+                let dotted = format!("{section}.{name}");
+                match KEYS.iter().find(|spec| spec.key == dotted) {
+                    Some(spec) => {
+                        self.values.insert(
+                            spec.key,
+                            (RawValue::Toml(value), Origin::File(path.to_owned())),
+                        );
+                    }
+                    None => self.problems.push(Problem {
+                        key: dotted,
+                        origin: Some(Origin::File(path.to_owned())),
+                        message: "unknown key (see helpline.example.toml for every key)".to_owned(),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn read_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+        for spec in KEYS {
+            if let Some((var, value)) = spec
+                .env
+                .iter()
+                .find_map(|var| env(var).map(|value| (*var, value)))
+            {
+                self.values
+                    .insert(spec.key, (RawValue::Text(value), Origin::Env(var)));
+            }
+        }
+    }
+
+    /// Validates every value; returns the configuration or every problem found.
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let mut v = Validator {
+            raw: &self,
+            problems: self.problems.clone(),
+        };
+
+        let ari_url = v.url("ari.url");
+        let ari_username = v.string("ari.username");
+        let ari_password = v.string("ari.password");
+        let ari_app = v.string("ari.app").unwrap_or_else(|| "ivr-1100".to_owned());
+        if ari_app.is_empty() || ari_app.contains(['/', '?', '#', ' ']) {
+            v.problem(
+                "ari.app",
+                "must be a non-empty name without '/', '?', '#' or spaces",
+            );
+        }
+        let request_timeout = v.seconds("ari.request_timeout_seconds", 10, 1, 300);
+        let connect_timeout = v.seconds("ari.connect_timeout_seconds", 5, 1, 300);
+        let ari = match ari_url {
+            Some(url) => {
+                if ari_username.is_none() {
+                    v.problem(
+                        "ari.username",
+                        "required when ari.url is set (the user in ari.conf)",
+                    );
+                }
+                if ari_password.is_none() {
+                    v.problem(
+                        "ari.password",
+                        "required when ari.url is set (set HELPLINE_ARI_PASSWORD rather than \
+                         writing it in the file)",
+                    );
+                }
+                Some(AriConfig {
+                    url,
+                    username: ari_username.unwrap_or_default(),
+                    password: Secret::new(ari_password.unwrap_or_default()),
+                    request_timeout,
+                    connect_timeout,
+                })
+            }
+            None => None,
+        };
+
+        let database_url = v
+            .string("database.url")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            v.problem(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql:// \
+                 (e.g. sqlite://helpline-data/helpline.db)",
+            );
+        }
+        let max_connections = v.integer("database.max_connections", 10, 1, 1000) as u32;
+
+        let journal_dir = v.path("storage.journal_dir", "helpline-data/journal");
+        let recordings_dir = v.path("storage.recordings_dir", "helpline-data/recordings");
+
+        let scripts_dir = v.path("ivr.scripts_dir", "ivr-scripts");
+        let script = v.string("ivr.script").unwrap_or_else(|| "1100".to_owned());
+        if script.is_empty() || script.contains(['/', '\\']) || script.ends_with(".toml") {
+            v.problem(
+                "ivr.script",
+                "the script's name without folder or .toml, e.g. 1100",
+            );
+        }
+        let audio_dir = v.path("ivr.audio_dir", "audio");
+
+        let listen = v.socket_addr("http.listen", "127.0.0.1:8080");
+        let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
+        let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
+
+        let level = v.string("log.level").unwrap_or_else(|| "info".to_owned());
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
+            v.problem(
+                "log.level",
+                &format!("not a valid log filter ({err}); try info or debug"),
+            );
+        }
+        let json = v.boolean("log.json", false);
+
+        if !v.problems.is_empty() {
+            let mut problems = v.problems;
+            problems.sort_by(|a, b| a.key.cmp(&b.key));
+            return Err(ConfigError { problems });
+        }
+        Ok(Config {
+            ari,
+            ari_app,
+            database: DatabaseConfig {
+                url: DatabaseUrl::new(database_url),
+                max_connections,
+            },
+            journal_dir,
+            recordings_dir,
+            ivr: IvrConfig {
+                scripts_dir,
+                script,
+                audio_dir,
+            },
+            http: HttpConfig { listen },
+            limits: LimitsConfig {
+                max_concurrent_calls: max_concurrent_calls as usize,
+                shutdown_grace,
+            },
+            log: LogConfig { level, json },
+        })
+    }
+}
+
+/// Turns raw values into typed ones, collecting problems instead of stopping at the first.
+struct Validator<'a> {
+    raw: &'a RawConfig,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, key: &str, message: &str) {
+        let origin = self.raw.values.get(key).map(|(_, origin)| origin.clone());
+        self.problems.push(Problem {
+            key: key.to_owned(),
+            origin,
+            message: message.to_owned(),
+        });
+    }
+
+    fn string(&mut self, key: &'static str) -> Option<String> {
+        match self.raw.values.get(key)? {
+            (RawValue::Text(text), _) | (RawValue::Toml(toml::Value::String(text)), _) => {
+                Some(text.clone())
+            }
+            (RawValue::Toml(other), _) => {
+                let kind = other.type_str();
+                self.problem(key, &format!("expected a string, found {kind}"));
+                None
+            }
+        }
+    }
+
+    fn path(&mut self, key: &'static str, default: &str) -> PathBuf {
+        match self.string(key) {
+            Some(text) if text.is_empty() => {
+                self.problem(key, "must not be empty");
+                PathBuf::from(default)
+            }
+            Some(text) => PathBuf::from(text),
+            None => PathBuf::from(default),
+        }
+    }
+
+    fn integer(&mut self, key: &'static str, default: u64, min: u64, max: u64) -> u64 {
+        let parsed = match self.raw.values.get(key) {
+            None => return default,
+            Some((RawValue::Toml(toml::Value::Integer(n)), _)) => u64::try_from(*n).ok(),
+            Some((RawValue::Text(text), _)) => text.trim().parse::<u64>().ok(),
+            Some((RawValue::Toml(other), _)) => {
+                let kind = other.type_str();
+                self.problem(key, &format!("expected a whole number, found {kind}"));
+                return default;
+            }
+        };
+        match parsed {
+            Some(n) if (min..=max).contains(&n) => n,
+            _ => {
+                self.problem(key, &format!("must be a whole number from {min} to {max}"));
+                default
+            }
+        }
+    }
+
+    fn seconds(&mut self, key: &'static str, default: u64, min: u64, max: u64) -> Duration {
+        Duration::from_secs(self.integer(key, default, min, max))
+    }
+
+    fn boolean(&mut self, key: &'static str, default: bool) -> bool {
+        match self.raw.values.get(key) {
+            None => default,
+            Some((RawValue::Toml(toml::Value::Boolean(b)), _)) => *b,
+            Some((RawValue::Text(text), _)) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => {
+                    self.problem(key, "must be true or false");
+                    default
+                }
+            },
+            Some((RawValue::Toml(other), _)) => {
+                let kind = other.type_str();
+                self.problem(key, &format!("expected true or false, found {kind}"));
+                default
+            }
+        }
+    }
+
+    fn url(&mut self, key: &'static str) -> Option<url::Url> {
+        let text = self.string(key)?;
+        if text.is_empty() {
+            return None;
+        }
+        match url::Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                if url.password().is_some() || !url.username().is_empty() {
+                    self.problem(
+                        key,
+                        "put the user and password in ari.username/ari.password",
+                    );
+                    return None;
+                }
+                Some(url)
+            }
+            Ok(_) => {
+                self.problem(
+                    key,
+                    "must be an http:// or https:// URL, e.g. http://127.0.0.1:8088",
+                );
+                None
+            }
+            Err(err) => {
+                self.problem(
+                    key,
+                    &format!("not a URL ({err}), e.g. http://127.0.0.1:8088"),
+                );
+                None
+            }
+        }
+    }
+
+    fn socket_addr(&mut self, key: &'static str, default: &str) -> SocketAddr {
+        let fallback: SocketAddr = default
+            .parse()
+            .expect("defaults are valid socket addresses");
+        match self.string(key) {
+            None => fallback,
+            Some(text) => match text.parse::<SocketAddr>() {
+                Ok(addr) => addr,
+                Err(_) => {
+                    self.problem(key, "must be an IP address and port, e.g. 127.0.0.1:8080");
+                    fallback
+                }
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path` (if any) and the environment, and validates.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        RawConfig::load(path).validate()
+    }
+
+    /// A human-readable summary with secrets masked, for `config check` and the start-up log.
+    pub fn summary(&self) -> String {
+        let ari = match &self.ari {
+            Some(ari) => format!(
+                "{} as {} (password {}), app {}, request timeout {}s, connect timeout {}s",
+                ari.url,
+                ari.username,
+                if ari.password.expose().is_empty() {
+                    "empty"
+                } else {
+                    "set"
+                },
+                self.ari_app,
+                ari.request_timeout.as_secs(),
+                ari.connect_timeout.as_secs()
+            ),
+            None => format!(
+                "not configured: the built-in simulator is used (app {})",
+                self.ari_app
+            ),
+        };
+        format!(
+            "ari:        {ari}\n\
+             database:   {} (pool {})\n\
+             journal:    {}\n\
+             recordings: {}\n\
+             ivr:        script {} in {}, prompts in {}\n\
+             http:       {}\n\
+             limits:     {} concurrent calls, {}s shutdown grace\n\
+             log:        {}{}",
+            self.database.url,
+            self.database.max_connections,
+            self.journal_dir.display(),
+            self.recordings_dir.display(),
+            self.ivr.script,
+            self.ivr.scripts_dir.display(),
+            self.ivr.audio_dir.display(),
+            self.http.listen,
+            self.limits.max_concurrent_calls,
+            self.limits.shutdown_grace.as_secs(),
+            self.log.level,
+            if self.log.json { " (JSON)" } else { "" },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let mut raw = RawConfig::default();
+        raw.read_toml(toml_text, Path::new("test.toml"));
+        raw.read_env(|var| env.get(var).cloned());
+        raw.validate()
+    }
+
+    #[test]
+    fn empty_config_gives_the_documented_defaults() {
+        let config = load("", &[]).unwrap();
+        assert!(config.ari.is_none());
+        assert_eq!(config.ari_app, "ivr-1100");
+        assert_eq!(config.database.url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(config.ivr.script_path(), Path::new("ivr-scripts/1100.toml"));
+        assert_eq!(config.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.limits.shutdown_grace, Duration::from_secs(30));
+        assert!(!config.log.json);
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_documents_every_key() {
+        let text = include_str!("../helpline.example.toml");
+        let config = load(text, &[("HELPLINE_ARI_PASSWORD", "pw")]).unwrap();
+        assert!(config.ari.is_some());
+        for spec in KEYS {
+            let (section, name) = spec.key.split_once('.').unwrap();
+            assert!(
+                text.contains(&format!("[{section}]")),
+                "section {section} documented"
+            );
+            assert!(
+                text.contains(&format!("{name} =")),
+                "{} documented",
+                spec.key
+            );
+            for var in spec.env {
+                assert!(text.contains(var), "{var} documented");
+            }
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config = load(
+            "[database]\nurl = \"sqlite://a.db\"\n[log]\njson = false\n",
+            &[
+                ("DATABASE_URL", "postgres://u:pw@db/helpline"),
+                ("HELPLINE_LOG_JSON", "true"),
+            ],
+        )
+        .unwrap();
+        assert!(config.database.url.is_postgres());
+        assert!(config.log.json);
+    }
+
+    #[test]
+    fn helpline_database_url_wins_over_database_url() {
+        let config = load(
+            "",
+            &[
+                ("DATABASE_URL", "sqlite://other.db"),
+                ("HELPLINE_DATABASE_URL", "sqlite://mine.db"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.database.url.expose(), "sqlite://mine.db");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_key_and_origin() {
+        let err = load(
+            "[ari]\nurl = \"ftp://x\"\nrequest_timeout_seconds = \"ten\"\n\
+             [http]\nlisten = \"localhost\"\n[limits]\nmax_concurrent_calls = 0\n\
+             [log]\nlevel = \"[[[\"\n[bogus]\nkey = 1\n",
+            &[("HELPLINE_SHUTDOWN_GRACE_SECONDS", "soon")],
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ari.request_timeout_seconds",
+                "ari.url",
+                "bogus.key",
+                "http.listen",
+                "limits.max_concurrent_calls",
+                "limits.shutdown_grace_seconds",
+                "log.level",
+            ]
+        );
+        let grace = err
+            .problems
+            .iter()
+            .find(|p| p.key == "limits.shutdown_grace_seconds")
+            .unwrap();
+        assert_eq!(
+            grace.origin,
+            Some(Origin::Env("HELPLINE_SHUTDOWN_GRACE_SECONDS"))
+        );
+        assert!(err.to_string().contains("7 problem(s)"));
+    }
+
+    #[test]
+    fn ari_url_requires_credentials() {
+        let err = load("[ari]\nurl = \"http://127.0.0.1:8088\"\n", &[]).unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["ari.password", "ari.username"]);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = load(
+            "[ari]\nurl = \"http://127.0.0.1:8088\"\nusername = \"helpline\"\n",
+            &[
+                ("HELPLINE_ARI_PASSWORD", "hunter2-secret"),
+                ("DATABASE_URL", "postgres://app:db-secret@db:5432/helpline"),
+            ],
+        )
+        .unwrap();
+        let shown = format!("{config:?}\n{}", config.summary());
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(!shown.contains("db-secret"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db:5432/helpline"),
+            "{shown}"
+        );
+        assert_eq!(config.ari.unwrap().password.expose(), "hunter2-secret");
+    }
+
+    #[test]
+    fn unreadable_file_is_a_problem_not_a_panic() {
+        let err = RawConfig::load_with_env(Some(Path::new("/nonexistent/helpline.toml")), |_| None)
+            .validate()
+            .unwrap_err();
+        assert!(err.problems[0].message.contains("cannot read"));
+    }
+}

@@ -1,0 +1,7 @@
+//! `helpline`: the service that ties the parts together. The call engine drives `ivr::Call`s with ARI events
+//! and carries out their actions through `ari::Client` and `tickets::TicketService`; `app` builds and runs
+//! `serve` and `demo`; `config` reads and validates the configuration; `http` serves `/health` and
+//! `/metrics` beside the tickets API. The command line lives in the binary (`src/main.rs`, `src/cli/`).
+
+pub mod config;
+pub mod telemetry;
