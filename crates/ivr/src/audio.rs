@@ -1,0 +1,174 @@
+//! WAV files: the format prompts must have, and the analysis of a complaint recording.
+//!
+//! Prompts must be PCM 16-bit mono at 8 kHz (or 16 kHz), what Asterisk plays without
+//! transcoding on a phone call. A recording fetched from Asterisk is analysed here, as a pure
+//! function over its bytes: its duration and whether it holds speech, judged by energy in
+//! 20 ms frames (a caller who said nothing gives silence, or a 44-byte header-only file).
+
+use std::io::Cursor;
+use std::path::Path;
+
+use thiserror::Error;
+
+/// Frames louder than this (RMS, dBFS) count as sound.
+const SPEECH_THRESHOLD_DBFS: f64 = -40.0;
+/// At least this much sound makes a recording hold speech.
+const MIN_SPEECH_MS: u64 = 300;
+const FRAME_MS: u64 = 20;
+
+/// What is wrong with a WAV file.
+#[derive(Debug, Error)]
+pub enum AudioError {
+    #[error("not a readable WAV file: {0}")]
+    Wav(#[from] hound::Error),
+    #[error("{0}")]
+    Format(String),
+}
+
+/// The result of [`analyse_wav`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecordingAnalysis {
+    pub duration_ms: u64,
+    /// Time spent above the speech threshold.
+    pub speech_ms: u64,
+    pub has_speech: bool,
+    /// Loudest 20 ms frame (RMS, dBFS); `-inf` for an empty file.
+    pub peak_dbfs: f64,
+}
+
+/// Duration and speech-versus-silence of a recording (16-bit PCM WAV, any rate and channels).
+/// A header-only file (Asterisk trims trailing silence) is a valid, silent, zero-length result.
+pub fn analyse_wav(bytes: &[u8]) -> Result<RecordingAnalysis, AudioError> {
+    let mut reader = hound::WavReader::new(Cursor::new(bytes))?;
+    let spec = reader.spec();
+    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
+        return Err(AudioError::Format(format!(
+            "recording is {}-bit {:?}, expected 16-bit PCM",
+            spec.bits_per_sample, spec.sample_format
+        )));
+    }
+    let rate = u64::from(spec.sample_rate.max(1));
+    let channels = u64::from(spec.channels.max(1));
+    let frame_samples = usize::try_from((rate * FRAME_MS / 1000).max(1) * channels).unwrap_or(160);
+    let mut total_samples: u64 = 0;
+    let mut loud_frames: u64 = 0;
+    let mut peak = f64::NEG_INFINITY;
+    let mut sum_squares = 0.0f64;
+    let mut in_frame = 0usize;
+    for sample in reader.samples::<i16>() {
+        let s = f64::from(sample?) / 32768.0;
+        sum_squares += s * s;
+        in_frame += 1;
+        total_samples += 1;
+        if in_frame == frame_samples {
+            let dbfs = rms_dbfs(sum_squares, in_frame);
+            peak = peak.max(dbfs);
+            if dbfs > SPEECH_THRESHOLD_DBFS {
+                loud_frames += 1;
+            }
+            sum_squares = 0.0;
+            in_frame = 0;
+        }
+    }
+    if in_frame > 0 {
+        peak = peak.max(rms_dbfs(sum_squares, in_frame));
+    }
+    let duration_ms = total_samples * 1000 / (rate * channels);
+    let speech_ms = loud_frames * FRAME_MS;
+    Ok(RecordingAnalysis {
+        duration_ms,
+        speech_ms,
+        has_speech: speech_ms >= MIN_SPEECH_MS,
+        peak_dbfs: peak,
+    })
+}
+
+fn rms_dbfs(sum_squares: f64, count: usize) -> f64 {
+    let mean = sum_squares / count.max(1) as f64;
+    if mean <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        10.0 * mean.log10()
+    }
+}
+
+/// Checks that a prompt file is PCM 16-bit mono at 8 or 16 kHz; the message says what it is.
+pub fn check_prompt_wav(path: &Path) -> Result<(), AudioError> {
+    let reader = hound::WavReader::open(path)?;
+    let spec = reader.spec();
+    let ok = spec.sample_format == hound::SampleFormat::Int
+        && spec.bits_per_sample == 16
+        && spec.channels == 1
+        && matches!(spec.sample_rate, 8000 | 16000);
+    if ok {
+        Ok(())
+    } else {
+        Err(AudioError::Format(format!(
+            "{} Hz, {} channel(s), {}-bit {:?}; prompts must be PCM 16-bit mono 8000 or 16000 Hz",
+            spec.sample_rate, spec.channels, spec.bits_per_sample, spec.sample_format
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 16-bit WAV with `silent_ms` of silence then `tone_ms` of a 440 Hz tone at `amplitude`.
+    pub(crate) fn wav(rate: u32, silent_ms: u32, tone_ms: u32, amplitude: f64) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut buf = Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
+        for _ in 0..(rate * silent_ms / 1000) {
+            w.write_sample(0i16).unwrap();
+        }
+        for i in 0..(rate * tone_ms / 1000) {
+            let t = f64::from(i) / f64::from(rate);
+            let v = (t * 440.0 * std::f64::consts::TAU).sin() * amplitude * 32767.0;
+            w.write_sample(v as i16).unwrap();
+        }
+        w.finalize().unwrap();
+        buf.into_inner()
+    }
+
+    #[test]
+    fn speech_and_silence_are_told_apart() {
+        let cases = [
+            // (silence ms, tone ms, amplitude, has_speech, duration_ms)
+            (2000, 0, 0.0, false, 2000),
+            (0, 1500, 0.3, true, 1500),
+            (1000, 200, 0.3, false, 1200),   // a click, not a complaint
+            (500, 1000, 0.001, false, 1500), // line hiss at -60 dBFS
+            (0, 0, 0.0, false, 0),           // header only, as Asterisk leaves after trimming
+        ];
+        for (silent, tone, amp, speech, duration) in cases {
+            let a = analyse_wav(&wav(8000, silent, tone, amp)).unwrap();
+            assert_eq!(a.has_speech, speech, "{silent}/{tone}/{amp}: {a:?}");
+            assert_eq!(a.duration_ms, duration);
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_silence() {
+        assert!(matches!(analyse_wav(b"not a wav"), Err(AudioError::Wav(_))));
+    }
+
+    #[test]
+    fn prompt_format_is_checked() {
+        let dir = std::env::temp_dir().join(format!("ivr-audio-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.wav");
+        std::fs::write(&good, wav(8000, 100, 100, 0.3)).unwrap();
+        assert!(check_prompt_wav(&good).is_ok());
+        let bad = dir.join("bad.wav");
+        std::fs::write(&bad, wav(44100, 100, 0, 0.0)).unwrap();
+        let err = check_prompt_wav(&bad).unwrap_err().to_string();
+        assert!(err.contains("44100 Hz"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

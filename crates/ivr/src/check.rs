@@ -1,0 +1,1950 @@
+//! `helpline check`: reads script files into raw, span-carrying structs and turns them into
+//! validated [`Script`]s, reporting every problem at once as `file:line:col: error|warning:
+//! message` with a hint.
+//!
+//! What it finds: TOML errors (including duplicate keys), unknown step types and fields, missing
+//! fields, unknown step references, unreachable steps, loops with no way out, loops that never
+//! wait for the caller, impossible timeouts and counts, bad DTMF keys, unknown validators and
+//! languages, and prompts missing from the manifest or from disk in any language the script
+//! offers, or whose file is not PCM 16-bit mono 8/16 kHz.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{FixedOffset, NaiveDate, NaiveTime, Weekday};
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+use crate::call::TicketStatus;
+use crate::prompts::{FileStatus, Manifest, digit_wav_path, prompt_wav_path};
+use crate::say;
+use crate::script::{
+    Condition, ConfirmMenu, InputStep, MediaItem, MenuStep, OfficeHours, RecordStep, Retry, Script,
+    Step, StepId, StepKind, TicketStep, Validators, parse_duration,
+};
+
+/// How bad a problem is: errors refuse the script, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, located in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub col: usize,
+    pub severity: Severity,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {severity}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found, in file and line order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many script files were read.
+    pub files_checked: usize,
+}
+
+impl CheckReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+    }
+
+    fn sort(&mut self) {
+        self.diagnostics.sort_by(|a, b| {
+            (&a.file, a.line, a.col, a.severity, &a.message)
+                .cmp(&(&b.file, b.line, b.col, b.severity, &b.message))
+        });
+        self.diagnostics.dedup();
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.diagnostics {
+            writeln!(f, "{d}")?;
+        }
+        writeln!(
+            f,
+            "{} error(s), {} warning(s) in {} script(s)",
+            self.error_count(),
+            self.warning_count(),
+            self.files_checked
+        )
+    }
+}
+
+impl std::error::Error for CheckReport {}
+
+/// Checks every `*.toml` in `scripts_dir` against the prompts in `audio_dir`.
+pub fn check_dir(scripts_dir: &Path, audio_dir: &Path, validators: &Validators) -> CheckReport {
+    check_and_compile(scripts_dir, audio_dir, validators).1
+}
+
+/// Checks a directory and returns the scripts that compiled (only trustworthy without errors).
+pub(crate) fn check_and_compile(
+    scripts_dir: &Path,
+    audio_dir: &Path,
+    validators: &Validators,
+) -> (Vec<Script>, CheckReport) {
+    let mut report = CheckReport::default();
+    let mut scripts = Vec::new();
+    let files = match script_files(scripts_dir) {
+        Ok(files) => files,
+        Err(message) => {
+            report.diagnostics.push(Diagnostic {
+                file: scripts_dir.to_owned(),
+                line: 1,
+                col: 1,
+                severity: Severity::Error,
+                message,
+                hint: Some("pass the directory holding the *.toml scripts".to_owned()),
+            });
+            return (scripts, report);
+        }
+    };
+    let audio = AudioContext::new(audio_dir);
+    for path in files {
+        report.files_checked += 1;
+        match std::fs::read_to_string(&path) {
+            Ok(source) => {
+                if let Some(s) =
+                    compile_script(&path, &source, validators, Some(&audio), &mut report)
+                {
+                    scripts.push(s);
+                }
+            }
+            Err(e) => report.diagnostics.push(Diagnostic {
+                file: path.clone(),
+                line: 1,
+                col: 1,
+                severity: Severity::Error,
+                message: format!("cannot read the script: {e}"),
+                hint: None,
+            }),
+        }
+    }
+    if report.files_checked == 0 {
+        report.diagnostics.push(Diagnostic {
+            file: scripts_dir.to_owned(),
+            line: 1,
+            col: 1,
+            severity: Severity::Error,
+            message: "no *.toml scripts in this directory".to_owned(),
+            hint: Some("the helpline needs at least 1100.toml".to_owned()),
+        });
+    }
+    report.sort();
+    (scripts, report)
+}
+
+fn script_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read the scripts directory: {e}"))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The prompt manifest and file checks, cached across scripts.
+pub(crate) struct AudioContext {
+    dir: PathBuf,
+    manifest: Result<Manifest, String>,
+    files: RefCell<BTreeMap<PathBuf, FileStatus>>,
+}
+
+impl AudioContext {
+    pub(crate) fn new(dir: &Path) -> AudioContext {
+        AudioContext {
+            dir: dir.to_owned(),
+            manifest: Manifest::load(dir).map_err(|e| e.to_string()),
+            files: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    fn status(&self, path: PathBuf) -> FileStatus {
+        self.files
+            .borrow_mut()
+            .entry(path.clone())
+            .or_insert_with(|| FileStatus::of(&path))
+            .clone()
+    }
+}
+
+// ----- raw file -------------------------------------------------------------------------------
+
+type S<T> = Spanned<T>;
+type RawMap = BTreeMap<S<String>, S<String>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    script: S<RawHeader>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    office_hours: Option<S<RawOfficeHours>>,
+    #[serde(default)]
+    departments: RawMap,
+    steps: S<BTreeMap<S<String>, S<RawStep>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    description: Option<S<String>>,
+    languages: S<Vec<S<String>>>,
+    default_language: Option<S<String>>,
+    start: S<String>,
+    utc_offset: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    timeout: Option<S<String>>,
+    inter_digit_timeout: Option<S<String>>,
+    retries: Option<S<u32>>,
+    invalid_prompts: Option<Vec<S<String>>>,
+    no_input_prompts: Option<Vec<S<String>>>,
+    max_prompt: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOfficeHours {
+    days: Vec<S<String>>,
+    open: S<String>,
+    close: S<String>,
+    #[serde(default)]
+    holidays: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    office_hours: Option<S<bool>>,
+    holiday: Option<S<bool>>,
+    var: Option<S<String>>,
+    equals: Option<S<String>>,
+    is_set: Option<S<bool>>,
+    next: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(rename = "type")]
+    kind: S<String>,
+    description: Option<S<String>>,
+    prompts: Option<S<Vec<S<String>>>>,
+    barge_in: Option<S<bool>>,
+    next: Option<S<String>>,
+    choices: Option<S<RawMap>>,
+    var: Option<S<String>>,
+    values: Option<S<RawMap>>,
+    timeout: Option<S<String>>,
+    retries: Option<S<u32>>,
+    invalid_prompts: Option<S<Vec<S<String>>>>,
+    no_input_prompts: Option<S<Vec<S<String>>>>,
+    on_exhausted: Option<S<String>>,
+    min_digits: Option<S<u32>>,
+    max_digits: Option<S<u32>>,
+    end_key: Option<S<String>>,
+    inter_digit_timeout: Option<S<String>>,
+    validator: Option<S<String>>,
+    beep: Option<S<bool>>,
+    max_duration: Option<S<String>>,
+    max_silence: Option<S<String>>,
+    stop_key: Option<S<String>>,
+    confirm_prompts: Option<S<Vec<S<String>>>>,
+    no_speech_prompts: Option<S<Vec<S<String>>>>,
+    max_attempts: Option<S<u32>>,
+    hangup_ticket: Option<S<String>>,
+    department: Option<S<String>>,
+    callback: Option<S<bool>>,
+    on_failure: Option<S<String>>,
+    not_found: Option<S<String>>,
+    number_var: Option<S<String>>,
+    satisfied_var: Option<S<String>>,
+    reason_var: Option<S<String>>,
+    context: Option<S<String>>,
+    extension: Option<S<String>>,
+    language: Option<S<String>>,
+    set: Option<S<RawMap>>,
+    cases: Option<S<Vec<S<RawCase>>>>,
+    otherwise: Option<S<String>>,
+    reason: Option<S<String>>,
+}
+
+macro_rules! present_fields {
+    ($step:expr, $($field:ident),*) => {{
+        let mut out: Vec<(&'static str, Range<usize>)> = Vec::new();
+        $( if let Some(v) = &$step.$field { out.push((stringify!($field), v.span())); } )*
+        out
+    }};
+}
+
+impl RawStep {
+    fn present(&self) -> Vec<(&'static str, Range<usize>)> {
+        present_fields!(
+            self,
+            prompts,
+            barge_in,
+            next,
+            choices,
+            var,
+            values,
+            timeout,
+            retries,
+            invalid_prompts,
+            no_input_prompts,
+            on_exhausted,
+            min_digits,
+            max_digits,
+            end_key,
+            inter_digit_timeout,
+            validator,
+            beep,
+            max_duration,
+            max_silence,
+            stop_key,
+            confirm_prompts,
+            no_speech_prompts,
+            max_attempts,
+            hangup_ticket,
+            department,
+            callback,
+            on_failure,
+            not_found,
+            number_var,
+            satisfied_var,
+            reason_var,
+            context,
+            extension,
+            language,
+            set,
+            cases,
+            otherwise,
+            reason
+        )
+    }
+}
+
+/// The fields each step type accepts (besides `type` and `description`).
+const STEP_FIELDS: &[(&str, &[&str])] = &[
+    ("play", &["prompts", "barge_in", "next"]),
+    ("say", &["prompts", "barge_in", "next"]),
+    (
+        "menu",
+        &[
+            "prompts",
+            "barge_in",
+            "choices",
+            "var",
+            "values",
+            "timeout",
+            "retries",
+            "invalid_prompts",
+            "no_input_prompts",
+            "on_exhausted",
+        ],
+    ),
+    (
+        "input",
+        &[
+            "prompts",
+            "barge_in",
+            "var",
+            "min_digits",
+            "max_digits",
+            "end_key",
+            "timeout",
+            "inter_digit_timeout",
+            "validator",
+            "retries",
+            "invalid_prompts",
+            "no_input_prompts",
+            "on_exhausted",
+            "next",
+        ],
+    ),
+    (
+        "record",
+        &[
+            "prompts",
+            "beep",
+            "max_duration",
+            "max_silence",
+            "stop_key",
+            "confirm_prompts",
+            "timeout",
+            "invalid_prompts",
+            "no_input_prompts",
+            "no_speech_prompts",
+            "retries",
+            "max_attempts",
+            "next",
+            "on_exhausted",
+            "hangup_ticket",
+        ],
+    ),
+    ("ticket", &["department", "callback", "next", "on_failure"]),
+    ("lookup", &["number_var", "next", "not_found", "on_failure"]),
+    (
+        "feedback",
+        &[
+            "number_var",
+            "satisfied_var",
+            "reason_var",
+            "next",
+            "on_failure",
+        ],
+    ),
+    ("transfer", &["prompts", "context", "extension"]),
+    ("agent", &["prompts", "context", "extension"]),
+    ("set", &["language", "set", "next"]),
+    ("branch", &["cases", "otherwise"]),
+    ("hangup", &["prompts", "reason"]),
+];
+
+// ----- compiling --------------------------------------------------------------------------------
+
+/// Byte offsets → line:col.
+struct Locator {
+    file: PathBuf,
+    line_starts: Vec<usize>,
+}
+
+impl Locator {
+    fn new(file: &Path, source: &str) -> Locator {
+        let mut line_starts = vec![0];
+        line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Locator {
+            file: file.to_owned(),
+            line_starts,
+        }
+    }
+
+    fn position(&self, source: &str, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let col = source
+            .get(start..offset.min(source.len()))
+            .map_or(1, |s| s.chars().count() + 1);
+        (line, col)
+    }
+}
+
+/// Collects diagnostics for one file.
+struct Ctx<'a> {
+    source: &'a str,
+    loc: Locator,
+    report: &'a mut CheckReport,
+}
+
+impl Ctx<'_> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        span: Range<usize>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let (line, col) = self.loc.position(self.source, span.start);
+        self.report.diagnostics.push(Diagnostic {
+            file: self.loc.file.clone(),
+            line,
+            col,
+            severity,
+            message,
+            hint,
+        });
+    }
+
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: impl Into<String>) {
+        let hint = hint.into();
+        let hint = (!hint.is_empty()).then_some(hint);
+        self.push(Severity::Error, span, message.into(), hint);
+    }
+
+    fn warning(&mut self, span: Range<usize>, message: impl Into<String>, hint: impl Into<String>) {
+        let hint = hint.into();
+        let hint = (!hint.is_empty()).then_some(hint);
+        self.push(Severity::Warning, span, message.into(), hint);
+    }
+}
+
+/// What step-building needs from the whole file.
+struct Names<'a> {
+    index: BTreeMap<&'a str, StepId>,
+}
+
+struct Defaults {
+    timeout: Duration,
+    inter_digit_timeout: Duration,
+    retries: u32,
+    invalid: Vec<S<String>>,
+    no_input: Vec<S<String>>,
+}
+
+/// Media items and where they were written, for the prompt checks.
+type MediaUses = Vec<(MediaItem, Range<usize>)>;
+
+/// Parses, validates and (if there was no error in this file) builds a script.
+pub(crate) fn compile_script(
+    path: &Path,
+    source: &str,
+    validators: &Validators,
+    audio: Option<&AudioContext>,
+    report: &mut CheckReport,
+) -> Option<Script> {
+    let errors_before = report.error_count();
+    let mut ctx = Ctx {
+        source,
+        loc: Locator::new(path, source),
+        report,
+    };
+    let raw: RawFile = match toml::from_str(source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let hint = if e.message().contains("duplicate key") {
+                "each key may appear once in a table; remove or rename one of them"
+            } else if e.message().contains("unknown field") {
+                "see ivr-scripts/README.md for the fields each table accepts"
+            } else {
+                ""
+            };
+            ctx.error(
+                span,
+                format!("invalid script: {}", e.message().trim()),
+                hint,
+            );
+            return None;
+        }
+    };
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    // Header.
+    let header = raw.script.get_ref();
+    let _ = &header.description;
+    let mut languages: Vec<String> = Vec::new();
+    for lang in header.languages.get_ref() {
+        if !is_language_code(lang.get_ref()) {
+            ctx.error(
+                lang.span(),
+                format!("`{}` is not a language code", lang.get_ref()),
+                "use ISO 639-1 codes such as \"hi\" and \"en\"",
+            );
+        } else if languages.contains(lang.get_ref()) {
+            ctx.error(
+                lang.span(),
+                format!("language `{}` is listed twice", lang.get_ref()),
+                "",
+            );
+        } else {
+            languages.push(lang.get_ref().clone());
+        }
+    }
+    if header.languages.get_ref().is_empty() {
+        ctx.error(
+            header.languages.span(),
+            "the script offers no language",
+            "list at least one, e.g. languages = [\"hi\", \"en\"]",
+        );
+    }
+    let default_language = match &header.default_language {
+        Some(d) if !languages.contains(d.get_ref()) => {
+            ctx.error(
+                d.span(),
+                format!(
+                    "default language `{}` is not one of the script's languages",
+                    d.get_ref()
+                ),
+                format!("choose one of {}", languages.join(", ")),
+            );
+            d.get_ref().clone()
+        }
+        Some(d) => d.get_ref().clone(),
+        None => languages.first().cloned().unwrap_or_default(),
+    };
+    let utc_offset = match &header.utc_offset {
+        None => FixedOffset::east_opt(5 * 3600 + 1800).expect("+05:30 is a valid offset"),
+        Some(text) => match parse_offset(text.get_ref()) {
+            Some(o) => o,
+            None => {
+                ctx.error(
+                    text.span(),
+                    format!("`{}` is not a UTC offset", text.get_ref()),
+                    "write it as \"+05:30\"",
+                );
+                FixedOffset::east_opt(0).expect("zero is a valid offset")
+            }
+        },
+    };
+
+    // Defaults.
+    let d = &raw.defaults;
+    let defaults = Defaults {
+        timeout: duration_field(
+            &mut ctx,
+            d.timeout.as_ref(),
+            Duration::from_secs(5),
+            WAIT_RANGE,
+            "timeout",
+        ),
+        inter_digit_timeout: duration_field(
+            &mut ctx,
+            d.inter_digit_timeout.as_ref(),
+            Duration::from_secs(3),
+            WAIT_RANGE,
+            "inter_digit_timeout",
+        ),
+        retries: count_field(&mut ctx, d.retries.as_ref(), 2, 0..=10, "retries"),
+        invalid: d.invalid_prompts.clone().unwrap_or_default(),
+        no_input: d.no_input_prompts.clone().unwrap_or_default(),
+    };
+    let max_prompt = duration_field(
+        &mut ctx,
+        d.max_prompt.as_ref(),
+        Duration::from_secs(120),
+        (Duration::from_secs(10), Duration::from_secs(1800)),
+        "max_prompt",
+    );
+
+    let office_hours = raw
+        .office_hours
+        .as_ref()
+        .map(|oh| office_hours(&mut ctx, oh.get_ref()));
+
+    let mut departments = BTreeMap::new();
+    for (code, dept_name) in &raw.departments {
+        if !code.get_ref().chars().all(|c| c.is_ascii_uppercase()) || code.get_ref().is_empty() {
+            ctx.error(
+                code.span(),
+                format!(
+                    "department code `{}` must be upper-case letters",
+                    code.get_ref()
+                ),
+                "e.g. JSV = \"Water supply\"",
+            );
+        }
+        departments.insert(code.get_ref().clone(), dept_name.get_ref().clone());
+    }
+
+    // Step names, in file order.
+    let mut raw_steps: Vec<(&S<String>, &S<RawStep>)> = raw.steps.get_ref().iter().collect();
+    raw_steps.sort_by_key(|(k, _)| k.span().start);
+    if raw_steps.is_empty() {
+        ctx.error(
+            raw.steps.span(),
+            "the script has no steps",
+            "add [steps.<name>] tables",
+        );
+    }
+    let names = Names {
+        index: raw_steps
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.get_ref().as_str(), i))
+            .collect(),
+    };
+    for (key, _) in &raw_steps {
+        if !is_identifier(key.get_ref()) {
+            ctx.error(
+                key.span(),
+                format!("step name `{}` may only use a-z, 0-9 and _", key.get_ref()),
+                "",
+            );
+        }
+    }
+    let start = resolve(&mut ctx, &names, &header.start).unwrap_or(0);
+
+    let mut media_uses: MediaUses = Vec::new();
+    let mut steps = Vec::with_capacity(raw_steps.len());
+    let mut spans = Vec::with_capacity(raw_steps.len());
+    let mut b = Builder {
+        ctx: &mut ctx,
+        names: &names,
+        defaults: &defaults,
+        validators,
+        languages: &languages,
+        departments: &departments,
+        media: &mut media_uses,
+    };
+    for (key, step) in &raw_steps {
+        let kind = b.step(key, step.get_ref(), step.span());
+        steps.push(Step {
+            name: key.get_ref().clone(),
+            kind: kind.unwrap_or(StepKind::Hangup {
+                media: Vec::new(),
+                reason: String::new(),
+            }),
+        });
+        spans.push(key.span());
+    }
+    let has_reference_errors = ctx.report.error_count() > errors_before;
+
+    if !steps.is_empty() && !has_reference_errors {
+        graph_checks(&mut ctx, &steps, &spans, start);
+        check_hangup_tickets(&mut ctx, &steps, &raw_steps);
+    }
+    let available = audio.map(|a| {
+        prompt_checks(
+            &mut ctx,
+            a,
+            &languages,
+            &media_uses,
+            &steps,
+            &departments,
+            header.languages.span(),
+        )
+    });
+
+    if ctx.report.error_count() > errors_before {
+        return None;
+    }
+    Some(Script {
+        name,
+        path: path.to_owned(),
+        languages,
+        default_language,
+        start,
+        utc_offset,
+        office_hours,
+        departments,
+        max_prompt,
+        steps,
+        available_prompts: available,
+    })
+}
+
+const WAIT_RANGE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
+
+fn duration_field(
+    ctx: &mut Ctx<'_>,
+    field: Option<&S<String>>,
+    default: Duration,
+    (min, max): (Duration, Duration),
+    what: &str,
+) -> Duration {
+    let Some(field) = field else { return default };
+    match parse_duration(field.get_ref()) {
+        None => {
+            ctx.error(
+                field.span(),
+                format!("`{}` is not a duration", field.get_ref()),
+                "write a whole number with a unit: \"500ms\", \"5s\", \"2m\"",
+            );
+            default
+        }
+        Some(d) if d < min || d > max => {
+            ctx.error(
+                field.span(),
+                format!(
+                    "impossible {what} `{}`: must be between {} and {}",
+                    field.get_ref(),
+                    show(min),
+                    show(max)
+                ),
+                if d < min {
+                    "a caller cannot react that fast"
+                } else {
+                    "the caller would hear dead air that long"
+                },
+            );
+            default
+        }
+        Some(d) => d,
+    }
+}
+
+fn show(d: Duration) -> String {
+    if d.as_millis() % 60_000 == 0 && d.as_secs() >= 60 {
+        format!("{}m", d.as_secs() / 60)
+    } else if d.as_millis() % 1000 == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn count_field(
+    ctx: &mut Ctx<'_>,
+    field: Option<&S<u32>>,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    what: &str,
+) -> u32 {
+    let Some(field) = field else { return default };
+    let v = *field.get_ref();
+    if range.contains(&v) {
+        v
+    } else {
+        ctx.error(
+            field.span(),
+            format!(
+                "{what} = {v} is out of range {}..={}",
+                range.start(),
+                range.end()
+            ),
+            "",
+        );
+        default
+    }
+}
+
+fn parse_offset(text: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+fn office_hours(ctx: &mut Ctx<'_>, raw: &RawOfficeHours) -> OfficeHours {
+    let mut days = Vec::new();
+    for day in &raw.days {
+        match day.get_ref().parse::<Weekday>() {
+            Ok(d) => days.push(d),
+            Err(_) => ctx.error(
+                day.span(),
+                format!("`{}` is not a day of the week", day.get_ref()),
+                "use mon, tue, wed, thu, fri, sat, sun",
+            ),
+        }
+    }
+    let mut time = |t: &S<String>| match NaiveTime::parse_from_str(t.get_ref(), "%H:%M") {
+        Ok(time) => time,
+        Err(_) => {
+            ctx.error(
+                t.span(),
+                format!("`{}` is not a time of day", t.get_ref()),
+                "write it as \"09:30\"",
+            );
+            NaiveTime::MIN
+        }
+    };
+    let open = time(&raw.open);
+    let close = time(&raw.close);
+    if open >= close {
+        ctx.error(
+            raw.close.span(),
+            "office hours close before they open",
+            "close must be later than open on the same day",
+        );
+    }
+    let mut holidays = BTreeSet::new();
+    for h in &raw.holidays {
+        match NaiveDate::parse_from_str(h.get_ref(), "%Y-%m-%d") {
+            Ok(d) => {
+                if !holidays.insert(d) {
+                    ctx.warning(
+                        h.span(),
+                        format!("holiday {} is listed twice", h.get_ref()),
+                        "",
+                    );
+                }
+            }
+            Err(_) => ctx.error(
+                h.span(),
+                format!("`{}` is not a date", h.get_ref()),
+                "write it as \"2026-01-26\"",
+            ),
+        }
+    }
+    OfficeHours {
+        days,
+        open,
+        close,
+        holidays,
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_language_code(s: &str) -> bool {
+    (2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase())
+}
+
+fn resolve(ctx: &mut Ctx<'_>, names: &Names<'_>, reference: &S<String>) -> Option<StepId> {
+    let name = reference.get_ref();
+    if let Some(&id) = names.index.get(name.as_str()) {
+        return Some(id);
+    }
+    let hint = match closest(name, names.index.keys().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "define it as [steps.<name>]".to_owned(),
+    };
+    ctx.error(reference.span(), format!("unknown step `{name}`"), hint);
+    None
+}
+
+/// The most similar name, if any is close enough to be a likely typo.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn dtmf_key(ctx: &mut Ctx<'_>, key: &S<String>) -> Option<char> {
+    let mut chars = key.get_ref().chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_digit() || c == '*' || c == '#' => Some(c),
+        _ => {
+            ctx.error(
+                key.span(),
+                format!("`{}` is not a phone key", key.get_ref()),
+                "use one of 0-9, * or #",
+            );
+            None
+        }
+    }
+}
+
+/// Builds one step's [`StepKind`], reporting problems; `None` if it cannot be built.
+struct Builder<'a, 'c, 's> {
+    ctx: &'a mut Ctx<'c>,
+    names: &'a Names<'s>,
+    defaults: &'a Defaults,
+    validators: &'a Validators,
+    languages: &'a [String],
+    departments: &'a BTreeMap<String, String>,
+    media: &'a mut MediaUses,
+}
+
+impl Builder<'_, '_, '_> {
+    fn step(&mut self, key: &S<String>, raw: &RawStep, span: Range<usize>) -> Option<StepKind> {
+        let _ = &raw.description;
+        let kind = raw.kind.get_ref().as_str();
+        let Some((_, allowed)) = STEP_FIELDS.iter().find(|(k, _)| *k == kind) else {
+            let known: Vec<&str> = STEP_FIELDS.iter().map(|(k, _)| *k).collect();
+            let hint = match closest(kind, known.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("step types: {}", known.join(", ")),
+            };
+            self.ctx
+                .error(raw.kind.span(), format!("unknown step type `{kind}`"), hint);
+            return None;
+        };
+        for (field, field_span) in raw.present() {
+            if !allowed.contains(&field) {
+                self.ctx.error(
+                    field_span,
+                    format!("a `{kind}` step has no field `{field}`"),
+                    format!("`{kind}` accepts: {}", allowed.join(", ")),
+                );
+            }
+        }
+        let at = key.span();
+        let _ = span;
+        Some(match kind {
+            "play" | "say" => StepKind::Play {
+                media: self.media_list(raw.prompts.as_ref(), &at, kind, true)?,
+                barge_in: raw.barge_in.as_ref().is_none_or(|b| *b.get_ref()),
+                next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+            },
+            "menu" => StepKind::Menu(self.menu(raw, &at)?),
+            "input" => StepKind::Input(self.input(raw, &at)?),
+            "record" => StepKind::Record(self.record(raw, &at)?),
+            "ticket" => {
+                let department = self.required(raw.department.as_ref(), &at, kind, "department")?;
+                self.check_department(department);
+                StepKind::Ticket(TicketStep {
+                    department: department.get_ref().clone(),
+                    callback: raw.callback.as_ref().is_some_and(|b| *b.get_ref()),
+                    next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+                    on_failure: self.required_ref(
+                        raw.on_failure.as_ref(),
+                        &at,
+                        kind,
+                        "on_failure",
+                    )?,
+                })
+            }
+            "lookup" => StepKind::Lookup {
+                number_var: self.var_name(raw.number_var.as_ref(), &at, kind, "number_var")?,
+                next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+                not_found: self.required_ref(raw.not_found.as_ref(), &at, kind, "not_found")?,
+                on_failure: self.required_ref(raw.on_failure.as_ref(), &at, kind, "on_failure")?,
+            },
+            "feedback" => StepKind::Feedback {
+                number_var: self.var_name(raw.number_var.as_ref(), &at, kind, "number_var")?,
+                satisfied_var: self.var_name(
+                    raw.satisfied_var.as_ref(),
+                    &at,
+                    kind,
+                    "satisfied_var",
+                )?,
+                reason_var: match &raw.reason_var {
+                    Some(v) => Some(self.var_name(Some(v), &at, kind, "reason_var")?),
+                    None => None,
+                },
+                next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+                on_failure: self.required_ref(raw.on_failure.as_ref(), &at, kind, "on_failure")?,
+            },
+            "transfer" | "agent" => {
+                let context = self.required(raw.context.as_ref(), &at, kind, "context")?;
+                let extension = self.required(raw.extension.as_ref(), &at, kind, "extension")?;
+                for f in [context, extension] {
+                    if f.get_ref().is_empty()
+                        || f.get_ref().chars().any(|c| c.is_whitespace() || c == ',')
+                    {
+                        self.ctx.error(
+                            f.span(),
+                            format!("`{}` is not a dialplan name", f.get_ref()),
+                            "no spaces or commas; it must match extensions.conf",
+                        );
+                    }
+                }
+                StepKind::Transfer {
+                    media: self.media_list(raw.prompts.as_ref(), &at, kind, false)?,
+                    context: context.get_ref().clone(),
+                    extension: extension.get_ref().clone(),
+                }
+            }
+            "set" => {
+                let language = raw.language.as_ref().map(|l| {
+                    if !self.languages.contains(l.get_ref()) {
+                        self.ctx.error(
+                            l.span(),
+                            format!("language `{}` is not offered by this script", l.get_ref()),
+                            format!(
+                                "add it to [script] languages or use one of {}",
+                                self.languages.join(", ")
+                            ),
+                        );
+                    }
+                    l.get_ref().clone()
+                });
+                let mut vars = Vec::new();
+                for (k, v) in raw.set.iter().flat_map(|s| s.get_ref()) {
+                    self.check_var(k);
+                    vars.push((k.get_ref().clone(), v.get_ref().clone()));
+                }
+                if language.is_none() && vars.is_empty() {
+                    self.ctx.warning(
+                        at.clone(),
+                        "this `set` step sets nothing",
+                        "give it `language` or `set = { var = \"value\" }`",
+                    );
+                }
+                StepKind::Set {
+                    language,
+                    vars,
+                    next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+                }
+            }
+            "branch" => {
+                let cases_raw = self.required(raw.cases.as_ref(), &at, kind, "cases")?;
+                let mut cases = Vec::new();
+                for case in cases_raw.get_ref() {
+                    if let Some(c) = self.case(case) {
+                        cases.push(c);
+                    }
+                }
+                StepKind::Branch {
+                    cases,
+                    otherwise: self.required_ref(raw.otherwise.as_ref(), &at, kind, "otherwise")?,
+                }
+            }
+            "hangup" => StepKind::Hangup {
+                media: self.media_list(raw.prompts.as_ref(), &at, kind, false)?,
+                reason: raw
+                    .reason
+                    .as_ref()
+                    .map_or_else(|| "ivr finished".to_owned(), |r| r.get_ref().clone()),
+            },
+            _ => return None,
+        })
+    }
+
+    fn required<'r, T>(
+        &mut self,
+        field: Option<&'r S<T>>,
+        at: &Range<usize>,
+        kind: &str,
+        name: &str,
+    ) -> Option<&'r S<T>> {
+        if field.is_none() {
+            self.ctx
+                .error(at.clone(), format!("this `{kind}` step needs `{name}`"), "");
+        }
+        field
+    }
+
+    fn required_ref(
+        &mut self,
+        field: Option<&S<String>>,
+        at: &Range<usize>,
+        kind: &str,
+        name: &str,
+    ) -> Option<StepId> {
+        let field = self.required(field, at, kind, name)?;
+        resolve(self.ctx, self.names, field)
+    }
+
+    fn optional_ref(&mut self, field: Option<&S<String>>) -> Option<Option<StepId>> {
+        match field {
+            None => Some(None),
+            Some(f) => resolve(self.ctx, self.names, f).map(Some),
+        }
+    }
+
+    fn var_name(
+        &mut self,
+        field: Option<&S<String>>,
+        at: &Range<usize>,
+        kind: &str,
+        name: &str,
+    ) -> Option<String> {
+        let field = self.required(field, at, kind, name)?;
+        self.check_var(field);
+        Some(field.get_ref().clone())
+    }
+
+    fn check_var(&mut self, var: &S<String>) {
+        if !is_identifier(var.get_ref()) {
+            self.ctx.error(
+                var.span(),
+                format!(
+                    "variable name `{}` may only use a-z, 0-9 and _",
+                    var.get_ref()
+                ),
+                "",
+            );
+        }
+    }
+
+    fn check_department(&mut self, department: &S<String>) {
+        let value = department.get_ref();
+        let is_var = value.starts_with('{') && value.ends_with('}') && value.len() > 2;
+        if !is_var && !self.departments.contains_key(value) {
+            let known: Vec<&str> = self.departments.keys().map(String::as_str).collect();
+            self.ctx.error(
+                department.span(),
+                format!("unknown department `{value}`"),
+                format!(
+                    "declare it under [departments] ({}) or use \"{{var}}\"",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn media_list(
+        &mut self,
+        field: Option<&S<Vec<S<String>>>>,
+        at: &Range<usize>,
+        kind: &str,
+        required: bool,
+    ) -> Option<Vec<MediaItem>> {
+        match field {
+            None if required => {
+                self.ctx.error(
+                    at.clone(),
+                    format!("this `{kind}` step needs `prompts`"),
+                    "",
+                );
+                None
+            }
+            None => Some(Vec::new()),
+            Some(list) => {
+                if required && list.get_ref().is_empty() {
+                    self.ctx.error(
+                        list.span(),
+                        format!("this `{kind}` step plays nothing"),
+                        "list at least one prompt",
+                    );
+                }
+                Some(self.items(list.get_ref()))
+            }
+        }
+    }
+
+    fn items(&mut self, list: &[S<String>]) -> Vec<MediaItem> {
+        list.iter().filter_map(|item| self.item(item)).collect()
+    }
+
+    fn item(&mut self, item: &S<String>) -> Option<MediaItem> {
+        let text = item.get_ref().as_str();
+        let parsed = if let Some(v) = text.strip_prefix("digits:") {
+            MediaItem::Digits(v.to_owned())
+        } else if let Some(v) = text.strip_prefix("number:") {
+            MediaItem::Number(v.to_owned())
+        } else if let Some(v) = text.strip_prefix("date:") {
+            MediaItem::Date(v.to_owned())
+        } else if text.contains('{') || text.contains('}') {
+            if !template_is_well_formed(text) {
+                self.ctx.error(
+                    item.span(),
+                    format!("`{text}` is not a prompt template"),
+                    "write placeholders as {variable}, e.g. \"status_{status}\"",
+                );
+                return None;
+            }
+            MediaItem::Template(text.to_owned())
+        } else {
+            MediaItem::Prompt(text.to_owned())
+        };
+        let name_ok = match &parsed {
+            MediaItem::Prompt(id) => is_identifier(id),
+            MediaItem::Digits(v) | MediaItem::Number(v) | MediaItem::Date(v) => is_identifier(v),
+            MediaItem::Template(_) => true,
+        };
+        if !name_ok {
+            self.ctx.error(item.span(), format!("`{text}` is not a prompt id or a variable"), "prompt ids and variables use a-z, 0-9 and _; variables are read with digits:, number: or date:");
+            return None;
+        }
+        self.media.push((parsed.clone(), item.span()));
+        Some(parsed)
+    }
+
+    fn retry(&mut self, raw: &RawStep, at: &Range<usize>, kind: &str) -> Option<Retry> {
+        let d = self.defaults;
+        let invalid = raw
+            .invalid_prompts
+            .as_ref()
+            .map_or(&d.invalid, |l| l.get_ref());
+        let no_input = raw
+            .no_input_prompts
+            .as_ref()
+            .map_or(&d.no_input, |l| l.get_ref());
+        let (invalid, no_input) = (invalid.clone(), no_input.clone());
+        Some(Retry {
+            timeout: duration_field(
+                self.ctx,
+                raw.timeout.as_ref(),
+                d.timeout,
+                WAIT_RANGE,
+                "timeout",
+            ),
+            retries: count_field(self.ctx, raw.retries.as_ref(), d.retries, 0..=10, "retries"),
+            invalid: self.items(&invalid),
+            no_input: self.items(&no_input),
+            on_exhausted: self.required_ref(raw.on_exhausted.as_ref(), at, kind, "on_exhausted")?,
+        })
+    }
+
+    fn menu(&mut self, raw: &RawStep, at: &Range<usize>) -> Option<MenuStep> {
+        let prompts = self.media_list(raw.prompts.as_ref(), at, "menu", true)?;
+        let choices_raw = self.required(raw.choices.as_ref(), at, "menu", "choices")?;
+        let mut choices = Vec::new();
+        let mut ok = true;
+        for (key, target) in choices_raw.get_ref() {
+            let key = dtmf_key(self.ctx, key);
+            let target = resolve(self.ctx, self.names, target);
+            match (key, target) {
+                (Some(k), Some(t)) => choices.push((k, t)),
+                _ => ok = false,
+            }
+        }
+        if choices_raw.get_ref().is_empty() {
+            self.ctx.error(
+                choices_raw.span(),
+                "a menu with no choices",
+                "map keys to steps: choices = { \"1\" = \"next_step\" }",
+            );
+        }
+        let assign = match (&raw.var, &raw.values) {
+            (Some(var), Some(values)) => {
+                self.check_var(var);
+                let mut out = Vec::new();
+                for (key, value) in values.get_ref() {
+                    if let Some(k) = dtmf_key(self.ctx, key) {
+                        if !choices.iter().any(|(c, _)| *c == k) && ok {
+                            self.ctx.error(
+                                key.span(),
+                                format!("value for key `{k}`, which is not a choice of this menu"),
+                                "every key in `values` must be in `choices`",
+                            );
+                        }
+                        out.push((k, value.get_ref().clone()));
+                    }
+                }
+                Some((var.get_ref().clone(), out))
+            }
+            (Some(var), None) => {
+                self.ctx.error(
+                    var.span(),
+                    "`var` without `values`",
+                    "give the value each key sets: values = { \"1\" = \"JSV\" }",
+                );
+                None
+            }
+            (None, Some(values)) => {
+                self.ctx.error(
+                    values.span(),
+                    "`values` without `var`",
+                    "name the variable the key sets: var = \"department\"",
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        let retry = self.retry(raw, at, "menu")?;
+        ok.then_some(MenuStep {
+            prompts,
+            barge_in: raw.barge_in.as_ref().is_none_or(|b| *b.get_ref()),
+            choices,
+            assign,
+            retry,
+        })
+    }
+
+    fn input(&mut self, raw: &RawStep, at: &Range<usize>) -> Option<InputStep> {
+        let prompts = self.media_list(raw.prompts.as_ref(), at, "input", true)?;
+        let var = self.var_name(raw.var.as_ref(), at, "input", "var")?;
+        let max_digits = count_field(self.ctx, raw.max_digits.as_ref(), 16, 1..=32, "max_digits");
+        let min_digits = count_field(self.ctx, raw.min_digits.as_ref(), 1, 1..=32, "min_digits");
+        if min_digits > max_digits {
+            let span = raw.min_digits.as_ref().map_or(at.clone(), |f| f.span());
+            self.ctx.error(
+                span,
+                format!("min_digits ({min_digits}) is more than max_digits ({max_digits})"),
+                "no entry could ever be accepted",
+            );
+        }
+        let end_key = raw.end_key.as_ref().and_then(|k| dtmf_key(self.ctx, k));
+        if let (Some(k), true) = (end_key, end_key.is_some_and(|k| k.is_ascii_digit())) {
+            let span = raw.end_key.as_ref().map_or(at.clone(), |f| f.span());
+            self.ctx.error(
+                span,
+                format!("end_key `{k}` is a digit, so it could never be keyed in"),
+                "use # or *",
+            );
+        }
+        let validator = match &raw.validator {
+            None => None,
+            Some(name) => match self.validators.get(name.get_ref()) {
+                Some(f) => Some((name.get_ref().clone(), f)),
+                None => {
+                    let known: Vec<&str> = self.validators.names().collect();
+                    self.ctx.error(
+                        name.span(),
+                        format!("unknown validator `{}`", name.get_ref()),
+                        if known.is_empty() {
+                            "no validators are registered".to_owned()
+                        } else {
+                            format!("known validators: {}", known.join(", "))
+                        },
+                    );
+                    None
+                }
+            },
+        };
+        let retry = self.retry(raw, at, "input")?;
+        let inter_digit_timeout = duration_field(
+            self.ctx,
+            raw.inter_digit_timeout.as_ref(),
+            self.defaults.inter_digit_timeout,
+            WAIT_RANGE,
+            "inter_digit_timeout",
+        );
+        Some(InputStep {
+            prompts,
+            barge_in: raw.barge_in.as_ref().is_none_or(|b| *b.get_ref()),
+            var,
+            min_digits: min_digits as usize,
+            max_digits: max_digits as usize,
+            end_key,
+            inter_digit_timeout,
+            validator,
+            retry,
+            next: self.required_ref(raw.next.as_ref(), at, "input", "next")?,
+        })
+    }
+
+    fn record(&mut self, raw: &RawStep, at: &Range<usize>) -> Option<RecordStep> {
+        let prompts = self.media_list(raw.prompts.as_ref(), at, "record", false)?;
+        let max_duration = duration_field(
+            self.ctx,
+            raw.max_duration.as_ref(),
+            Duration::from_secs(120),
+            (Duration::from_secs(5), Duration::from_secs(600)),
+            "max_duration",
+        );
+        let max_silence = duration_field(
+            self.ctx,
+            raw.max_silence.as_ref(),
+            Duration::from_secs(5),
+            (Duration::from_secs(1), Duration::from_secs(60)),
+            "max_silence",
+        );
+        if max_silence >= max_duration {
+            let span = raw.max_silence.as_ref().map_or(at.clone(), |f| f.span());
+            self.ctx.error(
+                span,
+                format!(
+                    "max_silence ({}) is not shorter than max_duration ({})",
+                    show(max_silence),
+                    show(max_duration)
+                ),
+                "silence must end a recording before its length limit does",
+            );
+        }
+        let stop_key = raw.stop_key.as_ref().and_then(|k| dtmf_key(self.ctx, k));
+        let confirm = match &raw.confirm_prompts {
+            None => None,
+            Some(list) => {
+                let d = self.defaults;
+                let invalid = raw
+                    .invalid_prompts
+                    .as_ref()
+                    .map_or(&d.invalid, |l| l.get_ref())
+                    .clone();
+                let no_input = raw
+                    .no_input_prompts
+                    .as_ref()
+                    .map_or(&d.no_input, |l| l.get_ref())
+                    .clone();
+                Some(ConfirmMenu {
+                    prompts: self.items(list.get_ref()),
+                    timeout: duration_field(
+                        self.ctx,
+                        raw.timeout.as_ref(),
+                        d.timeout,
+                        WAIT_RANGE,
+                        "timeout",
+                    ),
+                    retries: d.retries,
+                    invalid: self.items(&invalid),
+                    no_input: self.items(&no_input),
+                })
+            }
+        };
+        let no_speech = raw
+            .no_speech_prompts
+            .as_ref()
+            .map(|l| self.items(l.get_ref()))
+            .unwrap_or_default();
+        Some(RecordStep {
+            prompts,
+            beep: raw.beep.as_ref().is_none_or(|b| *b.get_ref()),
+            max_duration,
+            max_silence,
+            stop_key,
+            confirm,
+            no_speech,
+            retries: count_field(
+                self.ctx,
+                raw.retries.as_ref(),
+                self.defaults.retries,
+                0..=10,
+                "retries",
+            ),
+            max_attempts: count_field(
+                self.ctx,
+                raw.max_attempts.as_ref(),
+                3,
+                1..=10,
+                "max_attempts",
+            ),
+            next: self.required_ref(raw.next.as_ref(), at, "record", "next")?,
+            on_exhausted: self.required_ref(
+                raw.on_exhausted.as_ref(),
+                at,
+                "record",
+                "on_exhausted",
+            )?,
+            hangup_ticket: self.optional_ref(raw.hangup_ticket.as_ref())?,
+        })
+    }
+
+    fn case(&mut self, case: &S<RawCase>) -> Option<(Condition, StepId)> {
+        let c = case.get_ref();
+        let next = resolve(self.ctx, self.names, &c.next);
+        let kinds = usize::from(c.office_hours.is_some())
+            + usize::from(c.holiday.is_some())
+            + usize::from(c.var.is_some());
+        if kinds != 1 {
+            self.ctx.error(
+                case.span(),
+                "a case needs exactly one of `office_hours`, `holiday` or `var`",
+                "e.g. { office_hours = true, next = \"main_menu\" }",
+            );
+            return None;
+        }
+        let cond = if let Some(b) = &c.office_hours {
+            Condition::OfficeHours(*b.get_ref())
+        } else if let Some(b) = &c.holiday {
+            Condition::Holiday(*b.get_ref())
+        } else {
+            let var = c.var.as_ref()?;
+            self.check_var(var);
+            match (&c.equals, &c.is_set) {
+                (Some(v), None) => Condition::Equals {
+                    var: var.get_ref().clone(),
+                    value: v.get_ref().clone(),
+                },
+                (None, Some(s)) => Condition::IsSet {
+                    var: var.get_ref().clone(),
+                    set: *s.get_ref(),
+                },
+                _ => {
+                    self.ctx.error(
+                        case.span(),
+                        "a `var` case needs exactly one of `equals` or `is_set`",
+                        "",
+                    );
+                    return None;
+                }
+            }
+        };
+        if !matches!(cond, Condition::Equals { .. } | Condition::IsSet { .. })
+            && (c.equals.is_some() || c.is_set.is_some())
+        {
+            self.ctx
+                .error(case.span(), "`equals`/`is_set` only go with `var`", "");
+        }
+        Some((cond, next?))
+    }
+}
+
+fn template_is_well_formed(text: &str) -> bool {
+    let mut rest = text;
+    let mut literal = String::new();
+    while let Some(open) = rest.find('{') {
+        literal.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
+            return false;
+        };
+        if !is_identifier(&rest[open + 1..close]) {
+            return false;
+        }
+        rest = &rest[close + 1..];
+    }
+    literal.push_str(rest);
+    !literal.contains('}')
+        && literal
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+// ----- whole-graph checks ----------------------------------------------------------------------
+
+fn graph_checks(ctx: &mut Ctx<'_>, steps: &[Step], spans: &[Range<usize>], start: StepId) {
+    let successors: Vec<Vec<StepId>> = steps.iter().map(Step::successors).collect();
+
+    // Reachable from the start.
+    let mut reachable = vec![false; steps.len()];
+    let mut stack = vec![start];
+    while let Some(s) = stack.pop() {
+        if !std::mem::replace(&mut reachable[s], true) {
+            stack.extend(&successors[s]);
+        }
+    }
+    for (i, step) in steps.iter().enumerate() {
+        if !reachable[i] {
+            ctx.warning(
+                spans[i].clone(),
+                format!("step `{}` is unreachable", step.name),
+                "no step leads here from the start; remove it or link it",
+            );
+        }
+    }
+
+    // Steps from which some path ends the call (hangup or transfer).
+    let mut exits = vec![false; steps.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, step) in steps.iter().enumerate() {
+            if !exits[i] && (step.is_terminal() || successors[i].iter().any(|&s| exits[s])) {
+                exits[i] = true;
+                changed = true;
+            }
+        }
+    }
+    for (i, step) in steps.iter().enumerate() {
+        if reachable[i] && !exits[i] {
+            ctx.error(spans[i].clone(), format!("step `{}` is in a loop with no way out", step.name), "no path from here reaches a `hangup` or `transfer` step; the caller would be stuck until they hang up");
+        }
+    }
+
+    // Loops made only of `set`/`branch` steps would spin without waiting for anything.
+    let instant: Vec<bool> = steps.iter().map(Step::is_instant).collect();
+    let mut reported = BTreeSet::new();
+    for (i, step) in steps.iter().enumerate() {
+        if !instant[i] || reported.contains(&i) {
+            continue;
+        }
+        if let Some(cycle) = instant_cycle_through(i, &successors, &instant) {
+            reported.extend(cycle.iter().copied());
+            let names: Vec<&str> = cycle.iter().map(|&s| steps[s].name.as_str()).collect();
+            ctx.error(
+                spans[i].clone(),
+                format!(
+                    "steps {} loop without playing anything or waiting for the caller",
+                    names.join(" → ")
+                ),
+                format!(
+                    "step `{}` would run forever; put a menu or prompt in the loop",
+                    step.name
+                ),
+            );
+        }
+    }
+}
+
+/// A cycle of instant steps through `from`, if any (depth-first over instant successors).
+fn instant_cycle_through(
+    from: StepId,
+    successors: &[Vec<StepId>],
+    instant: &[bool],
+) -> Option<Vec<StepId>> {
+    let mut path = vec![from];
+    let mut iters = vec![0usize];
+    let mut seen = BTreeSet::from([from]);
+    while let Some(&node) = path.last() {
+        let idx = iters
+            .last_mut()
+            .expect("iters has one entry per path entry");
+        if let Some(&next) = successors[node].get(*idx) {
+            *idx += 1;
+            if next == from {
+                path.push(from);
+                return Some(path);
+            }
+            if instant[next] && seen.insert(next) {
+                path.push(next);
+                iters.push(0);
+            }
+        } else {
+            path.pop();
+            iters.pop();
+        }
+    }
+    None
+}
+
+fn check_hangup_tickets(ctx: &mut Ctx<'_>, steps: &[Step], raw: &[(&S<String>, &S<RawStep>)]) {
+    for (step, (_, raw_step)) in steps.iter().zip(raw) {
+        if let StepKind::Record(rec) = &step.kind {
+            if let (Some(target), Some(field)) =
+                (rec.hangup_ticket, &raw_step.get_ref().hangup_ticket)
+            {
+                if !matches!(steps[target].kind, StepKind::Ticket(_)) {
+                    ctx.error(
+                        field.span(),
+                        format!(
+                            "hangup_ticket `{}` is not a `ticket` step",
+                            steps[target].name
+                        ),
+                        "name the ticket step that files this recording",
+                    );
+                }
+            }
+        }
+    }
+}
+
+// ----- prompts -------------------------------------------------------------------------------------
+
+/// The values a `{var}` placeholder may take, as far as the script tells.
+fn template_values(
+    var: &str,
+    steps: &[Step],
+    departments: &BTreeMap<String, String>,
+) -> BTreeSet<String> {
+    let mut values = BTreeSet::new();
+    match var {
+        "status" => values.extend(TicketStatus::ALL.iter().map(|s| s.slug().to_owned())),
+        "department" => values.extend(departments.keys().cloned()),
+        _ => {}
+    }
+    for step in steps {
+        match &step.kind {
+            StepKind::Menu(MenuStep {
+                assign: Some((v, vals)),
+                ..
+            }) if v == var => {
+                values.extend(vals.iter().map(|(_, value)| value.clone()));
+            }
+            StepKind::Set { vars, .. } => {
+                values.extend(
+                    vars.iter()
+                        .filter(|(k, _)| k == var)
+                        .map(|(_, value)| value.clone()),
+                );
+            }
+            _ => {}
+        }
+    }
+    values
+        .into_iter()
+        .filter(|v| !v.starts_with('{'))
+        .map(|v| slug(&v))
+        .collect()
+}
+
+fn slug(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Every prompt id a template may produce, or the first variable whose values are unknown.
+fn expand_template(
+    template: &str,
+    steps: &[Step],
+    departments: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
+    let mut results = vec![String::new()];
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map_or(rest.len(), |c| c + open);
+        let literal = &rest[..open];
+        let var = &rest[open + 1..close];
+        let values = template_values(var, steps, departments);
+        if values.is_empty() {
+            return Err(var.to_owned());
+        }
+        results = results
+            .iter()
+            .flat_map(|prefix| values.iter().map(move |v| format!("{prefix}{literal}{v}")))
+            .collect();
+        rest = rest.get(close + 1..).unwrap_or("");
+    }
+    Ok(results.into_iter().map(|r| format!("{r}{rest}")).collect())
+}
+
+/// Checks every prompt the script uses in every language; returns the prompt ids available in
+/// all languages (for templates at run time).
+fn prompt_checks(
+    ctx: &mut Ctx<'_>,
+    audio: &AudioContext,
+    languages: &[String],
+    uses: &MediaUses,
+    steps: &[Step],
+    departments: &BTreeMap<String, String>,
+    header_span: Range<usize>,
+) -> BTreeSet<String> {
+    let manifest = match &audio.manifest {
+        Ok(m) => m,
+        Err(e) => {
+            ctx.error(
+                header_span,
+                format!("no prompt manifest: {e}"),
+                "the audio directory needs prompts.toml (see audio/README.md)",
+            );
+            return BTreeSet::new();
+        }
+    };
+    let mut available: BTreeSet<String> = manifest.prompts.keys().cloned().collect();
+    let mut needs_digits: Option<Range<usize>> = None;
+    let mut checked: BTreeSet<String> = BTreeSet::new();
+    for (item, span) in uses {
+        let ids: Vec<String> = match item {
+            MediaItem::Prompt(id) => vec![id.clone()],
+            MediaItem::Template(t) => match expand_template(t, steps, departments) {
+                Ok(ids) => ids,
+                Err(var) => {
+                    ctx.warning(span.clone(), format!("cannot tell which prompts `{t}` needs: no known values for `{{{var}}}`"), "set the variable with a menu `values` or a `set` step so check can verify the prompts");
+                    Vec::new()
+                }
+            },
+            MediaItem::Number(_) | MediaItem::Date(_) => say::prompt_ids(),
+            MediaItem::Digits(_) => {
+                needs_digits.get_or_insert(span.clone());
+                Vec::new()
+            }
+        };
+        for id in ids {
+            // One report per prompt and script: the first place it is used.
+            if !checked.insert(id.clone()) {
+                continue;
+            }
+            for lang in languages {
+                let problem = if manifest.text(&id, lang).is_none() {
+                    Some((
+                        format!("prompt `{id}` has no `{lang}` text in the manifest"),
+                        format!(
+                            "add {lang} = \"…\" under [prompts.{id}] in audio/prompts.toml, then run audio/generate.sh"
+                        ),
+                    ))
+                } else {
+                    let path = prompt_wav_path(&audio.dir, &id, lang);
+                    match audio.status(path.clone()) {
+                        FileStatus::Ok => None,
+                        FileStatus::Missing => Some((
+                            format!("prompt `{id}` [{lang}]: {} is missing", path.display()),
+                            "run audio/generate.sh".to_owned(),
+                        )),
+                        FileStatus::Bad(why) => Some((
+                            format!("prompt `{id}` [{lang}]: {} is {why}", path.display()),
+                            "regenerate it with audio/generate.sh (sox … -r 8000 -c 1 -b 16)"
+                                .to_owned(),
+                        )),
+                    }
+                };
+                if let Some((message, hint)) = problem {
+                    available.remove(&id);
+                    ctx.error(span.clone(), message, hint);
+                }
+            }
+        }
+    }
+    if let Some(span) = needs_digits {
+        for lang in languages {
+            for digit in 0..10u8 {
+                let path = digit_wav_path(&audio.dir, digit, lang);
+                match audio.status(path.clone()) {
+                    FileStatus::Ok => {}
+                    FileStatus::Missing => ctx.error(
+                        span.clone(),
+                        format!("digits: needs {}, which is missing", path.display()),
+                        "run audio/generate.sh",
+                    ),
+                    FileStatus::Bad(why) => ctx.error(
+                        span.clone(),
+                        format!("digits: {} is {why}", path.display()),
+                        "regenerate it with audio/generate.sh",
+                    ),
+                }
+            }
+        }
+    }
+    // Only prompts with a good file in every language can be played by a template.
+    available.retain(|id| {
+        languages
+            .iter()
+            .all(|lang| audio.status(prompt_wav_path(&audio.dir, id, lang)) == FileStatus::Ok)
+    });
+    available
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locator_counts_lines_and_characters() {
+        let src = "a = 1\nदो = 2\nc";
+        let loc = Locator::new(Path::new("x"), src);
+        assert_eq!(loc.position(src, 0), (1, 1));
+        assert_eq!(loc.position(src, 6), (2, 1));
+        let after = src.find(" = 2").unwrap();
+        assert_eq!(loc.position(src, after), (2, 3));
+        assert_eq!(loc.position(src, src.len() - 1), (3, 1));
+    }
+
+    #[test]
+    fn typos_get_suggestions() {
+        let names = ["main_menu", "goodbye", "record_complaint"];
+        assert_eq!(
+            closest("main_manu", names.iter().copied()),
+            Some("main_menu")
+        );
+        assert_eq!(closest("zzz", names.iter().copied()), None);
+    }
+
+    #[test]
+    fn templates_are_validated() {
+        assert!(template_is_well_formed("status_{status}"));
+        assert!(template_is_well_formed("dept_{department}_name"));
+        assert!(!template_is_well_formed("status_{Status}"));
+        assert!(!template_is_well_formed("status_{status"));
+        assert!(!template_is_well_formed("status_}"));
+    }
+
+    #[test]
+    fn offsets_parse() {
+        assert_eq!(parse_offset("+05:30"), FixedOffset::east_opt(19800));
+        assert_eq!(parse_offset("-03:00"), FixedOffset::east_opt(-10800));
+        assert_eq!(parse_offset("05:30"), None);
+        assert_eq!(parse_offset("+25:00"), None);
+    }
+}

@@ -1,0 +1,296 @@
+//! The prompt manifest (`audio/prompts.toml`: prompt id → text per language), where prompt WAVs
+//! live, and the per-language coverage that `helpline prompts list` shows.
+//!
+//! Layout (mirrors Asterisk's sounds directory, so the tree can be copied there as is):
+//! `audio/<lang>/helpline/<id>.wav` is played as `sound:helpline/<id>` on a channel whose
+//! language is `<lang>`; `audio/<lang>/digits/<d>.wav` serves `digits:`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::audio::check_prompt_wav;
+
+/// The manifest's file name inside the audio directory.
+pub const MANIFEST_FILE: &str = "prompts.toml";
+
+/// Why the manifest could not be read.
+#[derive(Debug, Error)]
+pub enum PromptError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse {
+        path: PathBuf,
+        message: String,
+        span: Option<std::ops::Range<usize>>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    languages: Vec<String>,
+    #[serde(default)]
+    digits: BTreeMap<String, Vec<String>>,
+    prompts: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The prompt texts, per id and language.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// The languages prompts are generated for.
+    pub languages: Vec<String>,
+    /// Language → the words for 0..9.
+    pub digits: BTreeMap<String, Vec<String>>,
+    /// Prompt id → language → text.
+    pub prompts: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Manifest {
+    /// Reads `<audio_dir>/prompts.toml`.
+    pub fn load(audio_dir: &Path) -> Result<Manifest, PromptError> {
+        let path = audio_dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| PromptError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Manifest::parse(&path, &text)
+    }
+
+    /// Parses manifest text (`path` is for messages).
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, PromptError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|e| PromptError::Parse {
+            path: path.to_owned(),
+            message: e.message().to_owned(),
+            span: e.span(),
+        })?;
+        Ok(Manifest {
+            languages: raw.languages,
+            digits: raw.digits,
+            prompts: raw.prompts,
+        })
+    }
+
+    /// The text of prompt `id` in `lang`.
+    pub fn text(&self, id: &str, lang: &str) -> Option<&str> {
+        self.prompts.get(id)?.get(lang).map(String::as_str)
+    }
+}
+
+/// `audio/<lang>/helpline/<id>.wav`: the file `sound:helpline/<id>` plays in `lang`.
+pub fn prompt_wav_path(audio_dir: &Path, id: &str, lang: &str) -> PathBuf {
+    audio_dir
+        .join(lang)
+        .join("helpline")
+        .join(format!("{id}.wav"))
+}
+
+/// `audio/<lang>/digits/<digit>.wav`: what `digits:` plays in `lang`.
+pub fn digit_wav_path(audio_dir: &Path, digit: u8, lang: &str) -> PathBuf {
+    audio_dir
+        .join(lang)
+        .join("digits")
+        .join(format!("{digit}.wav"))
+}
+
+/// The state of one prompt file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileStatus {
+    Ok,
+    Missing,
+    /// The file exists but is not PCM 16-bit mono 8/16 kHz (or not a WAV): why.
+    Bad(String),
+}
+
+impl FileStatus {
+    /// Checks the file at `path`.
+    pub fn of(path: &Path) -> FileStatus {
+        if !path.is_file() {
+            return FileStatus::Missing;
+        }
+        match check_prompt_wav(path) {
+            Ok(()) => FileStatus::Ok,
+            Err(e) => FileStatus::Bad(e.to_string()),
+        }
+    }
+}
+
+/// One prompt's coverage: per language, whether there is text and a good file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageRow {
+    pub id: String,
+    /// In the order of [`Coverage::languages`]: (has text in the manifest, file status).
+    pub per_language: Vec<(bool, FileStatus)>,
+}
+
+/// What `helpline prompts list` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub languages: Vec<String>,
+    pub rows: Vec<CoverageRow>,
+}
+
+impl Coverage {
+    /// Coverage of every manifest prompt, plus the digit files, in every manifest language.
+    pub fn of(audio_dir: &Path, manifest: &Manifest) -> Coverage {
+        let mut rows: Vec<CoverageRow> = manifest
+            .prompts
+            .iter()
+            .map(|(id, texts)| CoverageRow {
+                id: id.clone(),
+                per_language: manifest
+                    .languages
+                    .iter()
+                    .map(|lang| {
+                        let path = prompt_wav_path(audio_dir, id, lang);
+                        (texts.contains_key(lang), FileStatus::of(&path))
+                    })
+                    .collect(),
+            })
+            .collect();
+        for digit in 0..10u8 {
+            rows.push(CoverageRow {
+                id: format!("digits/{digit}"),
+                per_language: manifest
+                    .languages
+                    .iter()
+                    .map(|lang| {
+                        let has_text = manifest
+                            .digits
+                            .get(lang)
+                            .is_some_and(|words| words.len() > usize::from(digit));
+                        (
+                            has_text,
+                            FileStatus::of(&digit_wav_path(audio_dir, digit, lang)),
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        Coverage {
+            languages: manifest.languages.clone(),
+            rows,
+        }
+    }
+
+    /// Prompts complete in `lang` (text and a good file), and the total.
+    pub fn complete_in(&self, lang: &str) -> (usize, usize) {
+        let Some(i) = self.languages.iter().position(|l| l == lang) else {
+            return (0, self.rows.len());
+        };
+        let done = self
+            .rows
+            .iter()
+            .filter(|r| {
+                r.per_language
+                    .get(i)
+                    .is_some_and(|(t, s)| *t && *s == FileStatus::Ok)
+            })
+            .count();
+        (done, self.rows.len())
+    }
+}
+
+impl fmt::Display for Coverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.id.len())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        write!(f, "{:width$}", "id")?;
+        for lang in &self.languages {
+            write!(f, "  {lang:<8}")?;
+        }
+        writeln!(f)?;
+        let mut problems = Vec::new();
+        for row in &self.rows {
+            write!(f, "{:width$}", row.id)?;
+            for (lang, (has_text, status)) in self.languages.iter().zip(&row.per_language) {
+                let cell = match (has_text, status) {
+                    (true, FileStatus::Ok) => "ok",
+                    (false, FileStatus::Ok) => "no-text",
+                    (_, FileStatus::Missing) => "MISSING",
+                    (_, FileStatus::Bad(why)) => {
+                        problems.push(format!("{} [{lang}]: {why}", row.id));
+                        "BAD"
+                    }
+                };
+                write!(f, "  {cell:<8}")?;
+            }
+            writeln!(f)?;
+        }
+        for lang in &self.languages {
+            let (done, total) = self.complete_in(lang);
+            writeln!(f, "{lang}: {done}/{total} complete")?;
+        }
+        for p in problems {
+            writeln!(f, "bad file: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_mirror_asterisk_sounds() {
+        let base = Path::new("/srv/audio");
+        assert_eq!(
+            prompt_wav_path(base, "welcome", "hi"),
+            Path::new("/srv/audio/hi/helpline/welcome.wav")
+        );
+        assert_eq!(
+            digit_wav_path(base, 7, "en"),
+            Path::new("/srv/audio/en/digits/7.wav")
+        );
+    }
+
+    #[test]
+    fn manifest_parse_errors_carry_a_span() {
+        let err = Manifest::parse(
+            Path::new("p.toml"),
+            "languages = [\"hi\"]\n[prompts]\nx = 1\n",
+        )
+        .unwrap_err();
+        match err {
+            PromptError::Parse { span, .. } => assert!(span.is_some()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn coverage_reports_missing_files() {
+        let dir = std::env::temp_dir().join(format!("ivr-cov-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = Manifest::parse(
+            Path::new("p.toml"),
+            "languages = [\"hi\", \"en\"]\n[prompts.welcome]\nhi = \"नमस्ते\"\n",
+        )
+        .unwrap();
+        let cov = Coverage::of(&dir, &manifest);
+        assert_eq!(cov.rows[0].id, "welcome");
+        assert_eq!(
+            cov.rows[0].per_language,
+            vec![(true, FileStatus::Missing), (false, FileStatus::Missing)]
+        );
+        assert_eq!(cov.complete_in("hi"), (0, 11));
+        let text = cov.to_string();
+        assert!(
+            text.contains("welcome") && text.contains("MISSING"),
+            "{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
