@@ -77,37 +77,40 @@ pub struct TicketDraft {
     pub caller_hung_up: bool,
 }
 
-/// A complaint's status as the IVR reads it back.
+/// A complaint's status as the IVR reads it back (mirrors the ticket system's lifecycle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketStatus {
-    Open,
+    Registered,
+    Assigned,
     InProgress,
-    Escalated,
     Resolved,
-    Closed,
-    Rejected,
+    ClosedSatisfied,
+    ClosedUnsatisfied,
+    Reopened,
 }
 
 impl TicketStatus {
     /// Every status (the prompts `status_<slug>` must exist for all).
-    pub const ALL: [TicketStatus; 6] = [
-        TicketStatus::Open,
+    pub const ALL: [TicketStatus; 7] = [
+        TicketStatus::Registered,
+        TicketStatus::Assigned,
         TicketStatus::InProgress,
-        TicketStatus::Escalated,
         TicketStatus::Resolved,
-        TicketStatus::Closed,
-        TicketStatus::Rejected,
+        TicketStatus::ClosedSatisfied,
+        TicketStatus::ClosedUnsatisfied,
+        TicketStatus::Reopened,
     ];
 
-    /// The value the `status` variable takes.
+    /// The value the `status` variable takes (the ticket system's own name for it).
     pub fn slug(self) -> &'static str {
         match self {
-            TicketStatus::Open => "open",
+            TicketStatus::Registered => "registered",
+            TicketStatus::Assigned => "assigned",
             TicketStatus::InProgress => "in_progress",
-            TicketStatus::Escalated => "escalated",
             TicketStatus::Resolved => "resolved",
-            TicketStatus::Closed => "closed",
-            TicketStatus::Rejected => "rejected",
+            TicketStatus::ClosedSatisfied => "closed_satisfied",
+            TicketStatus::ClosedUnsatisfied => "closed_unsatisfied",
+            TicketStatus::Reopened => "reopened",
         }
     }
 }
