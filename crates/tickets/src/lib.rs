@@ -1,1 +1,30 @@
-//! The 1100 ticket system: complaint numbers, the ticket store (SQLite or PostgreSQL), lifecycle, escalation and the HTTP API.
+//! The 1100 ticket system: complaint numbers with a check digit, the ticket store (SQLite or
+//! PostgreSQL) with lifecycle, escalation and audit trail, the fsync'd journal that keeps complaints
+//! through a database outage, and the `/api/v1` HTTP API with its tokens.
+//!
+//! The engine uses [`TicketService`]; the server mounts [`api::router`]; the command line calls
+//! [`cli`] and [`bench`]. Nothing here knows ARI or the IVR.
+
+pub mod allocator;
+pub mod clock;
+pub mod departments;
+pub mod error;
+mod journal;
+pub mod model;
+pub mod number;
+pub mod service;
+pub mod store;
+pub mod validate;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use error::{StoreError, TicketError};
+pub use model::{
+    AuditEntry, Department, FeedbackReason, Note, Page, RecordingInfo, Role, Ticket, TicketFilter,
+    TicketSource, TicketStats, TicketStatus,
+};
+pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
+pub use service::{
+    Filed, NewCallTicket, NewTicket, Recording, RecordingAudio, ReplayReport, ServiceConfig,
+    TicketService, TicketStatusView,
+};
+pub use store::{BackendKind, Store, StoreOptions, TicketRecord};

@@ -1,0 +1,336 @@
+//! The ticket domain: statuses and the lifecycle rules between them, sources, roles, and the records the
+//! store returns. Everything here is plain data and pure functions; the store and the API enforce it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::number::ComplaintNumber;
+
+/// Lowest and highest escalation level (L1 = the assigned officer, L4 = the top of the department).
+pub const MIN_LEVEL: u8 = 1;
+pub const MAX_LEVEL: u8 = 4;
+
+/// A value that is not one of an enum's names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}; expected one of: {expected}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownValue {
+                        kind: $kind,
+                        value: other.to_owned(),
+                        expected: concat!($($text, " "),+),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a ticket's lifecycle stands.
+    TicketStatus, "status" {
+        Registered => "registered",
+        Assigned => "assigned",
+        InProgress => "in_progress",
+        Resolved => "resolved",
+        ClosedSatisfied => "closed_satisfied",
+        ClosedUnsatisfied => "closed_unsatisfied",
+        Reopened => "reopened",
+    }
+);
+
+string_enum!(
+    /// How a complaint reached the helpline.
+    TicketSource, "source" {
+        Ivr => "ivr",
+        Agent => "agent",
+        Web => "web",
+        Whatsapp => "whatsapp",
+    }
+);
+
+string_enum!(
+    /// What an API token may do. Officers are further limited to their own department.
+    Role, "role" {
+        Agent => "agent",
+        Supervisor => "supervisor",
+        Officer => "officer",
+        Admin => "admin",
+        Integration => "integration",
+    }
+);
+
+string_enum!(
+    /// Why a citizen was not (or was) satisfied; asked by the IVR on the feedback call.
+    FeedbackReason, "feedback reason" {
+        NotResolved => "not_resolved",
+        PartiallyResolved => "partially_resolved",
+        TooSlow => "too_slow",
+        OfficerBehaviour => "officer_behaviour",
+        WrongDepartment => "wrong_department",
+        Other => "other",
+    }
+);
+
+impl TicketStatus {
+    /// Statuses in which the department still owes the citizen action (SLA clock running).
+    pub const OPEN: &'static [TicketStatus] = &[
+        TicketStatus::Registered,
+        TicketStatus::Assigned,
+        TicketStatus::InProgress,
+        TicketStatus::Reopened,
+    ];
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+
+    /// Disposed = resolved or closed: the helpline's headline "share disposed" counts these.
+    pub fn is_disposed(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::Resolved
+                | TicketStatus::ClosedSatisfied
+                | TicketStatus::ClosedUnsatisfied
+        )
+    }
+
+    /// The lifecycle: which status may follow which.
+    ///
+    /// registered → assigned → in_progress → resolved → closed_satisfied | closed_unsatisfied,
+    /// resolved | closed_unsatisfied → reopened → assigned | in_progress. Re-assigning an assigned or
+    /// in-progress ticket is allowed (it keeps its status; see [`TicketStatus::after_assign`]).
+    pub fn can_become(self, next: TicketStatus) -> bool {
+        use TicketStatus::*;
+        matches!(
+            (self, next),
+            (Registered, Assigned)
+                | (Assigned, InProgress)
+                | (InProgress, Resolved)
+                | (Resolved, ClosedSatisfied)
+                | (Resolved, ClosedUnsatisfied)
+                | (Resolved, Reopened)
+                | (ClosedUnsatisfied, Reopened)
+                | (Reopened, Assigned)
+                | (Reopened, InProgress)
+        )
+    }
+
+    /// The status after assigning an officer, or `None` if the ticket cannot be assigned now.
+    pub fn after_assign(self) -> Option<TicketStatus> {
+        use TicketStatus::*;
+        match self {
+            Registered | Reopened | Assigned => Some(Assigned),
+            InProgress => Some(InProgress),
+            Resolved | ClosedSatisfied | ClosedUnsatisfied => None,
+        }
+    }
+
+    /// The statuses that may follow this one, for error messages.
+    pub fn next_statuses(self) -> Vec<TicketStatus> {
+        TicketStatus::ALL
+            .iter()
+            .copied()
+            .filter(|n| self.can_become(*n))
+            .collect()
+    }
+}
+
+/// Who did something: a token's label and role, or a system job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn system(job: &str) -> Self {
+        Actor(format!("system:{job}"))
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A department tickets are routed to, with its SLA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+    pub name_hi: String,
+    /// Days an officer has at each level before the ticket is escalated one level.
+    pub sla_days: u32,
+}
+
+/// The evidence of a voice complaint as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingInfo {
+    /// File name inside the recordings directory (derived from the complaint number).
+    pub file_name: String,
+    pub duration_ms: u64,
+    /// Lower-case hex SHA-256 of the audio file's bytes.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// A ticket as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub number: ComplaintNumber,
+    pub call_id: Option<String>,
+    pub source: TicketSource,
+    pub caller_number: String,
+    pub language: String,
+    pub department_code: String,
+    pub department_name: String,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub description: Option<String>,
+    pub recording: Option<RecordingInfo>,
+    pub after_hours: bool,
+    pub status: TicketStatus,
+    pub level: u8,
+    pub assigned_to: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub feedback_satisfied: Option<bool>,
+    pub feedback_reason: Option<FeedbackReason>,
+    pub reopen_count: u32,
+}
+
+impl Ticket {
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && self.due_at < now
+    }
+}
+
+/// One entry of a ticket's audit trail: who changed what, when, from what to what, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub from_value: Option<String>,
+    pub to_value: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A note an officer, agent or supervisor added to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub text: String,
+}
+
+/// Filters for listing tickets. Every field narrows the result; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub department_code: Option<String>,
+    pub level: Option<u8>,
+    pub caller_number: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Only tickets still open whose due date has passed at this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+/// Page selection for lists (newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+/// Counts behind the helpline's headline figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketStats {
+    pub total: u64,
+    pub by_status: Vec<(TicketStatus, u64)>,
+    pub by_level: Vec<(u8, u64)>,
+    pub overdue: u64,
+    /// Resolved or closed, over all tickets.
+    pub disposed_share: f64,
+    /// Closed satisfied over all closed with feedback.
+    pub satisfied_share: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_allows_the_documented_path_only() {
+        use TicketStatus::*;
+        let path = [Registered, Assigned, InProgress, Resolved, ClosedSatisfied];
+        for w in path.windows(2) {
+            assert!(w[0].can_become(w[1]), "{} -> {}", w[0], w[1]);
+        }
+        assert!(!Registered.can_become(Resolved));
+        assert!(!ClosedSatisfied.can_become(Reopened));
+        assert!(!InProgress.can_become(ClosedSatisfied));
+        assert_eq!(
+            Resolved.next_statuses(),
+            vec![ClosedSatisfied, ClosedUnsatisfied, Reopened]
+        );
+        assert_eq!(Resolved.after_assign(), None);
+        assert_eq!(Reopened.after_assign(), Some(Assigned));
+    }
+
+    #[test]
+    fn enums_parse_their_names_and_explain_unknown_ones() {
+        for s in TicketStatus::ALL {
+            assert_eq!(s.as_str().parse::<TicketStatus>().unwrap(), *s);
+        }
+        let err = "closed".parse::<TicketStatus>().unwrap_err();
+        assert!(err.to_string().contains("closed_satisfied"), "{err}");
+        assert_eq!("officer".parse::<Role>().unwrap(), Role::Officer);
+        assert_eq!(
+            serde_json::to_string(&TicketStatus::InProgress).unwrap(),
+            "\"in_progress\""
+        );
+    }
+}

@@ -1,0 +1,816 @@
+//! [`TicketService`]: what the engine and the API call to file and follow complaints. It validates
+//! input, allocates numbers, keeps recordings as evidence, and writes tickets through a single writer
+//! task that commits them in batches (group commit: one fsync covers every ticket in the batch, and
+//! each caller hears its number only after that fsync). When the database cannot be reached, the same
+//! writer puts the tickets in the fsync'd local journal instead; [`TicketService::replay_journal`]
+//! (run by the background task) moves them into the database when it is back.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::allocator::{NumberAllocator, sync_dir};
+use crate::clock::{SharedClock, SystemClock};
+use crate::error::{StoreError, TicketError};
+use crate::journal::Journal;
+use crate::model::{FeedbackReason, RecordingInfo, Ticket, TicketSource, TicketStatus};
+use crate::number::ComplaintNumber;
+use crate::store::{InsertOutcome, Store, TicketRecord};
+use crate::validate;
+
+/// Settings for a [`TicketService`].
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Holds the journal and the number allocator's state; must be on local, durable storage.
+    pub journal_dir: PathBuf,
+    /// Where recordings are kept, one `<complaint number>.wav` per ticket.
+    pub recordings_dir: PathBuf,
+    /// Number blocks held in reserve for numbering during an outage (each holds 1000 numbers).
+    pub spare_blocks: usize,
+    /// Longest a database write may take before the batch goes to the journal instead.
+    pub write_timeout: Duration,
+    /// After the database failed, go straight to the journal for this long before trying it again.
+    pub retry_database_after: Duration,
+    /// Most tickets committed in one transaction.
+    pub max_batch: usize,
+    /// Largest recording accepted, in bytes.
+    pub max_recording_bytes: u64,
+}
+
+impl ServiceConfig {
+    pub fn new(journal_dir: impl Into<PathBuf>, recordings_dir: impl Into<PathBuf>) -> Self {
+        ServiceConfig {
+            journal_dir: journal_dir.into(),
+            recordings_dir: recordings_dir.into(),
+            spare_blocks: 4,
+            write_timeout: Duration::from_secs(5),
+            retry_database_after: Duration::from_secs(2),
+            max_batch: 256,
+            max_recording_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// The audio of a voice complaint, as the engine hands it over.
+#[derive(Debug, Clone)]
+pub enum RecordingAudio {
+    /// The WAV bytes fetched from Asterisk.
+    Bytes(Vec<u8>),
+    /// A WAV file on local disk; it is copied (the original is left alone).
+    File(PathBuf),
+}
+
+/// A recording to keep with the ticket.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub audio: RecordingAudio,
+    pub duration_ms: u64,
+    /// The engine's SHA-256 (hex) of the audio, if it computed one: checked against the stored file.
+    pub sha256: Option<String>,
+}
+
+/// A complaint taken by the IVR on a call.
+#[derive(Debug, Clone)]
+pub struct NewCallTicket {
+    /// The call's unique id (the Asterisk channel id or the engine's call id): the idempotency key.
+    pub call_id: String,
+    pub caller_number: String,
+    /// Language code of the call, e.g. `hi`, `en`.
+    pub language: String,
+    /// One of the seeded department codes (the IVR maps its categories to these).
+    pub department_code: String,
+    /// The IVR category the caller chose (kept for reporting).
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub recording: Option<Recording>,
+    /// Filed outside office hours (the IVR took a message).
+    pub after_hours: bool,
+}
+
+/// A complaint filed through the API (an agent, the web portal, an integration).
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub source: TicketSource,
+    /// Idempotency key: a retried request with the same key returns the same ticket.
+    pub idempotency_key: Option<String>,
+    pub caller_number: String,
+    pub language: String,
+    pub department_code: String,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Result of filing a complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Filed {
+    pub number: ComplaintNumber,
+    /// False when the key (call) already had this ticket.
+    pub created: bool,
+    /// True when the ticket is in the local journal, waiting for the database.
+    pub journaled: bool,
+}
+
+/// What the IVR reads back when a citizen asks about a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketStatusView {
+    pub number: ComplaintNumber,
+    pub status: TicketStatus,
+    pub department_code: String,
+    pub department_name: String,
+    pub due_at: DateTime<Utc>,
+    pub level: u8,
+    /// The ticket is in this node's journal and not yet in the database.
+    pub pending_sync: bool,
+}
+
+/// What a journal replay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayReport {
+    /// Records written to the database.
+    pub created: usize,
+    /// Records whose call already had a ticket (their number now points at it).
+    pub merged: usize,
+    /// Records the database refused; kept in `tickets.journal.rejected`.
+    pub set_aside: usize,
+}
+
+#[derive(Debug)]
+enum WriteOutcome {
+    Stored(InsertOutcome),
+    Journaled(ComplaintNumber),
+}
+
+#[derive(Debug)]
+struct WriteRequest {
+    record: TicketRecord,
+    reply: oneshot::Sender<Result<WriteOutcome, TicketError>>,
+}
+
+/// Whether the database is believed down, and since when (a simple circuit breaker).
+#[derive(Debug, Default)]
+struct Health {
+    down_since: StdMutex<Option<Instant>>,
+}
+
+impl Health {
+    fn mark_down(&self) {
+        let mut down = self
+            .down_since
+            .lock()
+            .expect("health mutex is never poisoned");
+        if down.is_none() {
+            tracing::warn!("ticket database unreachable: filing new tickets in the local journal");
+        }
+        *down = Some(Instant::now());
+    }
+
+    fn mark_up(&self) {
+        let mut down = self
+            .down_since
+            .lock()
+            .expect("health mutex is never poisoned");
+        if down.take().is_some() {
+            tracing::info!("ticket database reachable again");
+        }
+    }
+
+    /// True while we should not even try the database.
+    fn skip_database(&self, retry_after: Duration) -> bool {
+        let down = self
+            .down_since
+            .lock()
+            .expect("health mutex is never poisoned");
+        down.is_some_and(|since| since.elapsed() < retry_after)
+    }
+
+    fn is_down(&self) -> bool {
+        self.down_since
+            .lock()
+            .expect("health mutex is never poisoned")
+            .is_some()
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    clock: SharedClock,
+    config: ServiceConfig,
+    journal: Mutex<Journal>,
+    allocator: Mutex<NumberAllocator>,
+    health: Health,
+}
+
+/// The ticket service. Cheap to clone; all clones share one writer, journal and allocator.
+#[derive(Debug, Clone)]
+pub struct TicketService {
+    shared: Arc<Shared>,
+    writer: mpsc::Sender<WriteRequest>,
+}
+
+impl TicketService {
+    /// Opens the journal and allocator state in `config.journal_dir`, reserves spare number blocks,
+    /// and starts the writer task (needs a tokio runtime). Uses the system clock.
+    pub async fn new(store: Store, config: ServiceConfig) -> Result<Self, TicketError> {
+        Self::with_clock(store, config, Arc::new(SystemClock)).await
+    }
+
+    /// [`TicketService::new`] with an explicit clock (tests use [`crate::ManualClock`]).
+    pub async fn with_clock(
+        store: Store,
+        config: ServiceConfig,
+        clock: SharedClock,
+    ) -> Result<Self, TicketError> {
+        for dir in [&config.journal_dir, &config.recordings_dir] {
+            std::fs::create_dir_all(dir).map_err(|source| TicketError::Journal {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let journal = Journal::open(&config.journal_dir)?;
+        let mut allocator = NumberAllocator::open(&config.journal_dir, config.spare_blocks)?;
+        let health = Health::default();
+        if let Err(e) = allocator.top_up(&store).await {
+            // Starting during an outage is allowed as long as spares from an earlier run remain.
+            tracing::warn!(error = %e, "could not reserve complaint number blocks at start");
+            health.mark_down();
+        }
+        let (writer, requests) = mpsc::channel(config.max_batch.max(1) * 4);
+        let shared = Arc::new(Shared {
+            store,
+            clock,
+            config,
+            journal: Mutex::new(journal),
+            allocator: Mutex::new(allocator),
+            health,
+        });
+        tokio::spawn(run_writer(Arc::clone(&shared), requests));
+        Ok(TicketService { shared, writer })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.shared.clock
+    }
+
+    pub fn recordings_dir(&self) -> &Path {
+        &self.shared.config.recordings_dir
+    }
+
+    /// Files the ticket for a call. Idempotent by `call_id`: a retry (even after a crash) returns the
+    /// same number. When this returns, the ticket is durable — in the database, or in the fsync'd
+    /// journal if the database is unreachable — so the number can be read to the caller.
+    pub async fn create_from_call(
+        &self,
+        call: NewCallTicket,
+    ) -> Result<ComplaintNumber, TicketError> {
+        let NewCallTicket {
+            call_id,
+            caller_number,
+            language,
+            department_code,
+            category,
+            district,
+            recording,
+            after_hours,
+        } = call;
+        let filed = self
+            .file(
+                TicketSource::Ivr,
+                Some(validate::call_id(&call_id)?),
+                caller_number,
+                language,
+                department_code,
+                category,
+                district,
+                None,
+                recording,
+                after_hours,
+                "system:ivr".to_owned(),
+            )
+            .await?;
+        Ok(filed.number)
+    }
+
+    /// Files a ticket from the API on behalf of `actor`.
+    pub async fn create(&self, ticket: NewTicket, actor: &str) -> Result<Filed, TicketError> {
+        let key = ticket
+            .idempotency_key
+            .as_deref()
+            .map(|k| validate::call_id(k).map(|k| format!("api:{k}")))
+            .transpose()?;
+        if ticket.source == TicketSource::Ivr {
+            return Err(TicketError::invalid(
+                "source",
+                "ivr tickets are filed by the engine",
+            ));
+        }
+        self.file(
+            ticket.source,
+            key,
+            ticket.caller_number,
+            ticket.language,
+            ticket.department_code,
+            ticket.category,
+            ticket.district,
+            ticket.description,
+            None,
+            false,
+            actor.to_owned(),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn file(
+        &self,
+        source: TicketSource,
+        key: Option<String>,
+        caller_number: String,
+        language: String,
+        department_code: String,
+        category: Option<String>,
+        district: Option<String>,
+        description: Option<String>,
+        recording: Option<Recording>,
+        after_hours: bool,
+        created_by: String,
+    ) -> Result<Filed, TicketError> {
+        let caller_number = validate::caller_number(&caller_number)?;
+        let language = validate::language(&language)?;
+        let department_code = validate::department_code(&department_code)?;
+        let category = validate::optional_text("category", category, 64)?;
+        let district = validate::optional_text("district", district, 64)?;
+        let description = validate::optional_text("description", description, 4000)?;
+        if let Some(r) = &recording {
+            validate::recording_duration(r.duration_ms)?;
+        }
+
+        // Already filed? (A retry after a crash, or during an outage.) Answer without new work.
+        if let Some(key) = &key {
+            if let Some(number) = self.shared.journal.lock().await.number_for_call(key) {
+                return Ok(Filed {
+                    number,
+                    created: false,
+                    journaled: true,
+                });
+            }
+            if !self
+                .shared
+                .health
+                .skip_database(self.shared.config.retry_database_after)
+            {
+                match self.shared.store.ticket_by_call(key).await {
+                    Ok(Some(t)) => {
+                        return Ok(Filed {
+                            number: t.number,
+                            created: false,
+                            journaled: false,
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) if e.is_unavailable() => self.shared.health.mark_down(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if !self
+            .shared
+            .health
+            .skip_database(self.shared.config.retry_database_after)
+        {
+            // Checked here (not only by the database) so a bad code is refused even in journal mode.
+            match self.shared.store.department(&department_code).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(StoreError::UnknownDepartment(department_code).into()),
+                Err(e) if e.is_unavailable() => self.shared.health.mark_down(),
+                Err(e) => return Err(e.into()),
+            }
+        }
+
+        let number = self.allocate().await?;
+        let recording = match recording {
+            Some(r) => Some(self.keep_recording(number, r).await?),
+            None => None,
+        };
+        let record = TicketRecord {
+            number,
+            call_id: key,
+            source,
+            caller_number,
+            language,
+            department_code,
+            category,
+            district,
+            description,
+            recording,
+            after_hours,
+            created_at: self.shared.clock.now(),
+            created_by,
+        };
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(WriteRequest { record, reply })
+            .await
+            .map_err(|_| TicketError::WriterGone)?;
+        let outcome = answer.await.map_err(|_| TicketError::WriterGone)?;
+        let filed = match outcome {
+            Err(e) => {
+                self.discard_recording(number).await;
+                return Err(e);
+            }
+            Ok(WriteOutcome::Stored(InsertOutcome::Created(n))) => Filed {
+                number: n,
+                created: true,
+                journaled: false,
+            },
+            Ok(WriteOutcome::Stored(InsertOutcome::Existing(n))) => Filed {
+                number: n,
+                created: false,
+                journaled: false,
+            },
+            Ok(WriteOutcome::Stored(InsertOutcome::UnknownDepartment)) => {
+                self.discard_recording(number).await;
+                return Err(TicketError::invalid(
+                    "department_code",
+                    "no such department",
+                ));
+            }
+            Ok(WriteOutcome::Journaled(n)) => Filed {
+                number: n,
+                created: n == number,
+                journaled: true,
+            },
+        };
+        if filed.number != number {
+            // Lost a race with a concurrent retry of the same call: its ticket (and recording) won.
+            self.discard_recording(number).await;
+        }
+        Ok(filed)
+    }
+
+    async fn allocate(&self) -> Result<ComplaintNumber, TicketError> {
+        let mut allocator = self.shared.allocator.lock().await;
+        if allocator.needs_top_up()
+            && !self
+                .shared
+                .health
+                .skip_database(self.shared.config.retry_database_after)
+        {
+            match allocator.top_up(&self.shared.store).await {
+                Ok(()) => {}
+                Err(TicketError::Store(e)) if e.is_unavailable() => self.shared.health.mark_down(),
+                Err(e) => return Err(e),
+            }
+        }
+        allocator.next()
+    }
+
+    /// Writes the recording to `<recordings_dir>/<number>.wav`, fsync'd, and returns its evidence.
+    async fn keep_recording(
+        &self,
+        number: ComplaintNumber,
+        recording: Recording,
+    ) -> Result<RecordingInfo, TicketError> {
+        let file_name = format!("{number}.wav");
+        let target = self.shared.config.recordings_dir.join(&file_name);
+        let max = self.shared.config.max_recording_bytes;
+        let expected = recording.sha256.map(|s| s.to_ascii_lowercase());
+        let duration_ms = recording.duration_ms;
+        let target_for_task = target.clone();
+        tokio::task::spawn_blocking(move || -> Result<RecordingInfo, TicketError> {
+            let bytes = match recording.audio {
+                RecordingAudio::Bytes(b) => b,
+                RecordingAudio::File(path) => std::fs::read(&path)
+                    .map_err(|source| TicketError::Recording { path, source })?,
+            };
+            if bytes.is_empty() {
+                return Err(TicketError::invalid("recording", "the audio is empty"));
+            }
+            if bytes.len() as u64 > max {
+                return Err(TicketError::invalid(
+                    "recording",
+                    format!("{} bytes is more than the {max} allowed", bytes.len()),
+                ));
+            }
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            if let Some(expected) = expected {
+                if expected != sha256 {
+                    return Err(TicketError::RecordingChecksum {
+                        expected,
+                        actual: sha256,
+                    });
+                }
+            }
+            let io_err = |source| TicketError::Recording {
+                path: target_for_task.clone(),
+                source,
+            };
+            {
+                use std::io::Write;
+                let mut file = std::fs::File::create(&target_for_task).map_err(io_err)?;
+                file.write_all(&bytes).map_err(io_err)?;
+                file.sync_all().map_err(io_err)?;
+            }
+            sync_dir(&target_for_task).map_err(io_err)?;
+            Ok(RecordingInfo {
+                file_name,
+                duration_ms,
+                sha256,
+                bytes: bytes.len() as u64,
+            })
+        })
+        .await
+        .map_err(|e| TicketError::Recording {
+            path: target,
+            source: std::io::Error::other(e.to_string()),
+        })?
+    }
+
+    async fn discard_recording(&self, number: ComplaintNumber) {
+        let path = self
+            .shared
+            .config
+            .recordings_dir
+            .join(format!("{number}.wav"));
+        if let Err(e) = tokio::fs::remove_file(&path).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove unused recording");
+            }
+        }
+    }
+
+    /// The citizen-facing status of a complaint; `None` if there is no such complaint. During an
+    /// outage, tickets still in this node's journal are reported as registered, pending sync.
+    pub async fn status(
+        &self,
+        number: &ComplaintNumber,
+    ) -> Result<Option<TicketStatusView>, TicketError> {
+        match self.shared.store.ticket(*number).await {
+            Ok(Some(t)) => Ok(Some(status_view(&t, false))),
+            Ok(None) => Ok(self.journaled_status(*number).await),
+            Err(e) if e.is_unavailable() => match self.journaled_status(*number).await {
+                Some(view) => Ok(Some(view)),
+                None => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn journaled_status(&self, number: ComplaintNumber) -> Option<TicketStatusView> {
+        let journal = self.shared.journal.lock().await;
+        let record = journal.by_number(number)?;
+        Some(TicketStatusView {
+            number,
+            status: TicketStatus::Registered,
+            department_code: record.department_code.clone(),
+            department_name: record.department_code.clone(),
+            due_at: record.created_at,
+            level: 1,
+            pending_sync: true,
+        })
+    }
+
+    /// Full ticket (for the API and CLI).
+    pub async fn ticket(&self, number: ComplaintNumber) -> Result<Option<Ticket>, TicketError> {
+        Ok(self.shared.store.ticket(number).await?)
+    }
+
+    /// The citizen's feedback; only on a resolved ticket (anything else is refused with the reason).
+    pub async fn feedback(
+        &self,
+        number: &ComplaintNumber,
+        satisfied: bool,
+        reason: Option<FeedbackReason>,
+    ) -> Result<Ticket, TicketError> {
+        Ok(self
+            .shared
+            .store
+            .feedback(
+                *number,
+                satisfied,
+                reason,
+                "system:ivr",
+                self.shared.clock.now(),
+            )
+            .await?)
+    }
+
+    /// The escalation job, at `now`. Returns the tickets raised and their new level.
+    pub async fn escalate_overdue(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(ComplaintNumber, u8)>, TicketError> {
+        let raised = self.shared.store.escalate_overdue(now).await?;
+        if !raised.is_empty() {
+            tracing::info!(count = raised.len(), "escalated overdue tickets");
+        }
+        Ok(raised)
+    }
+
+    /// Number of tickets waiting in the local journal.
+    pub async fn journal_len(&self) -> usize {
+        self.shared.journal.lock().await.len()
+    }
+
+    /// Moves journaled tickets into the database. Idempotent: safe to run again after a failure
+    /// half-way (tickets are keyed by call). The journal is emptied only when all are in.
+    pub async fn replay_journal(&self) -> Result<ReplayReport, TicketError> {
+        let mut journal = self.shared.journal.lock().await;
+        let mut report = ReplayReport::default();
+        if journal.is_empty() {
+            return Ok(report);
+        }
+        let mut refused = Vec::new();
+        for chunk in journal
+            .pending()
+            .chunks(self.shared.config.max_batch.max(1))
+        {
+            let outcomes = match self.shared.store.insert_tickets(chunk, true).await {
+                Ok(o) => o,
+                Err(e) => {
+                    if e.is_unavailable() {
+                        self.shared.health.mark_down();
+                    }
+                    return Err(e.into());
+                }
+            };
+            for (record, outcome) in chunk.iter().zip(outcomes) {
+                match outcome {
+                    InsertOutcome::Created(_) => report.created += 1,
+                    InsertOutcome::Existing(_) => report.merged += 1,
+                    InsertOutcome::UnknownDepartment => refused.push(record.clone()),
+                }
+            }
+        }
+        if !refused.is_empty() {
+            tracing::error!(
+                count = refused.len(),
+                path = %journal.path().display(),
+                "journaled tickets name departments that no longer exist; set aside for an operator"
+            );
+            journal.set_aside(&refused)?;
+            report.set_aside = refused.len();
+        }
+        journal.clear()?;
+        self.shared.health.mark_up();
+        tracing::info!(
+            created = report.created,
+            merged = report.merged,
+            "journal replayed"
+        );
+        Ok(report)
+    }
+
+    /// Runs the escalation job every `escalate_every` and retries the journal every `replay_every`
+    /// (when it holds anything) until `shutdown` is cancelled.
+    pub fn spawn_background(
+        &self,
+        escalate_every: Duration,
+        replay_every: Duration,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut escalate = tokio::time::interval(escalate_every);
+            let mut replay = tokio::time::interval(replay_every);
+            escalate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            replay.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                // All three branches are cancel-safe (interval ticks and a token).
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = escalate.tick() => {
+                        if let Err(e) = service.escalate_overdue(service.shared.clock.now()).await {
+                            tracing::warn!(error = %e, "escalation job failed; will retry");
+                        }
+                    }
+                    _ = replay.tick() => {
+                        if service.journal_len().await > 0 {
+                            if let Err(e) = service.replay_journal().await {
+                                tracing::warn!(error = %e, "journal replay failed; will retry");
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// True while the service believes the database is unreachable.
+    pub fn database_down(&self) -> bool {
+        self.shared.health.is_down()
+    }
+}
+
+fn status_view(t: &Ticket, pending_sync: bool) -> TicketStatusView {
+    TicketStatusView {
+        number: t.number,
+        status: t.status,
+        department_code: t.department_code.clone(),
+        department_name: t.department_name.clone(),
+        due_at: t.due_at,
+        level: t.level,
+        pending_sync,
+    }
+}
+
+/// The single writer: drains whatever requests are waiting (up to `max_batch`), commits them in one
+/// transaction, and answers each caller. Falls back to the journal when the database is unreachable.
+async fn run_writer(shared: Arc<Shared>, mut requests: mpsc::Receiver<WriteRequest>) {
+    let max_batch = shared.config.max_batch.max(1);
+    let mut batch = Vec::with_capacity(max_batch);
+    while requests.recv_many(&mut batch, max_batch).await > 0 {
+        write_batch(&shared, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn write_batch(shared: &Shared, batch: Vec<WriteRequest>) {
+    let (records, replies): (Vec<TicketRecord>, Vec<_>) =
+        batch.into_iter().map(|r| (r.record, r.reply)).unzip();
+    if !shared
+        .health
+        .skip_database(shared.config.retry_database_after)
+    {
+        let attempt = tokio::time::timeout(
+            shared.config.write_timeout,
+            shared.store.insert_tickets(&records, false),
+        )
+        .await;
+        match attempt {
+            Ok(Ok(outcomes)) => {
+                shared.health.mark_up();
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(WriteOutcome::Stored(outcome)));
+                }
+                return;
+            }
+            Ok(Err(e)) if !e.is_unavailable() => {
+                // Not an outage: some record is bad. Write them one by one so only it fails.
+                tracing::warn!(error = %e, "batch insert failed; retrying tickets one by one");
+                for (record, reply) in records.into_iter().zip(replies) {
+                    let single = shared
+                        .store
+                        .insert_tickets(std::slice::from_ref(&record), false)
+                        .await;
+                    let answer = match single {
+                        Ok(mut o) => match o.pop() {
+                            Some(outcome) => Ok(WriteOutcome::Stored(outcome)),
+                            None => Err(TicketError::Store(StoreError::CorruptRow(
+                                "insert returned no outcome".into(),
+                            ))),
+                        },
+                        Err(e) if e.is_unavailable() => {
+                            shared.health.mark_down();
+                            journal_one(shared, record).await
+                        }
+                        Err(e) => Err(e.into()),
+                    };
+                    let _ = reply.send(answer);
+                }
+                return;
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "ticket database unavailable"),
+            Err(_) => {
+                tracing::warn!(timeout = ?shared.config.write_timeout, "ticket write timed out")
+            }
+        }
+        shared.health.mark_down();
+    }
+    let mut journal = shared.journal.lock().await;
+    match journal.append(records) {
+        Ok(numbers) => {
+            for (reply, number) in replies.into_iter().zip(numbers) {
+                let _ = reply.send(Ok(WriteOutcome::Journaled(number)));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "journal write failed: tickets NOT filed");
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(TicketError::Journal {
+                    path: journal.path().to_path_buf(),
+                    source: std::io::Error::other(message.clone()),
+                }));
+            }
+        }
+    }
+}
+
+async fn journal_one(shared: &Shared, record: TicketRecord) -> Result<WriteOutcome, TicketError> {
+    let mut journal = shared.journal.lock().await;
+    let mut numbers = journal.append(vec![record])?;
+    numbers.pop().map(WriteOutcome::Journaled).ok_or_else(|| {
+        TicketError::Store(StoreError::CorruptRow("journal returned no number".into()))
+    })
+}

@@ -1,0 +1,1440 @@
+//! The ticket store: one type over SQLite (embedded default) and PostgreSQL (several engine nodes),
+//! its migrations and every query. Queries are written once in SQL both databases accept and run
+//! through [`on_pool!`], which expands each body once per backend; instants are stored as Unix epoch
+//! milliseconds (`BIGINT`) so comparisons behave the same on both.
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a committed transaction has been
+//! fsync'd; PostgreSQL commits are durable with its default `synchronous_commit=on`. Every change to a
+//! ticket is written together with its audit entry in one transaction, guarded by a row version so two
+//! concurrent changes cannot silently overwrite each other.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::clock::{from_millis, to_millis};
+use crate::departments::seed_departments;
+use crate::error::StoreError;
+use crate::model::{
+    AuditEntry, Department, FeedbackReason, MAX_LEVEL, Note, Page, RecordingInfo, Role, Ticket,
+    TicketFilter, TicketSource, TicketStats, TicketStatus,
+};
+use crate::number::ComplaintNumber;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool; the body is compiled once per backend.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($pool) => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Binds a list of [`BindValue`]s in order.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for value in $binds {
+            query = match value {
+                BindValue::Text(v) => query.bind(v),
+                BindValue::Int(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// Inserts one audit entry on an open transaction.
+macro_rules! insert_audit {
+    ($tx:expr, $ticket_id:expr, $entry:expr) => {{
+        let entry: &AuditRecord = $entry;
+        sqlx::query(
+            "INSERT INTO audit_log (ticket_id, at, actor, action, from_value, to_value, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($ticket_id)
+        .bind(entry.at_ms)
+        .bind(entry.actor.clone())
+        .bind(entry.action)
+        .bind(entry.from_value.clone())
+        .bind(entry.to_value.clone())
+        .bind(entry.reason.clone())
+        .execute(&mut *$tx)
+        .await
+    }};
+}
+
+/// A dynamically bound SQL value.
+#[derive(Debug, Clone)]
+enum BindValue {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// How long to wait for a pooled connection before calling the database unavailable.
+    pub acquire_timeout: Duration,
+    /// SQLite: how long a write waits for another process's lock before giving up.
+    pub sqlite_busy_timeout: Duration,
+    /// PostgreSQL: schema to use (`search_path`), e.g. one per test. `None` = the server default.
+    pub postgres_schema: Option<String>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(3),
+            sqlite_busy_timeout: Duration::from_secs(2),
+            postgres_schema: None,
+        }
+    }
+}
+
+/// A new ticket as written to the database (or the journal while the database is away).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRecord {
+    pub number: ComplaintNumber,
+    pub call_id: Option<String>,
+    pub source: TicketSource,
+    pub caller_number: String,
+    pub language: String,
+    pub department_code: String,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub description: Option<String>,
+    pub recording: Option<RecordingInfo>,
+    pub after_hours: bool,
+    pub created_at: DateTime<Utc>,
+    /// Who filed it: `system:ivr`, or the API token's label.
+    pub created_by: String,
+}
+
+/// What happened to one record of an insert batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// A new ticket with the record's number.
+    Created(ComplaintNumber),
+    /// The call already had a ticket; this is its number (the record's number was not used).
+    Existing(ComplaintNumber),
+    /// The record names a department that does not exist; nothing was written.
+    UnknownDepartment,
+}
+
+/// An API token's stored identity (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub role: Role,
+    pub department_code: Option<String>,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An audit entry about to be written.
+#[derive(Debug, Clone)]
+struct AuditRecord {
+    at_ms: i64,
+    actor: String,
+    action: &'static str,
+    from_value: Option<String>,
+    to_value: Option<String>,
+    reason: Option<String>,
+}
+
+/// A change to one ticket: columns to set and what to put in the audit trail.
+#[derive(Debug, Default)]
+struct Mutation {
+    set: Vec<(&'static str, BindValue)>,
+    audit: Vec<AuditRecord>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct TicketRow {
+    id: i64,
+    version: i64,
+    number: String,
+    call_id: Option<String>,
+    source: String,
+    caller_number: String,
+    language: String,
+    department_code: String,
+    department_name: String,
+    category: Option<String>,
+    district: Option<String>,
+    description: Option<String>,
+    recording_file: Option<String>,
+    recording_duration_ms: Option<i64>,
+    recording_sha256: Option<String>,
+    recording_bytes: Option<i64>,
+    after_hours: i64,
+    status: String,
+    level: i64,
+    assigned_to: Option<String>,
+    due_at: i64,
+    created_at: i64,
+    updated_at: i64,
+    feedback_satisfied: Option<i64>,
+    feedback_reason: Option<String>,
+    reopen_count: i64,
+}
+
+const TICKET_SELECT: &str = "SELECT t.id, t.version, t.number, t.call_id, t.source, t.caller_number, \
+    t.language, t.department_code, d.name AS department_name, t.category, t.district, t.description, \
+    t.recording_file, t.recording_duration_ms, t.recording_sha256, t.recording_bytes, t.after_hours, \
+    t.status, t.level, t.assigned_to, t.due_at, t.created_at, t.updated_at, t.feedback_satisfied, \
+    t.feedback_reason, t.reopen_count \
+    FROM tickets t JOIN departments d ON d.code = t.department_code";
+
+/// Matches a ticket by its number or by a number it was merged under (journal replay).
+const BY_NUMBER: &str =
+    " WHERE t.number = $1 OR t.id = (SELECT a.ticket_id FROM number_aliases a WHERE a.number = $1)";
+
+const OPEN_STATUSES_SQL: &str = "('registered', 'assigned', 'in_progress', 'reopened')";
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::CorruptRow(what.into())
+}
+
+impl TicketRow {
+    fn into_ticket(self) -> Result<(i64, i64, Ticket), StoreError> {
+        let number = ComplaintNumber::parse(&self.number)
+            .map_err(|e| corrupt(format!("ticket {} number {:?}: {e}", self.id, self.number)))?;
+        let recording = match (self.recording_file, self.recording_sha256) {
+            (Some(file_name), Some(sha256)) => Some(RecordingInfo {
+                file_name,
+                sha256,
+                duration_ms: u64::try_from(self.recording_duration_ms.unwrap_or(0)).unwrap_or(0),
+                bytes: u64::try_from(self.recording_bytes.unwrap_or(0)).unwrap_or(0),
+            }),
+            _ => None,
+        };
+        let ticket = Ticket {
+            number,
+            call_id: self.call_id,
+            source: self
+                .source
+                .parse()
+                .map_err(|e| corrupt(format!("ticket {number}: {e}")))?,
+            caller_number: self.caller_number,
+            language: self.language,
+            department_code: self.department_code,
+            department_name: self.department_name,
+            category: self.category,
+            district: self.district,
+            description: self.description,
+            recording,
+            after_hours: self.after_hours != 0,
+            status: self
+                .status
+                .parse()
+                .map_err(|e| corrupt(format!("ticket {number}: {e}")))?,
+            level: u8::try_from(self.level)
+                .map_err(|_| corrupt(format!("ticket {number}: level {}", self.level)))?,
+            assigned_to: self.assigned_to,
+            due_at: from_millis(self.due_at),
+            created_at: from_millis(self.created_at),
+            updated_at: from_millis(self.updated_at),
+            feedback_satisfied: self.feedback_satisfied.map(|v| v != 0),
+            feedback_reason: self
+                .feedback_reason
+                .map(|r| r.parse::<FeedbackReason>())
+                .transpose()
+                .map_err(|e| corrupt(format!("ticket {number}: {e}")))?,
+            reopen_count: u32::try_from(self.reopen_count).unwrap_or(0),
+        };
+        Ok((self.id, self.version, ticket))
+    }
+}
+
+/// One schema change, in the dialect of each backend (they differ only in the id column).
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "tickets, departments, audit, notes, tokens, number blocks",
+    sql: r#"
+CREATE TABLE departments (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_hi TEXT NOT NULL,
+    sla_days BIGINT NOT NULL CHECK (sla_days BETWEEN 1 AND 365)
+);
+CREATE TABLE number_blocks (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    next_block BIGINT NOT NULL
+);
+INSERT INTO number_blocks (id, next_block) VALUES (1, 0);
+CREATE TABLE tickets (
+    id {ID},
+    version BIGINT NOT NULL DEFAULT 1,
+    number TEXT NOT NULL UNIQUE,
+    call_id TEXT UNIQUE,
+    source TEXT NOT NULL,
+    caller_number TEXT NOT NULL,
+    language TEXT NOT NULL,
+    department_code TEXT NOT NULL REFERENCES departments (code),
+    category TEXT,
+    district TEXT,
+    description TEXT,
+    recording_file TEXT,
+    recording_duration_ms BIGINT,
+    recording_sha256 TEXT,
+    recording_bytes BIGINT,
+    after_hours BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    level BIGINT NOT NULL DEFAULT 1 CHECK (level BETWEEN 1 AND 4),
+    assigned_to TEXT,
+    due_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    feedback_satisfied BIGINT,
+    feedback_reason TEXT,
+    reopen_count BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX tickets_status_due ON tickets (status, due_at);
+CREATE INDEX tickets_department_created ON tickets (department_code, created_at);
+CREATE INDEX tickets_caller ON tickets (caller_number);
+CREATE INDEX tickets_created ON tickets (created_at);
+CREATE TABLE number_aliases (
+    number TEXT PRIMARY KEY,
+    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE audit_log (
+    id {ID},
+    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    reason TEXT
+);
+CREATE INDEX audit_log_ticket ON audit_log (ticket_id, id);
+CREATE TABLE notes (
+    id {ID},
+    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+    at BIGINT NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX notes_ticket ON notes (ticket_id, id);
+CREATE TABLE api_tokens (
+    id {ID},
+    token_hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    department_code TEXT REFERENCES departments (code),
+    label TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+)
+"#,
+}];
+
+/// The newest schema version this build knows.
+pub const SCHEMA_VERSION: i64 = 1;
+
+fn migration_statements(sql: &str, kind: BackendKind) -> Vec<String> {
+    let id = match kind {
+        BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        BackendKind::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    };
+    sql.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace("{ID}", id))
+        .collect()
+}
+
+/// SHA-256 (hex) of an API token: what the database keeps instead of the token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The ticket store. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…`, applies migrations and seeds departments.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with explicit pool and timeout settings.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let store = Self::open(url, &options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the pool without migrating (for `helpline db migrate`, which then calls [`Store::migrate`]).
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(options.sqlite_busy_timeout)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+            Backend::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut connect = PgConnectOptions::from_str(url)
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
+            if let Some(schema) = &options.postgres_schema {
+                connect = connect.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+            Backend::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Store { backend })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+
+    /// Applies pending migrations (each in its own transaction; on PostgreSQL under an advisory lock
+    /// so several nodes starting at once migrate exactly once) and upserts the seed departments
+    /// (names are refreshed; a configured SLA is kept). Returns the versions applied.
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let kind = self.kind();
+        let mut applied = Vec::new();
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS helpline_migrations (\
+                 version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .execute(pool)
+            .await?;
+            for migration in MIGRATIONS {
+                let mut tx = pool.begin().await?;
+                if kind == BackendKind::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock(1100)")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let done: Option<(i64,)> =
+                    sqlx::query_as("SELECT version FROM helpline_migrations WHERE version = $1")
+                        .bind(migration.version)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if done.is_some() {
+                    continue;
+                }
+                for statement in migration_statements(migration.sql, kind) {
+                    sqlx::query(&statement)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|source| StoreError::Migration {
+                            version: migration.version,
+                            name: migration.name,
+                            source,
+                        })?;
+                }
+                sqlx::query(
+                    "INSERT INTO helpline_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(migration.version)
+                .bind(migration.name)
+                .bind(to_millis(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                applied.push(migration.version);
+            }
+            let newest: (Option<i64>,) =
+                sqlx::query_as("SELECT MAX(version) FROM helpline_migrations")
+                    .fetch_one(pool)
+                    .await?;
+            if let Some(v) = newest.0.filter(|v| *v > SCHEMA_VERSION) {
+                return Err(StoreError::SchemaTooNew(v));
+            }
+            let mut tx = pool.begin().await?;
+            for d in seed_departments()? {
+                sqlx::query(
+                    "INSERT INTO departments (code, name, name_hi, sla_days) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_hi = excluded.name_hi",
+                )
+                .bind(d.code)
+                .bind(d.name)
+                .bind(d.name_hi)
+                .bind(i64::from(d.sla_days))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(applied)
+    }
+
+    // ----- departments -------------------------------------------------------------------------
+
+    pub async fn departments(&self) -> Result<Vec<Department>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT code, name, name_hi, sla_days FROM departments ORDER BY code")
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows.into_iter().map(department_from_row).collect())
+    }
+
+    pub async fn department(&self, code: &str) -> Result<Option<Department>, StoreError> {
+        let row: Option<(String, String, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT code, name, name_hi, sla_days FROM departments WHERE code = $1")
+                .bind(code)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row.map(department_from_row))
+    }
+
+    /// Changes a department's SLA; applies to due dates set from now on.
+    pub async fn set_department_sla(
+        &self,
+        code: &str,
+        sla_days: u32,
+    ) -> Result<Department, StoreError> {
+        if !(1..=365).contains(&sla_days) {
+            return Err(StoreError::NotAllowedNow(format!(
+                "sla_days {sla_days} is outside 1..=365"
+            )));
+        }
+        let result = on_pool!(self, |pool| {
+            sqlx::query("UPDATE departments SET sla_days = $1 WHERE code = $2")
+                .bind(i64::from(sla_days))
+                .bind(code)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if result == 0 {
+            return Err(StoreError::UnknownDepartment(code.to_owned()));
+        }
+        self.department(code)
+            .await?
+            .ok_or_else(|| StoreError::UnknownDepartment(code.to_owned()))
+    }
+
+    // ----- numbers ------------------------------------------------------------------------------
+
+    /// Reserves `count` consecutive number blocks for this node; returns the first block index.
+    /// Atomic on both backends (a single-row counter updated in one statement).
+    pub async fn reserve_number_blocks(
+        &self,
+        count: u64,
+        max_blocks: u64,
+    ) -> Result<u64, StoreError> {
+        let count_i = i64::try_from(count).map_err(|_| StoreError::NumberSpaceExhausted)?;
+        let (next,): (i64,) = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "UPDATE number_blocks SET next_block = next_block + $1 WHERE id = 1 RETURNING next_block",
+            )
+            .bind(count_i)
+            .fetch_one(pool)
+            .await
+        })?;
+        let end = u64::try_from(next).map_err(|_| corrupt("number_blocks.next_block negative"))?;
+        if end > max_blocks {
+            return Err(StoreError::NumberSpaceExhausted);
+        }
+        Ok(end - count)
+    }
+
+    // ----- creating -----------------------------------------------------------------------------
+
+    /// Inserts a batch of new tickets in ONE transaction (group commit: one fsync for all), keyed by
+    /// call: a record whose `call_id` already has a ticket yields that ticket's number instead.
+    /// With `alias_on_conflict` (journal replay: the caller already heard the record's number) the
+    /// record's number is kept as an alias of the existing ticket so it still finds the complaint.
+    pub async fn insert_tickets(
+        &self,
+        records: &[TicketRecord],
+        alias_on_conflict: bool,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(records.len());
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for record in records {
+                let created_ms = to_millis(record.created_at);
+                let recording = record.recording.as_ref();
+                let inserted: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO tickets (number, call_id, source, caller_number, language, \
+                     department_code, category, district, description, recording_file, \
+                     recording_duration_ms, recording_sha256, recording_bytes, after_hours, status, \
+                     level, due_at, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, d.code, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     'registered', 1, $14 + d.sla_days * 86400000, $14, $14 \
+                     FROM departments d WHERE d.code = $15 \
+                     ON CONFLICT (call_id) DO NOTHING RETURNING id",
+                )
+                .bind(record.number.to_string())
+                .bind(record.call_id.clone())
+                .bind(record.source.as_str())
+                .bind(record.caller_number.clone())
+                .bind(record.language.clone())
+                .bind(record.category.clone())
+                .bind(record.district.clone())
+                .bind(record.description.clone())
+                .bind(recording.map(|r| r.file_name.clone()))
+                .bind(recording.map(|r| i64::try_from(r.duration_ms).unwrap_or(i64::MAX)))
+                .bind(recording.map(|r| r.sha256.clone()))
+                .bind(recording.map(|r| i64::try_from(r.bytes).unwrap_or(i64::MAX)))
+                .bind(i64::from(record.after_hours))
+                .bind(created_ms)
+                .bind(record.department_code.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((id,)) = inserted {
+                    let audit = AuditRecord {
+                        at_ms: created_ms,
+                        actor: record.created_by.clone(),
+                        action: "created",
+                        from_value: None,
+                        to_value: Some(TicketStatus::Registered.to_string()),
+                        reason: record.call_id.as_ref().map(|c| format!("call {c}")),
+                    };
+                    insert_audit!(tx, id, &audit)?;
+                    outcomes.push(InsertOutcome::Created(record.number));
+                    continue;
+                }
+                let existing: Option<(i64, String)> = match &record.call_id {
+                    Some(call_id) => {
+                        sqlx::query_as("SELECT id, number FROM tickets WHERE call_id = $1")
+                            .bind(call_id.clone())
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    }
+                    None => None,
+                };
+                let Some((id, number)) = existing else {
+                    outcomes.push(InsertOutcome::UnknownDepartment);
+                    continue;
+                };
+                let number = ComplaintNumber::parse(&number)
+                    .map_err(|e| corrupt(format!("ticket {id} number {number:?}: {e}")))?;
+                if alias_on_conflict && number != record.number {
+                    sqlx::query(
+                        "INSERT INTO number_aliases (number, ticket_id, created_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (number) DO NOTHING",
+                    )
+                    .bind(record.number.to_string())
+                    .bind(id)
+                    .bind(created_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    let audit = AuditRecord {
+                        at_ms: created_ms,
+                        actor: record.created_by.clone(),
+                        action: "merged_number",
+                        from_value: Some(record.number.to_string()),
+                        to_value: Some(number.to_string()),
+                        reason: Some("the same call was journaled during a database outage".into()),
+                    };
+                    insert_audit!(tx, id, &audit)?;
+                }
+                outcomes.push(InsertOutcome::Existing(number));
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(outcomes)
+    }
+
+    // ----- reading ------------------------------------------------------------------------------
+
+    pub async fn ticket(&self, number: ComplaintNumber) -> Result<Option<Ticket>, StoreError> {
+        Ok(self.ticket_row(number).await?.map(|(_, _, t)| t))
+    }
+
+    async fn ticket_row(
+        &self,
+        number: ComplaintNumber,
+    ) -> Result<Option<(i64, i64, Ticket)>, StoreError> {
+        let sql = format!("{TICKET_SELECT}{BY_NUMBER}");
+        let row: Option<TicketRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(number.to_string())
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(TicketRow::into_ticket).transpose()
+    }
+
+    pub async fn ticket_by_call(&self, call_id: &str) -> Result<Option<Ticket>, StoreError> {
+        let sql = format!("{TICKET_SELECT} WHERE t.call_id = $1");
+        let row: Option<TicketRow> = on_pool!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(call_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row
+            .map(TicketRow::into_ticket)
+            .transpose()?
+            .map(|(_, _, t)| t))
+    }
+
+    /// Lists tickets matching `filter`, newest first; returns the page and the total match count.
+    pub async fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+        page: Page,
+    ) -> Result<(Vec<Ticket>, u64), StoreError> {
+        let (where_sql, binds) = filter_sql(filter);
+        let n = binds.len();
+        let list_sql = format!(
+            "{TICKET_SELECT}{where_sql} ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM tickets t{where_sql}");
+        let mut list_binds = binds.clone();
+        list_binds.push(BindValue::Int(Some(i64::from(page.limit))));
+        list_binds.push(BindValue::Int(Some(
+            i64::try_from(page.offset).unwrap_or(i64::MAX),
+        )));
+        let (rows, total): (Vec<TicketRow>, (i64,)) = on_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query_as(&list_sql), list_binds)
+                .fetch_all(pool)
+                .await?;
+            let total = bind_all!(sqlx::query_as(&count_sql), binds)
+                .fetch_one(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        let tickets = rows
+            .into_iter()
+            .map(|r| r.into_ticket().map(|(_, _, t)| t))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((tickets, u64::try_from(total.0).unwrap_or(0)))
+    }
+
+    pub async fn audit_trail(
+        &self,
+        number: ComplaintNumber,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let (id, _, _) = self
+            .ticket_row(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))?;
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT at, actor, action, from_value, to_value, reason FROM audit_log \
+                 WHERE ticket_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(at, actor, action, from_value, to_value, reason)| AuditEntry {
+                    at: from_millis(at),
+                    actor,
+                    action,
+                    from_value,
+                    to_value,
+                    reason,
+                },
+            )
+            .collect())
+    }
+
+    pub async fn notes(&self, number: ComplaintNumber) -> Result<Vec<Note>, StoreError> {
+        let (id, _, _) = self
+            .ticket_row(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))?;
+        let rows: Vec<(i64, String, String)> = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT at, author, text FROM notes WHERE ticket_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, author, text)| Note {
+                at: from_millis(at),
+                author,
+                text,
+            })
+            .collect())
+    }
+
+    /// Counts for the headline figures, optionally for one department.
+    pub async fn stats(
+        &self,
+        department_code: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketStats, StoreError> {
+        let (dept_sql, binds) = match department_code {
+            Some(code) => (
+                " WHERE department_code = $1",
+                vec![BindValue::Text(Some(code.to_owned()))],
+            ),
+            None => ("", vec![]),
+        };
+        let by_status_sql =
+            format!("SELECT status, COUNT(*) FROM tickets{dept_sql} GROUP BY status");
+        let by_level_sql =
+            format!("SELECT level, COUNT(*) FROM tickets{dept_sql} GROUP BY level ORDER BY level");
+        let n = binds.len();
+        let overdue_sql = format!(
+            "SELECT COUNT(*) FROM tickets{} status IN {OPEN_STATUSES_SQL} AND due_at < ${}",
+            if dept_sql.is_empty() {
+                " WHERE"
+            } else {
+                " WHERE department_code = $1 AND"
+            },
+            n + 1
+        );
+        let mut overdue_binds = binds.clone();
+        overdue_binds.push(BindValue::Int(Some(to_millis(now))));
+        type Counts = (Vec<(String, i64)>, Vec<(i64, i64)>, (i64,));
+        let (by_status, by_level, overdue): Counts = on_pool!(self, |pool| {
+            let a = bind_all!(sqlx::query_as(&by_status_sql), binds.clone())
+                .fetch_all(pool)
+                .await?;
+            let b = bind_all!(sqlx::query_as(&by_level_sql), binds)
+                .fetch_all(pool)
+                .await?;
+            let c = bind_all!(sqlx::query_as(&overdue_sql), overdue_binds)
+                .fetch_one(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((a, b, c))
+        })?;
+        let mut stats = TicketStats::default();
+        for status in TicketStatus::ALL {
+            let count = by_status
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map(|(_, c)| u64::try_from(*c).unwrap_or(0))
+                .unwrap_or(0);
+            stats.total += count;
+            stats.by_status.push((*status, count));
+        }
+        stats.by_level = by_level
+            .into_iter()
+            .filter_map(|(l, c)| Some((u8::try_from(l).ok()?, u64::try_from(c).unwrap_or(0))))
+            .collect();
+        stats.overdue = u64::try_from(overdue.0).unwrap_or(0);
+        let count_of = |s: TicketStatus| {
+            stats
+                .by_status
+                .iter()
+                .find(|(st, _)| *st == s)
+                .map(|(_, c)| *c)
+                .unwrap_or(0)
+        };
+        let disposed: u64 = TicketStatus::ALL
+            .iter()
+            .filter(|s| s.is_disposed())
+            .map(|s| count_of(*s))
+            .sum();
+        let satisfied = count_of(TicketStatus::ClosedSatisfied);
+        let closed = satisfied + count_of(TicketStatus::ClosedUnsatisfied);
+        stats.disposed_share = share(disposed, stats.total);
+        stats.satisfied_share = share(satisfied, closed);
+        Ok(stats)
+    }
+
+    // ----- changing -----------------------------------------------------------------------------
+
+    /// Moves a ticket to `to` if the lifecycle allows it.
+    pub async fn change_status(
+        &self,
+        number: ComplaintNumber,
+        to: TicketStatus,
+        actor: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        self.mutate(
+            number,
+            |t| {
+                if !t.status.can_become(to) {
+                    return Err(invalid_transition(t.status, to));
+                }
+                let mut m = Mutation::default();
+                m.set
+                    .push(("status", BindValue::Text(Some(to.to_string()))));
+                if to == TicketStatus::Reopened {
+                    m.set.push((
+                        "reopen_count",
+                        BindValue::Int(Some(i64::from(t.reopen_count) + 1)),
+                    ));
+                    m.set.push(("feedback_satisfied", BindValue::Int(None)));
+                    m.set.push(("feedback_reason", BindValue::Text(None)));
+                }
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: "status",
+                    from_value: Some(t.status.to_string()),
+                    to_value: Some(to.to_string()),
+                    reason: reason.map(str::to_owned),
+                });
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
+    /// Assigns the ticket to an officer (registered/reopened → assigned; re-assigning keeps the status).
+    pub async fn assign(
+        &self,
+        number: ComplaintNumber,
+        officer: &str,
+        actor: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        self.mutate(
+            number,
+            |t| {
+                let Some(next) = t.status.after_assign() else {
+                    return Err(StoreError::NotAllowedNow(format!(
+                        "a {} ticket cannot be assigned; reopen it first",
+                        t.status
+                    )));
+                };
+                let mut m = Mutation::default();
+                m.set
+                    .push(("assigned_to", BindValue::Text(Some(officer.to_owned()))));
+                m.set
+                    .push(("status", BindValue::Text(Some(next.to_string()))));
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: "assigned",
+                    from_value: t.assigned_to.clone(),
+                    to_value: Some(officer.to_owned()),
+                    reason: reason.map(str::to_owned),
+                });
+                if next != t.status {
+                    m.audit.push(AuditRecord {
+                        at_ms,
+                        actor: actor.to_owned(),
+                        action: "status",
+                        from_value: Some(t.status.to_string()),
+                        to_value: Some(next.to_string()),
+                        reason: Some(format!("assigned to {officer}")),
+                    });
+                }
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
+    /// Raises an open ticket one level by hand (a supervisor's decision) and restarts its SLA clock.
+    pub async fn escalate(
+        &self,
+        number: ComplaintNumber,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        let current = self
+            .ticket(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))?;
+        let sla_days = self
+            .department(&current.department_code)
+            .await?
+            .map(|d| d.sla_days)
+            .ok_or_else(|| StoreError::UnknownDepartment(current.department_code.clone()))?;
+        self.mutate(
+            number,
+            |t| {
+                if !t.status.is_open() {
+                    return Err(StoreError::NotAllowedNow(format!(
+                        "a {} ticket is not open and cannot be escalated",
+                        t.status
+                    )));
+                }
+                if t.level >= MAX_LEVEL {
+                    return Err(StoreError::NotAllowedNow(format!(
+                        "the ticket is already at the top level L{MAX_LEVEL}"
+                    )));
+                }
+                let mut m = Mutation::default();
+                m.set
+                    .push(("level", BindValue::Int(Some(i64::from(t.level) + 1))));
+                m.set.push((
+                    "due_at",
+                    BindValue::Int(Some(at_ms + i64::from(sla_days) * DAY_MS)),
+                ));
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: "escalated",
+                    from_value: Some(format!("L{}", t.level)),
+                    to_value: Some(format!("L{}", t.level + 1)),
+                    reason: Some(reason.to_owned()),
+                });
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
+    /// Records the citizen's feedback on a resolved ticket, closing it satisfied or not satisfied.
+    pub async fn feedback(
+        &self,
+        number: ComplaintNumber,
+        satisfied: bool,
+        reason: Option<FeedbackReason>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        self.mutate(
+            number,
+            |t| {
+                if t.status != TicketStatus::Resolved {
+                    return Err(StoreError::NotAllowedNow(format!(
+                        "feedback is taken only on resolved tickets; this one is {}",
+                        t.status
+                    )));
+                }
+                let to = if satisfied {
+                    TicketStatus::ClosedSatisfied
+                } else {
+                    TicketStatus::ClosedUnsatisfied
+                };
+                let mut m = Mutation::default();
+                m.set
+                    .push(("status", BindValue::Text(Some(to.to_string()))));
+                m.set.push((
+                    "feedback_satisfied",
+                    BindValue::Int(Some(i64::from(satisfied))),
+                ));
+                m.set.push((
+                    "feedback_reason",
+                    BindValue::Text(reason.map(|r| r.to_string())),
+                ));
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: "feedback",
+                    from_value: Some(t.status.to_string()),
+                    to_value: Some(to.to_string()),
+                    reason: reason.map(|r| r.to_string()),
+                });
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
+    /// Adds a note (and an audit entry saying so).
+    pub async fn add_note(
+        &self,
+        number: ComplaintNumber,
+        author: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Note, StoreError> {
+        let at_ms = to_millis(now);
+        let (id, _, _) = self
+            .ticket_row(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))?;
+        let audit = AuditRecord {
+            at_ms,
+            actor: author.to_owned(),
+            action: "note",
+            from_value: None,
+            to_value: None,
+            reason: Some(text.chars().take(200).collect()),
+        };
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO notes (ticket_id, at, author, text) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(at_ms)
+                .bind(author)
+                .bind(text)
+                .execute(&mut *tx)
+                .await?;
+            insert_audit!(tx, id, &audit)?;
+            tx.commit().await
+        })?;
+        Ok(Note {
+            at: from_millis(at_ms),
+            author: author.to_owned(),
+            text: text.to_owned(),
+        })
+    }
+
+    /// The escalation job: every open ticket past its due date goes up one level (to at most L4), gets
+    /// a fresh due date from its department's SLA, and an audit entry saying why. Safe to run on
+    /// several nodes at once: each raise is conditional on the row version it read.
+    /// Returns the tickets raised, with their new level.
+    pub async fn escalate_overdue(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(ComplaintNumber, u8)>, StoreError> {
+        let now_ms = to_millis(now);
+        let mut raised = Vec::new();
+        loop {
+            let candidates: Vec<(i64, i64, String, i64, i64, i64)> = on_pool!(self, |pool| {
+                sqlx::query_as(&format!(
+                    "SELECT t.id, t.version, t.number, t.level, t.due_at, d.sla_days FROM tickets t \
+                     JOIN departments d ON d.code = t.department_code \
+                     WHERE t.status IN {OPEN_STATUSES_SQL} AND t.due_at < $1 AND t.level < $2 \
+                     ORDER BY t.due_at LIMIT 500"
+                ))
+                .bind(now_ms)
+                .bind(i64::from(MAX_LEVEL))
+                .fetch_all(pool)
+                .await
+            })?;
+            if candidates.is_empty() {
+                break;
+            }
+            let mut progressed = false;
+            on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                for (id, version, number, level, due_at, sla_days) in &candidates {
+                    let done = sqlx::query(
+                        "UPDATE tickets SET level = level + 1, due_at = $1, updated_at = $2, \
+                         version = version + 1 WHERE id = $3 AND version = $4",
+                    )
+                    .bind(now_ms + sla_days * DAY_MS)
+                    .bind(now_ms)
+                    .bind(*id)
+                    .bind(*version)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        continue;
+                    }
+                    progressed = true;
+                    let audit = AuditRecord {
+                        at_ms: now_ms,
+                        actor: "system:escalation".to_owned(),
+                        action: "escalated",
+                        from_value: Some(format!("L{level}")),
+                        to_value: Some(format!("L{}", level + 1)),
+                        reason: Some(format!(
+                            "overdue: due {} passed with no resolution (SLA {sla_days} days)",
+                            from_millis(*due_at).to_rfc3339()
+                        )),
+                    };
+                    insert_audit!(tx, *id, &audit)?;
+                    if let (Ok(n), Ok(l)) =
+                        (ComplaintNumber::parse(number), u8::try_from(level + 1))
+                    {
+                        raised.push((n, l));
+                    }
+                }
+                tx.commit().await?;
+                Ok::<(), StoreError>(())
+            })?;
+            if !progressed {
+                // Another node raised every candidate we saw between our read and our write; the
+                // next pass re-reads them.
+                continue;
+            }
+        }
+        Ok(raised)
+    }
+
+    /// Reads a ticket, lets `change` decide what to set, writes it with its audit entries — all
+    /// conditional on the row version read, so a concurrent change is reported, never lost.
+    async fn mutate<F>(
+        &self,
+        number: ComplaintNumber,
+        change: F,
+        at_ms: i64,
+    ) -> Result<Ticket, StoreError>
+    where
+        F: FnOnce(&Ticket) -> Result<Mutation, StoreError>,
+    {
+        let (id, version, ticket) = self
+            .ticket_row(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))?;
+        let mutation = change(&ticket)?;
+        let mut sql = String::from("UPDATE tickets SET ");
+        let mut binds: Vec<BindValue> = Vec::new();
+        for (column, value) in mutation.set {
+            binds.push(value);
+            sql.push_str(&format!("{column} = ${}, ", binds.len()));
+        }
+        binds.push(BindValue::Int(Some(at_ms)));
+        sql.push_str(&format!(
+            "updated_at = ${}, version = version + 1",
+            binds.len()
+        ));
+        binds.push(BindValue::Int(Some(id)));
+        sql.push_str(&format!(" WHERE id = ${}", binds.len()));
+        binds.push(BindValue::Int(Some(version)));
+        sql.push_str(&format!(" AND version = ${}", binds.len()));
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let done = bind_all!(sqlx::query(&sql), binds)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::ConcurrentUpdate);
+            }
+            for entry in &mutation.audit {
+                insert_audit!(tx, id, entry)?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        self.ticket(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))
+    }
+
+    // ----- API tokens ---------------------------------------------------------------------------
+
+    /// Stores a token's hash; the caller shows the token once and forgets it.
+    pub async fn insert_token(
+        &self,
+        token_hash: &str,
+        role: Role,
+        department_code: Option<&str>,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TokenInfo, StoreError> {
+        if let Some(code) = department_code {
+            if self.department(code).await?.is_none() {
+                return Err(StoreError::UnknownDepartment(code.to_owned()));
+            }
+        }
+        let (id,): (i64,) = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "INSERT INTO api_tokens (token_hash, role, department_code, label, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(token_hash)
+            .bind(role.as_str())
+            .bind(department_code)
+            .bind(label)
+            .bind(to_millis(now))
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(TokenInfo {
+            id,
+            role,
+            department_code: department_code.map(str::to_owned),
+            label: label.to_owned(),
+            created_at: from_millis(to_millis(now)),
+        })
+    }
+
+    /// The live (not revoked) token with this hash.
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let row: Option<(i64, String, Option<String>, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, role, department_code, label, created_at FROM api_tokens \
+                 WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(|(id, role, department_code, label, created_at)| {
+            Ok(TokenInfo {
+                id,
+                role: role
+                    .parse()
+                    .map_err(|e| corrupt(format!("token {id}: {e}")))?,
+                department_code,
+                label,
+                created_at: from_millis(created_at),
+            })
+        })
+        .transpose()
+    }
+
+    /// Revokes a token by id; returns whether one was live.
+    pub async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(to_millis(now))
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+}
+
+fn department_from_row(
+    (code, name, name_hi, sla_days): (String, String, String, i64),
+) -> Department {
+    Department {
+        code,
+        name,
+        name_hi,
+        sla_days: u32::try_from(sla_days).unwrap_or(0),
+    }
+}
+
+fn invalid_transition(from: TicketStatus, to: TicketStatus) -> StoreError {
+    let allowed: Vec<String> = from.next_statuses().iter().map(|s| s.to_string()).collect();
+    StoreError::InvalidTransition {
+        from,
+        to,
+        allowed: if allowed.is_empty() {
+            "none (final)".into()
+        } else {
+            allowed.join(", ")
+        },
+    }
+}
+
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn filter_sql(filter: &TicketFilter) -> (String, Vec<BindValue>) {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut binds: Vec<BindValue> = Vec::new();
+    let mut push = |clause: &str, value: BindValue, clauses: &mut Vec<String>| {
+        binds.push(value);
+        clauses.push(clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(s) = filter.status {
+        push(
+            "t.status = ?",
+            BindValue::Text(Some(s.to_string())),
+            &mut clauses,
+        );
+    }
+    if let Some(d) = &filter.department_code {
+        push(
+            "t.department_code = ?",
+            BindValue::Text(Some(d.clone())),
+            &mut clauses,
+        );
+    }
+    if let Some(l) = filter.level {
+        push(
+            "t.level = ?",
+            BindValue::Int(Some(i64::from(l))),
+            &mut clauses,
+        );
+    }
+    if let Some(c) = &filter.caller_number {
+        push(
+            "t.caller_number = ?",
+            BindValue::Text(Some(c.clone())),
+            &mut clauses,
+        );
+    }
+    if let Some(from) = filter.created_from {
+        push(
+            "t.created_at >= ?",
+            BindValue::Int(Some(to_millis(from))),
+            &mut clauses,
+        );
+    }
+    if let Some(to) = filter.created_to {
+        push(
+            "t.created_at < ?",
+            BindValue::Int(Some(to_millis(to))),
+            &mut clauses,
+        );
+    }
+    if let Some(at) = filter.overdue_at {
+        push(
+            &format!("t.status IN {OPEN_STATUSES_SQL} AND t.due_at < ?"),
+            BindValue::Int(Some(to_millis(at))),
+            &mut clauses,
+        );
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    (sql, binds)
+}

@@ -1,0 +1,151 @@
+//! Input checks shared by the service and the API: sizes, character sets and formats, each failing
+//! with the field's name and what is wrong.
+
+use crate::departments::is_valid_department_code;
+use crate::error::TicketError;
+
+/// Longest recording accepted (a complaint message is a few minutes at most).
+pub const MAX_RECORDING_MS: u64 = 15 * 60 * 1000;
+
+fn is_printable(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
+/// Call ids / idempotency keys: 1–128 visible ASCII characters.
+pub fn call_id(raw: &str) -> Result<String, TicketError> {
+    if raw.is_empty() || raw.len() > 128 {
+        return Err(TicketError::invalid(
+            "call_id",
+            format!("must be 1-128 characters, got {}", raw.len()),
+        ));
+    }
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(TicketError::invalid(
+            "call_id",
+            "only visible ASCII characters are allowed",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Caller numbers: an optional leading `+` and 3–20 digits (`anonymous` for a withheld number).
+pub fn caller_number(raw: &str) -> Result<String, TicketError> {
+    let trimmed = raw.trim();
+    if trimmed.eq_ignore_ascii_case("anonymous") {
+        return Ok("anonymous".to_owned());
+    }
+    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if !(3..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(TicketError::invalid(
+            "caller_number",
+            format!("{raw:?} is not a phone number (optional + and 3-20 digits)"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Language codes: 2–3 lower-case letters, optionally `-` and a 2–4 letter region (`hi`, `en-IN`).
+pub fn language(raw: &str) -> Result<String, TicketError> {
+    let mut parts = raw.splitn(2, '-');
+    let primary = parts.next().unwrap_or_default();
+    let ok_primary =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+    let ok_region = parts
+        .next()
+        .is_none_or(|r| (2..=4).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !ok_primary || !ok_region {
+        return Err(TicketError::invalid(
+            "language",
+            format!("{raw:?} is not a language code like hi or en-IN"),
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+pub fn department_code(raw: &str) -> Result<String, TicketError> {
+    if !is_valid_department_code(raw) {
+        return Err(TicketError::invalid(
+            "department_code",
+            format!("{raw:?} is not a department code (2-6 upper-case letters)"),
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Optional free text: trimmed, empty becomes none, at most `max` characters, no control characters
+/// except newlines and tabs.
+pub fn optional_text(
+    field: &'static str,
+    raw: Option<String>,
+    max: usize,
+) -> Result<Option<String>, TicketError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    required_text(field, text, max).map(Some)
+}
+
+/// Required free text, same rules as [`optional_text`].
+pub fn required_text(field: &'static str, raw: &str, max: usize) -> Result<String, TicketError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(TicketError::invalid(field, "must not be empty"));
+    }
+    let len = text.chars().count();
+    if len > max {
+        return Err(TicketError::invalid(
+            field,
+            format!("{len} characters is more than the {max} allowed"),
+        ));
+    }
+    if !is_printable(&text.replace(['\n', '\t'], " ")) {
+        return Err(TicketError::invalid(
+            field,
+            "control characters are not allowed",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+pub fn recording_duration(ms: u64) -> Result<(), TicketError> {
+    if ms == 0 || ms > MAX_RECORDING_MS {
+        return Err(TicketError::invalid(
+            "recording.duration_ms",
+            format!("{ms} is outside 1..={MAX_RECORDING_MS}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_good_and_names_the_field_on_bad() {
+        assert_eq!(caller_number(" +919816012345 ").unwrap(), "+919816012345");
+        assert_eq!(caller_number("Anonymous").unwrap(), "anonymous");
+        assert!(
+            caller_number("98-16")
+                .unwrap_err()
+                .to_string()
+                .contains("caller_number")
+        );
+        assert!(language("hi").is_ok() && language("en-IN").is_ok());
+        assert!(language("Hindi").is_err());
+        assert!(department_code("JSV").is_ok());
+        assert!(department_code("jsv").is_err());
+        assert!(call_id("").is_err() && call_id(&"x".repeat(129)).is_err());
+        assert!(call_id("1700000000.42").is_ok());
+        assert_eq!(
+            optional_text("district", Some("  ".into()), 10).unwrap(),
+            None
+        );
+        assert!(optional_text("district", Some("x".repeat(11)), 10).is_err());
+        assert!(required_text("text", "a\u{7}b", 10).is_err());
+        assert!(required_text("text", "line one\nline two", 100).is_ok());
+        assert!(recording_duration(0).is_err() && recording_duration(5_000).is_ok());
+    }
+}
