@@ -277,6 +277,9 @@ pub struct Call {
     recording: Option<RecordedAudio>,
     /// A ticket step still owed to a caller who recorded speech (run on hangup).
     owed_ticket: Option<StepId>,
+    /// An entry that filled up at `max_digits` makes the caller's habitual end key (`#`)
+    /// redundant: the next key, if it is that one, is dropped instead of reaching the next menu.
+    swallow_key: Option<char>,
 }
 
 impl Call {
@@ -301,6 +304,7 @@ impl Call {
             hung_up: false,
             recording: None,
             owed_ticket: None,
+            swallow_key: None,
         };
         let mut out = vec![Action::Answer];
         call.goto(start, now, &mut out);
@@ -708,6 +712,9 @@ impl Call {
         if self.hung_up || matches!(self.phase, Phase::Recording { .. }) {
             return;
         }
+        if self.swallow_key.take() == Some(key) {
+            return;
+        }
         if self.typeahead.len() < TYPEAHEAD_CAP {
             self.typeahead.push(key);
         }
@@ -902,6 +909,13 @@ impl Call {
             }
             digits.push(key);
             if digits.len() >= input.max_digits {
+                match input.end_key {
+                    // Already typed: drop it here.
+                    Some(end) if self.typeahead.starts_with(end) => {
+                        pop_front(&mut self.typeahead);
+                    }
+                    end => self.swallow_key = end,
+                }
                 self.finish_input(now, out);
                 return true;
             }
