@@ -28,7 +28,7 @@ pub fn validators() -> Validators {
 /// The shipped 1100 script, without audio checks.
 pub fn script_1100() -> Arc<Script> {
     let path = repo().join("ivr-scripts/1100.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(&path).expect("ivr-scripts/1100.toml is readable");
     Arc::new(Script::from_toml(path, &text, &validators()).unwrap_or_else(|r| panic!("{r}")))
 }
 
@@ -51,7 +51,8 @@ impl Caller {
         let ctx = CallContext {
             call_id: "c1".into(),
             caller: "9800000001".into(),
-            started_at: DateTime::parse_from_rfc3339(started_at).unwrap(),
+            started_at: DateTime::parse_from_rfc3339(started_at)
+                .expect("scenario start is RFC 3339"),
         };
         let now = Instant::now();
         let (call, actions) = Call::start(script, ctx, now);
@@ -200,7 +201,7 @@ impl Caller {
             "ticket-failed" => self.send(Input::TicketFailed),
             "found" => {
                 let mut parts = arg.split(',');
-                let status = match parts.next().unwrap() {
+                let status = match parts.next().expect("found: needs a status") {
                     "registered" => TicketStatus::Registered,
                     "assigned" => TicketStatus::Assigned,
                     "in_progress" => TicketStatus::InProgress,
@@ -210,10 +211,10 @@ impl Caller {
                     "reopened" => TicketStatus::Reopened,
                     other => panic!("status {other}"),
                 };
-                let department = parts.next().unwrap().to_owned();
-                let due = parts
-                    .next()
-                    .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+                let department = parts.next().expect("found: needs a department").to_owned();
+                let due = parts.next().map(|d| {
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("found: due date is YYYY-MM-DD")
+                });
                 let view = TicketStatusView {
                     number: "1234567890".into(),
                     status,
