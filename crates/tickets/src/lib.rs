@@ -6,6 +6,7 @@
 //! [`cli`] and [`bench`]. Nothing here knows ARI or the IVR.
 
 pub mod allocator;
+pub mod api;
 pub mod clock;
 pub mod departments;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod number;
 pub mod service;
 pub mod store;
+pub mod tokens;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
