@@ -1,0 +1,354 @@
+//! Simulated callers: the scenario description (serde, TOML or JSON) shared by tests, the demo and the load
+//! generator, and the result a scenario run yields. The simulator's model executes the steps; this module
+//! only defines and validates them.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::SimError;
+
+/// One simulated citizen's call: who calls, where, and what they do.
+///
+/// ```toml
+/// caller = "9816000001"
+/// [[steps]]
+/// action = "wait_prompt"
+/// sound = "helpline/welcome"
+/// [[steps]]
+/// action = "press"
+/// digits = "1"
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A label for reports.
+    #[serde(default)]
+    pub name: String,
+    /// The caller's number (caller id).
+    pub caller: String,
+    /// The caller's display name.
+    #[serde(default)]
+    pub caller_name: String,
+    /// The number dialled.
+    #[serde(default = "default_extension")]
+    pub extension: String,
+    /// The dialplan context the call enters.
+    #[serde(default = "default_context")]
+    pub context: String,
+    /// The channel's language (`None`: the simulator's default).
+    #[serde(default)]
+    pub language: Option<String>,
+    /// What the caller does, in order.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+fn default_extension() -> String {
+    "1100".to_owned()
+}
+
+fn default_context() -> String {
+    "from-citizens".to_owned()
+}
+
+fn default_wait_timeout() -> f64 {
+    30.0
+}
+
+fn default_gap_ms() -> u64 {
+    250
+}
+
+fn default_dtmf_ms() -> u64 {
+    120
+}
+
+/// One thing a simulated caller does. Durations are in simulated seconds (scaled by the speed factor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Wait until a prompt starts playing to the caller that has not been waited for yet (optionally one
+    /// whose media is `sound:<sound>`, or whose media URI is exactly `sound` when it contains a `:`).
+    WaitPrompt {
+        #[serde(default)]
+        sound: Option<String>,
+        #[serde(default = "default_wait_timeout")]
+        timeout_seconds: f64,
+    },
+    /// Wait until nothing plays to the caller any more.
+    WaitPromptEnd {
+        #[serde(default = "default_wait_timeout")]
+        timeout_seconds: f64,
+    },
+    /// Press keys (RFC 4733 digits), `gap_ms` apart.
+    Press {
+        digits: String,
+        #[serde(default = "default_gap_ms")]
+        gap_ms: u64,
+        #[serde(default = "default_dtmf_ms")]
+        duration_ms: u64,
+    },
+    /// Talk for this long (generated speech-like audio).
+    Speak { seconds: f64 },
+    /// Say what is in this WAV file (8 kHz mono 16-bit is used as is; other rates are resampled crudely).
+    SpeakWav { path: PathBuf },
+    /// Say nothing for this long.
+    Silence { seconds: f64 },
+    /// Do nothing for this long.
+    Wait { seconds: f64 },
+    /// Hang up.
+    Hangup,
+    /// Wait until the other side hangs up.
+    WaitHangup {
+        #[serde(default = "default_wait_timeout")]
+        timeout_seconds: f64,
+    },
+}
+
+impl Step {
+    /// A short name for failure reasons.
+    pub fn label(&self) -> String {
+        match self {
+            Step::WaitPrompt { sound: Some(s), .. } => format!("wait_prompt {s}"),
+            Step::WaitPrompt { sound: None, .. } => "wait_prompt".to_owned(),
+            Step::WaitPromptEnd { .. } => "wait_prompt_end".to_owned(),
+            Step::Press { digits, .. } => format!("press {digits}"),
+            Step::Speak { seconds } => format!("speak {seconds}s"),
+            Step::SpeakWav { path } => format!("speak_wav {}", path.display()),
+            Step::Silence { seconds } => format!("silence {seconds}s"),
+            Step::Wait { seconds } => format!("wait {seconds}s"),
+            Step::Hangup => "hangup".to_owned(),
+            Step::WaitHangup { .. } => "wait_hangup".to_owned(),
+        }
+    }
+}
+
+impl Scenario {
+    /// A scenario with just a caller number and no steps.
+    pub fn new(caller: impl Into<String>) -> Scenario {
+        Scenario {
+            name: String::new(),
+            caller: caller.into(),
+            caller_name: String::new(),
+            extension: default_extension(),
+            context: default_context(),
+            language: None,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Adds a step (builder style).
+    pub fn step(mut self, step: Step) -> Scenario {
+        self.steps.push(step);
+        self
+    }
+
+    /// Reads a scenario from TOML text.
+    pub fn from_toml(text: &str) -> Result<Scenario, SimError> {
+        let scenario: Scenario =
+            toml::from_str(text).map_err(|e| SimError::Scenario(e.to_string()))?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Reads a scenario from JSON text.
+    pub fn from_json(text: &str) -> Result<Scenario, SimError> {
+        let scenario: Scenario =
+            serde_json::from_str(text).map_err(|e| SimError::Scenario(e.to_string()))?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Reads a scenario file; `.json` is JSON, anything else TOML.
+    pub fn from_file(path: &Path) -> Result<Scenario, SimError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::ScenarioFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        if path.extension().is_some_and(|e| e == "json") {
+            Scenario::from_json(&text)
+        } else {
+            Scenario::from_toml(&text)
+        }
+    }
+
+    /// Checks every step; reports all problems at once.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let mut problems = Vec::new();
+        if self.caller.is_empty() {
+            problems.push("caller must not be empty".to_owned());
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            let n = index + 1;
+            let bad_seconds = |s: f64| !(s.is_finite() && s >= 0.0);
+            match step {
+                Step::WaitPrompt {
+                    timeout_seconds, ..
+                }
+                | Step::WaitPromptEnd { timeout_seconds }
+                | Step::WaitHangup { timeout_seconds } => {
+                    if bad_seconds(*timeout_seconds) {
+                        problems.push(format!("step {n}: timeout_seconds must be >= 0"));
+                    }
+                }
+                Step::Press { digits, .. } => {
+                    if digits.is_empty() {
+                        problems.push(format!("step {n}: press needs digits"));
+                    }
+                    if let Some(bad) = digits.chars().find(|c| !is_dtmf_digit(*c)) {
+                        problems.push(format!("step {n}: '{bad}' is not a DTMF digit"));
+                    }
+                }
+                Step::Speak { seconds } | Step::Silence { seconds } | Step::Wait { seconds } => {
+                    if bad_seconds(*seconds) {
+                        problems.push(format!("step {n}: seconds must be >= 0"));
+                    }
+                }
+                Step::SpeakWav { path } => {
+                    if path.as_os_str().is_empty() {
+                        problems.push(format!("step {n}: speak_wav needs a path"));
+                    }
+                }
+                Step::Hangup => {}
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SimError::Scenario(problems.join("; ")))
+        }
+    }
+}
+
+/// Whether `c` is a key on a phone's keypad (incl. A–D).
+pub(crate) fn is_dtmf_digit(c: char) -> bool {
+    c.is_ascii_digit() || matches!(c, '*' | '#' | 'A' | 'B' | 'C' | 'D')
+}
+
+/// A media played to the simulated caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeardMedia {
+    /// The media URI as the app asked for it (`sound:helpline/welcome`, `digits:123` …).
+    pub media_uri: String,
+    /// The playback's language.
+    pub language: String,
+    /// The playback id.
+    pub playback_id: String,
+    /// When it started, simulated milliseconds since the call began.
+    pub started_ms: u64,
+    /// When it finished (`None`: still playing when the call ended).
+    pub finished_ms: Option<u64>,
+    /// `done`, `failed`, or `playing` when the call ended first.
+    pub state: String,
+}
+
+/// Who ended the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HungUpBy {
+    /// The simulated caller (a `hangup` step, or giving up after a failed wait).
+    Caller,
+    /// The network side: the ARI app, the dialplan, or the simulator restarting.
+    Network,
+}
+
+/// How a scenario run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Every step ran.
+    Completed,
+    /// A step could not run; the reason says which and why.
+    Failed { reason: String },
+}
+
+/// What happened on one simulated call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    pub call_id: u64,
+    pub scenario: String,
+    pub channel_id: String,
+    pub caller: String,
+    /// Every media played to the caller, in order.
+    pub heard: Vec<HeardMedia>,
+    /// Digits the caller sent, in order.
+    pub digits_sent: String,
+    /// Names of recordings made of the caller's channel.
+    pub recordings: Vec<String>,
+    /// Who hung up.
+    pub hung_up_by: HungUpBy,
+    /// The hangup cause (Q.850) and its text.
+    pub cause: u32,
+    pub cause_txt: String,
+    /// When the call was answered, simulated ms since it began (`None`: never answered).
+    pub answered_ms: Option<u64>,
+    /// How long the call lasted, simulated ms.
+    pub duration_ms: u64,
+    /// Whether every step ran.
+    pub outcome: CallOutcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_scenario_parses_with_defaults() {
+        let s = Scenario::from_toml(
+            r#"
+caller = "9816000001"
+[[steps]]
+action = "wait_prompt"
+sound = "helpline/welcome"
+[[steps]]
+action = "press"
+digits = "1#"
+[[steps]]
+action = "speak"
+seconds = 3.5
+[[steps]]
+action = "hangup"
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.extension, "1100");
+        assert_eq!(s.context, "from-citizens");
+        assert_eq!(
+            s.steps[0],
+            Step::WaitPrompt {
+                sound: Some("helpline/welcome".to_owned()),
+                timeout_seconds: 30.0
+            }
+        );
+        assert_eq!(
+            s.steps[1],
+            Step::Press {
+                digits: "1#".to_owned(),
+                gap_ms: 250,
+                duration_ms: 120
+            }
+        );
+    }
+
+    #[test]
+    fn json_scenario_round_trips() {
+        let s = Scenario::new("981")
+            .step(Step::Silence { seconds: 2.0 })
+            .step(Step::Hangup);
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(Scenario::from_json(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let err = Scenario::from_json(
+            r#"{"caller":"","steps":[{"action":"press","digits":"1x"},{"action":"wait","seconds":-1}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("caller"), "{err}");
+        assert!(err.contains("'x'"), "{err}");
+        assert!(err.contains("step 2"), "{err}");
+    }
+}
