@@ -458,6 +458,26 @@ const STEP_FIELDS: &[(&str, &[&str])] = &[
     ("hangup", &["prompts", "reason"]),
 ];
 
+/// The fields each step type cannot do without.
+const STEP_REQUIRED: &[(&str, &[&str])] = &[
+    ("play", &["prompts", "next"]),
+    ("say", &["prompts", "next"]),
+    ("menu", &["prompts", "choices", "on_exhausted"]),
+    ("input", &["prompts", "var", "on_exhausted", "next"]),
+    ("record", &["next", "on_exhausted"]),
+    ("ticket", &["department", "next", "on_failure"]),
+    ("lookup", &["number_var", "next", "not_found", "on_failure"]),
+    (
+        "feedback",
+        &["number_var", "satisfied_var", "next", "on_failure"],
+    ),
+    ("transfer", &["context", "extension"]),
+    ("agent", &["context", "extension"]),
+    ("set", &["next"]),
+    ("branch", &["cases", "otherwise"]),
+    ("hangup", &[]),
+];
+
 // ----- compiling --------------------------------------------------------------------------------
 
 /// Byte offsets → line:col.
@@ -712,7 +732,9 @@ pub(crate) fn compile_script(
             );
         }
     }
-    let start = resolve(&mut ctx, &names, &header.start).unwrap_or(0);
+    let start = resolve(&mut ctx, &names, &header.start);
+    let mut all_built = start.is_some();
+    let start = start.unwrap_or(0);
 
     let mut media_uses: MediaUses = Vec::new();
     let mut steps = Vec::with_capacity(raw_steps.len());
@@ -728,6 +750,7 @@ pub(crate) fn compile_script(
     };
     for (key, step) in &raw_steps {
         let kind = b.step(key, step.get_ref(), step.span());
+        all_built &= kind.is_some();
         steps.push(Step {
             name: key.get_ref().clone(),
             kind: kind.unwrap_or(StepKind::Hangup {
@@ -737,9 +760,8 @@ pub(crate) fn compile_script(
         });
         spans.push(key.span());
     }
-    let has_reference_errors = ctx.report.error_count() > errors_before;
-
-    if !steps.is_empty() && !has_reference_errors {
+    // The graph checks need every step and reference; with one missing they would mislead.
+    if !steps.is_empty() && all_built {
         graph_checks(&mut ctx, &steps, &spans, start);
         check_hangup_tickets(&mut ctx, &steps, &raw_steps);
     }
@@ -1012,7 +1034,25 @@ impl Builder<'_, '_, '_> {
                 .error(raw.kind.span(), format!("unknown step type `{kind}`"), hint);
             return None;
         };
-        for (field, field_span) in raw.present() {
+        let present = raw.present();
+        let required = STEP_REQUIRED
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&[][..], |(_, r)| *r);
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|r| !present.iter().any(|(f, _)| f == r))
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+            self.ctx.error(
+                key.span(),
+                format!("this `{kind}` step needs {}", list.join(", ")),
+                format!("a `{kind}` step takes: {}", allowed.join(", ")),
+            );
+        }
+        for (field, field_span) in present {
             if !allowed.contains(&field) {
                 self.ctx.error(
                     field_span,
@@ -1025,52 +1065,42 @@ impl Builder<'_, '_, '_> {
         let _ = span;
         Some(match kind {
             "play" | "say" => StepKind::Play {
-                media: self.media_list(raw.prompts.as_ref(), &at, kind, true)?,
+                media: self.media_list(raw.prompts.as_ref(), kind, true)?,
                 barge_in: raw.barge_in.as_ref().is_none_or(|b| *b.get_ref()),
-                next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+                next: self.required_ref(raw.next.as_ref())?,
             },
-            "menu" => StepKind::Menu(self.menu(raw, &at)?),
+            "menu" => StepKind::Menu(self.menu(raw)?),
             "input" => StepKind::Input(self.input(raw, &at)?),
             "record" => StepKind::Record(self.record(raw, &at)?),
             "ticket" => {
-                let department = self.required(raw.department.as_ref(), &at, kind, "department")?;
+                let department = self.required(raw.department.as_ref())?;
                 self.check_department(department);
                 StepKind::Ticket(TicketStep {
                     department: department.get_ref().clone(),
                     callback: raw.callback.as_ref().is_some_and(|b| *b.get_ref()),
-                    next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
-                    on_failure: self.required_ref(
-                        raw.on_failure.as_ref(),
-                        &at,
-                        kind,
-                        "on_failure",
-                    )?,
+                    next: self.required_ref(raw.next.as_ref())?,
+                    on_failure: self.required_ref(raw.on_failure.as_ref())?,
                 })
             }
             "lookup" => StepKind::Lookup {
-                number_var: self.var_name(raw.number_var.as_ref(), &at, kind, "number_var")?,
-                next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
-                not_found: self.required_ref(raw.not_found.as_ref(), &at, kind, "not_found")?,
-                on_failure: self.required_ref(raw.on_failure.as_ref(), &at, kind, "on_failure")?,
+                number_var: self.var_name(raw.number_var.as_ref())?,
+                next: self.required_ref(raw.next.as_ref())?,
+                not_found: self.required_ref(raw.not_found.as_ref())?,
+                on_failure: self.required_ref(raw.on_failure.as_ref())?,
             },
             "feedback" => StepKind::Feedback {
-                number_var: self.var_name(raw.number_var.as_ref(), &at, kind, "number_var")?,
-                satisfied_var: self.var_name(
-                    raw.satisfied_var.as_ref(),
-                    &at,
-                    kind,
-                    "satisfied_var",
-                )?,
+                number_var: self.var_name(raw.number_var.as_ref())?,
+                satisfied_var: self.var_name(raw.satisfied_var.as_ref())?,
                 reason_var: match &raw.reason_var {
-                    Some(v) => Some(self.var_name(Some(v), &at, kind, "reason_var")?),
+                    Some(v) => Some(self.var_name(Some(v))?),
                     None => None,
                 },
-                next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
-                on_failure: self.required_ref(raw.on_failure.as_ref(), &at, kind, "on_failure")?,
+                next: self.required_ref(raw.next.as_ref())?,
+                on_failure: self.required_ref(raw.on_failure.as_ref())?,
             },
             "transfer" | "agent" => {
-                let context = self.required(raw.context.as_ref(), &at, kind, "context")?;
-                let extension = self.required(raw.extension.as_ref(), &at, kind, "extension")?;
+                let context = self.required(raw.context.as_ref())?;
+                let extension = self.required(raw.extension.as_ref())?;
                 for f in [context, extension] {
                     if f.get_ref().is_empty()
                         || f.get_ref().chars().any(|c| c.is_whitespace() || c == ',')
@@ -1083,7 +1113,7 @@ impl Builder<'_, '_, '_> {
                     }
                 }
                 StepKind::Transfer {
-                    media: self.media_list(raw.prompts.as_ref(), &at, kind, false)?,
+                    media: self.media_list(raw.prompts.as_ref(), kind, false)?,
                     context: context.get_ref().clone(),
                     extension: extension.get_ref().clone(),
                 }
@@ -1117,11 +1147,11 @@ impl Builder<'_, '_, '_> {
                 StepKind::Set {
                     language,
                     vars,
-                    next: self.required_ref(raw.next.as_ref(), &at, kind, "next")?,
+                    next: self.required_ref(raw.next.as_ref())?,
                 }
             }
             "branch" => {
-                let cases_raw = self.required(raw.cases.as_ref(), &at, kind, "cases")?;
+                let cases_raw = self.required(raw.cases.as_ref())?;
                 let mut cases = Vec::new();
                 for case in cases_raw.get_ref() {
                     if let Some(c) = self.case(case) {
@@ -1130,11 +1160,11 @@ impl Builder<'_, '_, '_> {
                 }
                 StepKind::Branch {
                     cases,
-                    otherwise: self.required_ref(raw.otherwise.as_ref(), &at, kind, "otherwise")?,
+                    otherwise: self.required_ref(raw.otherwise.as_ref())?,
                 }
             }
             "hangup" => StepKind::Hangup {
-                media: self.media_list(raw.prompts.as_ref(), &at, kind, false)?,
+                media: self.media_list(raw.prompts.as_ref(), kind, false)?,
                 reason: raw
                     .reason
                     .as_ref()
@@ -1144,28 +1174,13 @@ impl Builder<'_, '_, '_> {
         })
     }
 
-    fn required<'r, T>(
-        &mut self,
-        field: Option<&'r S<T>>,
-        at: &Range<usize>,
-        kind: &str,
-        name: &str,
-    ) -> Option<&'r S<T>> {
-        if field.is_none() {
-            self.ctx
-                .error(at.clone(), format!("this `{kind}` step needs `{name}`"), "");
-        }
+    /// A required field (its absence was reported up front, with every other missing one).
+    fn required<'r, T>(&mut self, field: Option<&'r S<T>>) -> Option<&'r S<T>> {
         field
     }
 
-    fn required_ref(
-        &mut self,
-        field: Option<&S<String>>,
-        at: &Range<usize>,
-        kind: &str,
-        name: &str,
-    ) -> Option<StepId> {
-        let field = self.required(field, at, kind, name)?;
+    fn required_ref(&mut self, field: Option<&S<String>>) -> Option<StepId> {
+        let field = self.required(field)?;
         resolve(self.ctx, self.names, field)
     }
 
@@ -1176,14 +1191,8 @@ impl Builder<'_, '_, '_> {
         }
     }
 
-    fn var_name(
-        &mut self,
-        field: Option<&S<String>>,
-        at: &Range<usize>,
-        kind: &str,
-        name: &str,
-    ) -> Option<String> {
-        let field = self.required(field, at, kind, name)?;
+    fn var_name(&mut self, field: Option<&S<String>>) -> Option<String> {
+        let field = self.required(field)?;
         self.check_var(field);
         Some(field.get_ref().clone())
     }
@@ -1220,19 +1229,12 @@ impl Builder<'_, '_, '_> {
     fn media_list(
         &mut self,
         field: Option<&S<Vec<S<String>>>>,
-        at: &Range<usize>,
         kind: &str,
         required: bool,
     ) -> Option<Vec<MediaItem>> {
         match field {
-            None if required => {
-                self.ctx.error(
-                    at.clone(),
-                    format!("this `{kind}` step needs `prompts`"),
-                    "",
-                );
-                None
-            }
+            // Reported up front with the other missing fields.
+            None if required => None,
             None => Some(Vec::new()),
             Some(list) => {
                 if required && list.get_ref().is_empty() {
@@ -1285,7 +1287,7 @@ impl Builder<'_, '_, '_> {
         Some(parsed)
     }
 
-    fn retry(&mut self, raw: &RawStep, at: &Range<usize>, kind: &str) -> Option<Retry> {
+    fn retry(&mut self, raw: &RawStep) -> Option<Retry> {
         let d = self.defaults;
         let invalid = raw
             .invalid_prompts
@@ -1307,13 +1309,13 @@ impl Builder<'_, '_, '_> {
             retries: count_field(self.ctx, raw.retries.as_ref(), d.retries, 0..=10, "retries"),
             invalid: self.items(&invalid),
             no_input: self.items(&no_input),
-            on_exhausted: self.required_ref(raw.on_exhausted.as_ref(), at, kind, "on_exhausted")?,
+            on_exhausted: self.required_ref(raw.on_exhausted.as_ref())?,
         })
     }
 
-    fn menu(&mut self, raw: &RawStep, at: &Range<usize>) -> Option<MenuStep> {
-        let prompts = self.media_list(raw.prompts.as_ref(), at, "menu", true)?;
-        let choices_raw = self.required(raw.choices.as_ref(), at, "menu", "choices")?;
+    fn menu(&mut self, raw: &RawStep) -> Option<MenuStep> {
+        let prompts = self.media_list(raw.prompts.as_ref(), "menu", true)?;
+        let choices_raw = self.required(raw.choices.as_ref())?;
         let mut choices = Vec::new();
         let mut ok = true;
         for (key, target) in choices_raw.get_ref() {
@@ -1367,7 +1369,7 @@ impl Builder<'_, '_, '_> {
             }
             (None, None) => None,
         };
-        let retry = self.retry(raw, at, "menu")?;
+        let retry = self.retry(raw)?;
         ok.then_some(MenuStep {
             prompts,
             barge_in: raw.barge_in.as_ref().is_none_or(|b| *b.get_ref()),
@@ -1378,8 +1380,8 @@ impl Builder<'_, '_, '_> {
     }
 
     fn input(&mut self, raw: &RawStep, at: &Range<usize>) -> Option<InputStep> {
-        let prompts = self.media_list(raw.prompts.as_ref(), at, "input", true)?;
-        let var = self.var_name(raw.var.as_ref(), at, "input", "var")?;
+        let prompts = self.media_list(raw.prompts.as_ref(), "input", true)?;
+        let var = self.var_name(raw.var.as_ref())?;
         let max_digits = count_field(self.ctx, raw.max_digits.as_ref(), 16, 1..=32, "max_digits");
         let min_digits = count_field(self.ctx, raw.min_digits.as_ref(), 1, 1..=32, "min_digits");
         if min_digits > max_digits {
@@ -1418,7 +1420,7 @@ impl Builder<'_, '_, '_> {
                 }
             },
         };
-        let retry = self.retry(raw, at, "input")?;
+        let retry = self.retry(raw)?;
         let inter_digit_timeout = duration_field(
             self.ctx,
             raw.inter_digit_timeout.as_ref(),
@@ -1436,12 +1438,12 @@ impl Builder<'_, '_, '_> {
             inter_digit_timeout,
             validator,
             retry,
-            next: self.required_ref(raw.next.as_ref(), at, "input", "next")?,
+            next: self.required_ref(raw.next.as_ref())?,
         })
     }
 
     fn record(&mut self, raw: &RawStep, at: &Range<usize>) -> Option<RecordStep> {
-        let prompts = self.media_list(raw.prompts.as_ref(), at, "record", false)?;
+        let prompts = self.media_list(raw.prompts.as_ref(), "record", false)?;
         let max_duration = duration_field(
             self.ctx,
             raw.max_duration.as_ref(),
@@ -1525,13 +1527,8 @@ impl Builder<'_, '_, '_> {
                 1..=10,
                 "max_attempts",
             ),
-            next: self.required_ref(raw.next.as_ref(), at, "record", "next")?,
-            on_exhausted: self.required_ref(
-                raw.on_exhausted.as_ref(),
-                at,
-                "record",
-                "on_exhausted",
-            )?,
+            next: self.required_ref(raw.next.as_ref())?,
+            on_exhausted: self.required_ref(raw.on_exhausted.as_ref())?,
             hangup_ticket: self.optional_ref(raw.hangup_ticket.as_ref())?,
         })
     }
@@ -1641,10 +1638,52 @@ fn graph_checks(ctx: &mut Ctx<'_>, steps: &[Step], spans: &[Range<usize>], start
             }
         }
     }
-    for (i, step) in steps.iter().enumerate() {
-        if reachable[i] && !exits[i] {
-            ctx.error(spans[i].clone(), format!("step `{}` is in a loop with no way out", step.name), "no path from here reaches a `hangup` or `transfer` step; the caller would be stuck until they hang up");
+    // Report each trap once: the loops (strongly connected sets) among steps with no way out.
+    let trapped: Vec<bool> = (0..steps.len())
+        .map(|i| reachable[i] && !exits[i])
+        .collect();
+    let reach_within = |from: StepId| -> BTreeSet<StepId> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(s) = stack.pop() {
+            for &next in &successors[s] {
+                if trapped[next] && seen.insert(next) {
+                    stack.push(next);
+                }
+            }
         }
+        seen
+    };
+    let reach: Vec<BTreeSet<StepId>> = (0..steps.len())
+        .map(|i| {
+            if trapped[i] {
+                reach_within(i)
+            } else {
+                BTreeSet::new()
+            }
+        })
+        .collect();
+    let mut reported_trap = vec![false; steps.len()];
+    for i in 0..steps.len() {
+        if !trapped[i] || reported_trap[i] || !reach[i].contains(&i) {
+            continue;
+        }
+        let cycle: Vec<StepId> = (0..steps.len())
+            .filter(|&j| j == i || (reach[i].contains(&j) && reach[j].contains(&i)))
+            .collect();
+        for &j in &cycle {
+            reported_trap[j] = true;
+        }
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&j| format!("`{}`", steps[j].name))
+            .collect();
+        ctx.error(
+            spans[i].clone(),
+            format!("steps {} loop with no way out", names.join(", ")),
+            "no path from them reaches a `hangup` or `transfer` step; give a menu an exit \
+             (e.g. `on_exhausted` to a goodbye or an agent)",
+        );
     }
 
     // Loops made only of `set`/`branch` steps would spin without waiting for anything.
@@ -1801,6 +1840,14 @@ fn expand_template(
     Ok(results.into_iter().map(|r| format!("{r}{rest}")).collect())
 }
 
+/// What is wrong with one prompt in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PromptProblem {
+    NoText,
+    Missing(PathBuf),
+    Bad(PathBuf, String),
+}
+
 /// Checks every prompt the script uses in every language; returns the prompt ids available in
 /// all languages (for templates at run time).
 fn prompt_checks(
@@ -1827,67 +1874,59 @@ fn prompt_checks(
     let mut needs_digits: Option<Range<usize>> = None;
     let mut checked: BTreeSet<String> = BTreeSet::new();
     for (item, span) in uses {
-        let ids: Vec<String> = match item {
-            MediaItem::Prompt(id) => vec![id.clone()],
+        let (label, ids): (Option<String>, Vec<String>) = match item {
+            MediaItem::Prompt(id) => (None, vec![id.clone()]),
             MediaItem::Template(t) => match expand_template(t, steps, departments) {
-                Ok(ids) => ids,
+                Ok(ids) => (Some(format!("`{t}`")), ids),
                 Err(var) => {
-                    ctx.warning(span.clone(), format!("cannot tell which prompts `{t}` needs: no known values for `{{{var}}}`"), "set the variable with a menu `values` or a `set` step so check can verify the prompts");
-                    Vec::new()
+                    ctx.warning(
+                        span.clone(),
+                        format!(
+                            "cannot tell which prompts `{t}` needs: no known values for `{{{var}}}`"
+                        ),
+                        "set the variable with a menu `values` or a `set` step so check can \
+                         verify the prompts",
+                    );
+                    continue;
                 }
             },
-            MediaItem::Number(_) | MediaItem::Date(_) => say::prompt_ids(),
+            MediaItem::Number(v) => (Some(format!("`number:{v}`")), say::prompt_ids()),
+            MediaItem::Date(v) => (Some(format!("`date:{v}`")), say::prompt_ids()),
             MediaItem::Digits(_) => {
                 needs_digits.get_or_insert(span.clone());
-                Vec::new()
-            }
-        };
-        for id in ids {
-            // One report per prompt and script: the first place it is used.
-            if !checked.insert(id.clone()) {
                 continue;
             }
+        };
+        // One report per prompt and script: at the first place it is used.
+        let mut problems: Vec<(String, String, PromptProblem)> = Vec::new();
+        for id in ids.into_iter().filter(|id| checked.insert(id.clone())) {
             for lang in languages {
                 let problem = if manifest.text(&id, lang).is_none() {
-                    Some((
-                        format!("prompt `{id}` has no `{lang}` text in the manifest"),
-                        format!(
-                            "add {lang} = \"…\" under [prompts.{id}] in audio/prompts.toml, then run audio/generate.sh"
-                        ),
-                    ))
+                    Some(PromptProblem::NoText)
                 } else {
                     let path = prompt_wav_path(&audio.dir, &id, lang);
                     match audio.status(path.clone()) {
                         FileStatus::Ok => None,
-                        FileStatus::Missing => Some((
-                            format!("prompt `{id}` [{lang}]: {} is missing", path.display()),
-                            "run audio/generate.sh".to_owned(),
-                        )),
-                        FileStatus::Bad(why) => Some((
-                            format!("prompt `{id}` [{lang}]: {} is {why}", path.display()),
-                            "regenerate it with audio/generate.sh (sox … -r 8000 -c 1 -b 16)"
-                                .to_owned(),
-                        )),
+                        FileStatus::Missing => Some(PromptProblem::Missing(path)),
+                        FileStatus::Bad(why) => Some(PromptProblem::Bad(path, why)),
                     }
                 };
-                if let Some((message, hint)) = problem {
+                if let Some(problem) = problem {
                     available.remove(&id);
-                    ctx.error(span.clone(), message, hint);
+                    problems.push((id.clone(), lang.clone(), problem));
                 }
             }
         }
+        report_prompt_problems(ctx, span, label.as_deref(), &problems);
     }
     if let Some(span) = needs_digits {
+        let mut missing = Vec::new();
         for lang in languages {
             for digit in 0..10u8 {
                 let path = digit_wav_path(&audio.dir, digit, lang);
                 match audio.status(path.clone()) {
                     FileStatus::Ok => {}
-                    FileStatus::Missing => ctx.error(
-                        span.clone(),
-                        format!("digits: needs {}, which is missing", path.display()),
-                        "run audio/generate.sh",
-                    ),
+                    FileStatus::Missing => missing.push(path.display().to_string()),
                     FileStatus::Bad(why) => ctx.error(
                         span.clone(),
                         format!("digits: {} is {why}", path.display()),
@@ -1895,6 +1934,16 @@ fn prompt_checks(
                     ),
                 }
             }
+        }
+        if !missing.is_empty() {
+            ctx.error(
+                span,
+                format!(
+                    "`digits:` needs digit files that are missing: {}",
+                    abridged(&missing)
+                ),
+                "run audio/generate.sh",
+            );
         }
     }
     // Only prompts with a good file in every language can be played by a template.
@@ -1904,6 +1953,111 @@ fn prompt_checks(
             .all(|lang| audio.status(prompt_wav_path(&audio.dir, id, lang)) == FileStatus::Ok)
     });
     available
+}
+
+/// Reports the problems of one media item: per prompt for a plain prompt, grouped for an item
+/// that stands for many prompts (`label`: a template, `number:`, `date:`).
+fn report_prompt_problems(
+    ctx: &mut Ctx<'_>,
+    span: &Range<usize>,
+    label: Option<&str>,
+    problems: &[(String, String, PromptProblem)],
+) {
+    let no_text: Vec<(&str, &str)> = problems
+        .iter()
+        .filter(|(_, _, p)| *p == PromptProblem::NoText)
+        .map(|(id, lang, _)| (id.as_str(), lang.as_str()))
+        .collect();
+    let missing: Vec<String> = problems
+        .iter()
+        .filter_map(|(_, _, p)| match p {
+            PromptProblem::Missing(path) => Some(path.display().to_string()),
+            _ => None,
+        })
+        .collect();
+    let generate = "run audio/generate.sh";
+    match label {
+        None => {
+            if let Some((id, _)) = no_text.first() {
+                let langs: Vec<&str> = no_text.iter().map(|(_, l)| *l).collect();
+                ctx.error(
+                    span.clone(),
+                    format!(
+                        "prompt `{id}` has no text in the manifest for {}",
+                        langs.join(", ")
+                    ),
+                    format!(
+                        "add {} under [prompts.{id}] in audio/prompts.toml, then {generate}",
+                        langs
+                            .iter()
+                            .map(|l| format!("{l} = \"…\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            for path in &missing {
+                ctx.error(
+                    span.clone(),
+                    format!("prompt file {path} is missing"),
+                    generate,
+                );
+            }
+        }
+        Some(label) => {
+            if !no_text.is_empty() {
+                let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                for (id, lang) in &no_text {
+                    by_id.entry(id).or_default().push(lang);
+                }
+                let listed: Vec<String> = by_id
+                    .iter()
+                    .map(|(id, langs)| format!("{id} [{}]", langs.join(", ")))
+                    .collect();
+                ctx.error(
+                    span.clone(),
+                    format!(
+                        "{label} needs prompts with no text in the manifest: {}",
+                        abridged(&listed)
+                    ),
+                    format!("add them to audio/prompts.toml, then {generate}"),
+                );
+            }
+            if !missing.is_empty() {
+                ctx.error(
+                    span.clone(),
+                    format!(
+                        "{label} needs prompt files that are missing: {}",
+                        abridged(&missing)
+                    ),
+                    generate,
+                );
+            }
+        }
+    }
+    for (id, lang, problem) in problems {
+        if let PromptProblem::Bad(path, why) = problem {
+            ctx.error(
+                span.clone(),
+                format!("prompt `{id}` [{lang}]: {} is {why}", path.display()),
+                "regenerate it with audio/generate.sh (sox … -r 8000 -c 1 -b 16)",
+            );
+        }
+    }
+}
+
+/// The first few items of a list, and how many more there are.
+fn abridged(items: &[String]) -> String {
+    const SHOWN: usize = 4;
+    if items.len() <= SHOWN {
+        items.join(", ")
+    } else {
+        format!(
+            "{} and {} more",
+            items[..SHOWN].join(", "),
+            items.len() - SHOWN
+        )
+    }
 }
 
 #[cfg(test)]

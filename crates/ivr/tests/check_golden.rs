@@ -1,0 +1,119 @@
+//! Golden tests of `check`: each directory under `tests/fixtures/check/` is a scripts directory
+//! checked against the prompts in `tests/fixtures/audio/`; its `expected.txt` holds the exact
+//! report. Run with `UPDATE_GOLDEN=1` to rewrite the expected files after a deliberate change
+//! (then review the diff).
+
+mod common;
+
+use std::path::Path;
+
+use common::validators;
+use ivr::check_dir;
+
+const CASES: &str = "tests/fixtures/check";
+const AUDIO: &str = "tests/fixtures/audio";
+
+fn check_case(name: &str) {
+    let dir = Path::new(CASES).join(name);
+    let report = check_dir(&dir, Path::new(AUDIO), &validators());
+    let got = report.to_string();
+    let expected_path = dir.join("expected.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected_path, &got).expect("expected.txt is writable");
+        return;
+    }
+    let want = std::fs::read_to_string(&expected_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1)",
+            expected_path.display()
+        )
+    });
+    assert_eq!(
+        got, want,
+        "check output for `{name}` changed (UPDATE_GOLDEN=1 rewrites it)"
+    );
+}
+
+#[test]
+fn every_case_directory_has_a_test() {
+    let mut dirs: Vec<String> = std::fs::read_dir(CASES)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    assert_eq!(
+        dirs,
+        [
+            "duplicate_key",
+            "empty_dir",
+            "header",
+            "loops",
+            "ok",
+            "prompts",
+            "references",
+            "syntax_error",
+            "timeouts"
+        ]
+    );
+}
+
+#[test]
+fn ok() {
+    check_case("ok");
+}
+
+#[test]
+fn syntax_error() {
+    check_case("syntax_error");
+}
+
+#[test]
+fn duplicate_key() {
+    check_case("duplicate_key");
+}
+
+#[test]
+fn references() {
+    check_case("references");
+}
+
+#[test]
+fn loops() {
+    check_case("loops");
+}
+
+#[test]
+fn timeouts() {
+    check_case("timeouts");
+}
+
+#[test]
+fn prompts() {
+    check_case("prompts");
+}
+
+#[test]
+fn header() {
+    check_case("header");
+}
+
+#[test]
+fn empty_dir() {
+    check_case("empty_dir");
+}
+
+#[test]
+fn a_missing_directory_is_an_error() {
+    let report = check_dir(
+        Path::new("tests/fixtures/no-such-dir"),
+        Path::new(AUDIO),
+        &validators(),
+    );
+    assert!(report.has_errors());
+    assert!(
+        report
+            .to_string()
+            .contains("cannot read the scripts directory"),
+        "{report}"
+    );
+}
