@@ -448,13 +448,25 @@ impl Client {
         self.send_empty(req).await
     }
 
-    /// `GET /channels/{id}/variable`: a channel variable (404 [`AriError::NotFound`] if unset).
-    pub async fn get_variable(&self, channel_id: &str, variable: &str) -> Result<String, AriError> {
+    /// `GET /channels/{id}/variable`: a channel variable, `None` if it is not set. (Asterisk answers 404 both
+    /// for an unset variable and a gone channel; only the latter is an error here.)
+    pub async fn get_variable(
+        &self,
+        channel_id: &str,
+        variable: &str,
+    ) -> Result<Option<String>, AriError> {
         let req = self
             .request(&ops::CHANNELS_GET_VAR, &[channel_id])
             .param("variable", variable);
-        let v: Variable = self.send_json(req).await?;
-        Ok(v.value)
+        match self.send_json::<Variable>(req).await {
+            Ok(v) => Ok(Some(v.value)),
+            Err(AriError::NotFound { message, .. })
+                if message.to_ascii_lowercase().contains("variable") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `POST /channels/{id}/variable`: set a channel variable (a `ChannelVarset` event follows).

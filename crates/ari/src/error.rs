@@ -127,9 +127,10 @@ impl AriError {
         }
     }
 
-    /// Classifies an HTTP error reply. `channel_op` says whether a 409 means "not in Stasis" (channel
-    /// operations) or a plain conflict. `body` is the raw reply; Asterisk's `message`/`error` text is kept.
-    pub(crate) fn from_status(
+    /// Classifies an HTTP error reply. A 409 is "not in Stasis" when Asterisk's message says so, or, with no
+    /// message, when `channel_op` (a channel operation); otherwise a conflict (e.g. a recording that exists).
+    /// `body` is the raw reply; Asterisk's `message`/`error` text is kept.
+    pub fn from_status(
         operation: &'static str,
         channel_op: bool,
         status: u16,
@@ -143,11 +144,13 @@ impl AriError {
                 status,
                 message,
             },
-            409 if channel_op => Self::NotInStasis {
-                operation,
-                status,
-                message,
-            },
+            409 if mentions_stasis(&message) || (channel_op && message.is_empty()) => {
+                Self::NotInStasis {
+                    operation,
+                    status,
+                    message,
+                }
+            }
             409 => Self::Conflict { operation, message },
             400 => Self::BadRequest { operation, message },
             422 => Self::Unprocessable { operation, message },
@@ -170,6 +173,10 @@ impl AriError {
     }
 }
 
+fn mentions_stasis(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("stasis")
+}
+
 /// Asterisk's error text: `{"message": …}` (most errors) or `{"error": …}` (e.g. originate's "Allocation
 /// failed"); otherwise the body itself, cut short, so nothing is silently dropped.
 fn error_message(body: &[u8]) -> String {
@@ -186,7 +193,9 @@ fn error_message(body: &[u8]) -> String {
     const MAX: usize = 300;
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    if text.len() <= MAX {
+    if text == "{}" {
+        String::new()
+    } else if text.len() <= MAX {
         text.to_owned()
     } else {
         let mut end = MAX;
@@ -228,8 +237,22 @@ mod tests {
     fn conflict_depends_on_operation_kind() {
         let e = AriError::from_status("channels.answer", true, 409, b"{}");
         assert!(matches!(e, AriError::NotInStasis { status: 409, .. }));
-        let e = AriError::from_status("channels.record", false, 409, br#"{"message":"exists"}"#);
+        let e = AriError::from_status(
+            "channels.answer",
+            true,
+            409,
+            br#"{"message":"Channel not in Stasis application"}"#,
+        );
+        assert!(matches!(e, AriError::NotInStasis { status: 409, .. }));
+        // The real reply to a second recording of the same name (record_complaint trace).
+        let e = AriError::from_status(
+            "channels.record",
+            true,
+            409,
+            br#"{"message": "Recording 'complaint-a35a7976' already exists and can not be overwritten"}"#,
+        );
         assert!(matches!(e, AriError::Conflict { .. }));
+        assert!(!e.is_gone());
         let e = AriError::from_status("channels.continue", true, 412, b"");
         assert!(matches!(e, AriError::NotInStasis { status: 412, .. }));
         assert_eq!(e.status(), Some(412));

@@ -104,6 +104,23 @@ macro_rules! events {
                 }
             }
 
+            /// The event as ARI JSON (with its `type`), e.g. for logging or recording a trace.
+            pub fn to_json(&self) -> serde_json::Value {
+                let (event_type, value) = match self {
+                    $( Self::$name(e) => (stringify!($name), serde_json::to_value(e)), )*
+                    Self::Unknown(u) => return u.raw.clone(),
+                };
+                match value {
+                    Ok(serde_json::Value::Object(mut map)) => {
+                        map.insert("type".to_owned(), serde_json::Value::String(event_type.to_owned()));
+                        serde_json::Value::Object(map)
+                    }
+                    // Our structs are plain data with string keys: serializing cannot fail or give a non-object.
+                    Ok(other) => other,
+                    Err(e) => serde_json::json!({ "type": event_type, "serialize_error": e.to_string() }),
+                }
+            }
+
             /// The JSON field names each typed event reads, for the conformance test.
             pub fn wire_models() -> Vec<(&'static str, Vec<$crate::wire::WireField>)> {
                 use $crate::wire::WireModel;

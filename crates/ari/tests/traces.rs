@@ -1,0 +1,231 @@
+//! Every event and every REST reply in the real-Asterisk traces decodes into its typed form, and encodes back
+//! to the same JSON. Reads `../shared/ari-traces/` when present (the source of truth), else the copies in
+//! `tests/fixtures/ari-traces/`.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap (see clippy.toml); helpers here are test code too
+
+use std::path::PathBuf;
+
+use ari::ops::{OPERATIONS, Operation};
+use ari::{Event, RouteKey, parse_event};
+use serde_json::Value;
+
+fn traces_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = manifest.join("../../../shared/ari-traces");
+    if shared.is_dir() {
+        shared
+    } else {
+        manifest.join("tests/fixtures/ari-traces")
+    }
+}
+
+fn traces() -> Vec<(String, Value)> {
+    let dir = traces_dir();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        out.push((name, serde_json::from_str(&text).unwrap()));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(
+        out.len() >= 10,
+        "expected the trace files in {}",
+        dir.display()
+    );
+    out
+}
+
+#[test]
+fn every_trace_event_is_typed_and_round_trips() {
+    let mut count = 0;
+    let mut types = std::collections::BTreeSet::new();
+    for (name, trace) in traces() {
+        for entry in trace["entries"].as_array().unwrap() {
+            if entry["kind"] != "event" {
+                continue;
+            }
+            let original = &entry["event"];
+            let frame = serde_json::to_vec(original).unwrap();
+            let event = parse_event(&frame).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                !matches!(event, Event::Unknown(_)),
+                "{name}: {} parsed as {event:?}",
+                original["type"]
+            );
+            assert_eq!(event.event_type(), original["type"].as_str().unwrap());
+            assert_eq!(
+                event.application(),
+                original["application"].as_str().unwrap()
+            );
+            assert_eq!(
+                event.timestamp().unwrap().to_string(),
+                original["timestamp"].as_str().unwrap()
+            );
+            assert_eq!(event.to_json(), *original, "{name}: round trip");
+            // Key routing fields.
+            if let Some(id) = original["channel"]["id"].as_str() {
+                assert_eq!(event.route_key(), RouteKey::Channel(id), "{name}");
+            }
+            if let Some(target) = original["playback"]["target_uri"]
+                .as_str()
+                .or(original["recording"]["target_uri"].as_str())
+            {
+                let expected = match target.split_once(':') {
+                    Some(("channel", id)) => RouteKey::Channel(id),
+                    Some(("bridge", id)) => RouteKey::Bridge(id),
+                    _ => RouteKey::Global,
+                };
+                assert_eq!(event.route_key(), expected, "{name}");
+            }
+            types.insert(event.event_type().to_owned());
+            count += 1;
+        }
+    }
+    assert!(count > 300, "only {count} events");
+    for needed in [
+        "StasisStart",
+        "StasisEnd",
+        "ChannelDtmfReceived",
+        "PlaybackFinished",
+        "RecordingFinished",
+        "ChannelHangupRequest",
+        "ApplicationReplaced",
+    ] {
+        assert!(types.contains(needed), "no {needed} in the traces");
+    }
+}
+
+/// Finds the operation whose method and path template match a traced request.
+fn operation_for(method: &str, path: &str) -> Option<&'static Operation> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // Prefer literal segments over placeholders (e.g. `/recordings/stored` over `/recordings/{x}`).
+    OPERATIONS
+        .iter()
+        .copied()
+        .filter(|op| op.method.as_str() == method)
+        .filter(|op| {
+            let template: Vec<&str> = op.path.trim_start_matches('/').split('/').collect();
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .max_by_key(|op| op.path.split('/').filter(|s| !s.starts_with('{')).count())
+}
+
+#[test]
+fn every_traced_rest_reply_decodes() {
+    let mut checked = 0;
+    for (name, trace) in traces() {
+        for entry in trace["entries"].as_array().unwrap() {
+            if entry["kind"] != "rest" {
+                continue;
+            }
+            let method = entry["method"].as_str().unwrap();
+            let path = entry["path"].as_str().unwrap();
+            let status = entry["status"].as_u64().unwrap();
+            let op = match (method, path) {
+                // The harness's own originates use POST /channels; the client uses the with-id form.
+                ("POST", "/channels") => &ari::ops::CHANNELS_ORIGINATE_WITH_ID,
+                // Plays without an id are only the errors trace's negative cases.
+                ("POST", p) if p.ends_with("/play") => continue,
+                _ => operation_for(method, path)
+                    .unwrap_or_else(|| panic!("{name}: no operation for {method} {path}")),
+            };
+            // Every traced query parameter is one the client knows for that operation.
+            if let Some(query) = entry["query"].as_object() {
+                for key in query.keys() {
+                    let known = op.param(key).is_some()
+                        || (op.name == "channels.originateWithId" && key == "channelId");
+                    assert!(known, "{name}: {} has no parameter {key}", op.name);
+                }
+            }
+            let Some(body) = entry.get("response") else {
+                continue;
+            };
+            if !(200..300).contains(&status) || body.is_null() {
+                continue;
+            }
+            let text = serde_json::to_vec(body).unwrap();
+            let decoded = match op.name {
+                "channels.get" | "channels.originateWithId" | "channels.snoopChannelWithId" => {
+                    serde_json::from_slice::<ari::Channel>(&text).map(drop)
+                }
+                "channels.list" => serde_json::from_slice::<Vec<ari::Channel>>(&text).map(drop),
+                "channels.playWithId" | "bridges.playWithId" | "playbacks.get" => {
+                    serde_json::from_slice::<ari::Playback>(&text).map(drop)
+                }
+                "channels.record" | "bridges.record" | "recordings.getLive" => {
+                    serde_json::from_slice::<ari::LiveRecording>(&text).map(drop)
+                }
+                "channels.getChannelVar" => {
+                    serde_json::from_slice::<ari::Variable>(&text).map(drop)
+                }
+                "bridges.createWithId" | "bridges.get" => {
+                    serde_json::from_slice::<ari::Bridge>(&text).map(drop)
+                }
+                "applications.get" => serde_json::from_slice::<ari::Application>(&text).map(drop),
+                "applications.list" => {
+                    serde_json::from_slice::<Vec<ari::Application>>(&text).map(drop)
+                }
+                "asterisk.getInfo" => serde_json::from_slice::<ari::AsteriskInfo>(&text).map(drop),
+                "endpoints.list" => serde_json::from_slice::<Vec<ari::Endpoint>>(&text).map(drop),
+                "sounds.get" => serde_json::from_slice::<ari::Sound>(&text).map(drop),
+                "recordings.getStored" => {
+                    serde_json::from_slice::<ari::StoredRecording>(&text).map(drop)
+                }
+                other => panic!("{name}: no decoder for {other}"),
+            };
+            decoded.unwrap_or_else(|e| panic!("{name}: {method} {path}: {e}: {body}"));
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} replies");
+}
+
+#[test]
+fn traced_errors_map_to_typed_errors() {
+    // The error replies a real Asterisk gave, through the classification the client uses.
+    let mut seen = 0;
+    for (name, trace) in traces() {
+        for entry in trace["entries"].as_array().unwrap() {
+            if entry["kind"] != "rest" || entry["status"].as_u64().unwrap() < 400 {
+                continue;
+            }
+            let method = entry["method"].as_str().unwrap();
+            let path = entry["path"].as_str().unwrap();
+            let status = entry["status"].as_u64().unwrap() as u16;
+            let op = match (method, path) {
+                ("POST", "/channels") => &ari::ops::CHANNELS_ORIGINATE_WITH_ID,
+                ("POST", p) if p.ends_with("/play") => &ari::ops::CHANNELS_PLAY_WITH_ID,
+                _ => operation_for(method, path).unwrap(),
+            };
+            let body = serde_json::to_vec(&entry["response"]).unwrap();
+            let err = ari::AriError::from_status(op.name, op.channel_op, status, &body);
+            let message = entry["response"]["message"]
+                .as_str()
+                .or(entry["response"]["error"].as_str())
+                .unwrap();
+            assert!(err.to_string().contains(message), "{name}: {err}");
+            assert_eq!(err.status(), Some(status));
+            let expected_kind = match status {
+                404 => matches!(err, ari::AriError::NotFound { .. }) && err.is_gone(),
+                409 => matches!(err, ari::AriError::Conflict { .. }),
+                400 => matches!(err, ari::AriError::BadRequest { .. }),
+                422 => matches!(err, ari::AriError::Unprocessable { .. }),
+                500 => matches!(err, ari::AriError::Unavailable { .. }) && err.is_transient(),
+                _ => false,
+            };
+            assert!(expected_kind, "{name}: {method} {path} {status} -> {err:?}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} error replies");
+}
