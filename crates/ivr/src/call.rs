@@ -63,7 +63,11 @@ pub struct RecordedAudio {
 /// What the IVR asks the ticket store to file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketDraft {
-    /// The channel id: the ticket's idempotency key (one call, at most one ticket).
+    /// The same complaint is never filed twice under this key: the call id plus the recording
+    /// (or step) it files, so a retry after a failure or a hangup reuses it, while a second
+    /// complaint in the same call gets its own.
+    pub idempotency_key: String,
+    /// The channel id.
     pub call_id: String,
     pub caller: String,
     /// Department code (JSV, PWR, PWD, HLT, EDU, REV, POL, FCS, GAD).
@@ -342,7 +346,9 @@ impl Call {
             Input::RecordingFailed { name } => self.on_recording_end(&name, None, now, out),
             Input::TicketCreated { number } => {
                 if self.phase == Phase::AwaitTicket {
+                    // Filed: neither owed any more nor to be filed again by a later ticket step.
                     self.owed_ticket = None;
+                    self.recording = None;
                     self.set_var("ticket_number", number);
                     self.after_service(true, now, out);
                 }
@@ -1128,7 +1134,12 @@ impl Call {
     fn request_ticket(&mut self, ticket: &TicketStep, out: &mut Vec<Action>) {
         self.phase = Phase::AwaitTicket;
         self.deadline = None;
+        let key_part = match &self.recording {
+            Some(r) => r.name.clone(),
+            None => self.script.steps[self.step].name.clone(),
+        };
         out.push(Action::CreateTicket(TicketDraft {
+            idempotency_key: format!("{}/{key_part}", self.ctx.call_id),
             call_id: self.ctx.call_id.clone(),
             caller: self.ctx.caller.clone(),
             department: self.expand(&ticket.department),

@@ -232,6 +232,11 @@ impl Caller {
         }
     }
 
+    /// The caller hangs up now.
+    pub fn hangup_now(&mut self) {
+        self.send(Input::Hangup);
+    }
+
     pub fn take_log(&mut self) -> Vec<String> {
         std::mem::take(&mut self.log)
     }
