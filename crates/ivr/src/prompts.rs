@@ -17,7 +17,7 @@ use crate::audio::check_prompt_wav;
 /// The manifest's file name inside the audio directory.
 pub const MANIFEST_FILE: &str = "prompts.toml";
 
-/// Why the manifest could not be read.
+/// Why the manifest could not be read, or a prompt cannot be played.
 #[derive(Debug, Error)]
 pub enum PromptError {
     #[error("cannot read {path}: {source}")]
@@ -31,6 +31,36 @@ pub enum PromptError {
         message: String,
         span: Option<std::ops::Range<usize>>,
     },
+    #[error("no prompt `{id}` in the manifest{}", did_you_mean(suggestion.as_deref()))]
+    UnknownPrompt {
+        id: String,
+        suggestion: Option<String>,
+    },
+    #[error("prompt `{id}` has no `{lang}` text; it exists in: {}", available.join(", "))]
+    NoLanguage {
+        id: String,
+        lang: String,
+        available: Vec<String>,
+    },
+    #[error("prompt `{id}` [{lang}]: {} is missing (run audio/generate.sh)", path.display())]
+    FileMissing {
+        id: String,
+        lang: String,
+        path: PathBuf,
+    },
+    #[error("prompt `{id}` [{lang}]: {}: {why}", path.display())]
+    BadFile {
+        id: String,
+        lang: String,
+        path: PathBuf,
+        why: String,
+    },
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +120,50 @@ pub fn prompt_wav_path(audio_dir: &Path, id: &str, lang: &str) -> PathBuf {
         .join(lang)
         .join("helpline")
         .join(format!("{id}.wav"))
+}
+
+/// The WAV to preview for `helpline prompts play ID --lang LANG`: the prompt must be in the
+/// manifest with text in `lang`, and its file must exist in the right format.
+pub fn find_prompt(
+    audio_dir: &Path,
+    manifest: &Manifest,
+    id: &str,
+    lang: &str,
+) -> Result<PathBuf, PromptError> {
+    let Some(texts) = manifest.prompts.get(id) else {
+        let suggestion = manifest
+            .prompts
+            .keys()
+            .filter(|k| k.contains(id) || id.contains(k.as_str()))
+            .min_by_key(|k| k.len().abs_diff(id.len()))
+            .cloned();
+        return Err(PromptError::UnknownPrompt {
+            id: id.to_owned(),
+            suggestion,
+        });
+    };
+    if !texts.contains_key(lang) {
+        return Err(PromptError::NoLanguage {
+            id: id.to_owned(),
+            lang: lang.to_owned(),
+            available: texts.keys().cloned().collect(),
+        });
+    }
+    let path = prompt_wav_path(audio_dir, id, lang);
+    match FileStatus::of(&path) {
+        FileStatus::Ok => Ok(path),
+        FileStatus::Missing => Err(PromptError::FileMissing {
+            id: id.to_owned(),
+            lang: lang.to_owned(),
+            path,
+        }),
+        FileStatus::Bad(why) => Err(PromptError::BadFile {
+            id: id.to_owned(),
+            lang: lang.to_owned(),
+            path,
+            why,
+        }),
+    }
 }
 
 /// `audio/<lang>/digits/<digit>.wav`: what `digits:` plays in `lang`.
@@ -268,6 +342,24 @@ mod tests {
             PromptError::Parse { span, .. } => assert!(span.is_some()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_shipped_prompts_are_found_with_clear_errors_otherwise() {
+        let audio = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../audio");
+        let manifest = Manifest::load(&audio).unwrap();
+        let path = find_prompt(&audio, &manifest, "welcome", "hi").unwrap();
+        assert!(path.ends_with("hi/helpline/welcome.wav"));
+        let err = find_prompt(&audio, &manifest, "welcom", "hi").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no prompt `welcom` in the manifest (did you mean `welcome`?)"
+        );
+        let err = find_prompt(&audio, &manifest, "welcome", "ta").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "prompt `welcome` has no `ta` text; it exists in: en, hi"
+        );
     }
 
     #[test]
