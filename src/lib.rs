@@ -4,4 +4,6 @@
 //! `/metrics` beside the tickets API. The command line lives in the binary (`src/main.rs`, `src/cli/`).
 
 pub mod config;
+pub mod engine;
+pub mod http;
 pub mod telemetry;

@@ -1,0 +1,285 @@
+//! The engine's ports implemented over the real crates: [`AriControl`] over `ari::Client` (ARI errors become
+//! "gone", "conflict" or "failed") and [`TicketService`] as the [`TicketDesk`] (the IVR's draft becomes a
+//! `NewCallTicket`, the store's status becomes what the IVR reads back).
+
+use std::sync::Arc;
+
+use tracing::warn;
+
+use super::ports::{
+    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
+};
+use super::translate;
+
+/// Channel control over ARI.
+#[derive(Debug, Clone)]
+pub struct AriControl {
+    client: ari::Client,
+}
+
+impl AriControl {
+    /// Controls channels through `client`.
+    pub fn new(client: ari::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn control_error(err: ari::AriError) -> ControlError {
+    if err.is_gone() {
+        ControlError::Gone(err.to_string())
+    } else if err.status() == Some(409) {
+        ControlError::Conflict(err.to_string())
+    } else {
+        ControlError::Failed(err.to_string())
+    }
+}
+
+/// ARI takes whole seconds; round a duration up so a limit is never shorter than asked.
+fn whole_seconds(duration: std::time::Duration) -> u32 {
+    let secs = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+impl CallControl for AriControl {
+    async fn answer(&self, channel: &str) -> Result<(), ControlError> {
+        self.client.answer(channel).await.map_err(control_error)
+    }
+
+    async fn play(
+        &self,
+        channel: &str,
+        playback_id: &str,
+        media: &[ivr::Media],
+        language: &str,
+    ) -> Result<(), ControlError> {
+        let media: Vec<ari::Media> = media.iter().map(translate::ari_media).collect();
+        let language = (!language.is_empty()).then_some(language);
+        self.client
+            .play(channel, playback_id, &media, language)
+            .await
+            .map(drop)
+            .map_err(control_error)
+    }
+
+    async fn stop_playback(&self, playback_id: &str) -> Result<(), ControlError> {
+        self.client
+            .stop_playback(playback_id)
+            .await
+            .map_err(control_error)
+    }
+
+    async fn record(&self, channel: &str, request: &RecordRequest<'_>) -> Result<(), ControlError> {
+        let mut params = ari::RecordParams::new(request.name, "wav");
+        params.max_duration_secs = Some(whole_seconds(request.max_duration));
+        params.max_silence_secs =
+            (!request.max_silence.is_zero()).then(|| whole_seconds(request.max_silence));
+        params.if_exists = Some(ari::IfExists::Fail);
+        params.beep = Some(request.beep);
+        params.terminate_on = Some(match request.terminate_on {
+            None => ari::TerminateOn::None,
+            Some('#') => ari::TerminateOn::Hash,
+            Some('*') => ari::TerminateOn::Star,
+            // ARI can end a recording on #, * or any key; another single key means "any".
+            Some(_) => ari::TerminateOn::Any,
+        });
+        self.client
+            .record(channel, &params)
+            .await
+            .map(drop)
+            .map_err(control_error)
+    }
+
+    async fn stop_recording(&self, name: &str) -> Result<(), ControlError> {
+        self.client
+            .stop_recording(name)
+            .await
+            .map_err(control_error)
+    }
+
+    async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
+        self.client
+            .stored_recording_file(name)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(control_error)
+    }
+
+    async fn continue_in_dialplan(
+        &self,
+        channel: &str,
+        target: Option<(&str, &str)>,
+    ) -> Result<(), ControlError> {
+        let target = match target {
+            Some((context, extension)) => ari::DialplanTarget {
+                context: Some(context.to_owned()),
+                extension: Some(extension.to_owned()),
+                priority: Some(1),
+                label: None,
+            },
+            None => ari::DialplanTarget::default(),
+        };
+        self.client
+            .continue_in_dialplan(channel, &target)
+            .await
+            .map_err(control_error)
+    }
+
+    async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
+        self.client
+            .hangup(channel, None)
+            .await
+            .map_err(control_error)
+    }
+}
+
+/// The IVR's name for a stored ticket's status (the same lifecycle, one enum per crate).
+pub fn ivr_status(status: tickets::TicketStatus) -> ivr::TicketStatus {
+    use tickets::TicketStatus as T;
+    match status {
+        T::Registered => ivr::TicketStatus::Registered,
+        T::Assigned => ivr::TicketStatus::Assigned,
+        T::InProgress => ivr::TicketStatus::InProgress,
+        T::Resolved => ivr::TicketStatus::Resolved,
+        T::ClosedSatisfied => ivr::TicketStatus::ClosedSatisfied,
+        T::ClosedUnsatisfied => ivr::TicketStatus::ClosedUnsatisfied,
+        T::Reopened => ivr::TicketStatus::Reopened,
+    }
+}
+
+/// The ticket store as the IVR's desk.
+#[derive(Debug, Clone)]
+pub struct ServiceDesk {
+    service: tickets::TicketService,
+}
+
+impl ServiceDesk {
+    /// Files and looks up through `service`.
+    pub fn new(service: tickets::TicketService) -> Self {
+        Self { service }
+    }
+}
+
+impl TicketDesk for ServiceDesk {
+    async fn file(
+        &self,
+        draft: &ivr::TicketDraft,
+        recording: Option<&FetchedRecording>,
+    ) -> Result<String, DeskError> {
+        let audio = recording.and_then(|r| {
+            r.path.as_ref().map(|path| tickets::Recording {
+                audio: tickets::RecordingAudio::File(path.clone()),
+                duration_ms: r.duration_ms,
+                sha256: None,
+            })
+        });
+        if let (Some(r), None) = (recording, &audio) {
+            warn!(recording = %r.name, "filing without audio: the recording stays stored on Asterisk");
+        }
+        let ticket = tickets::NewCallTicket {
+            call_id: draft.call_id.clone(),
+            caller_number: draft.caller.clone(),
+            language: draft.language.clone(),
+            department_code: draft.department.clone(),
+            category: None,
+            district: None,
+            recording: audio,
+            after_hours: draft.callback_requested,
+        };
+        let number = self
+            .service
+            .create_from_call(ticket)
+            .await
+            .map_err(|e| DeskError(e.to_string()))?;
+        // The service keeps its own copy beside the ticket; the engine's spool file is no longer needed.
+        if let Some(path) = recording.and_then(|r| r.path.as_ref()) {
+            if let Err(err) = tokio::fs::remove_file(path).await {
+                warn!(path = %path.display(), %err, "could not remove the spooled recording");
+            }
+        }
+        Ok(number.to_string())
+    }
+
+    async fn lookup(&self, number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {
+        // The IVR validated the check digit; a number that still does not parse is simply not found.
+        let Ok(parsed) = tickets::ComplaintNumber::parse(number) else {
+            return Ok(None);
+        };
+        let view = self
+            .service
+            .status(&parsed)
+            .await
+            .map_err(|e| DeskError(e.to_string()))?;
+        Ok(view.map(|v| ivr::TicketStatusView {
+            number: v.number.to_string(),
+            status: ivr_status(v.status),
+            department: v.department_code,
+            due: Some(v.due_at.date_naive()),
+        }))
+    }
+
+    async fn feedback(
+        &self,
+        number: &str,
+        satisfied: bool,
+        reason: Option<&str>,
+    ) -> Result<(), DeskError> {
+        let parsed = tickets::ComplaintNumber::parse(number)
+            .map_err(|e| DeskError(format!("complaint number {number}: {e}")))?;
+        // The script's reason values are the store's names; anything else is kept as "other".
+        let reason = reason.map(|text| {
+            text.parse::<tickets::FeedbackReason>()
+                .unwrap_or(tickets::FeedbackReason::Other)
+        });
+        self.service
+            .feedback(&parsed, satisfied, reason)
+            .await
+            .map(drop)
+            .map_err(|e| DeskError(e.to_string()))
+    }
+}
+
+/// Shares one desk between engines in one process (the multi-node test, the demo).
+impl<D: TicketDesk> TicketDesk for Arc<D> {
+    fn file(
+        &self,
+        draft: &ivr::TicketDraft,
+        recording: Option<&FetchedRecording>,
+    ) -> impl Future<Output = Result<String, DeskError>> + Send {
+        D::file(self, draft, recording)
+    }
+
+    fn lookup(
+        &self,
+        number: &str,
+    ) -> impl Future<Output = Result<Option<ivr::TicketStatusView>, DeskError>> + Send {
+        D::lookup(self, number)
+    }
+
+    fn feedback(
+        &self,
+        number: &str,
+        satisfied: bool,
+        reason: Option<&str>,
+    ) -> impl Future<Output = Result<(), DeskError>> + Send {
+        D::feedback(self, number, satisfied, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_store_status_maps_to_the_ivr_status_of_the_same_name() {
+        for status in tickets::TicketStatus::ALL {
+            assert_eq!(ivr_status(*status).slug(), status.as_str());
+        }
+    }
+
+    #[test]
+    fn record_limits_round_up_to_whole_seconds() {
+        assert_eq!(whole_seconds(std::time::Duration::from_millis(1500)), 2);
+        assert_eq!(whole_seconds(std::time::Duration::from_secs(4)), 4);
+        assert_eq!(whole_seconds(std::time::Duration::ZERO), 0);
+    }
+}

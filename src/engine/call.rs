@@ -1,0 +1,528 @@
+//! One call's task: drives an `ivr::Call` with the events of its channel and carries out the actions it
+//! returns through [`CallControl`] and [`TicketDesk`]. One sequential task per call, fed in wire order from
+//! the call's mailbox; one deadline timer (the machine's `deadline()`); ids of playbacks and recordings are
+//! known before their requests go out; "already gone" after a hangup is expected, not an error. A hangup at
+//! any step ends the task once the work owed to the caller (a ticket for a recording with speech) is done.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use ivr::{Action, Input};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::ports::{CallControl, ControlError, FetchedRecording, RecordRequest, TicketDesk};
+use super::stats::{CallOutcome, EngineStats, bump};
+use super::translate::{self, CallEvent};
+
+/// A call's source of ARI events, in wire order.
+pub trait CallMailbox: Send + 'static {
+    /// The next event; `None` once nothing more will come. Must be cancel-safe (it is used in `select!`).
+    fn recv(&mut self) -> impl Future<Output = Option<ari::Event>> + Send;
+}
+
+impl CallMailbox for tokio::sync::mpsc::Receiver<ari::Event> {
+    // `mpsc::Receiver::recv` is cancel-safe: a cancelled call loses no message.
+    fn recv(&mut self) -> impl Future<Output = Option<ari::Event>> + Send {
+        tokio::sync::mpsc::Receiver::recv(self)
+    }
+}
+
+/// What every call task shares: the ports, the counters and where recordings go.
+#[derive(Debug)]
+pub struct CallShared<C, D> {
+    pub control: C,
+    pub desk: D,
+    pub stats: Arc<EngineStats>,
+    /// Recordings with speech are written here as `<name>.wav` when fetched.
+    pub recordings_dir: PathBuf,
+}
+
+/// What a call task starts from.
+#[derive(Debug)]
+pub struct CallParams {
+    pub channel_id: String,
+    pub caller: String,
+    pub started_at: DateTime<FixedOffset>,
+    /// The script version the call runs on to its end, whatever reloads happen meanwhile.
+    pub script: Arc<ivr::Script>,
+}
+
+/// Cancellation signals from the supervisor.
+#[derive(Debug, Clone)]
+pub struct CallSignals {
+    /// Reconciliation after a reconnection found the channel gone: no event will come for it any more.
+    pub lost: CancellationToken,
+    /// The shutdown grace period is over: hang up now (owed tickets are still filed).
+    pub stop: CancellationToken,
+}
+
+/// Attempts at fetching a finished recording before falling back to Asterisk's own figures.
+const FETCH_ATTEMPTS: u32 = 3;
+const FETCH_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+fn now() -> std::time::Instant {
+    // Through tokio's clock, so that tests with paused time drive the IVR's timers too.
+    tokio::time::Instant::now().into_std()
+}
+
+/// Runs one call to its end and says how it ended.
+pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
+    shared: Arc<CallShared<C, D>>,
+    params: CallParams,
+    mut mailbox: M,
+    signals: CallSignals,
+) -> CallOutcome {
+    let ctx = ivr::CallContext {
+        call_id: params.channel_id.clone(),
+        caller: params.caller,
+        started_at: params.started_at,
+    };
+    let (call, actions) = ivr::Call::start(params.script, ctx, now());
+    let mut driver = CallDriver {
+        shared: &shared,
+        channel: params.channel_id,
+        call,
+        live_playbacks: Vec::new(),
+        live_recording: None,
+        kept_recording: None,
+        hung_up: false,
+        outcome: None,
+        actions,
+        spare: Vec::new(),
+        inputs: VecDeque::new(),
+    };
+    driver.settle().await;
+
+    let mut mailbox_open = true;
+    let mut stopping = false;
+    let mut lost = false;
+    while !driver.call.is_finished() {
+        let deadline = driver.call.deadline().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            biased;
+            () = signals.stop.cancelled(), if !stopping => {
+                stopping = true;
+                driver.shut_down().await;
+            }
+            () = signals.lost.cancelled(), if !lost => {
+                lost = true;
+                mailbox_open = false;
+                driver.channel_gone(CallOutcome::Lost).await;
+            }
+            event = mailbox.recv(), if mailbox_open => match event {
+                Some(event) => driver.on_event(&event).await,
+                None => {
+                    // The router dropped the mailbox: the channel left Stasis without us seeing it.
+                    mailbox_open = false;
+                    driver.channel_gone(CallOutcome::Lost).await;
+                }
+            },
+            () = sleep_until_deadline(deadline), if deadline.is_some() => {
+                driver.feed(Input::Timeout).await;
+            }
+            // No event can come and nothing is timed: the IVR can never move again.
+            else => break,
+        }
+    }
+    let outcome = driver.outcome.unwrap_or(CallOutcome::CallerHungUp);
+    debug!(outcome = outcome.as_str(), "call ended");
+    outcome
+}
+
+async fn sleep_until_deadline(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The state of one call task around its `ivr::Call`.
+struct CallDriver<'a, C, D> {
+    shared: &'a CallShared<C, D>,
+    channel: String,
+    call: ivr::Call,
+    /// Tags of playbacks requested and not yet finished; registered before the request goes out.
+    live_playbacks: Vec<u32>,
+    /// The recording requested and not yet finished; registered before the request goes out.
+    live_recording: Option<String>,
+    /// The latest recording with speech, fetched from Asterisk (what a ticket is filed with).
+    kept_recording: Option<FetchedRecording>,
+    /// The caller hung up (or the channel is gone); `Input::Hangup` was fed.
+    hung_up: bool,
+    outcome: Option<CallOutcome>,
+    /// Actions the IVR returned and not yet carried out.
+    actions: Vec<Action>,
+    /// An empty buffer kept to swap with `actions`, so settling does not allocate.
+    spare: Vec<Action>,
+    /// Inputs produced by carrying out actions, fed in order.
+    inputs: VecDeque<Input>,
+}
+
+impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
+    async fn feed(&mut self, input: Input) {
+        self.call.handle_into(input, now(), &mut self.actions);
+        self.settle().await;
+    }
+
+    /// Carries out pending actions and feeds back what they produce, until the IVR has nothing more to do.
+    async fn settle(&mut self) {
+        loop {
+            if !self.actions.is_empty() {
+                let mut batch =
+                    std::mem::replace(&mut self.actions, std::mem::take(&mut self.spare));
+                for action in batch.drain(..) {
+                    if let Some(input) = self.execute(action).await {
+                        self.inputs.push_back(input);
+                    }
+                }
+                self.spare = batch;
+            }
+            match self.inputs.pop_front() {
+                Some(input) => self.call.handle_into(input, now(), &mut self.actions),
+                None if self.actions.is_empty() => return,
+                None => {}
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: &ari::Event) {
+        bump(&self.shared.stats.events);
+        let Some(event) = translate::call_event(event) else {
+            return;
+        };
+        match event {
+            CallEvent::Dtmf(key) => self.feed(Input::Dtmf(key)).await,
+            CallEvent::PlaybackEnded {
+                playback_id,
+                failed,
+            } => {
+                let Some(tag) = translate::playback_tag(&self.channel, &playback_id) else {
+                    return;
+                };
+                let Some(index) = self.live_playbacks.iter().position(|t| *t == tag) else {
+                    return;
+                };
+                self.live_playbacks.swap_remove(index);
+                let input = if failed {
+                    Input::PlaybackFailed { tag }
+                } else {
+                    Input::PlaybackFinished { tag }
+                };
+                self.feed(input).await;
+            }
+            CallEvent::RecordingFinished {
+                name,
+                duration_s,
+                talking_s,
+            } => {
+                if self.live_recording.as_deref() == Some(name.as_str()) {
+                    self.live_recording = None;
+                    let input = self.collect_recording(name, duration_s, talking_s).await;
+                    self.feed(input).await;
+                }
+            }
+            CallEvent::RecordingFailed { name } => {
+                if self.live_recording.as_deref() == Some(name.as_str()) {
+                    self.live_recording = None;
+                    warn!(recording = %name, "recording failed");
+                    self.feed(Input::RecordingFailed { name }).await;
+                }
+            }
+            CallEvent::HangupRequested => self.hangup_seen(CallOutcome::CallerHungUp).await,
+            CallEvent::StasisEnded => self.channel_gone(CallOutcome::CallerHungUp).await,
+        }
+    }
+
+    async fn hangup_seen(&mut self, outcome: CallOutcome) {
+        if self.hung_up {
+            return;
+        }
+        self.hung_up = true;
+        self.live_playbacks.clear();
+        self.outcome.get_or_insert(outcome);
+        debug!("caller hung up");
+        self.feed(Input::Hangup).await;
+    }
+
+    /// Nothing more will be heard of the channel. A recording still live was ended by the hangup and is
+    /// stored on Asterisk: fetch it, so that speech in it still becomes a ticket.
+    async fn channel_gone(&mut self, outcome: CallOutcome) {
+        self.hangup_seen(outcome).await;
+        if let Some(name) = self.live_recording.take() {
+            let input = self.collect_recording(name, None, None).await;
+            self.feed(input).await;
+        }
+    }
+
+    /// The shutdown grace period is over: hang up; the IVR still files what it owes the caller.
+    async fn shut_down(&mut self) {
+        info!("shutdown grace period over: hanging up");
+        self.outcome.get_or_insert(CallOutcome::ShutDown);
+        if !self.hung_up {
+            self.control_result("hangup", self.shared.control.hangup(&self.channel).await);
+        }
+        self.hangup_seen(CallOutcome::ShutDown).await;
+    }
+
+    /// Logs and counts a failed channel operation unless the channel is simply gone; true on success.
+    fn control_result(&self, what: &str, result: Result<(), ControlError>) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(err) if err.is_gone() => {
+                debug!(operation = what, %err, "channel already gone");
+                false
+            }
+            Err(err) => {
+                bump(&self.shared.stats.ari_errors);
+                warn!(operation = what, %err, "ARI request failed");
+                false
+            }
+        }
+    }
+
+    /// Carries out one action; returns the input that answers it at once, if any.
+    async fn execute(&mut self, action: Action) -> Option<Input> {
+        let control = &self.shared.control;
+        match action {
+            Action::Entered { step } => {
+                debug!(step = %step, "step");
+                None
+            }
+            Action::Answer => {
+                let result = control.answer(&self.channel).await;
+                self.control_result("answer", result);
+                None
+            }
+            Action::Play {
+                tag,
+                media,
+                language,
+            } => {
+                let id = translate::playback_id(&self.channel, tag);
+                self.live_playbacks.push(tag);
+                let result = control.play(&self.channel, &id, &media, &language).await;
+                if self.control_result("play", result) {
+                    None
+                } else {
+                    self.live_playbacks.retain(|t| *t != tag);
+                    Some(Input::PlaybackFailed { tag })
+                }
+            }
+            Action::StopPlayback { tag } => {
+                self.live_playbacks.retain(|t| *t != tag);
+                let id = translate::playback_id(&self.channel, tag);
+                let result = control.stop_playback(&id).await;
+                self.control_result("stop playback", result);
+                None
+            }
+            Action::Record {
+                name,
+                max_duration,
+                max_silence,
+                beep,
+                terminate_on,
+            } => {
+                self.live_recording = Some(name.clone());
+                let request = RecordRequest {
+                    name: &name,
+                    max_duration,
+                    max_silence,
+                    beep,
+                    terminate_on,
+                };
+                let result = control.record(&self.channel, &request).await;
+                if self.control_result("record", result) {
+                    None
+                } else {
+                    self.live_recording = None;
+                    Some(Input::RecordingFailed { name })
+                }
+            }
+            Action::StopRecording { name } => {
+                // Stop, never DELETE: what was recorded is kept and RecordingFinished follows.
+                let result = control.stop_recording(&name).await;
+                self.control_result("stop recording", result);
+                None
+            }
+            Action::CreateTicket(draft) => Some(self.file_ticket(&draft).await),
+            Action::LookupTicket { number } => Some(match self.shared.desk.lookup(&number).await {
+                Ok(found) => {
+                    bump(&self.shared.stats.lookups);
+                    debug!(%number, found = found.is_some(), "status looked up");
+                    Input::LookupResult(found)
+                }
+                Err(err) => {
+                    warn!(%number, %err, "status lookup failed");
+                    Input::LookupFailed
+                }
+            }),
+            Action::SubmitFeedback {
+                number,
+                satisfied,
+                reason,
+            } => Some(
+                match self
+                    .shared
+                    .desk
+                    .feedback(&number, satisfied, reason.as_deref())
+                    .await
+                {
+                    Ok(()) => Input::FeedbackStored,
+                    Err(err) => {
+                        warn!(%number, %err, "feedback not stored");
+                        Input::FeedbackFailed
+                    }
+                },
+            ),
+            Action::Transfer { context, extension } => {
+                self.outcome.get_or_insert(CallOutcome::Transferred);
+                info!(%context, %extension, "transferring");
+                let result = control
+                    .continue_in_dialplan(&self.channel, Some((&context, &extension)))
+                    .await;
+                let refused = matches!(&result, Err(err) if !err.is_gone());
+                self.control_result("continue", result);
+                if refused {
+                    // The caller must not be left in silence: end the call if it could not be handed on.
+                    let hangup = control.hangup(&self.channel).await;
+                    self.control_result("hangup", hangup);
+                }
+                None
+            }
+            Action::Hangup { reason } => {
+                self.outcome.get_or_insert(CallOutcome::Completed);
+                debug!(%reason, "hanging up");
+                let result = control.hangup(&self.channel).await;
+                self.control_result("hangup", result);
+                None
+            }
+        }
+    }
+
+    async fn file_ticket(&mut self, draft: &ivr::TicketDraft) -> Input {
+        let wanted = draft.recording.as_ref().map(|r| r.name.as_str());
+        let recording = self
+            .kept_recording
+            .as_ref()
+            .filter(|r| Some(r.name.as_str()) == wanted);
+        match self.shared.desk.file(draft, recording).await {
+            Ok(number) => {
+                bump(&self.shared.stats.tickets_created);
+                info!(%number, department = %draft.department, hung_up = draft.caller_hung_up, "ticket filed");
+                Input::TicketCreated { number }
+            }
+            Err(err) => {
+                bump(&self.shared.stats.ticket_failures);
+                warn!(%err, "ticket could not be filed");
+                Input::TicketFailed
+            }
+        }
+    }
+
+    /// Fetches a finished recording over ARI, analyses it, and keeps it on disk when it holds speech.
+    /// If it cannot be fetched, Asterisk's own figures decide (the recording stays stored on Asterisk).
+    async fn collect_recording(
+        &mut self,
+        name: String,
+        duration_s: Option<i64>,
+        talking_s: Option<i64>,
+    ) -> Input {
+        let mut last_error = None;
+        for attempt in 0..FETCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(FETCH_RETRY_DELAY).await;
+            }
+            match self.shared.control.fetch_recording(&name).await {
+                Ok(bytes) => {
+                    bump(&self.shared.stats.recordings_fetched);
+                    match ivr::analyse_wav(&bytes) {
+                        Ok(analysis) => {
+                            return self.keep_recording(name, &bytes, analysis).await;
+                        }
+                        Err(err) => {
+                            warn!(recording = %name, %err, "recording is not a readable WAV");
+                            last_error = Some(err.to_string());
+                            break;
+                        }
+                    }
+                }
+                Err(err) if err.is_gone() => {
+                    last_error = Some(err.to_string());
+                    break;
+                }
+                Err(err) => last_error = Some(err.to_string()),
+            }
+        }
+        let duration_ms = u64::try_from(duration_s.unwrap_or(0)).unwrap_or(0) * 1000;
+        let talking = talking_s.or(duration_s).unwrap_or(0);
+        let has_speech = talking > 0;
+        warn!(
+            recording = %name,
+            error = last_error.as_deref().unwrap_or("unknown"),
+            has_speech,
+            "recording not fetched; judged by Asterisk's figures"
+        );
+        if duration_s.is_none() && talking_s.is_none() {
+            // Nothing known about it at all (the channel vanished): count it as failed.
+            return Input::RecordingFailed { name };
+        }
+        if has_speech {
+            self.kept_recording = Some(FetchedRecording {
+                name: name.clone(),
+                path: None,
+                duration_ms,
+            });
+        }
+        Input::RecordingFinished {
+            name,
+            duration_ms,
+            has_speech,
+        }
+    }
+
+    async fn keep_recording(
+        &mut self,
+        name: String,
+        bytes: &[u8],
+        analysis: ivr::RecordingAnalysis,
+    ) -> Input {
+        debug!(
+            recording = %name,
+            duration_ms = analysis.duration_ms,
+            speech_ms = analysis.speech_ms,
+            has_speech = analysis.has_speech,
+            "recording analysed"
+        );
+        if analysis.has_speech {
+            let path = self.shared.recordings_dir.join(format!("{name}.wav"));
+            let written = match write_file(&path, bytes).await {
+                Ok(()) => Some(path),
+                Err(err) => {
+                    warn!(recording = %name, path = %path.display(), %err, "could not write recording");
+                    None
+                }
+            };
+            self.kept_recording = Some(FetchedRecording {
+                name: name.clone(),
+                path: written,
+                duration_ms: analysis.duration_ms,
+            });
+        }
+        Input::RecordingFinished {
+            name,
+            duration_ms: analysis.duration_ms,
+            has_speech: analysis.has_speech,
+        }
+    }
+}
+
+async fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    tokio::fs::write(path, bytes).await
+}

@@ -1,0 +1,426 @@
+//! The call engine: a supervisor that takes calls from the ARI router and runs ONE task per call driving an
+//! `ivr::Call` (see [`call`]). The supervisor is a loop over a closed enum of events ([`SupervisorEvent`]):
+//! a new call, the ARI connection coming back (reconciliation), a call task ending, a script reload, the
+//! shutdown request and the end of its grace period. Concurrency is capped by a semaphore (a call over the
+//! cap, or arriving during shutdown, is sent back to the dialplan unanswered, so Asterisk's fallback takes it
+//! and the caller never hears silence); shutdown lets calls in progress finish within the grace period.
+//!
+//! The engine is generic over the channel control and the ticket desk ([`ports`]); `adapters` implements
+//! them over `ari::Client` and `tickets::TicketService`.
+
+pub mod adapters;
+pub mod call;
+pub mod ports;
+pub mod stats;
+pub mod translate;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
+pub use ports::{
+    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
+};
+pub use stats::{CallOutcome, EngineStats, StatsSnapshot};
+
+use stats::bump;
+
+/// The wall clock the IVR's office hours are judged by (tests inject a fixed time).
+pub type WallClock = Arc<dyn Fn() -> DateTime<FixedOffset> + Send + Sync>;
+
+/// The system clock in the machine's local offset.
+pub fn system_clock() -> WallClock {
+    Arc::new(|| chrono::Local::now().fixed_offset())
+}
+
+/// Loads and validates the IVR script; called at start and on every reload request (SIGHUP).
+pub type ScriptLoader = Box<dyn Fn() -> Result<Arc<ivr::Script>, String> + Send + Sync>;
+
+/// How the engine runs.
+#[derive(Clone)]
+pub struct EngineSettings {
+    /// Calls handled at once; further calls go back to the dialplan unanswered.
+    pub max_concurrent_calls: usize,
+    /// How long calls in progress may take to finish after shutdown is requested.
+    pub shutdown_grace: Duration,
+    /// Where fetched recordings with speech are written.
+    pub recordings_dir: PathBuf,
+    /// The wall clock for office hours.
+    pub clock: WallClock,
+}
+
+impl std::fmt::Debug for EngineSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSettings")
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("recordings_dir", &self.recordings_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the ARI side tells the engine.
+#[derive(Debug)]
+pub enum EngineInput<M> {
+    /// A channel entered the application (`StasisStart`); its later events arrive in `mailbox`.
+    NewCall {
+        /// The channel id.
+        channel_id: String,
+        /// The caller's number (may be empty).
+        caller: String,
+        /// The channel's events, in wire order.
+        mailbox: M,
+    },
+    /// The ARI connection is back; these channels are in the application now. Calls we run whose channel
+    /// is not listed are gone; listed channels we do not run are sent back to the dialplan.
+    Reconnected {
+        /// Ids of the channels the application has.
+        channels: Vec<String>,
+    },
+}
+
+/// The engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The IVR script is invalid: the engine refuses to run it.
+    #[error("the IVR script cannot be used: {0}")]
+    Script(String),
+}
+
+/// The closed set of things the supervisor reacts to.
+#[derive(Debug)]
+enum SupervisorEvent<M> {
+    Input(EngineInput<M>),
+    /// The ARI side is gone for good (its sender dropped).
+    InputClosed,
+    CallEnded(String),
+    Reload,
+    ShutdownRequested,
+    GraceOver,
+}
+
+/// The call engine. Build it with [`Engine::new`], then [`Engine::run`] it.
+pub struct Engine<C, D> {
+    shared: Arc<CallShared<C, D>>,
+    settings: EngineSettings,
+    loader: ScriptLoader,
+    script: Arc<ivr::Script>,
+}
+
+impl<C, D> std::fmt::Debug for Engine<C, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: CallControl, D: TicketDesk> Engine<C, D> {
+    /// Builds the engine; refuses an invalid script.
+    pub fn new(
+        control: C,
+        desk: D,
+        settings: EngineSettings,
+        loader: ScriptLoader,
+    ) -> Result<Self, EngineError> {
+        let script = loader().map_err(EngineError::Script)?;
+        let shared = Arc::new(CallShared {
+            control,
+            desk,
+            stats: Arc::new(EngineStats::default()),
+            recordings_dir: settings.recordings_dir.clone(),
+        });
+        Ok(Engine {
+            shared,
+            settings,
+            loader,
+            script,
+        })
+    }
+
+    /// The engine's counters (for `/health`, `/metrics`, the demo).
+    pub fn stats(&self) -> Arc<EngineStats> {
+        Arc::clone(&self.shared.stats)
+    }
+
+    /// Runs until `shutdown` is cancelled and the calls in progress have finished (or the grace period is
+    /// over), or until the `inputs` sender is dropped and no call is left. Each message on `reload` reloads
+    /// the script; an invalid new script is refused and the old one stays.
+    pub async fn run<M: CallMailbox>(
+        self,
+        inputs: mpsc::Receiver<EngineInput<M>>,
+        reload: mpsc::Receiver<()>,
+        shutdown: CancellationToken,
+    ) {
+        let supervisor = Supervisor {
+            semaphore: Arc::new(Semaphore::new(self.settings.max_concurrent_calls)),
+            // One message per call ending, and never more calls than permits, so this never blocks a task
+            // for long; the margin covers calls ending while the supervisor is busy.
+            ended: mpsc::channel(self.settings.max_concurrent_calls.saturating_add(16)),
+            calls: HashMap::new(),
+            tracker: TaskTracker::new(),
+            stop: CancellationToken::new(),
+            engine: self,
+        };
+        supervisor.run(inputs, reload, shutdown).await;
+    }
+}
+
+/// The supervisor's state; lives inside [`Engine::run`].
+struct Supervisor<C, D> {
+    engine: Engine<C, D>,
+    semaphore: Arc<Semaphore>,
+    ended: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    /// Calls with a running task: channel id → the token that tells the task its channel is lost.
+    calls: HashMap<String, CancellationToken>,
+    tracker: TaskTracker,
+    /// Cancelled when the shutdown grace period is over: every call task hangs up.
+    stop: CancellationToken,
+}
+
+/// After the grace period, how long call tasks get to hang up and file owed tickets.
+const HARD_STOP_WAIT: Duration = Duration::from_secs(10);
+
+impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
+    async fn run<M: CallMailbox>(
+        mut self,
+        mut inputs: mpsc::Receiver<EngineInput<M>>,
+        mut reload: mpsc::Receiver<()>,
+        shutdown: CancellationToken,
+    ) {
+        let mut inputs_open = true;
+        let mut reload_open = true;
+        let mut shutting_down = false;
+        let mut grace_deadline = tokio::time::Instant::now();
+        let mut grace_over = false;
+        loop {
+            if (shutting_down || !inputs_open) && self.calls.is_empty() {
+                break;
+            }
+            if grace_over {
+                // Every task has been told to hang up; give them a moment, then stop waiting.
+                self.tracker.close();
+                let drained = tokio::time::timeout(HARD_STOP_WAIT, async {
+                    while !self.calls.is_empty() {
+                        match self.ended.1.recv().await {
+                            Some(channel) => {
+                                self.calls.remove(&channel);
+                            }
+                            None => break,
+                        }
+                    }
+                })
+                .await;
+                if drained.is_err() {
+                    warn!(
+                        calls = self.calls.len(),
+                        "calls still running after the hard stop; leaving them"
+                    );
+                }
+                break;
+            }
+            let event = tokio::select! {
+                biased;
+                Some(channel) = self.ended.1.recv() => SupervisorEvent::CallEnded(channel),
+                () = shutdown.cancelled(), if !shutting_down => SupervisorEvent::ShutdownRequested,
+                () = tokio::time::sleep_until(grace_deadline), if shutting_down => SupervisorEvent::GraceOver,
+                request = reload.recv(), if reload_open => match request {
+                    Some(()) => SupervisorEvent::Reload,
+                    None => {
+                        reload_open = false;
+                        continue;
+                    }
+                },
+                input = inputs.recv(), if inputs_open => match input {
+                    Some(input) => SupervisorEvent::Input(input),
+                    None => SupervisorEvent::InputClosed,
+                },
+            };
+            match event {
+                SupervisorEvent::Input(EngineInput::NewCall {
+                    channel_id,
+                    caller,
+                    mailbox,
+                }) => {
+                    self.new_call(channel_id, caller, mailbox, shutting_down);
+                }
+                SupervisorEvent::Input(EngineInput::Reconnected { channels }) => {
+                    self.reconcile(channels);
+                }
+                SupervisorEvent::InputClosed => {
+                    inputs_open = false;
+                    if !self.calls.is_empty() {
+                        info!(
+                            calls = self.calls.len(),
+                            "ARI events ended; waiting for calls"
+                        );
+                    }
+                }
+                SupervisorEvent::CallEnded(channel) => {
+                    self.calls.remove(&channel);
+                }
+                SupervisorEvent::Reload => self.reload(),
+                SupervisorEvent::ShutdownRequested => {
+                    shutting_down = true;
+                    grace_deadline =
+                        tokio::time::Instant::now() + self.engine.settings.shutdown_grace;
+                    info!(
+                        calls = self.calls.len(),
+                        grace_s = self.engine.settings.shutdown_grace.as_secs(),
+                        "shutting down: no new calls; letting calls in progress finish"
+                    );
+                }
+                SupervisorEvent::GraceOver => {
+                    warn!(
+                        calls = self.calls.len(),
+                        "shutdown grace period over; hanging up the rest"
+                    );
+                    self.stop.cancel();
+                    grace_over = true;
+                }
+            }
+        }
+        self.tracker.close();
+        // Tasks that only send calls back to the dialplan are short; let them finish.
+        let _ = tokio::time::timeout(HARD_STOP_WAIT, self.tracker.wait()).await;
+        info!("engine stopped");
+    }
+
+    fn new_call<M: CallMailbox>(
+        &mut self,
+        channel_id: String,
+        caller: String,
+        mailbox: M,
+        shutting_down: bool,
+    ) {
+        let stats = &self.engine.shared.stats;
+        bump(&stats.calls_offered);
+        if shutting_down {
+            bump(&stats.calls_refused_shutdown);
+            info!(call_id = %channel_id, "shutting down: call sent back to the dialplan");
+            self.send_back(channel_id);
+            return;
+        }
+        if self.calls.contains_key(&channel_id) {
+            // A second StasisStart for a channel we run (it re-entered the app): the task has it.
+            warn!(call_id = %channel_id, "channel already has a call task");
+            return;
+        }
+        let Ok(permit) = Arc::clone(&self.semaphore).try_acquire_owned() else {
+            bump(&stats.calls_over_capacity);
+            warn!(call_id = %channel_id, "at the call cap: call sent back to the dialplan");
+            self.send_back(channel_id);
+            return;
+        };
+        let lost = CancellationToken::new();
+        self.calls.insert(channel_id.clone(), lost.clone());
+        let params = CallParams {
+            channel_id: channel_id.clone(),
+            caller,
+            started_at: (self.engine.settings.clock)(),
+            script: Arc::clone(&self.engine.script),
+        };
+        let span = info_span!("call", call_id = %params.channel_id, caller = %params.caller);
+        let shared = Arc::clone(&self.engine.shared);
+        let ended = self.ended.0.clone();
+        let signals = CallSignals {
+            lost,
+            stop: self.stop.clone(),
+        };
+        stats
+            .calls_in_progress
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.tracker.spawn(
+            async move {
+                let stats = Arc::clone(&shared.stats);
+                let outcome = call::run_call(shared, params, mailbox, signals).await;
+                stats.call_ended(outcome);
+                stats
+                    .calls_in_progress
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                drop(permit);
+                // The supervisor outlives every call task; if it is gone there is no one to tell.
+                let _ = ended.send(channel_id).await;
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Sends a channel we will not handle back to the dialplan unanswered (its fallback takes the call);
+    /// hangs it up if even that fails, so the caller is never left in silence.
+    fn send_back(&self, channel_id: String) {
+        let shared = Arc::clone(&self.engine.shared);
+        self.tracker.spawn(async move {
+            match shared.control.continue_in_dialplan(&channel_id, None).await {
+                Ok(()) => {}
+                Err(err) if err.is_gone() => {}
+                Err(err) => {
+                    bump(&shared.stats.ari_errors);
+                    warn!(call_id = %channel_id, %err, "could not send the call back; hanging up");
+                    if let Err(err) = shared.control.hangup(&channel_id).await {
+                        if !err.is_gone() {
+                            error!(call_id = %channel_id, %err, "could not hang up either");
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// After a reconnection: calls we run whose channel is gone are told so; channels in the application
+    /// that no task runs (their task ended, or they arrived while we were away) go back to the dialplan.
+    fn reconcile(&mut self, channels: Vec<String>) {
+        let stats = &self.engine.shared.stats;
+        bump(&stats.reconnections);
+        let mut resumed = 0usize;
+        let mut lost = 0usize;
+        for (channel, token) in &self.calls {
+            if channels.iter().any(|c| c == channel) {
+                resumed += 1;
+            } else {
+                lost += 1;
+                token.cancel();
+            }
+        }
+        let mut orphans = 0usize;
+        for channel in channels {
+            if !self.calls.contains_key(&channel) {
+                orphans += 1;
+                bump(&stats.orphans_reconciled);
+                self.send_back(channel);
+            }
+        }
+        info!(resumed, lost, orphans, "ARI reconnected: calls reconciled");
+    }
+
+    fn reload(&mut self) {
+        match (self.engine.loader)() {
+            Ok(script) => {
+                self.engine.script = script;
+                bump(&self.engine.shared.stats.script_reloads);
+                info!(
+                    calls = self.calls.len(),
+                    "IVR script reloaded; calls in progress keep their version"
+                );
+            }
+            Err(err) => {
+                bump(&self.engine.shared.stats.script_reload_failures);
+                error!(%err, "IVR script reload refused; the running script stays");
+            }
+        }
+        debug!("reload handled");
+    }
+}

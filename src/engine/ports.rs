@@ -1,0 +1,137 @@
+//! The two things a call task talks to, as traits: [`CallControl`] (the channel, through ARI) and
+//! [`TicketDesk`] (the ticket store). The engine is generic over them so that the call logic is tested with
+//! in-memory fakes, and so that the only code that knows `ari::Client` and `tickets::TicketService` is the
+//! adapters in `engine::adapters`.
+//!
+//! Every method returns a future that is `Send` (call tasks run on the multi-threaded runtime). None of them
+//! is used inside `select!`: a call task awaits them one at a time, in order.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why a channel operation failed, in the terms the call task acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    /// The channel, playback or recording no longer exists or has left the application: after a hangup
+    /// this is the expected outcome, not a failure.
+    #[error("already gone: {0}")]
+    Gone(String),
+    /// The request conflicts with what exists (e.g. a recording of that name with `ifExists=fail`).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Anything else: Asterisk down, slow, or refusing the request.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ControlError {
+    /// True for [`ControlError::Gone`].
+    pub fn is_gone(&self) -> bool {
+        matches!(self, ControlError::Gone(_))
+    }
+}
+
+/// A recording request (always `format=wav`, `ifExists=fail`: an existing recording is never overwritten).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRequest<'a> {
+    /// The recording's name, unique to the call, step and attempt.
+    pub name: &'a str,
+    /// Longest recording.
+    pub max_duration: Duration,
+    /// Silence that ends the recording (zero: none).
+    pub max_silence: Duration,
+    /// Play a beep first.
+    pub beep: bool,
+    /// A key that ends the recording.
+    pub terminate_on: Option<char>,
+}
+
+/// Control of the calls' channels (implemented over `ari::Client`).
+pub trait CallControl: Send + Sync + 'static {
+    /// Answers the channel.
+    fn answer(&self, channel: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Plays `media` in order, as one playback, with the id chosen by the caller.
+    fn play(
+        &self,
+        channel: &str,
+        playback_id: &str,
+        media: &[ivr::Media],
+        language: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Stops a playback (its `PlaybackFinished` follows).
+    fn stop_playback(
+        &self,
+        playback_id: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Starts recording the channel.
+    fn record(
+        &self,
+        channel: &str,
+        request: &RecordRequest<'_>,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Stops a live recording, keeping what was recorded (never a DELETE of a live recording).
+    fn stop_recording(&self, name: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Fetches a stored recording's audio (`/recordings/stored/{name}/file`).
+    fn fetch_recording(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<u8>, ControlError>> + Send;
+
+    /// Sends the channel back to the dialplan: to `context`/`extension` priority 1, or, with `None`, to
+    /// where it came from (after its `Stasis()`), where the dialplan's fallback takes it.
+    fn continue_in_dialplan(
+        &self,
+        channel: &str,
+        target: Option<(&str, &str)>,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Hangs the channel up.
+    fn hangup(&self, channel: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+}
+
+/// Why the ticket store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeskError(pub String);
+
+/// A complaint recording fetched from Asterisk and written to the recordings folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedRecording {
+    /// The recording's name on Asterisk.
+    pub name: String,
+    /// Where the engine wrote its bytes (`None` when it could not be fetched; it stays on Asterisk).
+    pub path: Option<PathBuf>,
+    /// Length.
+    pub duration_ms: u64,
+}
+
+/// The ticket store, as the IVR uses it (implemented over `tickets::TicketService`).
+pub trait TicketDesk: Send + Sync + 'static {
+    /// Files the complaint (idempotent per `draft.call_id`) and returns its complaint number once it is
+    /// durable (database or journal).
+    fn file(
+        &self,
+        draft: &ivr::TicketDraft,
+        recording: Option<&FetchedRecording>,
+    ) -> impl Future<Output = Result<String, DeskError>> + Send;
+
+    /// A complaint's status by number; `Ok(None)` when there is no such complaint.
+    fn lookup(
+        &self,
+        number: &str,
+    ) -> impl Future<Output = Result<Option<ivr::TicketStatusView>, DeskError>> + Send;
+
+    /// Stores a citizen's feedback on a resolved complaint.
+    fn feedback(
+        &self,
+        number: &str,
+        satisfied: bool,
+        reason: Option<&str>,
+    ) -> impl Future<Output = Result<(), DeskError>> + Send;
+}

@@ -1,0 +1,326 @@
+//! The engine's counters: plain atomics updated on the call path (no locks, no allocation), read by
+//! `/health`, `/metrics` and the demo's progress line.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How a call handled by the engine ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// The IVR ran to its end and hung up (goodbye said).
+    Completed,
+    /// The IVR handed the call to another destination (agent, integrated helpline).
+    Transferred,
+    /// The caller hung up before the IVR was done.
+    CallerHungUp,
+    /// Ended by the engine shutting down after the grace period.
+    ShutDown,
+    /// The channel disappeared without a hangup we saw (lost during an ARI disconnection).
+    Lost,
+}
+
+impl CallOutcome {
+    /// Every outcome, in display order.
+    pub const ALL: [CallOutcome; 5] = [
+        CallOutcome::Completed,
+        CallOutcome::Transferred,
+        CallOutcome::CallerHungUp,
+        CallOutcome::ShutDown,
+        CallOutcome::Lost,
+    ];
+
+    /// The outcome's name in metrics and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Completed => "completed",
+            CallOutcome::Transferred => "transferred",
+            CallOutcome::CallerHungUp => "caller_hung_up",
+            CallOutcome::ShutDown => "shut_down",
+            CallOutcome::Lost => "lost",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            CallOutcome::Completed => 0,
+            CallOutcome::Transferred => 1,
+            CallOutcome::CallerHungUp => 2,
+            CallOutcome::ShutDown => 3,
+            CallOutcome::Lost => 4,
+        }
+    }
+}
+
+/// Counters shared by the supervisor, the call tasks and the HTTP server.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    /// Calls that entered the application (`StasisStart`).
+    pub calls_offered: AtomicU64,
+    /// Calls sent back to the dialplan unanswered because the engine was at its cap.
+    pub calls_over_capacity: AtomicU64,
+    /// Calls sent back to the dialplan unanswered because the engine was shutting down.
+    pub calls_refused_shutdown: AtomicU64,
+    /// Calls with a task running now.
+    pub calls_in_progress: AtomicU64,
+    ended: [AtomicU64; 5],
+    /// ARI events delivered to call tasks.
+    pub events: AtomicU64,
+    /// Tickets filed by calls.
+    pub tickets_created: AtomicU64,
+    /// Ticket filings that failed (the caller heard the failure prompt).
+    pub ticket_failures: AtomicU64,
+    /// Status enquiries answered.
+    pub lookups: AtomicU64,
+    /// Recordings fetched from Asterisk.
+    pub recordings_fetched: AtomicU64,
+    /// ARI requests that failed other than with "already gone".
+    pub ari_errors: AtomicU64,
+    /// Times the ARI connection came back and calls were reconciled.
+    pub reconnections: AtomicU64,
+    /// Channels found in the application after a reconnection that no task ran (sent back or hung up).
+    pub orphans_reconciled: AtomicU64,
+    /// Successful script reloads.
+    pub script_reloads: AtomicU64,
+    /// Script reloads refused because the new script was invalid.
+    pub script_reload_failures: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatsSnapshot {
+    pub calls_offered: u64,
+    pub calls_over_capacity: u64,
+    pub calls_refused_shutdown: u64,
+    pub calls_in_progress: u64,
+    pub calls_completed: u64,
+    pub calls_transferred: u64,
+    pub calls_caller_hung_up: u64,
+    pub calls_shut_down: u64,
+    pub calls_lost: u64,
+    pub events: u64,
+    pub tickets_created: u64,
+    pub ticket_failures: u64,
+    pub lookups: u64,
+    pub recordings_fetched: u64,
+    pub ari_errors: u64,
+    pub reconnections: u64,
+    pub orphans_reconciled: u64,
+    pub script_reloads: u64,
+    pub script_reload_failures: u64,
+}
+
+impl StatsSnapshot {
+    /// Calls whose task has ended, whatever the outcome.
+    pub fn calls_ended(&self) -> u64 {
+        self.calls_completed
+            + self.calls_transferred
+            + self.calls_caller_hung_up
+            + self.calls_shut_down
+            + self.calls_lost
+    }
+
+    /// The number of ended calls with this outcome.
+    pub fn ended(&self, outcome: CallOutcome) -> u64 {
+        match outcome {
+            CallOutcome::Completed => self.calls_completed,
+            CallOutcome::Transferred => self.calls_transferred,
+            CallOutcome::CallerHungUp => self.calls_caller_hung_up,
+            CallOutcome::ShutDown => self.calls_shut_down,
+            CallOutcome::Lost => self.calls_lost,
+        }
+    }
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl EngineStats {
+    /// Records the end of a call task.
+    pub(crate) fn call_ended(&self, outcome: CallOutcome) {
+        bump(&self.ended[outcome.index()]);
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            calls_offered: get(&self.calls_offered),
+            calls_over_capacity: get(&self.calls_over_capacity),
+            calls_refused_shutdown: get(&self.calls_refused_shutdown),
+            calls_in_progress: get(&self.calls_in_progress),
+            calls_completed: get(&self.ended[CallOutcome::Completed.index()]),
+            calls_transferred: get(&self.ended[CallOutcome::Transferred.index()]),
+            calls_caller_hung_up: get(&self.ended[CallOutcome::CallerHungUp.index()]),
+            calls_shut_down: get(&self.ended[CallOutcome::ShutDown.index()]),
+            calls_lost: get(&self.ended[CallOutcome::Lost.index()]),
+            events: get(&self.events),
+            tickets_created: get(&self.tickets_created),
+            ticket_failures: get(&self.ticket_failures),
+            lookups: get(&self.lookups),
+            recordings_fetched: get(&self.recordings_fetched),
+            ari_errors: get(&self.ari_errors),
+            reconnections: get(&self.reconnections),
+            orphans_reconciled: get(&self.orphans_reconciled),
+            script_reloads: get(&self.script_reloads),
+            script_reload_failures: get(&self.script_reload_failures),
+        }
+    }
+}
+
+impl StatsSnapshot {
+    /// The counters in the Prometheus text exposition format.
+    pub fn write_prometheus(&self, out: &mut String) {
+        fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+            // Writing to a String cannot fail.
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        metric(
+            out,
+            "helpline_calls_offered_total",
+            "counter",
+            "Calls that entered the IVR application.",
+            self.calls_offered,
+        );
+        metric(
+            out,
+            "helpline_calls_over_capacity_total",
+            "counter",
+            "Calls sent back to the dialplan because the engine was at its concurrency cap.",
+            self.calls_over_capacity,
+        );
+        metric(
+            out,
+            "helpline_calls_refused_shutdown_total",
+            "counter",
+            "Calls sent back to the dialplan because the engine was shutting down.",
+            self.calls_refused_shutdown,
+        );
+        metric(
+            out,
+            "helpline_calls_in_progress",
+            "gauge",
+            "Calls being handled now.",
+            self.calls_in_progress,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP helpline_calls_ended_total Calls whose handling ended, by outcome.\n\
+             # TYPE helpline_calls_ended_total counter"
+        );
+        for outcome in CallOutcome::ALL {
+            let _ = writeln!(
+                out,
+                "helpline_calls_ended_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
+                self.ended(outcome)
+            );
+        }
+        metric(
+            out,
+            "helpline_ari_events_total",
+            "counter",
+            "ARI events delivered to calls.",
+            self.events,
+        );
+        metric(
+            out,
+            "helpline_tickets_created_total",
+            "counter",
+            "Tickets filed by calls.",
+            self.tickets_created,
+        );
+        metric(
+            out,
+            "helpline_ticket_failures_total",
+            "counter",
+            "Ticket filings from calls that failed.",
+            self.ticket_failures,
+        );
+        metric(
+            out,
+            "helpline_status_lookups_total",
+            "counter",
+            "Complaint status enquiries answered.",
+            self.lookups,
+        );
+        metric(
+            out,
+            "helpline_recordings_fetched_total",
+            "counter",
+            "Complaint recordings fetched from Asterisk.",
+            self.recordings_fetched,
+        );
+        metric(
+            out,
+            "helpline_ari_errors_total",
+            "counter",
+            "ARI requests that failed (other than for a channel already gone).",
+            self.ari_errors,
+        );
+        metric(
+            out,
+            "helpline_ari_reconnections_total",
+            "counter",
+            "Times the ARI connection came back and calls were reconciled.",
+            self.reconnections,
+        );
+        metric(
+            out,
+            "helpline_orphan_channels_total",
+            "counter",
+            "Channels found after a reconnection with no call task (sent back to the dialplan).",
+            self.orphans_reconciled,
+        );
+        metric(
+            out,
+            "helpline_script_reloads_total",
+            "counter",
+            "IVR script reloads.",
+            self.script_reloads,
+        );
+        metric(
+            out,
+            "helpline_script_reload_failures_total",
+            "counter",
+            "IVR script reloads refused (invalid script; the old one stays).",
+            self.script_reload_failures,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_counted_separately_and_rendered_for_prometheus() {
+        let stats = EngineStats::default();
+        stats.call_ended(CallOutcome::Completed);
+        stats.call_ended(CallOutcome::Completed);
+        stats.call_ended(CallOutcome::CallerHungUp);
+        bump(&stats.tickets_created);
+        let snap = stats.snapshot();
+        assert_eq!(snap.calls_completed, 2);
+        assert_eq!(snap.calls_caller_hung_up, 1);
+        assert_eq!(snap.calls_ended(), 3);
+        let mut text = String::new();
+        snap.write_prometheus(&mut text);
+        assert!(
+            text.contains("helpline_calls_ended_total{outcome=\"completed\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("helpline_tickets_created_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE helpline_calls_in_progress gauge\n"),
+            "{text}"
+        );
+    }
+}

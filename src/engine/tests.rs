@@ -1,0 +1,293 @@
+//! Unit tests of the call task and the supervisor with in-memory doubles and paused time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeZone;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::call::{CallParams, CallShared, CallSignals, run_call};
+use super::stats::{CallOutcome, EngineStats};
+use super::testkit::*;
+
+const CHAN: &str = "1795921121.47";
+
+fn script() -> Arc<ivr::Script> {
+    let validators = ivr::Validators::new().with("complaint_number", |s| s.len() == 10);
+    let text = include_str!("../../ivr-scripts/1100.toml");
+    Arc::new(ivr::Script::from_toml("1100.toml", text, &validators).unwrap())
+}
+
+/// Tuesday 10:00 in India: office hours.
+fn office_hours() -> chrono::DateTime<chrono::FixedOffset> {
+    let ist = chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+    ist.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap()
+}
+
+struct Harness {
+    tx: mpsc::Sender<ari::Event>,
+    shared: Arc<CallShared<FakeControl, FakeDesk>>,
+    signals: CallSignals,
+    task: tokio::task::JoinHandle<CallOutcome>,
+    _dir: TempDir,
+}
+
+/// A temporary folder removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> TempDir {
+    let dir = std::env::temp_dir().join(format!("helpline-engine-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}
+
+impl Harness {
+    fn start(tag: &str) -> Harness {
+        let dir = temp_dir(tag);
+        let shared = Arc::new(CallShared {
+            control: FakeControl::default(),
+            desk: FakeDesk::default(),
+            stats: Arc::new(EngineStats::default()),
+            recordings_dir: dir.0.clone(),
+        });
+        let (tx, rx) = mpsc::channel(64);
+        let signals = CallSignals {
+            lost: CancellationToken::new(),
+            stop: CancellationToken::new(),
+        };
+        let params = CallParams {
+            channel_id: CHAN.to_owned(),
+            caller: "9816000001".to_owned(),
+            started_at: office_hours(),
+            script: script(),
+        };
+        let task = tokio::spawn(run_call(Arc::clone(&shared), params, rx, signals.clone()));
+        Harness {
+            tx,
+            shared,
+            signals,
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// Lets the call task run until it waits again (time is paused, so this costs no real time).
+    async fn settle(&self) {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+
+    /// Sends an event; after the task has ended (the IVR is done) there is no one to receive it.
+    async fn send(&self, event: ari::Event) {
+        let _ = self.tx.send(event).await;
+        self.settle().await;
+    }
+
+    async fn finish_playback(&self) {
+        let id = self
+            .shared
+            .control
+            .last_play()
+            .expect("something is playing");
+        self.send(playback_finished(CHAN, &id)).await;
+    }
+
+    async fn press(&self, key: char) {
+        self.send(dtmf(CHAN, key)).await;
+    }
+
+    fn ops(&self) -> Vec<String> {
+        self.shared.control.ops()
+    }
+
+    fn recording_name(&self) -> String {
+        self.ops()
+            .iter()
+            .rev()
+            .find_map(|op| op.strip_prefix("record ").map(str::to_owned))
+            .expect("a recording was started")
+    }
+
+    /// Welcome → English → main menu 1 → category 1 (JSV) → instructions played → recording.
+    async fn to_recording(&self) -> String {
+        self.settle().await;
+        self.finish_playback().await; // welcome
+        self.press('2').await; // English
+        self.press('1').await; // register
+        self.press('1').await; // water supply
+        self.finish_playback().await; // record instructions
+        self.recording_name()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_is_answered_and_greeted_in_hindi_with_our_playback_ids() {
+    let h = Harness::start("greet");
+    h.settle().await;
+    let ops = h.ops();
+    assert_eq!(ops[0], format!("answer {CHAN}"));
+    assert_eq!(
+        ops[1],
+        format!("play pb-0-{CHAN} hi sound:helpline/welcome")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn recording_with_speech_is_fetched_kept_and_filed_before_the_number_is_read() {
+    let h = Harness::start("speech");
+    let name = h.to_recording().await;
+    h.shared
+        .control
+        .recordings
+        .lock()
+        .unwrap()
+        .push((name.clone(), wav(2.0, true)));
+    h.send(recording_finished(CHAN, &name, 2)).await;
+    // "1 to keep": the ticket is filed, then the number is read back.
+    h.finish_playback().await; // confirm prompt
+    h.press('1').await;
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1);
+    let (draft, recording) = &filed[0];
+    assert_eq!(draft.department, "JSV");
+    assert_eq!(draft.language, "en");
+    assert_eq!(draft.caller, "9816000001");
+    let recording = recording.as_ref().expect("filed with its recording");
+    assert_eq!(recording.name, name);
+    let path = recording.path.as_ref().expect("written to disk");
+    assert_eq!(
+        ivr::analyse_wav(&std::fs::read(path).unwrap())
+            .unwrap()
+            .duration_ms,
+        2000
+    );
+    let last = h.ops().last().unwrap().clone();
+    assert!(
+        last.contains("digits:1000000001"),
+        "number read back after filing: {last}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn hangup_during_recording_still_files_a_ticket_for_speech() {
+    let h = Harness::start("hangup-rec");
+    let name = h.to_recording().await;
+    h.shared
+        .control
+        .recordings
+        .lock()
+        .unwrap()
+        .push((name.clone(), wav(3.0, true)));
+    h.shared.control.gone.lock().unwrap().push(CHAN.to_owned());
+    h.send(hangup_request(CHAN)).await;
+    h.send(recording_finished(CHAN, &name, 3)).await;
+    h.send(stasis_end(CHAN)).await;
+    let outcome = h.task.await.unwrap();
+    assert_eq!(outcome, CallOutcome::CallerHungUp);
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1, "a ticket for the recorded speech");
+    assert!(filed[0].0.caller_hung_up);
+    assert!(filed[0].1.is_some());
+    let ops = h.shared.control.ops();
+    let plays_after_hangup = ops
+        .iter()
+        .skip_while(|op| !op.starts_with("fetch"))
+        .filter(|op| op.starts_with("play"))
+        .count();
+    assert_eq!(
+        plays_after_hangup, 0,
+        "nothing is played to a caller who has gone"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recording_still_live_when_the_channel_ends_is_fetched_from_storage() {
+    let h = Harness::start("stasis-end-rec");
+    let name = h.to_recording().await;
+    h.shared
+        .control
+        .recordings
+        .lock()
+        .unwrap()
+        .push((name.clone(), wav(1.5, true)));
+    // RecordingFinished never comes (lost in a disconnection); the channel is gone.
+    h.send(stasis_end(CHAN)).await;
+    h.task.await.unwrap();
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].1.as_ref().unwrap().name, name);
+}
+
+#[tokio::test(start_paused = true)]
+async fn silence_is_not_kept_and_the_caller_is_asked_again() {
+    let h = Harness::start("silence");
+    let name = h.to_recording().await;
+    h.shared
+        .control
+        .recordings
+        .lock()
+        .unwrap()
+        .push((name.clone(), wav(0.0, false)));
+    h.send(recording_finished(CHAN, &name, 0)).await;
+    // The no-speech prompt plays, then a new recording with a new name.
+    h.finish_playback().await;
+    let second = h.recording_name();
+    assert_ne!(second, name);
+    assert!(h.shared.desk.filed.lock().unwrap().is_empty());
+    let files = std::fs::read_dir(&h.shared.recordings_dir).unwrap().count();
+    assert_eq!(files, 0, "silent recordings are not written");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_key_at_the_language_menu_times_out_and_defaults_to_hindi() {
+    let h = Harness::start("timeout");
+    h.settle().await;
+    h.finish_playback().await; // welcome
+    h.finish_playback().await; // choose language
+    tokio::time::sleep(Duration::from_secs(6)).await; // 5 s timeout
+    h.settle().await;
+    h.finish_playback().await; // no-input + choose language again
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    h.settle().await;
+    let last = h.ops().last().unwrap().clone();
+    assert!(last.contains(" hi sound:helpline/main_menu"), "{last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn gone_errors_after_a_hangup_are_expected_not_counted() {
+    let h = Harness::start("gone");
+    h.settle().await;
+    h.shared.control.gone.lock().unwrap().push(CHAN.to_owned());
+    h.send(hangup_request(CHAN)).await;
+    h.send(stasis_end(CHAN)).await;
+    assert_eq!(h.task.await.unwrap(), CallOutcome::CallerHungUp);
+    assert_eq!(h.shared.stats.snapshot().ari_errors, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_shutdown_stop_hangs_up_the_call() {
+    let h = Harness::start("stop");
+    h.settle().await;
+    h.signals.stop.cancel();
+    h.settle().await;
+    assert!(h.ops().contains(&format!("hangup {CHAN}")));
+    assert_eq!(h.task.await.unwrap(), CallOutcome::ShutDown);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_channel_ends_the_task() {
+    let h = Harness::start("lost");
+    h.settle().await;
+    h.signals.lost.cancel();
+    assert_eq!(h.task.await.unwrap(), CallOutcome::Lost);
+}
