@@ -25,8 +25,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use crate::say;
 use crate::script::{
-    Condition, ConfirmMenu, MediaItem, MenuStep, RecordStep, Retry, Script, StepId, StepKind,
-    TicketStep,
+    Condition, MediaItem, MenuStep, RecordStep, Retry, Script, StepId, StepKind, TicketStep,
 };
 
 /// What a call is, from outside: fixed for the call's life.
@@ -755,7 +754,7 @@ impl Call {
             (Phase::Confirm, StepKind::Record(rec)) => {
                 if let Some(confirm) = &rec.confirm {
                     if !self.consume_confirm(rec, now, out) {
-                        self.deadline = Some(now + confirm.timeout);
+                        self.deadline = Some(now + confirm.retry.timeout);
                     }
                 }
             }
@@ -810,7 +809,7 @@ impl Call {
             }
             (Phase::Confirm, StepKind::Record(rec)) => {
                 if let Some(confirm) = &rec.confirm {
-                    self.retry_confirm(rec, confirm, false, now, out);
+                    self.retry(&confirm.prompts, true, &confirm.retry, false, now, out);
                 }
             }
             (Phase::Recording { name, stop_sent }, StepKind::Record(_)) => {
@@ -1100,33 +1099,9 @@ impl Call {
                 media.extend(self.render(&confirm.prompts));
                 self.play(media, true, now, out);
             }
-            _ => self.retry_confirm(rec, confirm, true, now, out),
+            _ => self.retry(&confirm.prompts, true, &confirm.retry, true, now, out),
         }
         true
-    }
-
-    fn retry_confirm(
-        &mut self,
-        rec: &RecordStep,
-        confirm: &ConfirmMenu,
-        invalid: bool,
-        now: Instant,
-        out: &mut Vec<Action>,
-    ) {
-        self.typeahead.clear();
-        self.attempts += 1;
-        if self.attempts > confirm.retries {
-            // A recording with speech is never thrown away for want of a key press.
-            self.goto(rec.next, now, out);
-            return;
-        }
-        let mut media = self.render(if invalid {
-            &confirm.invalid
-        } else {
-            &confirm.no_input
-        });
-        media.extend(self.render(&confirm.prompts));
-        self.play(media, true, now, out);
     }
 
     // ----- tickets ----------------------------------------------------------------------------

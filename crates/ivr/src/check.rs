@@ -1288,6 +1288,12 @@ impl Builder<'_, '_, '_> {
     }
 
     fn retry(&mut self, raw: &RawStep) -> Option<Retry> {
+        let on_exhausted = self.required_ref(raw.on_exhausted.as_ref())?;
+        Some(self.retry_to(raw, on_exhausted))
+    }
+
+    /// The retry settings of a step (or the defaults), giving up to `on_exhausted`.
+    fn retry_to(&mut self, raw: &RawStep, on_exhausted: StepId) -> Retry {
         let d = self.defaults;
         let invalid = raw
             .invalid_prompts
@@ -1298,7 +1304,7 @@ impl Builder<'_, '_, '_> {
             .as_ref()
             .map_or(&d.no_input, |l| l.get_ref());
         let (invalid, no_input) = (invalid.clone(), no_input.clone());
-        Some(Retry {
+        Retry {
             timeout: duration_field(
                 self.ctx,
                 raw.timeout.as_ref(),
@@ -1309,8 +1315,8 @@ impl Builder<'_, '_, '_> {
             retries: count_field(self.ctx, raw.retries.as_ref(), d.retries, 0..=10, "retries"),
             invalid: self.items(&invalid),
             no_input: self.items(&no_input),
-            on_exhausted: self.required_ref(raw.on_exhausted.as_ref())?,
-        })
+            on_exhausted,
+        }
     }
 
     fn menu(&mut self, raw: &RawStep) -> Option<MenuStep> {
@@ -1471,32 +1477,19 @@ impl Builder<'_, '_, '_> {
             );
         }
         let stop_key = raw.stop_key.as_ref().and_then(|k| dtmf_key(self.ctx, k));
+        let next = self.required_ref(raw.next.as_ref())?;
         let confirm = match &raw.confirm_prompts {
             None => None,
             Some(list) => {
-                let d = self.defaults;
-                let invalid = raw
-                    .invalid_prompts
-                    .as_ref()
-                    .map_or(&d.invalid, |l| l.get_ref())
-                    .clone();
-                let no_input = raw
-                    .no_input_prompts
-                    .as_ref()
-                    .map_or(&d.no_input, |l| l.get_ref())
-                    .clone();
+                // `retries` of a record step counts silent recordings; the confirmation menu
+                // takes the default number of tries.
+                let retry = Retry {
+                    retries: self.defaults.retries,
+                    ..self.retry_to(raw, next)
+                };
                 Some(ConfirmMenu {
                     prompts: self.items(list.get_ref()),
-                    timeout: duration_field(
-                        self.ctx,
-                        raw.timeout.as_ref(),
-                        d.timeout,
-                        WAIT_RANGE,
-                        "timeout",
-                    ),
-                    retries: d.retries,
-                    invalid: self.items(&invalid),
-                    no_input: self.items(&no_input),
+                    retry,
                 })
             }
         };
@@ -1527,7 +1520,7 @@ impl Builder<'_, '_, '_> {
                 1..=10,
                 "max_attempts",
             ),
-            next: self.required_ref(raw.next.as_ref())?,
+            next,
             on_exhausted: self.required_ref(raw.on_exhausted.as_ref())?,
             hangup_ticket: self.optional_ref(raw.hangup_ticket.as_ref())?,
         })

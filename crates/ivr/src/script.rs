@@ -137,10 +137,8 @@ pub struct InputStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmMenu {
     pub prompts: Vec<MediaItem>,
-    pub timeout: Duration,
-    pub retries: u32,
-    pub invalid: Vec<MediaItem>,
-    pub no_input: Vec<MediaItem>,
+    /// `on_exhausted` is the record step's `next`: an unanswered confirmation keeps the recording.
+    pub retry: Retry,
 }
 
 /// A `record` step.
