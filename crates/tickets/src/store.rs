@@ -9,6 +9,8 @@
 //! concurrent changes cannot silently overwrite each other.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -386,6 +388,9 @@ pub fn hash_token(token: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Set once migrations have been applied through this store (so a node started during an
+    /// outage migrates before its first write when the database returns).
+    migrated: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -401,7 +406,31 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens the pool without migrating (for `helpline db migrate`, which then calls [`Store::migrate`]).
+    /// Like [`Store::connect_with`], but a database that cannot be reached right now is not an
+    /// error: the store is returned unmigrated (it migrates before its first write once the database
+    /// is back), so an engine node can start during an outage and file tickets in its journal.
+    pub async fn connect_or_defer(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let store = Self::open(url, &options).await?;
+        match store.migrate().await {
+            Ok(_) => Ok(store),
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "ticket database unreachable at start; migrating later");
+                Ok(store)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies migrations if this store has not done so yet.
+    pub async fn ensure_migrated(&self) -> Result<(), StoreError> {
+        if !self.migrated.load(Ordering::Acquire) {
+            self.migrate().await?;
+        }
+        Ok(())
+    }
+
+    /// Opens the pool without connecting or migrating: connections are made on first use
+    /// (`helpline db migrate` then calls [`Store::migrate`]).
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)
@@ -413,9 +442,7 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
-                .await
-                .map_err(StoreError::from_sqlx)?;
+                .connect_lazy_with(connect);
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut connect = PgConnectOptions::from_str(url)
@@ -426,14 +453,15 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
-                .await
-                .map_err(StoreError::from_sqlx)?;
+                .connect_lazy_with(connect);
             Backend::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Store { backend })
+        Ok(Store {
+            backend,
+            migrated: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -520,6 +548,7 @@ impl Store {
             tx.commit().await?;
             Ok::<(), StoreError>(())
         })?;
+        self.migrated.store(true, Ordering::Release);
         Ok(applied)
     }
 
@@ -669,7 +698,7 @@ impl Store {
                 let number = ComplaintNumber::parse(&number)
                     .map_err(|e| corrupt(format!("ticket {id} number {number:?}: {e}")))?;
                 if alias_on_conflict && number != record.number {
-                    sqlx::query(
+                    let aliased = sqlx::query(
                         "INSERT INTO number_aliases (number, ticket_id, created_at) VALUES ($1, $2, $3) \
                          ON CONFLICT (number) DO NOTHING",
                     )
@@ -677,7 +706,8 @@ impl Store {
                     .bind(id)
                     .bind(created_ms)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
                     let audit = AuditRecord {
                         at_ms: created_ms,
                         actor: record.created_by.clone(),
@@ -686,7 +716,10 @@ impl Store {
                         to_value: Some(number.to_string()),
                         reason: Some("the same call was journaled during a database outage".into()),
                     };
-                    insert_audit!(tx, id, &audit)?;
+                    // A second replay of the same record finds the alias already there.
+                    if aliased == 1 {
+                        insert_audit!(tx, id, &audit)?;
+                    }
                 }
                 outcomes.push(InsertOutcome::Existing(number));
             }

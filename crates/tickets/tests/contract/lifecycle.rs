@@ -1,0 +1,442 @@
+//! Filing, the lifecycle, refused transitions, escalation with a manual clock, idempotency under
+//! concurrent retries, numbers unique across nodes, recordings.
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use sha2::{Digest, Sha256};
+use tickets::{
+    Clock, ComplaintNumber, FeedbackReason, NewCallTicket, Page, Recording, RecordingAudio,
+    StoreError, TicketError, TicketFilter, TicketStatus, is_valid_complaint_number,
+};
+
+use crate::contract;
+use crate::support::Env;
+
+pub fn call(call_id: &str, department: &str) -> NewCallTicket {
+    NewCallTicket {
+        call_id: call_id.to_owned(),
+        caller_number: "+919816012345".to_owned(),
+        language: "hi".to_owned(),
+        department_code: department.to_owned(),
+        category: Some("water".to_owned()),
+        district: Some("Shimla".to_owned()),
+        recording: None,
+        after_hours: false,
+    }
+}
+
+async fn lifecycle_to_closed(env: Env) {
+    let number = env
+        .service
+        .create_from_call(call("call-1", "JSV"))
+        .await
+        .unwrap();
+    assert!(is_valid_complaint_number(&number.to_string()));
+    let view = env.service.status(&number).await.unwrap().unwrap();
+    assert_eq!(view.status, TicketStatus::Registered);
+    assert_eq!(view.level, 1);
+    assert_eq!(view.department_code, "JSV");
+    assert_eq!(
+        view.due_at,
+        env.clock.now() + Duration::days(7),
+        "JSV SLA is 7 days"
+    );
+    assert!(!view.pending_sync);
+
+    let store = &env.store;
+    let now = env.clock.now();
+    let t = store
+        .assign(number, "ee-shimla", "supervisor:asha", None, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.status, t.assigned_to.as_deref()),
+        (TicketStatus::Assigned, Some("ee-shimla"))
+    );
+    store
+        .change_status(number, TicketStatus::InProgress, "officer:ee", None, now)
+        .await
+        .unwrap();
+    store
+        .add_note(number, "officer:ee", "pipe replaced at ward 4", now)
+        .await
+        .unwrap();
+    store
+        .change_status(
+            number,
+            TicketStatus::Resolved,
+            "officer:ee",
+            Some("supply restored"),
+            now,
+        )
+        .await
+        .unwrap();
+    let t = env.service.feedback(&number, true, None).await.unwrap();
+    assert_eq!(t.status, TicketStatus::ClosedSatisfied);
+    assert_eq!(t.feedback_satisfied, Some(true));
+
+    let audit = store.audit_trail(number).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "created", "assigned", "status", "status", "note", "status", "feedback"
+        ]
+    );
+    let resolved = &audit[5];
+    assert_eq!(resolved.from_value.as_deref(), Some("in_progress"));
+    assert_eq!(resolved.to_value.as_deref(), Some("resolved"));
+    assert_eq!(resolved.reason.as_deref(), Some("supply restored"));
+    assert_eq!(resolved.actor, "officer:ee");
+    assert_eq!(
+        store.notes(number).await.unwrap()[0].text,
+        "pipe replaced at ward 4"
+    );
+
+    let stats = store.stats(None, now).await.unwrap();
+    assert_eq!(stats.total, 1);
+    assert_eq!(stats.disposed_share, 1.0);
+    assert_eq!(stats.satisfied_share, 1.0);
+}
+contract!(lifecycle_to_closed);
+
+async fn refused_transitions_say_why(env: Env) {
+    let number = env
+        .service
+        .create_from_call(call("call-r", "PWR"))
+        .await
+        .unwrap();
+    let now = env.clock.now();
+    let store = &env.store;
+    let err = store
+        .change_status(number, TicketStatus::Resolved, "x", None, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidTransition { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("registered cannot become resolved"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("assigned"), "{err}");
+
+    let err = env.service.feedback(&number, true, None).await.unwrap_err();
+    assert!(err.to_string().contains("only on resolved"), "{err}");
+
+    store
+        .assign(number, "ae-mandi", "s", None, now)
+        .await
+        .unwrap();
+    store
+        .change_status(number, TicketStatus::InProgress, "o", None, now)
+        .await
+        .unwrap();
+    store
+        .change_status(number, TicketStatus::Resolved, "o", None, now)
+        .await
+        .unwrap();
+    let err = store
+        .assign(number, "other", "s", None, now)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("reopen it first"), "{err}");
+    let t = env
+        .service
+        .feedback(&number, false, Some(FeedbackReason::NotResolved))
+        .await
+        .unwrap();
+    assert_eq!(t.status, TicketStatus::ClosedUnsatisfied);
+    assert_eq!(t.feedback_reason, Some(FeedbackReason::NotResolved));
+    // Not satisfied: the ticket can be reopened and worked again.
+    let t = store
+        .change_status(
+            number,
+            TicketStatus::Reopened,
+            "s",
+            Some("citizen unhappy"),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!((t.reopen_count, t.feedback_satisfied), (1, None));
+    store
+        .change_status(number, TicketStatus::InProgress, "o", None, now)
+        .await
+        .unwrap();
+    store
+        .change_status(number, TicketStatus::Resolved, "o", None, now)
+        .await
+        .unwrap();
+    let t = env.service.feedback(&number, true, None).await.unwrap();
+    let err = store
+        .change_status(t.number, TicketStatus::Reopened, "s", None, now)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("none (final)"), "{err}");
+
+    let unknown = ComplaintNumber::from_payload(999_999_999).unwrap();
+    assert!(matches!(
+        store
+            .change_status(unknown, TicketStatus::Assigned, "s", None, now)
+            .await,
+        Err(StoreError::TicketNotFound(_))
+    ));
+    assert!(env.service.status(&unknown).await.unwrap().is_none());
+
+    let err = env
+        .service
+        .create_from_call(call("call-x", "NOPE"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NOPE"), "{err}");
+}
+contract!(refused_transitions_say_why);
+
+async fn escalation_follows_the_clock(env: Env) {
+    let water = env
+        .service
+        .create_from_call(call("esc-1", "JSV"))
+        .await
+        .unwrap(); // SLA 7 days
+    let police = env
+        .service
+        .create_from_call(call("esc-2", "POL"))
+        .await
+        .unwrap(); // SLA 3 days
+    let done = env
+        .service
+        .create_from_call(call("esc-3", "POL"))
+        .await
+        .unwrap();
+    let now = env.clock.now();
+    env.store.assign(done, "sho", "s", None, now).await.unwrap();
+    env.store
+        .change_status(done, TicketStatus::InProgress, "o", None, now)
+        .await
+        .unwrap();
+    env.store
+        .change_status(done, TicketStatus::Resolved, "o", None, now)
+        .await
+        .unwrap();
+
+    assert!(
+        env.service
+            .escalate_overdue(env.clock.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    env.clock.advance(Duration::days(4));
+    let raised = env.service.escalate_overdue(env.clock.now()).await.unwrap();
+    assert_eq!(
+        raised,
+        vec![(police, 2)],
+        "only the police ticket is past its 3 days"
+    );
+    assert!(
+        env.service
+            .escalate_overdue(env.clock.now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "not twice"
+    );
+
+    let overdue_filter = TicketFilter {
+        overdue_at: Some(env.clock.now()),
+        ..Default::default()
+    };
+    assert_eq!(
+        env.store
+            .list_tickets(&overdue_filter, Page::default())
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+
+    env.clock.advance(Duration::days(4));
+    let raised: HashSet<_> = env
+        .service
+        .escalate_overdue(env.clock.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(raised, HashSet::from([(water, 2), (police, 3)]));
+    for _ in 0..3 {
+        env.clock.advance(Duration::days(8));
+        env.service.escalate_overdue(env.clock.now()).await.unwrap();
+    }
+    let t = env.store.ticket(police).await.unwrap().unwrap();
+    assert_eq!(t.level, 4, "L4 is the top");
+    assert!(
+        env.store.ticket(done).await.unwrap().unwrap().level == 1,
+        "resolved tickets are not escalated"
+    );
+    let audit = env.store.audit_trail(police).await.unwrap();
+    let escalations: Vec<_> = audit.iter().filter(|a| a.action == "escalated").collect();
+    assert_eq!(escalations.len(), 3);
+    assert_eq!(escalations[0].from_value.as_deref(), Some("L1"));
+    assert_eq!(escalations[0].to_value.as_deref(), Some("L2"));
+    assert!(
+        escalations[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("overdue")
+    );
+    assert_eq!(escalations[0].actor, "system:escalation");
+
+    // Still overdue at L4: visible in the overdue list and the stats.
+    let overdue_filter = TicketFilter {
+        overdue_at: Some(env.clock.now()),
+        ..Default::default()
+    };
+    let (overdue, total) = env
+        .store
+        .list_tickets(&overdue_filter, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert!(overdue.iter().all(|t| t.level == 4));
+    assert_eq!(
+        env.store
+            .stats(None, env.clock.now())
+            .await
+            .unwrap()
+            .overdue,
+        2
+    );
+
+    // The SLA is configurable per department and applies to new due dates.
+    env.store.set_department_sla("JSV", 2).await.unwrap();
+    let fresh = env
+        .service
+        .create_from_call(call("esc-4", "JSV"))
+        .await
+        .unwrap();
+    let view = env.service.status(&fresh).await.unwrap().unwrap();
+    assert_eq!(view.due_at, env.clock.now() + Duration::days(2));
+}
+contract!(escalation_follows_the_clock);
+
+async fn concurrent_retries_make_one_ticket(env: Env) {
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let service = env.service.clone();
+        tasks.push(tokio::spawn(async move {
+            service.create_from_call(call("same-call", "HLT")).await
+        }));
+    }
+    let mut numbers = HashSet::new();
+    for task in tasks {
+        numbers.insert(task.await.unwrap().unwrap());
+    }
+    assert_eq!(numbers.len(), 1, "every retry got the same number");
+    let filter = TicketFilter {
+        caller_number: Some("+919816012345".into()),
+        ..Default::default()
+    };
+    let (tickets, total) = env
+        .store
+        .list_tickets(&filter, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(tickets[0].call_id.as_deref(), Some("same-call"));
+    // And a retry long after still answers the same.
+    let again = env
+        .service
+        .create_from_call(call("same-call", "HLT"))
+        .await
+        .unwrap();
+    assert!(numbers.contains(&again));
+}
+contract!(concurrent_retries_make_one_ticket);
+
+async fn numbers_unique_across_nodes(env: Env) {
+    let other = env.another_node("b").await;
+    let mut tasks = Vec::new();
+    for i in 0..150 {
+        for (node, service) in [("a", env.service.clone()), ("b", other.clone())] {
+            tasks.push(tokio::spawn(async move {
+                service
+                    .create_from_call(call(&format!("{node}-{i}"), "EDU"))
+                    .await
+            }));
+        }
+    }
+    let mut numbers = HashSet::new();
+    for task in tasks {
+        assert!(
+            numbers.insert(task.await.unwrap().unwrap()),
+            "a number was handed out twice"
+        );
+    }
+    assert_eq!(numbers.len(), 300);
+    let (_, total) = env
+        .store
+        .list_tickets(&TicketFilter::default(), Page::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 300);
+}
+contract!(numbers_unique_across_nodes);
+
+async fn recordings_are_kept_as_evidence(env: Env) {
+    let audio = b"RIFF\x24\x00\x00\x00WAVEfmt fake audio for the test".to_vec();
+    let sha = hex::encode(Sha256::digest(&audio));
+    let mut c = call("rec-1", "FCS");
+    c.recording = Some(Recording {
+        audio: RecordingAudio::Bytes(audio.clone()),
+        duration_ms: 4200,
+        sha256: Some(sha.clone()),
+    });
+    let number = env.service.create_from_call(c).await.unwrap();
+    let t = env.store.ticket(number).await.unwrap().unwrap();
+    let rec = t.recording.unwrap();
+    assert_eq!(rec.file_name, format!("{number}.wav"));
+    assert_eq!(
+        (rec.sha256.as_str(), rec.duration_ms, rec.bytes),
+        (sha.as_str(), 4200, audio.len() as u64)
+    );
+    assert_eq!(
+        std::fs::read(env.service.recordings_dir().join(&rec.file_name)).unwrap(),
+        audio
+    );
+
+    // From a file path too.
+    let path = env.dir.join("from-engine.wav");
+    std::fs::write(&path, &audio).unwrap();
+    let mut c = call("rec-2", "FCS");
+    c.recording = Some(Recording {
+        audio: RecordingAudio::File(path.clone()),
+        duration_ms: 4200,
+        sha256: None,
+    });
+    let second = env.service.create_from_call(c).await.unwrap();
+    assert!(
+        env.service
+            .recordings_dir()
+            .join(format!("{second}.wav"))
+            .exists()
+    );
+    assert!(path.exists(), "the engine's file is left alone");
+
+    // A checksum that does not match is refused and nothing is filed.
+    let mut c = call("rec-3", "FCS");
+    c.recording = Some(Recording {
+        audio: RecordingAudio::Bytes(audio),
+        duration_ms: 4200,
+        sha256: Some("00".repeat(32)),
+    });
+    let err = env.service.create_from_call(c).await.unwrap_err();
+    assert!(
+        matches!(err, TicketError::RecordingChecksum { .. }),
+        "{err}"
+    );
+    assert!(env.store.ticket_by_call("rec-3").await.unwrap().is_none());
+}
+contract!(recordings_are_kept_as_evidence);
