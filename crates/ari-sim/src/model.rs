@@ -219,6 +219,8 @@ struct Channel {
     moh: bool,
     muted: bool,
     on_hold: bool,
+    /// `Dial PROGRESS` was reported for this originated channel (early media on its peer).
+    progress_reported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1140,6 +1142,7 @@ impl Model {
             moh: false,
             muted: false,
             on_hold: false,
+            progress_reported: false,
         }
     }
 
@@ -1266,6 +1269,7 @@ impl Model {
             );
             two.local_subscribers = subscriber.clone();
             two.subscribers = subscriber;
+            let created = channel_json(&one);
             self.channels.insert(id.clone(), one);
             self.channels.insert(id2.clone(), two);
             if p.get("callerId").is_some() {
@@ -1286,22 +1290,8 @@ impl Model {
                 );
             }
             self.run_dialplan(&id2);
-            match self.channels.get(&id) {
-                Some(c) => RestReply::json(200, channel_json(c)),
-                None => {
-                    // The dialplan already ended the call (e.g. Stasis failed and it hung up); Asterisk still
-                    // answers the originate with the channel as it was created.
-                    RestReply::json(
-                        200,
-                        json!({"id": id, "name": format!("{base};1"), "state": "Down", "protocol_id": "",
-                               "caller": {"name": caller.0, "number": caller.1},
-                               "connected": {"name": caller.0, "number": caller.1}, "accountcode": "",
-                               "dialplan": {"context": context, "exten": exten, "priority": 1,
-                                            "app_name": "AppDial2", "app_data": "(Outgoing Line)"},
-                               "creationtime": self.now_stamp(), "language": lang}),
-                    )
-                }
-            }
+            // Asterisk answers with the channel as it was created, whatever the dialplan did meanwhile.
+            RestReply::json(200, created)
         } else {
             let Some(config) = self.endpoint_config(endpoint).cloned() else {
                 return RestReply::json(500, json!({"error": "Allocation failed"}));
@@ -1403,6 +1393,23 @@ impl Model {
         {
             self.set_state(&peer, "Ringing");
             self.emit_dial(&peer, "RINGING");
+        }
+    }
+
+    /// Media on an unanswered Local `;2` is early media: the `;1` side's dial reports `PROGRESS` (once).
+    fn early_media(&mut self, channel: &str) {
+        let Some(c) = self.channels.get(channel) else {
+            return;
+        };
+        if c.state == "Up" {
+            return;
+        }
+        if let Some((peer, 2)) = self.local_peer(channel)
+            && let Some(p) = self.channels.get_mut(&peer)
+            && !p.progress_reported
+        {
+            p.progress_reported = true;
+            self.emit_dial(&peer, "PROGRESS");
         }
     }
 
@@ -2019,6 +2026,7 @@ impl Model {
         pb.audio = audio.clone();
         if let Target::Channel(c) = &target {
             let c = c.clone();
+            self.early_media(&c);
             self.hear_from(&c, audio);
             self.notify_call_heard(&c, id, &uri);
         }

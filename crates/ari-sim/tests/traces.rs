@@ -38,7 +38,6 @@ fn load(name: &str) -> Value {
 type Events = Arc<Mutex<Vec<Value>>>;
 
 struct Side {
-    events: Events,
     reader: JoinHandle<()>,
     closer: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -53,7 +52,7 @@ async fn connect(sim: &SimHandle, app: &str, events: Events) -> Side {
     let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let (mut sink, mut stream) = ws.split();
     let (closer, mut closed) = tokio::sync::oneshot::channel::<()>();
-    let sink_events = events.clone();
+    let sink_events = events;
     let reader = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -75,7 +74,6 @@ async fn connect(sim: &SimHandle, app: &str, events: Events) -> Side {
         }
     });
     Side {
-        events,
         reader,
         closer: Some(closer),
     }
@@ -277,6 +275,79 @@ fn body_summary(body: &Value, ids: &BTreeMap<String, String>) -> String {
     }
 }
 
+/// Ids an event is about (channel, Dial peer, playback, recording, bridge).
+fn event_entities(ev: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (field, key) in [
+        ("channel", "id"),
+        ("peer", "id"),
+        ("playback", "id"),
+        ("recording", "name"),
+        ("bridge", "id"),
+    ] {
+        if let Some(id) = ev.get(field).and_then(|v| v[key].as_str()) {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
+}
+
+/// Before the harness's action at `index`, waits (bounded) until the simulator has delivered the events
+/// the trace logged before it — except the ones the action itself causes (events overtake the REST reply
+/// in the log: those about the ids the request names, logged since the previous action). This keeps
+/// cause and effect in order despite scaled timing, without waiting for effects of the action itself.
+async fn wait_for_earlier_events(entries: &[Value], index: usize, sides: &BTreeMap<&str, Events>) {
+    let entry = &entries[index];
+    let mut named: Vec<String> = entry["path"]
+        .as_str()
+        .unwrap_or_default()
+        .split('/')
+        .filter(|s| s.len() > 3)
+        .map(str::to_owned)
+        .collect();
+    if let Some(q) = entry["query"].as_object() {
+        for v in q.values() {
+            named.extend(
+                v.as_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| s.len() > 3)
+                    .map(str::to_owned),
+            );
+        }
+    }
+    let previous_action_ms = entries[..index]
+        .iter()
+        .rev()
+        .find(|e| e["kind"] != "event")
+        .map_or(0.0, |e| e["t_ms"].as_f64().unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+    for (side, events) in sides {
+        let want = entries[..index]
+            .iter()
+            .filter(|e| e["kind"] == "event" && e["side"] == *side && !ignored(&e["event"]))
+            .filter(|e| {
+                let caused_by_this = e["t_ms"].as_f64().unwrap() > previous_action_ms
+                    && event_entities(&e["event"])
+                        .iter()
+                        .any(|id| named.iter().any(|n| id.starts_with(n.as_str())));
+                !caused_by_this
+            })
+            .count();
+        while events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| !ignored(e))
+            .count()
+            < want
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
 /// Replays one trace; returns every difference found.
 async fn replay(name: &str) -> Vec<String> {
     let trace = load(name);
@@ -341,9 +412,15 @@ async fn replay(name: &str) -> Vec<String> {
         sip_ids = Some((trace_id, sim_id));
     }
     let start = tokio::time::Instant::now();
-    for entry in &entries {
+    for (index, entry) in entries.iter().enumerate() {
         let t_ms = entry["t_ms"].as_f64().unwrap();
         tokio::time::sleep_until(start + Duration::from_secs_f64(t_ms / 1000.0 / SPEED)).await;
+        if entry["kind"] != "event" || entry["event"]["type"] == "ApplicationReplaced" {
+            // What the harness did at t_ms was done after it had seen the events logged clearly earlier;
+            // wait (bounded) until the simulator has delivered as many, so scaled timing cannot reorder
+            // cause and effect.
+            wait_for_earlier_events(&entries, index, &sides).await;
+        }
         match entry["kind"].as_str().unwrap() {
             "note" => {
                 let text = entry["text"].as_str().unwrap_or_default();
