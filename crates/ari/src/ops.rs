@@ -416,6 +416,24 @@ pub const OPERATIONS: &[&Operation] = &[
     &SOUNDS_GET,
 ];
 
+/// The operation a request (method and concrete path below the ARI base, e.g. `/channels/x;2/answer`)
+/// belongs to. Literal segments win over placeholders (`/recordings/stored` is not `/recordings/{x}`).
+pub fn find(method: &str, path: &str) -> Option<&'static Operation> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    OPERATIONS
+        .iter()
+        .copied()
+        .filter(|op| op.method.as_str() == method)
+        .filter(|op| {
+            let template = op.path.trim_start_matches('/').split('/');
+            template.clone().count() == segments.len()
+                && template
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == *s)
+        })
+        .max_by_key(|op| op.path.split('/').filter(|s| !s.starts_with('{')).count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,5 +449,15 @@ mod tests {
         assert_eq!(ps, ["channelId", "playbackId"]);
         assert!(CHANNELS_HANGUP.param("reason").is_some());
         assert!(CHANNELS_HANGUP.param("nope").is_none());
+        assert_eq!(
+            find("GET", "/recordings/stored"),
+            Some(&RECORDINGS_LIST_STORED)
+        );
+        assert_eq!(
+            find("GET", "/recordings/stored/r1"),
+            Some(&RECORDINGS_GET_STORED)
+        );
+        assert_eq!(find("DELETE", "/channels/a;2"), Some(&CHANNELS_HANGUP));
+        assert_eq!(find("PATCH", "/channels/a;2"), None);
     }
 }

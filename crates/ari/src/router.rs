@@ -564,3 +564,202 @@ fn bridge_of(event: &Event) -> Option<&str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::sample_frame;
+    use crate::event::parse_event;
+
+    fn ev(id: &str, k: usize, last: usize) -> Event {
+        parse_event(sample_frame(id, k, last).as_bytes()).unwrap()
+    }
+
+    fn raw(json: &str) -> Event {
+        parse_event(json.as_bytes()).unwrap()
+    }
+
+    const TS: &str = r#""application":"ivr-1100","timestamp":"2026-11-29T02:59:43.256+0000""#;
+
+    fn bridge_event(kind: &str, bridge: &str) -> Event {
+        raw(&format!(
+            r#"{{"type":"{kind}",{TS},"bridge":{{"id":"{bridge}","technology":"simple_bridge","bridge_type":"mixing","bridge_class":"stasis","creator":"Stasis","name":"","channels":[]}}}}"#
+        ))
+    }
+
+    #[tokio::test]
+    async fn stasis_start_creates_mailbox_and_hands_it_over() {
+        let (router, mut out) = Router::new(RouterConfig::default());
+        router.route(ev("c1", 0, 3));
+        router.route(ev("c1", 1, 3));
+        let mut call = out.new_calls.try_recv().unwrap();
+        assert_eq!(call.channel.id, "c1");
+        assert_eq!(call.mailbox.channel_id(), "c1");
+        assert!(matches!(
+            call.mailbox.recv().await,
+            Some(Event::StasisStart(_))
+        ));
+        assert!(matches!(
+            call.mailbox.recv().await,
+            Some(Event::PlaybackStarted(_))
+        ));
+        router.route(ev("c1", 3, 3));
+        assert!(matches!(
+            call.mailbox.recv().await,
+            Some(Event::StasisEnd(_))
+        ));
+        // Route removed after StasisEnd: the mailbox closes, later chatter is counted and dropped.
+        assert!(call.mailbox.recv().await.is_none());
+        router.route(ev("c1", 2, 3));
+        let stats = router.stats();
+        assert_eq!(stats.unrouted, 1);
+        assert_eq!(stats.new_calls, 1);
+        assert_eq!(stats.delivered, 3);
+        assert_eq!(stats.routed_channels, 0);
+    }
+
+    #[tokio::test]
+    async fn registered_ids_get_events_that_overtake_the_reply() {
+        let (router, mut out) = Router::new(RouterConfig::default());
+        // The engine registers an originated channel before POST /channels/{id} …
+        let mut agent = router.register_channel("agent-1").unwrap();
+        assert_eq!(
+            router.register_channel("agent-1").unwrap_err(),
+            RouteError::AlreadyRouted("agent-1".into())
+        );
+        // … so its StasisStart goes to that mailbox, not to the new-calls queue.
+        router.route(ev("agent-1", 0, 2));
+        assert!(out.new_calls.try_recv().is_err());
+        assert!(matches!(agent.recv().await, Some(Event::StasisStart(_))));
+    }
+
+    #[tokio::test]
+    async fn aliases_and_bridges_reach_the_owner_in_order() {
+        let (router, mut out) = Router::new(RouterConfig::default());
+        router.route(ev("caller;2", 0, 9));
+        let mut call = out.new_calls.try_recv().unwrap();
+        router.register_alias("agent-1", "caller;2").unwrap();
+        router.register_bridge("br-1", "caller;2").unwrap();
+        assert_eq!(
+            router.register_alias("x", "nobody").unwrap_err(),
+            RouteError::NoSuchOwner("nobody".into())
+        );
+        router.route(ev("agent-1", 1, 9));
+        router.route(bridge_event("BridgeCreated", "br-1"));
+        router.route(raw(&format!(
+            r#"{{"type":"RecordingStarted",{TS},"recording":{{"name":"conv","format":"wav","target_uri":"bridge:br-1","state":"recording"}}}}"#
+        )));
+        router.route(bridge_event("BridgeDestroyed", "br-1"));
+        router.route(bridge_event("BridgeCreated", "br-1"));
+        let mut kinds = Vec::new();
+        while let Ok(e) = call.mailbox.try_recv() {
+            kinds.push(e.event_type().to_owned());
+        }
+        assert_eq!(
+            kinds,
+            [
+                "StasisStart",
+                "PlaybackStarted",
+                "BridgeCreated",
+                "RecordingStarted",
+                "BridgeDestroyed"
+            ]
+        );
+        // After BridgeDestroyed the bridge is no longer routed: its next event goes to control.
+        match out.control.try_recv().unwrap() {
+            ControlEvent::Event(Event::BridgeCreated(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(router.unregister("agent-1"));
+        assert!(!router.unregister("agent-1"));
+    }
+
+    #[tokio::test]
+    async fn full_mailbox_fails_only_that_call() {
+        let (router, mut out) = Router::new(RouterConfig {
+            mailbox_capacity: 4,
+            ..RouterConfig::default()
+        });
+        router.route(ev("slow", 0, 100));
+        router.route(ev("fast", 0, 100));
+        let mut slow = out.new_calls.try_recv().unwrap();
+        let mut fast = out.new_calls.try_recv().unwrap();
+        for k in 1..10 {
+            router.route(ev("slow", k, 100));
+            router.route(ev("fast", k, 100));
+            // The fast call keeps up.
+            while fast.mailbox.try_recv().is_ok() {}
+        }
+        match out.control.try_recv().unwrap() {
+            ControlEvent::MailboxOverflow { channel_id } => assert_eq!(&*channel_id, "slow"),
+            other => panic!("{other:?}"),
+        }
+        // Reported once, not per dropped event.
+        assert!(out.control.try_recv().is_err());
+        let stats = router.stats();
+        assert_eq!(stats.mailbox_overflows, 1);
+        assert!(stats.dropped_for_failed_calls >= 6);
+        // The slow call got a clean prefix, then nothing but its StasisEnd once room is made.
+        let mut got = 0;
+        while slow.mailbox.try_recv().is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, 4);
+        router.route(ev("slow", 11, 100));
+        assert!(slow.mailbox.try_recv().is_err());
+        router.route(ev("slow", 100, 100));
+        assert!(matches!(slow.mailbox.try_recv(), Ok(Event::StasisEnd(_))));
+    }
+
+    #[tokio::test]
+    async fn rejected_when_engine_not_taking_calls() {
+        let (router, mut out) = Router::new(RouterConfig {
+            new_calls_capacity: 1,
+            ..RouterConfig::default()
+        });
+        router.route(ev("a", 0, 2));
+        router.route(ev("b", 0, 2));
+        match out.control.try_recv().unwrap() {
+            ControlEvent::CallRejected { channel_id } => assert_eq!(channel_id, "b"),
+            other => panic!("{other:?}"),
+        }
+        assert!(!router.is_routed("b"));
+        assert!(router.is_routed("a"));
+        assert_eq!(router.stats().rejected_calls, 1);
+    }
+
+    #[tokio::test]
+    async fn ended_task_route_is_forgotten() {
+        let (router, mut out) = Router::new(RouterConfig::default());
+        router.route(ev("gone", 0, 5));
+        drop(out.new_calls.try_recv().unwrap());
+        router.route(ev("gone", 1, 5));
+        assert!(!router.is_routed("gone"));
+        assert_eq!(router.stats().dropped_for_failed_calls, 1);
+    }
+
+    #[tokio::test]
+    async fn global_events_go_to_control() {
+        let (router, mut out) = Router::new(RouterConfig::default());
+        router.route(raw(&format!(r#"{{"type":"ApplicationReplaced",{TS}}}"#)));
+        router.route(raw(&format!(
+            r#"{{"type":"EndpointStateChange",{TS},"endpoint":{{"technology":"PJSIP","resource":"agent-101","state":"offline","channel_ids":[]}}}}"#
+        )));
+        assert!(matches!(
+            out.control.try_recv().unwrap(),
+            ControlEvent::Event(Event::ApplicationReplaced(_))
+        ));
+        assert!(matches!(
+            out.control.try_recv().unwrap(),
+            ControlEvent::Event(Event::EndpointStateChange(_))
+        ));
+        assert_eq!(router.stats().control_events, 2);
+    }
+
+    #[test]
+    fn per_call_memory_is_small() {
+        // A mailbox's queue holds boxed events: one slot is two words.
+        assert!(std::mem::size_of::<Event>() <= 16);
+        assert!(std::mem::size_of::<MailboxTx>() <= 64);
+    }
+}

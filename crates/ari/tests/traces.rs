@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 
-use ari::ops::{OPERATIONS, Operation};
 use ari::{Event, RouteKey, parse_event};
 use serde_json::Value;
 
@@ -101,25 +100,6 @@ fn every_trace_event_is_typed_and_round_trips() {
     }
 }
 
-/// Finds the operation whose method and path template match a traced request.
-fn operation_for(method: &str, path: &str) -> Option<&'static Operation> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    // Prefer literal segments over placeholders (e.g. `/recordings/stored` over `/recordings/{x}`).
-    OPERATIONS
-        .iter()
-        .copied()
-        .filter(|op| op.method.as_str() == method)
-        .filter(|op| {
-            let template: Vec<&str> = op.path.trim_start_matches('/').split('/').collect();
-            template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t.starts_with('{') || t == s)
-        })
-        .max_by_key(|op| op.path.split('/').filter(|s| !s.starts_with('{')).count())
-}
-
 #[test]
 fn every_traced_rest_reply_decodes() {
     let mut checked = 0;
@@ -136,7 +116,7 @@ fn every_traced_rest_reply_decodes() {
                 ("POST", "/channels") => &ari::ops::CHANNELS_ORIGINATE_WITH_ID,
                 // Plays without an id are only the errors trace's negative cases.
                 ("POST", p) if p.ends_with("/play") => continue,
-                _ => operation_for(method, path)
+                _ => ari::ops::find(method, path)
                     .unwrap_or_else(|| panic!("{name}: no operation for {method} {path}")),
             };
             // Every traced query parameter is one the client knows for that operation.
@@ -205,7 +185,7 @@ fn traced_errors_map_to_typed_errors() {
             let op = match (method, path) {
                 ("POST", "/channels") => &ari::ops::CHANNELS_ORIGINATE_WITH_ID,
                 ("POST", p) if p.ends_with("/play") => &ari::ops::CHANNELS_PLAY_WITH_ID,
-                _ => operation_for(method, path).unwrap(),
+                _ => ari::ops::find(method, path).unwrap(),
             };
             let body = serde_json::to_vec(&entry["response"]).unwrap();
             let err = ari::AriError::from_status(op.name, op.channel_op, status, &body);
