@@ -42,11 +42,9 @@ async fn next_control(rx: &mut mpsc::Receiver<ControlEvent>) -> ControlEvent {
 }
 
 async fn next_connection_event(rx: &mut mpsc::Receiver<ControlEvent>) -> ConnectionEvent {
-    loop {
-        match next_control(rx).await {
-            ControlEvent::Connection(e) => return e,
-            other => panic!("unexpected control event {other:?}"),
-        }
+    match next_control(rx).await {
+        ControlEvent::Connection(e) => e,
+        other => panic!("unexpected control event {other:?}"),
     }
 }
 
