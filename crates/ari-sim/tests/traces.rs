@@ -275,6 +275,13 @@ fn body_summary(body: &Value, ids: &BTreeMap<String, String>) -> String {
     }
 }
 
+/// Whether two ids name the same call: a Local pair's halves (`x` and `x;2`) count as one, and a
+/// playback or recording id may carry a prefix (`voice-<name>`).
+fn same_call(event_id: &str, named: &str) -> bool {
+    let base = |s: &str| s.split(';').next().unwrap_or_default().to_owned();
+    base(event_id) == base(named) || event_id.starts_with(named)
+}
+
 /// Ids an event is about (channel, Dial peer, playback, recording, bridge).
 fn event_entities(ev: &Value) -> Vec<String> {
     let mut ids = Vec::new();
@@ -298,6 +305,8 @@ fn event_entities(ev: &Value) -> Vec<String> {
 /// cause and effect in order despite scaled timing, without waiting for effects of the action itself.
 async fn wait_for_earlier_events(entries: &[Value], index: usize, sides: &BTreeMap<&str, Events>) {
     let entry = &entries[index];
+    let t_ms = entry["t_ms"].as_f64().unwrap();
+    let causes_events = entry["method"] != "GET";
     let mut named: Vec<String> = entry["path"]
         .as_str()
         .unwrap_or_default()
@@ -327,10 +336,11 @@ async fn wait_for_earlier_events(entries: &[Value], index: usize, sides: &BTreeM
             .iter()
             .filter(|e| e["kind"] == "event" && e["side"] == *side && !ignored(&e["event"]))
             .filter(|e| {
-                let caused_by_this = e["t_ms"].as_f64().unwrap() > previous_action_ms
+                let caused_by_this = causes_events
+                    && e["t_ms"].as_f64().unwrap() > previous_action_ms.max(t_ms - 8.0)
                     && event_entities(&e["event"])
                         .iter()
-                        .any(|id| named.iter().any(|n| id.starts_with(n.as_str())));
+                        .any(|id| named.iter().any(|n| same_call(id, n)));
                 !caused_by_this
             })
             .count();
