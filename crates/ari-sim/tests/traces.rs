@@ -6,6 +6,9 @@
 //! entity (channel, playback, recording, bridge) in order: types, states and key fields, ids and times
 //! normalised. Pure chatter (caller-id/connected-line updates, BRIDGEPEER, PLAYBACKSTATUS) is left out.
 
+// Test code: a failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
