@@ -378,7 +378,7 @@ impl Call {
                     self.on_timeout(now, out);
                 }
             }
-            Input::Hangup => self.on_hangup(out),
+            Input::Hangup => self.on_hangup(now, out),
         }
     }
 
@@ -465,16 +465,18 @@ impl Call {
                         .map_or(*otherwise, |(_, s)| *s);
                 }
                 StepKind::Play {
-                    media, barge_in, ..
+                    media,
+                    barge_in,
+                    next,
                 } => {
-                    self.phase = Phase::Playing;
                     let media = self.render(media);
                     if media.is_empty() {
-                        // Nothing to say (e.g. an unset variable): move on at once.
-                        self.after_playback(now, out);
-                    } else {
-                        self.play(media, *barge_in, now, out);
+                        // Nothing to say (e.g. only unset variables): move on at once.
+                        target = *next;
+                        continue;
                     }
+                    self.phase = Phase::Playing;
+                    self.play(media, *barge_in, now, out);
                     return;
                 }
                 StepKind::Menu(menu) => {
@@ -615,8 +617,14 @@ impl Call {
 
     // ----- media --------------------------------------------------------------------------
 
+    /// Starts a playback; with nothing to play (templates that rendered to nothing), carries on
+    /// as if it had played.
     fn play(&mut self, media: Vec<Media>, barge_in: bool, now: Instant, out: &mut Vec<Action>) {
         if self.hung_up {
+            return;
+        }
+        if media.is_empty() {
+            self.after_playback(now, out);
             return;
         }
         let tag = self.next_tag;
@@ -814,7 +822,7 @@ impl Call {
             }
             (Phase::Recording { name, stop_sent }, StepKind::Record(_)) => {
                 let name = name.clone();
-                if *stop_sent {
+                if *stop_sent || self.hung_up {
                     // Asterisk never reported the end: count it as failed.
                     self.on_recording_end(&name, None, now, out);
                 } else {
@@ -830,7 +838,7 @@ impl Call {
         }
     }
 
-    fn on_hangup(&mut self, out: &mut Vec<Action>) {
+    fn on_hangup(&mut self, now: Instant, out: &mut Vec<Action>) {
         if self.hung_up {
             return;
         }
@@ -839,8 +847,9 @@ impl Call {
         // Asterisk ends the playback itself on hangup; nothing to stop.
         self.playing = None;
         match self.phase {
-            // Asterisk still reports how the recording ended; wait for it.
-            Phase::Recording { .. } | Phase::AwaitTicket => {}
+            // Asterisk reports how the recording ended right after the hangup; wait for it.
+            Phase::Recording { .. } => self.deadline = Some(now + RECORDING_GRACE),
+            Phase::AwaitTicket => {}
             _ => {
                 if !self.run_owed_ticket(out) {
                     self.finish();

@@ -424,3 +424,42 @@ fn a_call_is_small() {
     let size = std::mem::size_of::<ivr::Call>();
     assert!(size <= 512, "Call is {size} bytes");
 }
+
+#[test]
+fn a_hangup_while_recording_waits_briefly_for_asterisk_then_gives_up_quietly() {
+    let mut c = caller();
+    c.listen();
+    c.press("3");
+    c.listen();
+    c.take_log();
+    c.hangup_now();
+    let deadline = c
+        .call
+        .deadline()
+        .expect("a short wait for RecordingFinished");
+    assert_eq!(deadline - c.now, Duration::from_secs(10));
+    c.wait();
+    // No StopRecording on a channel that is gone, no ticket without a recording.
+    assert_eq!(c.take_log(), Vec::<String>::new());
+    assert!(c.call.is_finished());
+}
+
+#[test]
+fn a_step_with_nothing_to_say_is_passed_over() {
+    let script = script(
+        r#"
+[script]
+languages = ["hi"]
+start = "maybe"
+[steps.maybe]
+type = "say"
+prompts = ["greeting_{never_set}"]
+next = "bye"
+[steps.bye]
+type = "hangup"
+prompts = ["bye"]
+"#,
+    );
+    let mut c = Caller::start(script, OPEN);
+    assert_eq!(c.take_log(), ["answer", "play[hi] bye"]);
+}
