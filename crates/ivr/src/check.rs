@@ -242,7 +242,9 @@ struct RawFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHeader {
-    description: Option<S<String>>,
+    /// Free text for the administrator; not used by the IVR.
+    #[serde(rename = "description")]
+    _description: Option<String>,
     languages: S<Vec<S<String>>>,
     default_language: Option<S<String>>,
     start: S<String>,
@@ -286,7 +288,9 @@ struct RawCase {
 struct RawStep {
     #[serde(rename = "type")]
     kind: S<String>,
-    description: Option<S<String>>,
+    /// Free text for the administrator; not used by the IVR.
+    #[serde(rename = "description")]
+    _description: Option<String>,
     prompts: Option<S<Vec<S<String>>>>,
     barge_in: Option<S<bool>>,
     next: Option<S<String>>,
@@ -601,7 +605,6 @@ pub(crate) fn compile_script(
 
     // Header.
     let header = raw.script.get_ref();
-    let _ = &header.description;
     let mut languages: Vec<String> = Vec::new();
     for lang in header.languages.get_ref() {
         if !is_language_code(lang.get_ref()) {
@@ -749,7 +752,7 @@ pub(crate) fn compile_script(
         media: &mut media_uses,
     };
     for (key, step) in &raw_steps {
-        let kind = b.step(key, step.get_ref(), step.span());
+        let kind = b.step(key, step.get_ref());
         all_built &= kind.is_some();
         steps.push(Step {
             name: key.get_ref().clone(),
@@ -1021,8 +1024,7 @@ struct Builder<'a, 'c, 's> {
 }
 
 impl Builder<'_, '_, '_> {
-    fn step(&mut self, key: &S<String>, raw: &RawStep, span: Range<usize>) -> Option<StepKind> {
-        let _ = &raw.description;
+    fn step(&mut self, key: &S<String>, raw: &RawStep) -> Option<StepKind> {
         let kind = raw.kind.get_ref().as_str();
         let Some((_, allowed)) = STEP_FIELDS.iter().find(|(k, _)| *k == kind) else {
             let known: Vec<&str> = STEP_FIELDS.iter().map(|(k, _)| *k).collect();
@@ -1062,7 +1064,6 @@ impl Builder<'_, '_, '_> {
             }
         }
         let at = key.span();
-        let _ = span;
         Some(match kind {
             "play" | "say" => StepKind::Play {
                 media: self.media_list(raw.prompts.as_ref(), kind, true)?,

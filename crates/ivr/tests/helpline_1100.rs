@@ -57,3 +57,16 @@ fn shipped_script_refuses_an_unknown_validator_set() {
         "{report}"
     );
 }
+
+#[test]
+fn every_manifest_prompt_has_a_good_file_in_every_language() {
+    let audio = repo().join("audio");
+    let manifest = ivr::prompts::Manifest::load(&audio).unwrap();
+    let coverage = ivr::prompts::Coverage::of(&audio, &manifest);
+    for lang in &manifest.languages {
+        let (done, total) = coverage.complete_in(lang);
+        assert_eq!(done, total, "{lang}: run audio/generate.sh\n{coverage}");
+    }
+    // Every language of the script is generated.
+    assert_eq!(manifest.languages, ["hi", "en"]);
+}
