@@ -583,18 +583,8 @@ pub(crate) fn compile_script(
         Ok(raw) => raw,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let hint = if e.message().contains("duplicate key") {
-                "each key may appear once in a table; remove or rename one of them"
-            } else if e.message().contains("unknown field") {
-                "see ivr-scripts/README.md for the fields each table accepts"
-            } else {
-                ""
-            };
-            ctx.error(
-                span,
-                format!("invalid script: {}", e.message().trim()),
-                hint,
-            );
+            let (message, hint) = describe_toml_error(e.message());
+            ctx.error(span, message, hint);
             return None;
         }
     };
@@ -796,6 +786,28 @@ pub(crate) fn compile_script(
         steps,
         available_prompts: available,
     })
+}
+
+/// A TOML/serde error message made short, with a hint: the long "expected one of" list of an
+/// unknown field becomes a suggestion of the closest known field.
+fn describe_toml_error(message: &str) -> (String, String) {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once('`') {
+            let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let hint = match closest(field, known.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "see ivr-scripts/README.md for the fields each table accepts".to_owned(),
+            };
+            return (format!("unknown field `{field}`"), hint);
+        }
+    }
+    let hint = if message.contains("duplicate key") {
+        "each key may appear once in a table; remove or rename one of them"
+    } else {
+        ""
+    };
+    (format!("invalid script: {message}"), hint.to_owned())
 }
 
 const WAIT_RANGE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));

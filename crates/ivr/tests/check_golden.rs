@@ -52,7 +52,8 @@ fn every_case_directory_has_a_test() {
             "prompts",
             "references",
             "syntax_error",
-            "timeouts"
+            "timeouts",
+            "unknown_field"
         ]
     );
 }
@@ -95,6 +96,11 @@ fn prompts() {
 #[test]
 fn header() {
     check_case("header");
+}
+
+#[test]
+fn unknown_field() {
+    check_case("unknown_field");
 }
 
 #[test]
