@@ -3,6 +3,8 @@
 //! `serve` and `demo`; `config` reads and validates the configuration; `http` serves `/health` and
 //! `/metrics` beside the tickets API. The command line lives in the binary (`src/main.rs`, `src/cli/`).
 
+pub mod app;
+pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod http;

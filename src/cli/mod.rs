@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Benchmarks (`bench load`: the engine under thousands of simulated callers; see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: helpline::bench::BenchCommand,
+    },
 }
 
 /// `helpline config …`.
@@ -54,5 +59,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Check,
         } => Ok(config_cmd::check(cli.config.as_deref())),
+        Command::Bench { command } => Ok(if helpline::bench::run(command)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
     }
 }

@@ -24,6 +24,13 @@ pub trait CallMailbox: Send + 'static {
     fn recv(&mut self) -> impl Future<Output = Option<ari::Event>> + Send;
 }
 
+impl CallMailbox for ari::Mailbox {
+    // `ari::Mailbox::recv` is documented cancel-safe.
+    fn recv(&mut self) -> impl Future<Output = Option<ari::Event>> + Send {
+        ari::Mailbox::recv(self)
+    }
+}
+
 impl CallMailbox for tokio::sync::mpsc::Receiver<ari::Event> {
     // `mpsc::Receiver::recv` is cancel-safe: a cancelled call loses no message.
     fn recv(&mut self) -> impl Future<Output = Option<ari::Event>> + Send {
@@ -49,6 +56,8 @@ pub struct CallParams {
     pub started_at: DateTime<FixedOffset>,
     /// The script version the call runs on to its end, whatever reloads happen meanwhile.
     pub script: Arc<ivr::Script>,
+    /// How much faster than real time the IVR's timers run (1 in production; a simulator's speed factor).
+    pub speed: f64,
 }
 
 /// Cancellation signals from the supervisor.
@@ -64,9 +73,44 @@ pub struct CallSignals {
 const FETCH_ATTEMPTS: u32 = 3;
 const FETCH_RETRY_DELAY: Duration = Duration::from_millis(200);
 
-fn now() -> std::time::Instant {
-    // Through tokio's clock, so that tests with paused time drive the IVR's timers too.
-    tokio::time::Instant::now().into_std()
+/// The call's clock for the IVR. With `speed` 1 it is tokio's clock (so tests with paused time drive the
+/// IVR's timers too); with `speed` > 1 the IVR's time runs that much faster, matching a simulator run at
+/// that speed factor (prompts, timeouts and recordings all shrink alike).
+#[derive(Debug, Clone, Copy)]
+pub struct CallClock {
+    origin: tokio::time::Instant,
+    speed: f64,
+}
+
+impl CallClock {
+    /// A clock starting now, running `speed` times faster than real time (values below 1 count as 1).
+    pub fn start(speed: f64) -> Self {
+        let speed = if speed.is_finite() && speed > 1.0 {
+            speed
+        } else {
+            1.0
+        };
+        CallClock {
+            origin: tokio::time::Instant::now(),
+            speed,
+        }
+    }
+
+    /// The IVR's now.
+    pub fn now(&self) -> std::time::Instant {
+        let real = tokio::time::Instant::now();
+        let elapsed = real.duration_since(self.origin).mul_f64(self.speed);
+        (self.origin + elapsed).into_std()
+    }
+
+    /// The real instant at which the IVR's `deadline` falls.
+    pub fn real(&self, deadline: std::time::Instant) -> tokio::time::Instant {
+        let origin = self.origin.into_std();
+        let ahead = deadline
+            .saturating_duration_since(origin)
+            .div_f64(self.speed);
+        self.origin + ahead
+    }
 }
 
 /// Runs one call to its end and says how it ended.
@@ -81,11 +125,13 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         caller: params.caller,
         started_at: params.started_at,
     };
-    let (call, actions) = ivr::Call::start(params.script, ctx, now());
+    let clock = CallClock::start(params.speed);
+    let (call, actions) = ivr::Call::start(params.script, ctx, clock.now());
     let mut driver = CallDriver {
         shared: &shared,
         channel: params.channel_id,
         call,
+        clock,
         live_playbacks: Vec::new(),
         live_recording: None,
         kept_recording: None,
@@ -101,7 +147,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     let mut stopping = false;
     let mut lost = false;
     while !driver.call.is_finished() {
-        let deadline = driver.call.deadline().map(tokio::time::Instant::from_std);
+        let deadline = driver.call.deadline().map(|d| driver.clock.real(d));
         tokio::select! {
             biased;
             () = signals.stop.cancelled(), if !stopping => {
@@ -145,6 +191,7 @@ struct CallDriver<'a, C, D> {
     shared: &'a CallShared<C, D>,
     channel: String,
     call: ivr::Call,
+    clock: CallClock,
     /// Tags of playbacks requested and not yet finished; registered before the request goes out.
     live_playbacks: Vec<u32>,
     /// The recording requested and not yet finished; registered before the request goes out.
@@ -164,7 +211,8 @@ struct CallDriver<'a, C, D> {
 
 impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
     async fn feed(&mut self, input: Input) {
-        self.call.handle_into(input, now(), &mut self.actions);
+        self.call
+            .handle_into(input, self.clock.now(), &mut self.actions);
         self.settle().await;
     }
 
@@ -182,7 +230,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 self.spare = batch;
             }
             match self.inputs.pop_front() {
-                Some(input) => self.call.handle_into(input, now(), &mut self.actions),
+                Some(input) => self
+                    .call
+                    .handle_into(input, self.clock.now(), &mut self.actions),
                 None if self.actions.is_empty() => return,
                 None => {}
             }

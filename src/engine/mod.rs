@@ -60,6 +60,9 @@ pub struct EngineSettings {
     pub recordings_dir: PathBuf,
     /// The wall clock for office hours.
     pub clock: WallClock,
+    /// How much faster than real time the IVR's timers run: 1 against a real Asterisk, the simulator's
+    /// speed factor against a simulator.
+    pub speed: f64,
 }
 
 impl std::fmt::Debug for EngineSettings {
@@ -68,6 +71,7 @@ impl std::fmt::Debug for EngineSettings {
             .field("max_concurrent_calls", &self.max_concurrent_calls)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("recordings_dir", &self.recordings_dir)
+            .field("speed", &self.speed)
             .finish_non_exhaustive()
     }
 }
@@ -84,11 +88,20 @@ pub enum EngineInput<M> {
         /// The channel's events, in wire order.
         mailbox: M,
     },
-    /// The ARI connection is back; these channels are in the application now. Calls we run whose channel
-    /// is not listed are gone; listed channels we do not run are sent back to the dialplan.
+    /// The ARI connection is (back) up and Asterisk was asked what the application owns.
     Reconnected {
-        /// Ids of the channels the application has.
-        channels: Vec<String>,
+        /// Counts connections since start (1 = the first).
+        generation: u64,
+        /// Every channel the application owns now. Calls we run whose channel is not listed are gone.
+        present: Vec<String>,
+        /// Listed channels with no mailbox: nobody drives them; they go back to the dialplan.
+        unrouted: Vec<String>,
+    },
+    /// This call cannot be served properly (its mailbox overflowed and it lost events, or the router could
+    /// not hand it over): end its task if it has one and send the channel back to the dialplan.
+    Abandon {
+        /// The channel id.
+        channel_id: String,
     },
 }
 
@@ -257,8 +270,15 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 }) => {
                     self.new_call(channel_id, caller, mailbox, shutting_down);
                 }
-                SupervisorEvent::Input(EngineInput::Reconnected { channels }) => {
-                    self.reconcile(channels);
+                SupervisorEvent::Input(EngineInput::Reconnected {
+                    generation,
+                    present,
+                    unrouted,
+                }) => {
+                    self.reconcile(generation, &present, unrouted);
+                }
+                SupervisorEvent::Input(EngineInput::Abandon { channel_id }) => {
+                    self.abandon(channel_id);
                 }
                 SupervisorEvent::InputClosed => {
                     inputs_open = false;
@@ -332,6 +352,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             caller,
             started_at: (self.engine.settings.clock)(),
             script: Arc::clone(&self.engine.script),
+            speed: self.engine.settings.speed,
         };
         let span = info_span!("call", call_id = %params.channel_id, caller = %params.caller);
         let shared = Arc::clone(&self.engine.shared);
@@ -380,15 +401,18 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         });
     }
 
-    /// After a reconnection: calls we run whose channel is gone are told so; channels in the application
-    /// that no task runs (their task ended, or they arrived while we were away) go back to the dialplan.
-    fn reconcile(&mut self, channels: Vec<String>) {
+    /// After a (re)connection: calls we run whose channel is gone are told so; channels in the application
+    /// that no mailbox routes (they arrived while we were away, or their task is gone) go back to the
+    /// dialplan, whose fallback takes them.
+    fn reconcile(&mut self, generation: u64, present: &[String], unrouted: Vec<String>) {
         let stats = &self.engine.shared.stats;
-        bump(&stats.reconnections);
+        if generation > 1 {
+            bump(&stats.reconnections);
+        }
         let mut resumed = 0usize;
         let mut lost = 0usize;
         for (channel, token) in &self.calls {
-            if channels.iter().any(|c| c == channel) {
+            if present.iter().any(|c| c == channel) {
                 resumed += 1;
             } else {
                 lost += 1;
@@ -396,14 +420,28 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             }
         }
         let mut orphans = 0usize;
-        for channel in channels {
+        for channel in unrouted {
             if !self.calls.contains_key(&channel) {
                 orphans += 1;
                 bump(&stats.orphans_reconciled);
                 self.send_back(channel);
             }
         }
-        info!(resumed, lost, orphans, "ARI reconnected: calls reconciled");
+        if generation > 1 || lost > 0 || orphans > 0 {
+            info!(
+                generation,
+                resumed, lost, orphans, "ARI connected: calls reconciled"
+            );
+        }
+    }
+
+    /// Ends a call that can no longer be served and hands its channel back to the dialplan.
+    fn abandon(&mut self, channel_id: String) {
+        warn!(call_id = %channel_id, "call abandoned (lost events); sending it back to the dialplan");
+        if let Some(token) = self.calls.get(&channel_id) {
+            token.cancel();
+        }
+        self.send_back(channel_id);
     }
 
     fn reload(&mut self) {

@@ -68,6 +68,7 @@ impl Harness {
             caller: "9816000001".to_owned(),
             started_at: office_hours(),
             script: script(),
+            speed: 1.0,
         };
         let task = tokio::spawn(run_call(Arc::clone(&shared), params, rx, signals.clone()));
         Harness {
@@ -128,6 +129,30 @@ impl Harness {
         self.finish_playback().await; // record instructions
         self.recording_name()
     }
+}
+
+#[test]
+fn the_call_clock_runs_at_the_speed_factor() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let clock = super::call::CallClock::start(50.0);
+        let t0 = clock.now();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(clock.now() - t0, Duration::from_secs(5));
+        let deadline = clock.now() + Duration::from_secs(10);
+        let real = clock.real(deadline);
+        assert_eq!(
+            real - tokio::time::Instant::now(),
+            Duration::from_millis(200)
+        );
+        let identity = super::call::CallClock::start(1.0);
+        let at = identity.now() + Duration::from_secs(3);
+        assert_eq!(identity.real(at).into_std(), at);
+    });
 }
 
 #[tokio::test(start_paused = true)]

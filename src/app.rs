@@ -1,0 +1,591 @@
+//! Putting a helpline node together and running it: the ticket service on its database, the IVR script,
+//! the ARI client + router + event connection, the call engine, and the HTTP server — started in order by
+//! [`Node::start`] and stopped in reverse by [`Node::shutdown`] (the engine first, so calls in progress finish
+//! while ARI and the database are still there). `serve`, `demo` and the integration tests all run a `Node`;
+//! [`simulator_config`] sets up the in-process fake Asterisk with the helpline's dialplan and prompts.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::config::{Config, IvrConfig, Secret};
+use crate::engine::adapters::{AriControl, ServiceDesk};
+use crate::engine::{Engine, EngineInput, EngineSettings, EngineStats, ScriptLoader, WallClock};
+use crate::http;
+
+/// A node could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The ticket database could not be opened or migrated.
+    #[error("ticket database {url}: {source}")]
+    Database {
+        url: String,
+        #[source]
+        source: tickets::StoreError,
+    },
+    /// The ticket service could not start (journal, number blocks).
+    #[error("ticket service: {0}")]
+    Tickets(#[from] tickets::TicketError),
+    /// The IVR script is invalid or missing.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    /// The ARI client could not be built (bad URL).
+    #[error("ARI client: {0}")]
+    Ari(#[from] ari::AriError),
+    /// A folder could not be created or the HTTP port could not be bound.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The simulator could not start.
+    #[error("simulator: {0}")]
+    Simulator(#[from] ari_sim::SimError),
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
+    let what = what.into();
+    move |source| AppError::Io { what, source }
+}
+
+/// Where a node finds ARI.
+#[derive(Debug, Clone)]
+pub struct AriEndpoint {
+    /// ARI's base URL including `/ari`, e.g. `http://127.0.0.1:8088/ari`.
+    pub base_url: String,
+    /// The ARI user.
+    pub username: String,
+    /// The ARI password.
+    pub password: Secret,
+    /// Time allowed for one REST request.
+    pub request_timeout: Duration,
+    /// Time allowed for the WebSocket handshake.
+    pub connect_timeout: Duration,
+}
+
+impl AriEndpoint {
+    /// The Asterisk of the configuration (`ari.url` + `/ari`).
+    pub fn from_config(ari: &crate::config::AriConfig) -> Self {
+        AriEndpoint {
+            base_url: format!("{}/ari", ari.url.as_str().trim_end_matches('/')),
+            username: ari.username.clone(),
+            password: ari.password.clone(),
+            request_timeout: ari.request_timeout,
+            connect_timeout: ari.connect_timeout,
+        }
+    }
+
+    /// An in-process simulator.
+    pub fn simulator(sim: &ari_sim::SimHandle) -> Self {
+        AriEndpoint {
+            base_url: sim.base_url(),
+            username: sim.username().to_owned(),
+            password: Secret::new(sim.password()),
+            request_timeout: ari::DEFAULT_TIMEOUT,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The simulator as the helpline expects its Asterisk: `from-citizens,1100` → `Stasis(app)`, with the
+/// fallback of `deploy/asterisk/extensions.conf` (an apology, then hang up) when the app is not connected;
+/// agents who answer; the integrated helplines answering; our prompts as its sounds.
+pub fn simulator_config(app: &str, audio_dir: &Path, speed: f64) -> ari_sim::SimConfig {
+    use ari_sim::DialplanApp;
+    let mut config = ari_sim::SimConfig {
+        speed,
+        sounds_dirs: vec![audio_dir.to_owned()],
+        default_language: "hi".to_owned(),
+        ..ari_sim::SimConfig::default()
+    };
+    let answered = || {
+        vec![
+            DialplanApp::Ringing,
+            DialplanApp::Wait { seconds: 1.0 },
+            DialplanApp::Answer,
+            DialplanApp::Wait { seconds: 30.0 },
+            DialplanApp::Hangup,
+        ]
+    };
+    let citizens = config
+        .dialplan
+        .entry("from-citizens".to_owned())
+        .or_default();
+    citizens.insert(
+        "1100".to_owned(),
+        vec![
+            DialplanApp::NoOp {
+                text: "Citizen ${CALLERID(num)} calls ${EXTEN}".to_owned(),
+            },
+            DialplanApp::Stasis {
+                name: app.to_owned(),
+                args: Vec::new(),
+            },
+            // Back from the IVR unanswered (over capacity, shutting down) or the app is not connected.
+            DialplanApp::Answer,
+            DialplanApp::Playback {
+                sound: "helpline/service_unavailable".to_owned(),
+            },
+            DialplanApp::Hangup,
+        ],
+    );
+    let agents = config.dialplan.entry("agents".to_owned()).or_default();
+    agents.insert("queue".to_owned(), answered());
+    let helplines = config
+        .dialplan
+        .entry("integrated-helplines".to_owned())
+        .or_default();
+    for extension in ["181", "1077", "hrtc", "gst", "nasha"] {
+        helplines.insert(extension.to_owned(), answered());
+    }
+    config
+}
+
+/// The IVR's input validators (the complaint number's check digit comes from the ticket system).
+pub fn validators() -> ivr::Validators {
+    ivr::Validators::new().with("complaint_number", tickets::is_valid_complaint_number)
+}
+
+/// Loads the configured script from its folder, checking prompts against the audio folder; every problem
+/// is reported. Used at start (an invalid script refuses the start) and on every reload.
+pub fn script_loader(ivr_config: &IvrConfig) -> ScriptLoader {
+    let scripts_dir = ivr_config.scripts_dir.clone();
+    let audio_dir = ivr_config.audio_dir.clone();
+    let name = ivr_config.script.clone();
+    Box::new(move || {
+        let set = ivr::ScriptSet::load(&scripts_dir, &audio_dir, &validators())
+            .map_err(|report| format!("{} has problems:\n{report}", scripts_dir.display()))?;
+        set.get(&name).ok_or_else(|| {
+            let known: Vec<&str> = set.names().collect();
+            format!(
+                "no script {name:?} in {} (found: {})",
+                scripts_dir.display(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
+    })
+}
+
+/// A SQLite URL that creates its file (and folder) when missing; other URLs unchanged.
+pub fn prepare_database_url(url: &str) -> Result<String, AppError> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(url.to_owned());
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_owned());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(io_error(format!(
+            "creating database folder {}",
+            parent.display()
+        )))?;
+    }
+    if query.split('&').any(|kv| kv.starts_with("mode=")) {
+        return Ok(url.to_owned());
+    }
+    let sep = if query.is_empty() { "?" } else { "&" };
+    Ok(format!("{url}{sep}mode=rwc"))
+}
+
+/// Opens (and migrates) the ticket database.
+pub async fn open_store(config: &Config) -> Result<tickets::Store, AppError> {
+    let url = prepare_database_url(config.database.url.expose())?;
+    let options = tickets::StoreOptions {
+        max_connections: config.database.max_connections,
+        ..tickets::StoreOptions::default()
+    };
+    // A node may start while the database is down: tickets then go to the journal.
+    tickets::Store::connect_or_defer(&url, options)
+        .await
+        .map_err(|source| AppError::Database {
+            url: config.database.url.redacted(),
+            source,
+        })
+}
+
+/// Opens the ticket service (store + journal + recordings folder).
+pub async fn open_tickets(config: &Config) -> Result<tickets::TicketService, AppError> {
+    let store = open_store(config).await?;
+    let service_config = tickets::ServiceConfig::new(&config.journal_dir, &config.recordings_dir);
+    Ok(tickets::TicketService::new(store, service_config).await?)
+}
+
+/// A running helpline node.
+pub struct Node {
+    http_addr: SocketAddr,
+    stats: Arc<EngineStats>,
+    tickets: tickets::TicketService,
+    router: ari::Router,
+    ari_state: watch::Receiver<ari::ConnectionState>,
+    /// Cancelled to shut the engine down gracefully (SIGTERM).
+    engine_stop: CancellationToken,
+    /// Cancelled after the engine is done: connection, bridge, HTTP, background jobs.
+    infra_stop: CancellationToken,
+    reload: mpsc::Sender<()>,
+    engine_task: JoinHandle<()>,
+    bridge_task: JoinHandle<()>,
+    http_task: JoinHandle<std::io::Result<()>>,
+    background_task: JoinHandle<()>,
+    connection: ari::Connection,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("http_addr", &self.http_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a node runs beyond its configuration.
+#[derive(Clone)]
+pub struct NodeOptions {
+    /// The ARI to drive.
+    pub ari: AriEndpoint,
+    /// The wall clock for office hours.
+    pub clock: WallClock,
+    /// The IVR's timers run this much faster than real time: 1 for a real Asterisk, the simulator's
+    /// speed factor for a simulator.
+    pub speed: f64,
+}
+
+impl std::fmt::Debug for NodeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeOptions")
+            .field("ari", &self.ari)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// Starts every part of a node; fails (having started nothing that keeps running) on a bad script,
+    /// database URL or port.
+    pub async fn start(config: &Config, options: NodeOptions) -> Result<Node, AppError> {
+        let loader = script_loader(&config.ivr);
+        let tickets = open_tickets(config).await?;
+        let spool = config.recordings_dir.join("incoming");
+        std::fs::create_dir_all(&spool).map_err(io_error(format!(
+            "creating recordings folder {}",
+            spool.display()
+        )))?;
+
+        let client = ari::Client::new(ari::ClientConfig {
+            base_url: options.ari.base_url.clone(),
+            credentials: ari::Credentials::new(
+                options.ari.username.clone(),
+                options.ari.password.expose(),
+            ),
+            timeout: options.ari.request_timeout,
+        })?;
+        let engine = Engine::new(
+            AriControl::new(client.clone()),
+            ServiceDesk::new(tickets.clone()),
+            EngineSettings {
+                max_concurrent_calls: config.limits.max_concurrent_calls,
+                shutdown_grace: config.limits.shutdown_grace,
+                recordings_dir: spool,
+                clock: options.clock,
+                speed: options.speed,
+            },
+            loader,
+        )?;
+        let stats = engine.stats();
+
+        let listener = tokio::net::TcpListener::bind(config.http.listen)
+            .await
+            .map_err(io_error(format!(
+                "binding the HTTP port {}",
+                config.http.listen
+            )))?;
+        let http_addr = listener
+            .local_addr()
+            .map_err(io_error("reading the HTTP address"))?;
+
+        let infra_stop = CancellationToken::new();
+        let engine_stop = CancellationToken::new();
+        let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
+        let mut connection_config = ari::ConnectionConfig::new(config.ari_app.clone());
+        connection_config.connect_timeout = options.ari.connect_timeout;
+        let connection = ari::Connection::spawn(
+            client,
+            router.clone(),
+            connection_config,
+            infra_stop.clone(),
+        );
+        let ari_state = connection.state();
+
+        let (inputs_tx, inputs_rx) = mpsc::channel(1024);
+        let bridge_task = tokio::spawn(bridge(outputs, inputs_tx, infra_stop.clone()));
+        let (reload, reload_rx) = mpsc::channel(4);
+        let engine_task = tokio::spawn(engine.run(inputs_rx, reload_rx, engine_stop.clone()));
+
+        let observed = http::Observed {
+            engine: Arc::clone(&stats),
+            ari: ari_state.clone(),
+            router: router.clone(),
+            tickets: tickets.clone(),
+        };
+        let api = axum::Router::new().nest(
+            "/api/v1",
+            tickets::api::router(tickets::api::ApiState::new(tickets.clone())),
+        );
+        let app = http::app(observed, api);
+        let http_stop = infra_stop.clone();
+        let http_task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { http_stop.cancelled().await })
+                .await
+        });
+        let background_task = tickets.spawn_background(
+            Duration::from_secs(300),
+            Duration::from_secs(5),
+            infra_stop.clone(),
+        );
+        info!(http = %http_addr, ari = %options.ari.base_url, app = %config.ari_app, "helpline node started");
+        Ok(Node {
+            http_addr,
+            stats,
+            tickets,
+            router,
+            ari_state,
+            engine_stop,
+            infra_stop,
+            reload,
+            engine_task,
+            bridge_task,
+            http_task,
+            background_task,
+            connection,
+        })
+    }
+
+    /// Where the HTTP API listens.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The engine's counters.
+    pub fn stats(&self) -> Arc<EngineStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// The ticket service.
+    pub fn tickets(&self) -> &tickets::TicketService {
+        &self.tickets
+    }
+
+    /// The ARI router (for its counters).
+    pub fn router(&self) -> &ari::Router {
+        &self.router
+    }
+
+    /// The ARI connection's state.
+    pub fn ari_state(&self) -> watch::Receiver<ari::ConnectionState> {
+        self.ari_state.clone()
+    }
+
+    /// Waits until the ARI event connection is up (at most `timeout`); false if it did not come up.
+    pub async fn wait_connected(&self, timeout: Duration) -> bool {
+        let mut state = self.ari_state.clone();
+        tokio::time::timeout(timeout, state.wait_for(ari::ConnectionState::is_connected))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Asks the engine to reload the IVR script (SIGHUP); calls in progress keep their version.
+    pub fn reload_scripts(&self) {
+        if self.reload.try_send(()).is_err() {
+            debug!("a script reload is already pending");
+        }
+    }
+
+    /// The token that starts a graceful shutdown when cancelled (SIGTERM).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.engine_stop.clone()
+    }
+
+    /// Shuts down gracefully: no new calls (they go back to the dialplan), calls in progress finish within
+    /// the grace period, then the ARI connection, the HTTP server and the background jobs stop.
+    pub async fn shutdown(self) {
+        self.engine_stop.cancel();
+        self.wait().await;
+    }
+
+    /// Waits for the engine to stop (after [`Node::shutdown_token`] is cancelled), then stops the rest.
+    pub async fn wait(self) {
+        if let Err(err) = self.engine_task.await {
+            warn!(%err, "the engine task ended abnormally");
+        }
+        self.infra_stop.cancel();
+        self.connection.join().await;
+        if let Err(err) = self.bridge_task.await {
+            warn!(%err, "the ARI bridge task ended abnormally");
+        }
+        match self.http_task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => warn!(%err, "the HTTP server failed"),
+            Err(err) => warn!(%err, "the HTTP task ended abnormally"),
+        }
+        if let Err(err) = self.background_task.await {
+            warn!(%err, "the ticket background task ended abnormally");
+        }
+        let pending = self.tickets.journal_len().await;
+        if pending > 0 {
+            warn!(
+                pending,
+                "tickets remain in the journal; they are replayed at the next start"
+            );
+        }
+        info!("helpline node stopped");
+    }
+}
+
+/// Carries what the ARI router produces to the engine: new calls, reconciliations, failed calls.
+async fn bridge(
+    mut outputs: ari::RouterOutputs,
+    inputs: mpsc::Sender<EngineInput<ari::Mailbox>>,
+    stop: CancellationToken,
+) {
+    let mut calls_open = true;
+    let mut control_open = true;
+    while calls_open || control_open {
+        // All three are cancel-safe: a token and two mpsc receivers.
+        let input = tokio::select! {
+            () = stop.cancelled() => break,
+            call = outputs.new_calls.recv(), if calls_open => match call {
+                Some(call) => EngineInput::NewCall {
+                    channel_id: call.channel.id.clone(),
+                    caller: call.channel.caller.number.clone(),
+                    mailbox: call.mailbox,
+                },
+                None => {
+                    calls_open = false;
+                    continue;
+                }
+            },
+            event = outputs.control.recv(), if control_open => match event {
+                Some(event) => match control_input(event) {
+                    Some(input) => input,
+                    None => continue,
+                },
+                None => {
+                    control_open = false;
+                    continue;
+                }
+            },
+        };
+        if inputs.send(input).await.is_err() {
+            // The engine has stopped.
+            break;
+        }
+    }
+}
+
+fn control_input(event: ari::ControlEvent) -> Option<EngineInput<ari::Mailbox>> {
+    match event {
+        ari::ControlEvent::Connection(ari::ConnectionEvent::Reconciled(reconciliation)) => {
+            let present = reconciliation
+                .channels
+                .iter()
+                .map(|c| c.channel.id.clone())
+                .collect();
+            let unrouted = reconciliation
+                .channels
+                .iter()
+                .filter(|c| !c.routed)
+                .map(|c| c.channel.id.clone())
+                .collect();
+            Some(EngineInput::Reconnected {
+                generation: reconciliation.generation,
+                present,
+                unrouted,
+            })
+        }
+        ari::ControlEvent::Connection(ari::ConnectionEvent::Up { generation }) => {
+            info!(generation, "ARI events connected");
+            None
+        }
+        ari::ControlEvent::Connection(ari::ConnectionEvent::Down { generation, reason }) => {
+            warn!(generation, %reason, "ARI events disconnected; reconnecting");
+            None
+        }
+        ari::ControlEvent::Connection(ari::ConnectionEvent::ReconciliationFailed {
+            generation,
+            error,
+        }) => {
+            warn!(generation, %error, "could not reconcile calls after connecting");
+            None
+        }
+        ari::ControlEvent::MailboxOverflow { channel_id } => Some(EngineInput::Abandon {
+            channel_id: channel_id.to_string(),
+        }),
+        ari::ControlEvent::CallRejected { channel_id } => Some(EngineInput::Abandon { channel_id }),
+        ari::ControlEvent::Event(event) => {
+            if matches!(event, ari::Event::ApplicationReplaced(_)) {
+                warn!("another connection took over this ARI application");
+            } else {
+                debug!(event = event.event_type(), "ARI event not about a call");
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_and_others_are_left_alone() {
+        let dir = std::env::temp_dir().join(format!("helpline-url-{}", std::process::id()));
+        let url = format!("sqlite://{}/x/h.db", dir.display());
+        assert_eq!(
+            prepare_database_url(&url).unwrap(),
+            format!("{url}?mode=rwc")
+        );
+        assert!(dir.join("x").is_dir());
+        let with_query = format!("{url}?cache=shared");
+        assert_eq!(
+            prepare_database_url(&with_query).unwrap(),
+            format!("{with_query}&mode=rwc")
+        );
+        let with_mode = format!("{url}?mode=ro");
+        assert_eq!(prepare_database_url(&with_mode).unwrap(), with_mode);
+        let pg = "postgres://u:p@db/helpline";
+        assert_eq!(prepare_database_url(pg).unwrap(), pg);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_simulator_dialplan_sends_1100_to_the_app_with_a_fallback() {
+        let config = simulator_config("ivr-1100", Path::new("audio"), 50.0);
+        let plan = &config.dialplan["from-citizens"]["1100"];
+        assert!(
+            matches!(&plan[1], ari_sim::DialplanApp::Stasis { name, .. } if name == "ivr-1100")
+        );
+        assert!(
+            plan.iter()
+                .any(|app| matches!(app, ari_sim::DialplanApp::Playback { .. }))
+        );
+        assert!(config.dialplan["agents"].contains_key("queue"));
+        assert!(config.dialplan["integrated-helplines"].contains_key("181"));
+    }
+}

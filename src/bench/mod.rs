@@ -1,0 +1,89 @@
+//! Benchmarks behind `helpline bench …`. `bench load` ([`load`]) drives the real engine — ARI WebSocket and
+//! REST client, router, call tasks, IVR, ticket store on SQLite — against the ARI simulator running in a
+//! separate process ([`simproc`]), with thousands of simulated callers following the 1100 complaint script,
+//! and reports event→command latency ([`probe`]), throughput, the engine's CPU and memory ([`procstat`]) and
+//! every call that did not go as scripted. `bench load-sim` is that child process (not for direct use).
+
+pub mod load;
+pub mod probe;
+pub mod procstat;
+pub mod report;
+pub mod simproc;
+
+use std::path::PathBuf;
+
+pub use load::{LoadOptions, run_load};
+pub use report::LoadReport;
+
+/// `helpline bench …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Load test: N simulated callers (simulator in a separate process) against the engine; prints a
+    /// table and writes JSON with --json.
+    Load(LoadOptions),
+    /// The simulator side of `bench load`, started by it (talks JSON lines on stdin/stdout).
+    #[command(hide = true)]
+    LoadSim(simproc::SimChildArgs),
+}
+
+/// Why a benchmark could not run (a run that went badly is a report with errors, not this).
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A runtime, file or directory problem.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    /// The simulator process could not be started.
+    #[error("cannot start the simulator process {exe}: {source}")]
+    Spawn {
+        exe: PathBuf,
+        source: std::io::Error,
+    },
+    /// Talking to the simulator process failed.
+    #[error("simulator process I/O: {0}")]
+    ChildIo(std::io::Error),
+    /// The simulator process said something unexpected, or nothing.
+    #[error("simulator process: {0}")]
+    Protocol(String),
+    /// The simulator failed.
+    #[error("simulator: {0}")]
+    Sim(String),
+    /// The engine or its parts could not be set up.
+    #[error("engine setup: {0}")]
+    Setup(String),
+    /// The options make no sense.
+    #[error("invalid options: {0}")]
+    Options(String),
+}
+
+/// Runs one `helpline bench …` command on its own runtime. For `load`, returns whether the run met its
+/// correctness bar (every call as scripted, no errors).
+pub fn run(command: BenchCommand) -> Result<bool, BenchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| BenchError::Io {
+            what: "cannot start the async runtime".to_owned(),
+            source,
+        })?;
+    match command {
+        BenchCommand::Load(options) => runtime.block_on(async move {
+            let report = run_load(&options).await?;
+            print!("{}", report.table());
+            if let Some(path) = &options.json {
+                let text = serde_json::to_string_pretty(&report)
+                    .map_err(|e| BenchError::Setup(format!("cannot encode the report: {e}")))?;
+                std::fs::write(path, text + "\n").map_err(|source| BenchError::Io {
+                    what: format!("cannot write {}", path.display()),
+                    source,
+                })?;
+            }
+            Ok(report.clean())
+        }),
+        BenchCommand::LoadSim(args) => runtime
+            .block_on(simproc::child_main(args))
+            .map(|()| true),
+    }
+}

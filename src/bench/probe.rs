@@ -1,0 +1,442 @@
+//! The load benchmark's latency probe: how long the engine takes from an ARI event reaching a call task to
+//! the REST request that event caused. It wraps the engine's two ports and the call's mailbox, so the engine
+//! itself is unchanged: [`TimedMailbox`] stamps each event as the call task takes it, [`TimedControl`]
+//! records the time to the first channel request that follows, and [`TimedDesk`] marks an event whose
+//! answer had to wait for the ticket store (a complaint must be durable before its number is read out), so
+//! those are reported apart from the engine's own reaction time.
+//!
+//! Stamps live in a small sharded table keyed by channel id (in the form recording names carry it, see
+//! [`call_key`]), holding only calls with an event in hand; a
+//! stamp is taken by the first request naming the call and dropped when the call goes back to its mailbox,
+//! so an event that causes no request is never matched to a later, unrelated one (a timer, say).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::engine::{
+    CallControl, CallMailbox, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
+};
+
+/// A latency histogram of lock-free counters: 64 linear sub-buckets per power of two of microseconds, so
+/// any reported percentile is within 1/64 (1.6 %) of the true value, in a fixed 13 KiB.
+#[derive(Debug)]
+pub struct Histogram {
+    buckets: Box<[AtomicU64]>,
+    count: AtomicU64,
+    max_us: AtomicU64,
+}
+
+const SUB_BITS: u32 = 6;
+const SUB: u64 = 1 << SUB_BITS;
+/// Values up to 2^(MAX_EXP) µs (about 18 minutes) are kept exactly in their bucket; above is clamped.
+const MAX_EXP: u32 = 30;
+const BUCKETS: usize = ((MAX_EXP - SUB_BITS + 1) as usize + 1) * SUB as usize;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self {
+            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            count: AtomicU64::new(0),
+            max_us: AtomicU64::new(0),
+        }
+    }
+}
+
+fn bucket_of(us: u64) -> usize {
+    if us < SUB {
+        return us as usize;
+    }
+    let msb = 63 - us.leading_zeros();
+    let shift = msb - SUB_BITS;
+    let index = u64::from(shift + 1) * SUB + ((us >> shift) & (SUB - 1));
+    (index as usize).min(BUCKETS - 1)
+}
+
+/// The smallest value that falls in `bucket` (the inverse of [`bucket_of`]).
+fn bucket_floor(bucket: usize) -> u64 {
+    let bucket = bucket as u64;
+    if bucket < SUB {
+        return bucket;
+    }
+    let shift = bucket / SUB - 1;
+    (SUB + bucket % SUB) << shift
+}
+
+impl Histogram {
+    /// Records one duration.
+    pub fn record(&self, duration: Duration) {
+        let us = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+        self.buckets[bucket_of(us)].fetch_add(1, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.max_us.fetch_max(us, Ordering::Relaxed);
+    }
+
+    /// Durations recorded.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// The value at quantile `q` (0..=1), as the middle of its bucket; `None` when nothing was recorded.
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        // The rank of the sample at q (1-based, nearest-rank definition).
+        let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (bucket, n) in counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                let low = bucket_floor(bucket);
+                let high = bucket_floor(bucket + 1).max(low + 1);
+                let mid = low + (high - low - 1) / 2;
+                let max = self.max_us.load(Ordering::Relaxed);
+                return Some(Duration::from_micros(mid.min(max)));
+            }
+        }
+        Some(Duration::from_micros(self.max_us.load(Ordering::Relaxed)))
+    }
+
+    /// The largest duration recorded.
+    pub fn max(&self) -> Option<Duration> {
+        (self.count() > 0).then(|| Duration::from_micros(self.max_us.load(Ordering::Relaxed)))
+    }
+}
+
+/// An event in hand: when the call task took it, and whether its answer waited on the ticket store.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    taken_at: Instant,
+    via_desk: bool,
+}
+
+const SHARDS: usize = 16;
+
+/// The measurements shared by every wrapped mailbox and port.
+#[derive(Debug)]
+pub struct LatencyProbe {
+    shards: [Mutex<HashMap<Arc<str>, Stamp>>; SHARDS],
+    hasher: RandomState,
+    /// Event → first REST request, when no ticket-store operation came between.
+    pub direct: Histogram,
+    /// … the same, recorded only while `high_load` is set (the benchmark sets it at its concurrency mark).
+    pub direct_high_load: Histogram,
+    /// Event → first REST request when the answer waited on the ticket store (filing, lookup).
+    pub via_desk: Histogram,
+    high_load: AtomicBool,
+}
+
+impl Default for LatencyProbe {
+    fn default() -> Self {
+        Self {
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            hasher: RandomState::new(),
+            direct: Histogram::default(),
+            direct_high_load: Histogram::default(),
+            via_desk: Histogram::default(),
+            high_load: AtomicBool::new(false),
+        }
+    }
+}
+
+impl LatencyProbe {
+    fn shard(&self, channel: &str) -> MutexGuard<'_, HashMap<Arc<str>, Stamp>> {
+        let index = (self.hasher.hash_one(channel) as usize) % SHARDS;
+        // The table holds plain values; a panic elsewhere cannot leave it inconsistent.
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Marks from now on whether the benchmark is at its high-load mark.
+    pub fn set_high_load(&self, on: bool) {
+        self.high_load.store(on, Ordering::Relaxed);
+    }
+
+    fn event_taken(&self, channel: &Arc<str>) {
+        let stamp = Stamp {
+            taken_at: Instant::now(),
+            via_desk: false,
+        };
+        self.shard(channel).insert(Arc::clone(channel), stamp);
+    }
+
+    fn back_to_mailbox(&self, channel: &str) {
+        self.shard(channel).remove(channel);
+    }
+
+    fn desk_used(&self, channel: &str) {
+        let key = call_key(channel);
+        if let Some(stamp) = self.shard(&key).get_mut(&*key) {
+            stamp.via_desk = true;
+        }
+    }
+
+    /// A REST request about `channel` is going out: the first after an event closes its measurement.
+    fn request(&self, channel: Option<&str>) {
+        let Some(channel) = channel else { return };
+        let key = call_key(channel);
+        let Some(stamp) = self.shard(&key).remove(&*key) else {
+            return;
+        };
+        let elapsed = stamp.taken_at.elapsed();
+        if stamp.via_desk {
+            self.via_desk.record(elapsed);
+        } else {
+            self.direct.record(elapsed);
+            if self.high_load.load(Ordering::Relaxed) {
+                self.direct_high_load.record(elapsed);
+            }
+        }
+    }
+
+    /// Calls with an event in hand right now (0 when the engine is idle: nothing leaks).
+    pub fn pending(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+}
+
+/// A channel id as `ivr::call::recording_name` writes it into recording names: characters other than
+/// `[A-Za-z0-9_-]` become `_`. The probe keys its table by this form so a recording request finds its call.
+fn call_key(channel: &str) -> std::borrow::Cow<'_, str> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if channel.chars().all(safe) {
+        std::borrow::Cow::Borrowed(channel)
+    } else {
+        std::borrow::Cow::Owned(
+            channel
+                .chars()
+                .map(|c| if safe(c) { c } else { '_' })
+                .collect(),
+        )
+    }
+}
+
+/// The channel a playback id names (`pb-<tag>-<channel>`, see `engine::translate::playback_id`).
+fn channel_of_playback(playback_id: &str) -> Option<&str> {
+    let rest = playback_id.strip_prefix("pb-")?;
+    rest.split_once('-').map(|(_, channel)| channel)
+}
+
+/// The call key a recording name carries (`ivr-<call key>-<step>-<attempt>`, see `ivr::call::recording_name`).
+fn channel_of_recording(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("ivr-")?;
+    let mut parts = rest.rsplitn(3, '-');
+    let _attempt = parts.next()?;
+    let _step = parts.next()?;
+    parts.next()
+}
+
+/// A call's mailbox that stamps each event as the call task takes it.
+#[derive(Debug)]
+pub struct TimedMailbox {
+    inner: ari::Mailbox,
+    channel: Arc<str>,
+    probe: Arc<LatencyProbe>,
+}
+
+impl TimedMailbox {
+    /// Wraps the router's mailbox for one call.
+    pub fn new(inner: ari::Mailbox, probe: Arc<LatencyProbe>) -> Self {
+        let channel: Arc<str> = Arc::from(call_key(inner.channel_id()));
+        Self {
+            inner,
+            channel,
+            probe,
+        }
+    }
+}
+
+impl CallMailbox for TimedMailbox {
+    async fn recv(&mut self) -> Option<ari::Event> {
+        // The task is back at its mailbox: whatever it did with the last event is done.
+        self.probe.back_to_mailbox(&self.channel);
+        let event = self.inner.recv().await;
+        if event.is_some() {
+            self.probe.event_taken(&self.channel);
+        }
+        event
+    }
+}
+
+/// The engine's channel control, measured.
+#[derive(Debug)]
+pub struct TimedControl<C> {
+    inner: C,
+    probe: Arc<LatencyProbe>,
+}
+
+impl<C> TimedControl<C> {
+    /// Wraps `inner`.
+    pub fn new(inner: C, probe: Arc<LatencyProbe>) -> Self {
+        Self { inner, probe }
+    }
+}
+
+impl<C: CallControl> CallControl for TimedControl<C> {
+    async fn answer(&self, channel: &str) -> Result<(), ControlError> {
+        self.probe.request(Some(channel));
+        self.inner.answer(channel).await
+    }
+
+    async fn play(
+        &self,
+        channel: &str,
+        playback_id: &str,
+        media: &[ivr::Media],
+        language: &str,
+    ) -> Result<(), ControlError> {
+        self.probe.request(Some(channel));
+        self.inner.play(channel, playback_id, media, language).await
+    }
+
+    async fn stop_playback(&self, playback_id: &str) -> Result<(), ControlError> {
+        self.probe.request(channel_of_playback(playback_id));
+        self.inner.stop_playback(playback_id).await
+    }
+
+    async fn record(&self, channel: &str, request: &RecordRequest<'_>) -> Result<(), ControlError> {
+        self.probe.request(Some(channel));
+        self.inner.record(channel, request).await
+    }
+
+    async fn stop_recording(&self, name: &str) -> Result<(), ControlError> {
+        self.probe.request(channel_of_recording(name));
+        self.inner.stop_recording(name).await
+    }
+
+    async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
+        self.probe.request(channel_of_recording(name));
+        self.inner.fetch_recording(name).await
+    }
+
+    async fn continue_in_dialplan(
+        &self,
+        channel: &str,
+        target: Option<(&str, &str)>,
+    ) -> Result<(), ControlError> {
+        self.probe.request(Some(channel));
+        self.inner.continue_in_dialplan(channel, target).await
+    }
+
+    async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
+        self.probe.request(Some(channel));
+        self.inner.hangup(channel).await
+    }
+}
+
+/// The engine's ticket desk, marking events whose answer waits on it.
+#[derive(Debug)]
+pub struct TimedDesk<D> {
+    inner: D,
+    probe: Arc<LatencyProbe>,
+}
+
+impl<D> TimedDesk<D> {
+    /// Wraps `inner`.
+    pub fn new(inner: D, probe: Arc<LatencyProbe>) -> Self {
+        Self { inner, probe }
+    }
+}
+
+impl<D: TicketDesk> TicketDesk for TimedDesk<D> {
+    async fn file(
+        &self,
+        draft: &ivr::TicketDraft,
+        recording: Option<&FetchedRecording>,
+    ) -> Result<String, DeskError> {
+        self.probe.desk_used(&draft.call_id);
+        self.inner.file(draft, recording).await
+    }
+
+    async fn lookup(&self, number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {
+        // The lookup names no call; the benchmark's callers file complaints and do not look any up.
+        self.inner.lookup(number).await
+    }
+
+    async fn feedback(
+        &self,
+        number: &str,
+        satisfied: bool,
+        reason: Option<&str>,
+    ) -> Result<(), DeskError> {
+        self.inner.feedback(number, satisfied, reason).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_monotonic_and_invert() {
+        let mut last = 0;
+        for us in (0..200_000u64).step_by(7) {
+            let b = bucket_of(us);
+            assert!(b >= last, "bucket of {us} went backwards");
+            assert!(bucket_floor(b) <= us, "floor of bucket {b} above {us}");
+            assert!(bucket_floor(b + 1) > us, "next bucket of {b} not above {us}");
+            last = b;
+        }
+    }
+
+    #[test]
+    fn quantiles_are_within_the_bucket_error() {
+        let h = Histogram::default();
+        assert_eq!(h.quantile(0.5), None);
+        for us in 1..=10_000u64 {
+            h.record(Duration::from_micros(us));
+        }
+        for (q, want) in [(0.5, 5_000.0), (0.99, 9_900.0), (0.999, 9_990.0)] {
+            let got = h.quantile(q).unwrap().as_micros() as f64;
+            assert!(
+                (got - want).abs() / want < 0.02,
+                "q{q}: got {got}, want {want}"
+            );
+        }
+        assert_eq!(h.max(), Some(Duration::from_micros(10_000)));
+        assert_eq!(h.count(), 10_000);
+    }
+
+    #[test]
+    fn ids_name_their_channel() {
+        let id = crate::engine::translate::playback_id("caller-5af3b363", 7);
+        assert_eq!(channel_of_playback(&id), Some("caller-5af3b363"));
+        let name = ivr::call::recording_name("1795921121.47", "record_complaint", 2);
+        assert_eq!(channel_of_recording(&name), Some("1795921121_47"));
+        assert_eq!(call_key("1795921121.47"), "1795921121_47");
+        assert_eq!(channel_of_playback("voice"), None);
+        assert_eq!(channel_of_recording("other"), None);
+    }
+
+    #[test]
+    fn a_stamp_is_taken_once_and_dropped_at_the_mailbox() {
+        let probe = LatencyProbe::default();
+        let channel: Arc<str> = Arc::from("c1");
+        probe.event_taken(&channel);
+        probe.request(Some("c1"));
+        probe.request(Some("c1"));
+        assert_eq!(probe.direct.count(), 1);
+        probe.event_taken(&channel);
+        probe.desk_used("c1");
+        probe.request(Some("c1"));
+        assert_eq!(probe.via_desk.count(), 1);
+        probe.event_taken(&channel);
+        probe.back_to_mailbox("c1");
+        probe.request(Some("c1"));
+        assert_eq!(probe.direct.count(), 1);
+        assert_eq!(probe.pending(), 0);
+    }
+}
