@@ -593,111 +593,15 @@ pub(crate) fn compile_script(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
 
-    // Header.
     let header = raw.script.get_ref();
-    let mut languages: Vec<String> = Vec::new();
-    for lang in header.languages.get_ref() {
-        if !is_language_code(lang.get_ref()) {
-            ctx.error(
-                lang.span(),
-                format!("`{}` is not a language code", lang.get_ref()),
-                "use ISO 639-1 codes such as \"hi\" and \"en\"",
-            );
-        } else if languages.contains(lang.get_ref()) {
-            ctx.error(
-                lang.span(),
-                format!("language `{}` is listed twice", lang.get_ref()),
-                "",
-            );
-        } else {
-            languages.push(lang.get_ref().clone());
-        }
-    }
-    if header.languages.get_ref().is_empty() {
-        ctx.error(
-            header.languages.span(),
-            "the script offers no language",
-            "list at least one, e.g. languages = [\"hi\", \"en\"]",
-        );
-    }
-    let default_language = match &header.default_language {
-        Some(d) if !languages.contains(d.get_ref()) => {
-            ctx.error(
-                d.span(),
-                format!(
-                    "default language `{}` is not one of the script's languages",
-                    d.get_ref()
-                ),
-                format!("choose one of {}", languages.join(", ")),
-            );
-            d.get_ref().clone()
-        }
-        Some(d) => d.get_ref().clone(),
-        None => languages.first().cloned().unwrap_or_default(),
-    };
-    let utc_offset = match &header.utc_offset {
-        None => FixedOffset::east_opt(5 * 3600 + 1800).expect("+05:30 is a valid offset"),
-        Some(text) => match parse_offset(text.get_ref()) {
-            Some(o) => o,
-            None => {
-                ctx.error(
-                    text.span(),
-                    format!("`{}` is not a UTC offset", text.get_ref()),
-                    "write it as \"+05:30\"",
-                );
-                FixedOffset::east_opt(0).expect("zero is a valid offset")
-            }
-        },
-    };
-
-    // Defaults.
-    let d = &raw.defaults;
-    let defaults = Defaults {
-        timeout: duration_field(
-            &mut ctx,
-            d.timeout.as_ref(),
-            Duration::from_secs(5),
-            WAIT_RANGE,
-            "timeout",
-        ),
-        inter_digit_timeout: duration_field(
-            &mut ctx,
-            d.inter_digit_timeout.as_ref(),
-            Duration::from_secs(3),
-            WAIT_RANGE,
-            "inter_digit_timeout",
-        ),
-        retries: count_field(&mut ctx, d.retries.as_ref(), 2, 0..=10, "retries"),
-        invalid: d.invalid_prompts.clone().unwrap_or_default(),
-        no_input: d.no_input_prompts.clone().unwrap_or_default(),
-    };
-    let max_prompt = duration_field(
-        &mut ctx,
-        d.max_prompt.as_ref(),
-        Duration::from_secs(120),
-        (Duration::from_secs(10), Duration::from_secs(1800)),
-        "max_prompt",
-    );
-
+    let (languages, default_language, utc_offset) = script_header(&mut ctx, header);
+    let (defaults, max_prompt) = script_defaults(&mut ctx, &raw.defaults);
     let office_hours = raw
         .office_hours
         .as_ref()
         .map(|oh| office_hours(&mut ctx, oh.get_ref()));
 
-    let mut departments = BTreeMap::new();
-    for (code, dept_name) in &raw.departments {
-        if !code.get_ref().chars().all(|c| c.is_ascii_uppercase()) || code.get_ref().is_empty() {
-            ctx.error(
-                code.span(),
-                format!(
-                    "department code `{}` must be upper-case letters",
-                    code.get_ref()
-                ),
-                "e.g. JSV = \"Water supply\"",
-            );
-        }
-        departments.insert(code.get_ref().clone(), dept_name.get_ref().clone());
-    }
+    let departments = script_departments(&mut ctx, &raw.departments);
 
     // Step names, in file order.
     let mut raw_steps: Vec<(&S<String>, &S<RawStep>)> = raw.steps.get_ref().iter().collect();
@@ -786,6 +690,117 @@ pub(crate) fn compile_script(
         steps,
         available_prompts: available,
     })
+}
+
+/// `[script]`: the languages (valid, without repeats), the default language and the UTC offset.
+fn script_header(ctx: &mut Ctx<'_>, header: &RawHeader) -> (Vec<String>, String, FixedOffset) {
+    let mut languages: Vec<String> = Vec::new();
+    for lang in header.languages.get_ref() {
+        if !is_language_code(lang.get_ref()) {
+            ctx.error(
+                lang.span(),
+                format!("`{}` is not a language code", lang.get_ref()),
+                "use ISO 639-1 codes such as \"hi\" and \"en\"",
+            );
+        } else if languages.contains(lang.get_ref()) {
+            ctx.error(
+                lang.span(),
+                format!("language `{}` is listed twice", lang.get_ref()),
+                "",
+            );
+        } else {
+            languages.push(lang.get_ref().clone());
+        }
+    }
+    if header.languages.get_ref().is_empty() {
+        ctx.error(
+            header.languages.span(),
+            "the script offers no language",
+            "list at least one, e.g. languages = [\"hi\", \"en\"]",
+        );
+    }
+    let default_language = match &header.default_language {
+        Some(d) if !languages.contains(d.get_ref()) => {
+            ctx.error(
+                d.span(),
+                format!(
+                    "default language `{}` is not one of the script's languages",
+                    d.get_ref()
+                ),
+                format!("choose one of {}", languages.join(", ")),
+            );
+            d.get_ref().clone()
+        }
+        Some(d) => d.get_ref().clone(),
+        None => languages.first().cloned().unwrap_or_default(),
+    };
+    let utc_offset = match &header.utc_offset {
+        None => FixedOffset::east_opt(5 * 3600 + 1800).expect("+05:30 is a valid offset"),
+        Some(text) => match parse_offset(text.get_ref()) {
+            Some(o) => o,
+            None => {
+                ctx.error(
+                    text.span(),
+                    format!("`{}` is not a UTC offset", text.get_ref()),
+                    "write it as \"+05:30\"",
+                );
+                FixedOffset::east_opt(0).expect("zero is a valid offset")
+            }
+        },
+    };
+
+    (languages, default_language, utc_offset)
+}
+
+/// `[defaults]`: retry settings for every step, and the prompt guard (`max_prompt`).
+fn script_defaults(ctx: &mut Ctx<'_>, d: &RawDefaults) -> (Defaults, Duration) {
+    let defaults = Defaults {
+        timeout: duration_field(
+            ctx,
+            d.timeout.as_ref(),
+            Duration::from_secs(5),
+            WAIT_RANGE,
+            "timeout",
+        ),
+        inter_digit_timeout: duration_field(
+            ctx,
+            d.inter_digit_timeout.as_ref(),
+            Duration::from_secs(3),
+            WAIT_RANGE,
+            "inter_digit_timeout",
+        ),
+        retries: count_field(ctx, d.retries.as_ref(), 2, 0..=10, "retries"),
+        invalid: d.invalid_prompts.clone().unwrap_or_default(),
+        no_input: d.no_input_prompts.clone().unwrap_or_default(),
+    };
+    let max_prompt = duration_field(
+        ctx,
+        d.max_prompt.as_ref(),
+        Duration::from_secs(120),
+        (Duration::from_secs(10), Duration::from_secs(1800)),
+        "max_prompt",
+    );
+
+    (defaults, max_prompt)
+}
+
+/// `[departments]`: code → name; codes are upper-case letters.
+fn script_departments(ctx: &mut Ctx<'_>, raw: &RawMap) -> BTreeMap<String, String> {
+    let mut departments = BTreeMap::new();
+    for (code, dept_name) in raw {
+        if !code.get_ref().chars().all(|c| c.is_ascii_uppercase()) || code.get_ref().is_empty() {
+            ctx.error(
+                code.span(),
+                format!(
+                    "department code `{}` must be upper-case letters",
+                    code.get_ref()
+                ),
+                "e.g. JSV = \"Water supply\"",
+            );
+        }
+        departments.insert(code.get_ref().clone(), dept_name.get_ref().clone());
+    }
+    departments
 }
 
 /// A TOML/serde error message made short, with a hint: the long "expected one of" list of an
