@@ -313,6 +313,7 @@ async fn drive(
         shutdown_grace: Duration::from_secs(30),
         recordings_dir: work.join("spool"),
         clock: office_hours_clock(),
+        speed: 1.0,
     };
     let engine = Engine::new(
         control,
@@ -369,8 +370,10 @@ async fn drive(
                             glue.disconnects.fetch_add(1, Ordering::Relaxed);
                         }
                         Some(ari::ControlEvent::Connection(ari::ConnectionEvent::Reconciled(r))) if r.generation > 1 => {
-                            let channels = r.channels.iter().map(|c| c.channel.id.clone()).collect();
-                            if inputs.send(EngineInput::Reconnected { channels }).await.is_err() {
+                            let present = r.channels.iter().map(|c| c.channel.id.clone()).collect();
+                            let unrouted = r.channels.iter().filter(|c| !c.routed).map(|c| c.channel.id.clone()).collect();
+                            let generation = r.generation;
+                            if inputs.send(EngineInput::Reconnected { generation, present, unrouted }).await.is_err() {
                                 break;
                             }
                         }
