@@ -1,0 +1,222 @@
+//! Shared set-up for the integration tests: a simulator and a helpline node on a fresh SQLite database in a
+//! temporary folder, scenario-building shorthands, and helpers to read what a call heard.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ari_sim::{CallResult, Scenario, SimHandle, Simulator, Step};
+use chrono::TimeZone;
+use helpline::app::{AriEndpoint, Node, NodeOptions, simulator_config};
+use helpline::config::{Config, RawConfig};
+use helpline::engine::WallClock;
+
+/// Simulated seconds per real second: prompts of several seconds take tens of milliseconds.
+pub const SPEED: f64 = 50.0;
+/// How long (real time) a test waits for one simulated call to end.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary folder removed on drop.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("helpline-it-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A wall clock fixed at a moment in India (+05:30).
+pub fn ist(y: i32, m: u32, d: u32, h: u32, min: u32) -> WallClock {
+    let offset = chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+    let at = offset.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+    Arc::new(move || at)
+}
+
+/// Tuesday 1 December 2026, 10:00 IST: office hours.
+pub fn office_hours() -> WallClock {
+    ist(2026, 12, 1, 10, 0)
+}
+
+/// Tuesday 1 December 2026, 21:00 IST: after hours.
+pub fn night() -> WallClock {
+    ist(2026, 12, 1, 21, 0)
+}
+
+/// The configuration of a test node in `dir`, on `database_url` (default: SQLite in `dir`).
+pub fn config(dir: &Path, database_url: Option<&str>, extra: &str) -> Config {
+    let db = database_url
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sqlite://{}/helpline.db", dir.display()));
+    let text = format!(
+        "[database]\nurl = \"{db}\"\n\
+         [storage]\njournal_dir = \"{d}/journal\"\nrecordings_dir = \"{d}/recordings\"\n\
+         [ivr]\nscripts_dir = \"{r}/ivr-scripts\"\naudio_dir = \"{r}/audio\"\n\
+         [http]\nlisten = \"127.0.0.1:0\"\n\
+         [limits]\nshutdown_grace_seconds = 5\n{extra}",
+        d = dir.display(),
+        r = repo().display(),
+    );
+    let mut raw = RawConfig::default();
+    raw.read_toml(&text, Path::new("test.toml"));
+    raw.validate().unwrap()
+}
+
+/// A simulator and a node driving it.
+pub struct TestNode {
+    pub sim: SimHandle,
+    pub node: Node,
+    pub config: Config,
+    pub dir: TempDir,
+}
+
+impl TestNode {
+    pub async fn start(tag: &str, clock: WallClock) -> TestNode {
+        Self::start_with(tag, clock, None, "").await
+    }
+
+    pub async fn start_with(
+        tag: &str,
+        clock: WallClock,
+        database_url: Option<&str>,
+        extra: &str,
+    ) -> TestNode {
+        let dir = TempDir::new(tag);
+        let config = config(dir.path(), database_url, extra);
+        let sim = Simulator::start(simulator_config(
+            &config.ari_app,
+            &config.ivr.audio_dir,
+            SPEED,
+        ))
+        .await
+        .unwrap();
+        let node = Node::start(
+            &config,
+            NodeOptions {
+                ari: AriEndpoint::simulator(&sim),
+                clock,
+                speed: SPEED,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            node.wait_connected(Duration::from_secs(10)).await,
+            "ARI connected"
+        );
+        TestNode {
+            sim,
+            node,
+            config,
+            dir,
+        }
+    }
+
+    /// Places a call and waits for it to end.
+    pub async fn call(&self, scenario: Scenario) -> CallResult {
+        let id = self.sim.place_call(scenario).await.unwrap();
+        self.sim.call_result(id, CALL_TIMEOUT).await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.node.shutdown().await;
+        self.sim.shutdown().await.unwrap();
+    }
+}
+
+// ----- scenario shorthands ------------------------------------------------------------------------
+
+/// Waits for one of our prompts to start.
+pub fn prompt(id: &str) -> Step {
+    Step::WaitPrompt {
+        sound: Some(format!("helpline/{id}")),
+        timeout_seconds: 120.0,
+    }
+}
+
+/// Waits until nothing plays any more.
+pub fn prompt_end() -> Step {
+    Step::WaitPromptEnd {
+        timeout_seconds: 300.0,
+    }
+}
+
+pub fn press(digits: &str) -> Step {
+    Step::Press {
+        digits: digits.to_owned(),
+        gap_ms: 200,
+        duration_ms: 100,
+    }
+}
+
+pub fn speak(seconds: f64) -> Step {
+    Step::Speak { seconds }
+}
+
+pub fn silence(seconds: f64) -> Step {
+    Step::Silence { seconds }
+}
+
+pub fn wait(seconds: f64) -> Step {
+    Step::Wait { seconds }
+}
+
+pub fn hangup() -> Step {
+    Step::Hangup
+}
+
+pub fn wait_hangup() -> Step {
+    Step::WaitHangup {
+        timeout_seconds: 300.0,
+    }
+}
+
+pub fn scenario(caller: &str, steps: Vec<Step>) -> Scenario {
+    let mut scenario = Scenario::new(caller);
+    scenario.steps = steps;
+    scenario
+}
+
+// ----- reading results ----------------------------------------------------------------------------
+
+/// Our prompts the caller heard, in order (`helpline/` dropped), plus `digits:…` media as they are.
+pub fn heard(result: &CallResult) -> Vec<String> {
+    result
+        .heard
+        .iter()
+        .map(|m| {
+            m.media_uri
+                .strip_prefix("sound:helpline/")
+                .map(str::to_owned)
+                .unwrap_or_else(|| m.media_uri.clone())
+        })
+        .collect()
+}
+
+/// The complaint number read back to the caller (the first `digits:` media of ten digits).
+pub fn number_read_back(result: &CallResult) -> Option<String> {
+    result.heard.iter().find_map(|m| {
+        let digits = m.media_uri.strip_prefix("digits:")?;
+        (digits.len() == 10).then(|| digits.to_owned())
+    })
+}
