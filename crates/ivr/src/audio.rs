@@ -154,6 +154,15 @@ mod tests {
     }
 
     #[test]
+    fn a_spoken_prompt_holds_speech() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../audio/hi/helpline/welcome.wav");
+        let a = analyse_wav(&std::fs::read(path).unwrap()).unwrap();
+        assert!(a.has_speech, "{a:?}");
+        assert!(a.duration_ms > 1000 && a.speech_ms > 500, "{a:?}");
+    }
+
+    #[test]
     fn garbage_is_an_error_not_silence() {
         assert!(matches!(analyse_wav(b"not a wav"), Err(AudioError::Wav(_))));
     }
