@@ -31,6 +31,8 @@ pub enum PromptError {
         message: String,
         span: Option<std::ops::Range<usize>>,
     },
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
     #[error("no prompt `{id}` in the manifest{}", did_you_mean(suggestion.as_deref()))]
     UnknownPrompt {
         id: String,
@@ -101,6 +103,26 @@ impl Manifest {
             message: e.message().to_owned(),
             span: e.span(),
         })?;
+        let invalid = |message: String| PromptError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if raw.languages.is_empty() {
+            return Err(invalid("`languages` is empty".to_owned()));
+        }
+        for (lang, words) in &raw.digits {
+            if words.len() != 10 {
+                return Err(invalid(format!(
+                    "digits for `{lang}` has {} words; it needs the ten words for 0 to 9",
+                    words.len()
+                )));
+            }
+        }
+        for (id, texts) in &raw.prompts {
+            if let Some((lang, _)) = texts.iter().find(|(_, text)| text.trim().is_empty()) {
+                return Err(invalid(format!("prompt `{id}` has an empty `{lang}` text")));
+            }
+        }
         Ok(Manifest {
             languages: raw.languages,
             digits: raw.digits,
@@ -360,6 +382,27 @@ mod tests {
             err.to_string(),
             "prompt `welcome` has no `ta` text; it exists in: en, hi"
         );
+    }
+
+    #[test]
+    fn manifest_contents_are_validated() {
+        let cases = [
+            ("languages = []\n[prompts]\n", "`languages` is empty"),
+            (
+                "languages = [\"hi\"]\n[digits]\nhi = [\"एक\"]\n[prompts]\n",
+                "digits for `hi` has 1 words",
+            ),
+            (
+                "languages = [\"hi\"]\n[prompts.welcome]\nhi = \"  \"\n",
+                "prompt `welcome` has an empty `hi` text",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = Manifest::parse(Path::new("p.toml"), text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err}");
+        }
     }
 
     #[test]

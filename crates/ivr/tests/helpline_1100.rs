@@ -2,6 +2,7 @@
 //! check clean (no errors, no warnings) and load.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ivr::{ScriptSet, Validators, check_dir};
 
@@ -69,4 +70,80 @@ fn every_manifest_prompt_has_a_good_file_in_every_language() {
     }
     // Every language of the script is generated.
     assert_eq!(manifest.languages, ["hi", "en"]);
+}
+
+/// Every `transfer`/`agent` destination of 1100.toml exists in the deployment kit's dialplan.
+#[test]
+fn transfer_destinations_exist_in_the_dialplan() {
+    let dialplan = std::fs::read_to_string(repo().join("deploy/asterisk/extensions.conf")).unwrap();
+    let mut context = String::new();
+    let mut defined = std::collections::BTreeSet::new();
+    for line in dialplan.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            context = name.to_owned();
+        } else if let Some(rest) = line.strip_prefix("exten =>") {
+            let extension = rest.split(',').next().unwrap_or_default().trim();
+            defined.insert((context.clone(), extension.to_owned()));
+        }
+    }
+    let validators = Validators::new().with("complaint_number", ten_digits);
+    let text = std::fs::read_to_string(repo().join("ivr-scripts/1100.toml")).unwrap();
+    let script = ivr::Script::from_toml("1100.toml", &text, &validators).unwrap();
+    let mut transfers = 0;
+    for step in &script.steps {
+        if let ivr::script::StepKind::Transfer {
+            context, extension, ..
+        } = &step.kind
+        {
+            transfers += 1;
+            assert!(
+                defined.contains(&(context.clone(), extension.clone())),
+                "step `{}` transfers to {context},{extension}, which extensions.conf does not define",
+                step.name
+            );
+        }
+    }
+    assert_eq!(
+        transfers, 6,
+        "181, 1077, hrtc, gst, nasha and the agent queue"
+    );
+}
+
+/// A call keeps the script version it started with when the set is loaded again (SIGHUP).
+#[test]
+fn a_call_finishes_on_the_version_it_started_with() {
+    let dir = std::env::temp_dir().join(format!("ivr-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let version = |prompt: &str| {
+        format!(
+            "[script]\nlanguages = [\"hi\", \"en\"]\nstart = \"bye\"\n\
+             [steps.bye]\ntype = \"hangup\"\nprompts = [\"{prompt}\"]\n"
+        )
+    };
+    let audio = repo().join("audio");
+    let validators = Validators::new();
+    std::fs::write(dir.join("1100.toml"), version("goodbye")).unwrap();
+    let first = ScriptSet::load(&dir, &audio, &validators).unwrap();
+    let ctx = ivr::CallContext {
+        call_id: "c1".into(),
+        caller: String::new(),
+        started_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+05:30").unwrap(),
+    };
+    let (call, _) = ivr::Call::start(first.get("1100").unwrap(), ctx, std::time::Instant::now());
+
+    std::fs::write(dir.join("1100.toml"), version("welcome")).unwrap();
+    let second = ScriptSet::load(&dir, &audio, &validators).unwrap();
+    drop(first);
+    let running = call.script();
+    let ivr::script::StepKind::Hangup { media, .. } = &running.steps[running.start].kind else {
+        panic!("the step is a hangup");
+    };
+    assert_eq!(media, &[ivr::script::MediaItem::Prompt("goodbye".into())]);
+    assert!(!Arc::ptr_eq(running, &second.get("1100").unwrap()));
+
+    // A broken new version is refused; whoever holds the old set keeps it.
+    std::fs::write(dir.join("1100.toml"), "[script]\n").unwrap();
+    let err = ScriptSet::load(&dir, &audio, &validators).unwrap_err();
+    assert!(err.has_errors(), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

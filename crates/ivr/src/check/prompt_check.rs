@@ -111,7 +111,7 @@ pub(super) fn prompt_checks(
         Err(e) => {
             ctx.error(
                 header_span,
-                format!("no prompt manifest: {e}"),
+                format!("the prompt manifest cannot be used: {e}"),
                 "the audio directory needs prompts.toml (see audio/README.md)",
             );
             return BTreeSet::new();
