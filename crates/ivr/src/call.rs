@@ -330,6 +330,8 @@ impl Call {
             Input::Dtmf(key) => self.on_dtmf(key, now, out),
             Input::PlaybackFinished { tag } | Input::PlaybackFailed { tag } => {
                 if self.playing.is_some_and(|p| p.tag == tag) {
+                    // A whole prompt has gone by: a later end key is meant for what comes next.
+                    self.swallow_key = None;
                     self.playing = None;
                     self.deadline = None;
                     self.after_playback(now, out);

@@ -230,6 +230,20 @@ fn a_full_entry_swallows_the_end_key_pressed_after_it() {
 }
 
 #[test]
+fn the_end_key_is_swallowed_only_until_the_next_prompt_has_played() {
+    let mut c = caller();
+    c.listen();
+    c.press("1");
+    c.listen();
+    c.press("123456");
+    c.listen(); // the read-back ends without a `#`
+    c.take_log();
+    c.press("#");
+    // Now `#` is a key for the menu (not a choice there: invalid).
+    assert_eq!(c.take_log(), ["stop", "play[hi] invalid menu"]);
+}
+
+#[test]
 fn language_switch_changes_every_later_prompt() {
     let mut c = caller();
     c.listen();
