@@ -76,13 +76,17 @@ pub(crate) fn is_loud(sample: i16) -> bool {
     sample.unsigned_abs() > 256
 }
 
-/// Drops trailing silence (Asterisk trims what the silence detector heard at the end).
+/// Samples in one 20 ms frame, the unit Asterisk's silence detector works in.
+const FRAME: usize = 160;
+
+/// Drops trailing silence (Asterisk trims what the silence detector heard at the end), in whole 20 ms
+/// frames: the last frame with any sound in it is kept entire.
 pub(crate) fn trim_trailing_silence(samples: &mut Vec<i16>) {
     let keep = samples
         .iter()
         .rposition(|s| is_loud(*s))
-        .map_or(0, |i| i + 1);
-    samples.truncate(keep);
+        .map_or(0, |i| ((i / FRAME) + 1) * FRAME);
+    samples.truncate(keep.min(samples.len()));
 }
 
 /// Reads an existing recording's samples (for `ifExists=append`).
@@ -128,11 +132,7 @@ mod tests {
         }
         assert!(samples[8000..].iter().all(|s| *s == 0));
         trim_trailing_silence(&mut samples);
-        assert!(
-            samples.len() <= 8000 && samples.len() > 7800,
-            "{}",
-            samples.len()
-        );
+        assert_eq!(samples.len(), 8000);
     }
 
     #[test]

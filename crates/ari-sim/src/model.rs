@@ -277,6 +277,8 @@ struct LiveRecording {
     started_ms: u64,
     /// Tells this recording's timers from those of an earlier one with the same name.
     instance: u64,
+    /// 0: no limit. Capture is cut at exactly this length, however late its timer fires.
+    max_duration_s: u64,
     max_silence_s: u64,
     terminate_on: String,
     if_exists: String,
@@ -334,7 +336,10 @@ struct CallRun {
     answered_ms: Option<u64>,
     failure: Option<String>,
     hung_up_by: Option<HungUpBy>,
+    transferred_to: Option<String>,
     voice_generation: u64,
+    /// Digits of the current `press` step not yet sent.
+    digits_pending: usize,
 }
 
 /// The actor: owns the whole simulated Asterisk.
@@ -828,6 +833,8 @@ impl Model {
                 self.in_stasis(id, |_, _| RestReply::empty())
             }
             ("POST", ["channels", id, "continue"]) => self.continue_dialplan(id, p),
+            ("POST", ["channels", id, "move"]) => self.move_channel(id, p),
+            ("POST", ["channels", id, "redirect"]) => self.redirect(id, p),
             ("POST", ["channels", id, "play"]) => {
                 let pid = p.get("playbackId").map(str::to_owned);
                 self.play(Target::Channel((*id).to_owned()), pid, p)
@@ -1660,6 +1667,9 @@ impl Model {
         let Some(c) = self.channels.remove(id) else {
             return;
         };
+        for snoop in &c.snoops {
+            self.hangup(snoop, 16, HangupHow::Peer);
+        }
         if let Kind::Snoop { target } = &c.kind
             && let Some(t) = self.channels.get_mut(target)
         {
@@ -1700,6 +1710,78 @@ impl Model {
             priority.unwrap_or(c.priority + 1)
         };
         self.run_dialplan_at(id, next);
+        RestReply::empty()
+    }
+
+    /// Moves a channel from its Stasis app to another one.
+    fn move_channel(&mut self, id: &str, p: Params) -> RestReply {
+        let Some(app) = p.get("app").filter(|a| !a.is_empty()).map(str::to_owned) else {
+            return RestReply::error(400, "app is required");
+        };
+        match self.channels.get(id) {
+            None => return RestReply::error(404, CHANNEL_NOT_FOUND),
+            Some(c) if c.stasis.is_none() => return RestReply::error(409, NOT_IN_STASIS),
+            Some(_) => {}
+        }
+        if !self.app_connected(&app) {
+            return RestReply::error(422, "Application not found");
+        }
+        let args: Vec<String> = p
+            .get("appArgs")
+            .filter(|a| !a.is_empty())
+            .map(|a| a.split(',').map(str::to_owned).collect())
+            .unwrap_or_default();
+        let from_dialplan = self.channels.get(id).is_some_and(|c| c.dialplan_stasis);
+        let Some(c) = self.channels.get_mut(id) else {
+            return RestReply::error(404, CHANNEL_NOT_FOUND);
+        };
+        if let Some(old) = c.stasis.take() {
+            let event = json!({"type": "StasisEnd", "channel": channel_json(c)});
+            if c.origin.as_ref().and_then(|o| o.app.as_deref()) != Some(old.as_str())
+                && !c.local_subscribers.contains(&old)
+            {
+                c.subscribers.retain(|s| *s != old);
+            }
+            self.emit(&[old], event);
+        }
+        self.enter_stasis(id, &app, args, from_dialplan);
+        RestReply::empty()
+    }
+
+    /// Redirects (transfers) a channel to another endpoint: it leaves Stasis and this Asterisk.
+    fn redirect(&mut self, id: &str, p: Params) -> RestReply {
+        let Some(endpoint) = p
+            .get("endpoint")
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+        else {
+            return RestReply::error(400, "Required parameter 'endpoint' not provided");
+        };
+        match self.channels.get(id) {
+            None => return RestReply::error(404, CHANNEL_NOT_FOUND),
+            Some(c) if c.stasis.is_none() => return RestReply::error(409, NOT_IN_STASIS),
+            Some(_) => {}
+        }
+        if !endpoint.contains('/') {
+            return RestReply::error(
+                400,
+                "Endpoint parameter must be of the form technology/resource",
+            );
+        }
+        if !endpoint.starts_with("Local/") && self.endpoint_config(&endpoint).is_none() {
+            return RestReply::error(422, "Endpoint not found");
+        }
+        if let Some(call) = self.channels.get(id).and_then(|c| c.call)
+            && let Some(run) = self.calls.get_mut(&call)
+        {
+            run.transferred_to = Some(endpoint.clone());
+        }
+        self.end_channel_media(id);
+        if let Some(bridge) = self.channels.get(id).and_then(|c| c.bridge.clone()) {
+            self.bridge_leave(&bridge, id);
+        }
+        self.leave_stasis(id);
+        self.destroy(id, 16);
         RestReply::empty()
     }
 
@@ -1771,6 +1853,12 @@ impl Model {
                         self.hear_from(channel, Some(s.audio.clone()));
                         s.duration_ms
                     });
+                    // A simulated caller hears dialplan prompts too (as `sound:<name>`).
+                    let pseudo_id = format!("dialplan-{channel}-{priority}");
+                    self.notify_call_heard(channel, &pseudo_id, &format!("sound:{sound}"));
+                    if duration.is_none() {
+                        self.notify_call_finished(channel, &pseudo_id, "failed");
+                    }
                     if let Some(c) = self.channels.get_mut(channel) {
                         let status = if duration.is_some() {
                             "SUCCESS"
@@ -1856,9 +1944,6 @@ impl Model {
             return;
         };
         let rel = now.saturating_sub(rec.started_ms);
-        if now < rec.started_ms {
-            // Still in the beep: the voice starts when capture does.
-        }
         if let Some((start, audio, offset)) = rec.open.remove(channel)
             && !rec.paused
         {
@@ -2658,6 +2743,7 @@ impl Model {
             target: target.clone(),
             started_ms: now + beep_ms,
             instance: generation,
+            max_duration_s,
             max_silence_s,
             terminate_on,
             if_exists,
@@ -2702,6 +2788,12 @@ impl Model {
             let inbound = self.channels.get(&l).and_then(|c| c.inbound.clone());
             self.recording_voice(&name, &l, inbound, now);
         }
+        if beep && let Target::Channel(cid) = &target {
+            // The caller hears the beep; capture starts when it ends.
+            let pseudo_id = format!("beep-{name}");
+            self.notify_call_heard(cid, &pseudo_id, "sound:beep");
+            self.mark_heard_finished(cid, &pseudo_id, beep_ms);
+        }
         if max_duration_s > 0 {
             self.schedule(
                 beep_ms + max_duration_s * 1000,
@@ -2720,7 +2812,10 @@ impl Model {
             return;
         };
         let now = self.now_ms();
-        let rel = now.saturating_sub(rec.started_ms);
+        let mut rel = now.saturating_sub(rec.started_ms);
+        if rec.max_duration_s > 0 {
+            rel = rel.min(rec.max_duration_s * 1000);
+        }
         close_voices(&mut rec, rel);
         let apps = self.target_subscribers(&rec.target);
         match &rec.target {
@@ -2912,6 +3007,8 @@ impl Model {
                 }
                 let next = c.priority + 1;
                 if c.app_name == "Playback" {
+                    let pseudo_id = format!("dialplan-{channel}-{}", c.priority);
+                    self.notify_call_finished(&channel, &pseudo_id, "done");
                     self.hear_from(&channel, None);
                     self.emit_varset(&channel, "PLAYBACKSTATUS", "SUCCESS");
                 }
@@ -2970,9 +3067,10 @@ impl Model {
                 digit,
                 duration_ms,
             } => {
-                let Some(run) = self.calls.get(&call) else {
+                let Some(run) = self.calls.get_mut(&call) else {
                     return;
                 };
+                run.digits_pending = run.digits_pending.saturating_sub(1);
                 let channel = run.channel.clone();
                 self.dtmf_received(&channel, digit, duration_ms);
             }
@@ -3024,7 +3122,9 @@ impl Model {
                 answered_ms: None,
                 failure: None,
                 hung_up_by: None,
+                transferred_to: None,
                 voice_generation: 0,
+                digits_pending: 0,
             },
         );
         let exists = self.channels.get(&id).is_some_and(|c| {
@@ -3107,6 +3207,7 @@ impl Model {
                     duration_ms,
                 } => {
                     run.digits_sent.push_str(&digits);
+                    run.digits_pending = digits.chars().count();
                     run.wait = CallWait::Timer;
                     let mut at = 0;
                     for d in digits.chars() {
@@ -3199,11 +3300,14 @@ impl Model {
         let Some(run) = self.calls.get_mut(&call) else {
             return;
         };
-        let language = self
-            .playbacks
-            .get(playback)
-            .map(|p| p.language.clone())
-            .unwrap_or_default();
+        let language = match self.playbacks.get(playback) {
+            Some(p) => p.language.clone(),
+            None => self
+                .channels
+                .get(channel)
+                .map(|c| c.language.clone())
+                .unwrap_or_default(),
+        };
         // The previous item of a multi-media playback is done when the next begins.
         if let Some(last) = run.heard.last_mut()
             && last.playback_id == playback
@@ -3227,6 +3331,26 @@ impl Model {
             run.step += 1;
             run.wait = CallWait::Nothing;
             self.advance_call(call);
+        }
+    }
+
+    /// A media the caller hears whose end is already known (the recording beep).
+    fn mark_heard_finished(&mut self, channel: &str, playback: &str, after_ms: u64) {
+        let Some(call) = self.channels.get(channel).and_then(|c| c.call) else {
+            return;
+        };
+        let now = self.now_ms();
+        let Some(run) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if let Some(h) = run
+            .heard
+            .iter_mut()
+            .rev()
+            .find(|h| h.playback_id == playback)
+        {
+            h.finished_ms = Some(now.saturating_sub(run.started_ms) + after_ms);
+            h.state = "done".to_owned();
         }
     }
 
@@ -3264,12 +3388,19 @@ impl Model {
         };
         let now = self.now_ms();
         let steps = run.scenario.steps.len();
+        // A press whose digits have all gone out is done even if its trailing gap had not elapsed.
+        let mut step = run.step;
+        if run.digits_pending == 0
+            && matches!(run.scenario.steps.get(step), Some(Step::Press { .. }))
+        {
+            step += 1;
+        }
+        let only_waiting_left = run.scenario.steps[step.min(steps)..]
+            .iter()
+            .all(|s| matches!(s, Step::WaitHangup { .. }));
         let outcome = if let Some(reason) = run.failure.clone() {
             CallOutcome::Failed { reason }
-        } else if run.step >= steps
-            || (run.step + 1 == steps
-                && matches!(run.scenario.steps[run.step], Step::WaitHangup { .. }))
-        {
+        } else if only_waiting_left {
             CallOutcome::Completed
         } else {
             let label = run.scenario.steps[run.step].label();
@@ -3297,6 +3428,7 @@ impl Model {
             digits_sent: run.digits_sent,
             recordings: run.recordings,
             hung_up_by: run.hung_up_by.unwrap_or(HungUpBy::Network),
+            transferred_to: run.transferred_to,
             cause,
             cause_txt: cause_txt(cause).to_owned(),
             answered_ms: run.answered_ms,

@@ -278,6 +278,8 @@ pub struct CallResult {
     pub recordings: Vec<String>,
     /// Who hung up.
     pub hung_up_by: HungUpBy,
+    /// Where the call was transferred (`POST /channels/{id}/redirect`), if it was.
+    pub transferred_to: Option<String>,
     /// The hangup cause (Q.850) and its text.
     pub cause: u32,
     pub cause_txt: String,

@@ -1,0 +1,1118 @@
+//! The simulator over real sockets: simulated callers driven by scenarios against a small hand-written IVR
+//! (raw HTTP + WebSocket, not the `ari` crate), recordings as real WAV files, endpoints, DTMF timing,
+//! parameter validation, authentication, the `/sim` control API and fault injection.
+
+// Test code: a failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use ari_sim::{CallOutcome, Fault, HungUpBy, Scenario, SimConfig, SimHandle, Simulator, Step};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn sim(speed: f64) -> SimHandle {
+    Simulator::start(SimConfig {
+        speed,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// An ARI app on its own WebSocket.
+struct App {
+    events: mpsc::UnboundedReceiver<Value>,
+    outgoing: mpsc::UnboundedSender<Message>,
+    closed: tokio::sync::watch::Receiver<bool>,
+}
+
+async fn app(sim: &SimHandle, name: &str) -> App {
+    let url = format!(
+        "{}?app={name}&api_key={}:{}",
+        sim.ws_url(),
+        sim.username(),
+        sim.password()
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (mut sink, mut stream) = ws.split();
+    let (tx, events) = mpsc::unbounded_channel();
+    let (outgoing, mut out_rx) = mpsc::unbounded_channel::<Message>();
+    let (closed_tx, closed) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                msg = out_rx.recv() => match msg {
+                    Some(m) => { if sink.send(m).await.is_err() { break; } }
+                    None => break,
+                },
+                msg = stream.next() => match msg {
+                    Some(Ok(Message::Text(text))) => { let _ = tx.send(serde_json::from_str::<Value>(&text).unwrap()); }
+                    Some(Ok(Message::Pong(_))) => { let _ = tx.send(json!({"type": "__pong"})); }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+        let _ = closed_tx.send(true);
+    });
+    App {
+        events,
+        outgoing,
+        closed,
+    }
+}
+
+impl App {
+    /// The next event of type `ty` (others are skipped).
+    async fn next(&mut self, ty: &str) -> Value {
+        self.next_where(|e| e["type"] == ty).await
+    }
+
+    async fn next_where(&mut self, mut f: impl FnMut(&Value) -> bool) -> Value {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let e = self.events.recv().await.expect("websocket closed");
+                if f(&e) {
+                    return e;
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for an event")
+    }
+
+    /// Every event that arrives within `window`.
+    async fn drain(&mut self, window: Duration) -> Vec<Value> {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(window, async {
+            while let Some(e) = self.events.recv().await {
+                out.push(e);
+            }
+        })
+        .await;
+        out
+    }
+}
+
+struct Rest {
+    client: reqwest::Client,
+    base: String,
+    user: String,
+    pass: String,
+}
+
+fn rest(sim: &SimHandle) -> Rest {
+    Rest {
+        client: reqwest::Client::new(),
+        base: sim.base_url(),
+        user: sim.username().to_owned(),
+        pass: sim.password().to_owned(),
+    }
+}
+
+impl Rest {
+    async fn call(&self, method: &str, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let url = format!("{}{}", self.base, path.replace(';', "%3B"));
+        let response = self
+            .client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .basic_auth(&self.user, Some(&self.pass))
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .basic_auth(&self.user, Some(&self.pass))
+            .send()
+            .await
+            .unwrap();
+        let ct = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            response.status().as_u16(),
+            ct,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+}
+
+fn wav_info(bytes: &[u8]) -> (hound::WavSpec, Vec<i16>) {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let spec = reader.spec();
+    let samples = reader.into_samples::<i16>().map(Result::unwrap).collect();
+    (spec, samples)
+}
+
+#[tokio::test]
+async fn a_citizen_hears_prompts_presses_keys_and_is_recorded() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let scenario = Scenario::from_toml(
+        r##"
+name = "complaint"
+caller = "9816000001"
+caller_name = "Citizen"
+[[steps]]
+action = "wait_prompt"
+sound = "hello-world"
+[[steps]]
+action = "press"
+digits = "1"
+[[steps]]
+action = "wait_prompt"
+sound = "digits:42"
+[[steps]]
+action = "wait_prompt"
+sound = "beep"
+[[steps]]
+action = "speak"
+seconds = 2.5
+[[steps]]
+action = "press"
+digits = "#"
+[[steps]]
+action = "wait_hangup"
+"##,
+    )
+    .unwrap();
+    let call = sim.place_call(scenario).await.unwrap();
+
+    let start = ivr.next("StasisStart").await;
+    let chan = start["channel"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(start["channel"]["state"], "Ring");
+    assert_eq!(start["channel"]["caller"]["number"], "9816000001");
+    assert!(chan.contains('.'), "SIP-like unique id, got {chan}");
+    assert!(
+        start["channel"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("PJSIP/citizen-")
+    );
+    assert_eq!(
+        ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+            .await
+            .0,
+        204
+    );
+    let (status, pb) = ari
+        .call(
+            "POST",
+            &format!("/channels/{chan}/play/pb-1"),
+            &[("media", "sound:hello-world")],
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(pb["target_uri"], format!("channel:{chan}"));
+    let dtmf = ivr.next("ChannelDtmfReceived").await;
+    assert_eq!(dtmf["digit"], "1");
+    // Barge-in: the caller pressed during the prompt; the IVR stops it.
+    assert_eq!(ari.call("DELETE", "/playbacks/pb-1", &[]).await.0, 204);
+    let finished = ivr.next("PlaybackFinished").await;
+    assert_eq!(finished["playback"]["state"], "done");
+    ari.call(
+        "POST",
+        &format!("/channels/{chan}/play/pb-2"),
+        &[("media", "digits:42")],
+    )
+    .await;
+    ivr.next_where(|e| e["type"] == "PlaybackFinished" && e["playback"]["id"] == "pb-2")
+        .await;
+    let (status, rec) = ari
+        .call(
+            "POST",
+            &format!("/channels/{chan}/record"),
+            &[
+                ("name", "complaint-1"),
+                ("format", "wav"),
+                ("maxDurationSeconds", "30"),
+                ("maxSilenceSeconds", "3"),
+                ("terminateOn", "#"),
+                ("ifExists", "fail"),
+                ("beep", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{rec}");
+    ivr.next("RecordingStarted").await;
+    let dtmf = ivr.next("ChannelDtmfReceived").await;
+    assert_eq!(dtmf["digit"], "#");
+    let done = ivr.next("RecordingFinished").await;
+    assert_eq!(done["recording"]["state"], "done");
+    assert_eq!(done["recording"]["duration"], 2);
+    assert_eq!(done["recording"]["talking_duration"], 2);
+    let (status, ct, bytes) = ari.bytes("/recordings/stored/complaint-1/file").await;
+    assert_eq!((status, ct.as_str()), (200, "audio/wav"));
+    let (spec, samples) = wav_info(&bytes);
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (8000, 1, 16)
+    );
+    // The caller spoke 2.5 s from the beep's start; capture began when the 0.25 s beep ended; trailing
+    // silence (until the #) is trimmed.
+    // (Timers are scaled by the speed factor, so allow a little jitter.)
+    assert!(
+        (16_800..=19_200).contains(&samples.len()),
+        "{} samples",
+        samples.len()
+    );
+    let loud = samples.iter().filter(|s| s.unsigned_abs() > 256).count();
+    assert!(
+        loud > samples.len() / 2,
+        "speech should be loud, {loud} of {}",
+        samples.len()
+    );
+    assert_eq!(
+        ari.call("DELETE", &format!("/channels/{chan}"), &[])
+            .await
+            .0,
+        204
+    );
+    ivr.next("StasisEnd").await;
+
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    let heard: Vec<&str> = result.heard.iter().map(|h| h.media_uri.as_str()).collect();
+    assert_eq!(heard, ["sound:hello-world", "digits:42", "sound:beep"]);
+    assert_eq!(result.heard[0].state, "done");
+    assert_eq!(result.heard[0].language, "en");
+    assert_eq!(result.digits_sent, "1#");
+    assert_eq!(result.recordings, ["complaint-1"]);
+    assert_eq!(result.hung_up_by, HungUpBy::Network);
+    assert_eq!(
+        (result.cause, result.cause_txt.as_str()),
+        (16, "Normal Clearing")
+    );
+    assert!(result.answered_ms.is_some());
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_silent_caller_gives_a_header_only_wav_and_the_caller_hangs_up_at_its_moment() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(
+            Scenario::new("981")
+                .step(Step::Silence { seconds: 5.0 })
+                .step(Step::Hangup),
+        )
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    let (status, _) = ari
+        .call(
+            "POST",
+            &format!("/channels/{chan}/record"),
+            &[
+                ("name", "quiet"),
+                ("format", "wav"),
+                ("maxSilenceSeconds", "2"),
+                ("beep", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201);
+    let done = ivr.next("RecordingFinished").await;
+    assert_eq!(done["recording"]["duration"], 0);
+    assert_eq!(done["recording"]["silence_duration"], 0);
+    let (_, _, bytes) = ari.bytes("/recordings/stored/quiet/file").await;
+    assert_eq!(bytes.len(), 44);
+    // The caller hangs up after 5 s of silence: a BYE (QoS variables, a request without cause).
+    let events = [
+        ivr.next("ChannelVarset").await,
+        ivr.next("ChannelHangupRequest").await,
+        ivr.next("StasisEnd").await,
+    ];
+    assert_eq!(events[0]["variable"], "RTPAUDIOQOS");
+    assert!(events[1].get("cause").is_none());
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.hung_up_by, HungUpBy::Caller);
+    assert_eq!(result.outcome, CallOutcome::Completed);
+    assert_eq!(result.recordings, ["quiet"]);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_speak_wav_step_is_what_the_recording_contains() {
+    let dir = std::env::temp_dir().join(format!("ari-sim-speakwav-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let voice = dir.join("voice.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&voice, spec).unwrap();
+    for i in 0..12_000_i32 {
+        writer
+            .write_sample(((i % 40) * 500 - 10_000) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(
+            Scenario::new("981")
+                .step(Step::WaitPrompt {
+                    sound: Some("beep".to_owned()),
+                    timeout_seconds: 10.0,
+                })
+                .step(Step::WaitPromptEnd {
+                    timeout_seconds: 10.0,
+                })
+                .step(Step::SpeakWav {
+                    path: voice.clone(),
+                })
+                .step(Step::WaitHangup {
+                    timeout_seconds: 30.0,
+                }),
+        )
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    ari.call(
+        "POST",
+        &format!("/channels/{chan}/play/b"),
+        &[("media", "sound:beep")],
+    )
+    .await;
+    ivr.next("PlaybackFinished").await;
+    ari.call(
+        "POST",
+        &format!("/channels/{chan}/record"),
+        &[
+            ("name", "voice-copy"),
+            ("format", "wav"),
+            ("maxSilenceSeconds", "1"),
+        ],
+    )
+    .await;
+    ivr.next("RecordingFinished").await;
+    let (_, _, bytes) = ari.bytes("/recordings/stored/voice-copy/file").await;
+    let (_, samples) = wav_info(&bytes);
+    // The supplied 1.5 s of audio, sample for sample (give or take the moment recording began).
+    assert!(
+        (11_000..=12_000).contains(&samples.len()),
+        "{}",
+        samples.len()
+    );
+    let expected: Vec<i16> = (0..12_000_i32)
+        .map(|i| ((i % 40) * 500 - 10_000) as i16)
+        .collect();
+    let window = &samples[100..200];
+    assert!(
+        expected.windows(100).any(|w| w == window),
+        "recorded audio is the supplied WAV"
+    );
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wait_that_times_out_fails_with_a_reason_and_no_app_means_the_dialplan_fallback() {
+    let sim = sim(50.0).await;
+    // No app connected: Stasis fails, the dialplan goes on and hangs up.
+    let call = sim
+        .place_call(Scenario::new("981").step(Step::WaitPrompt {
+            sound: None,
+            timeout_seconds: 5.0,
+        }))
+        .await
+        .unwrap();
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.hung_up_by, HungUpBy::Network);
+    let CallOutcome::Failed { reason } = &result.outcome else {
+        panic!("expected a failure, got {result:?}")
+    };
+    assert!(reason.contains("step 1"), "{reason}");
+    // An app that answers but never plays: the wait times out and the caller gives up.
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(Scenario::new("981").step(Step::WaitPrompt {
+            sound: Some("helpline/welcome".to_owned()),
+            timeout_seconds: 2.0,
+        }))
+        .await
+        .unwrap();
+    ivr.next("StasisStart").await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    let CallOutcome::Failed { reason } = &result.outcome else {
+        panic!("expected a failure, got {result:?}")
+    };
+    assert!(
+        reason.contains("timed out") && reason.contains("helpline/welcome"),
+        "{reason}"
+    );
+    assert_eq!(result.hung_up_by, HungUpBy::Caller);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn dtmf_sent_on_a_playing_leg_waits_for_the_playback_to_stop() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut caller = app(&sim, "caller").await;
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let (status, _) = ari
+        .call(
+            "POST",
+            "/channels",
+            &[
+                ("endpoint", "Local/1100@from-citizens/n"),
+                ("app", "caller"),
+                ("channelId", "c1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    ivr.next("StasisStart").await;
+    ari.call("POST", "/channels/c1;2/answer", &[]).await;
+    caller.next("StasisStart").await;
+    ari.call(
+        "POST",
+        "/channels/c1/play/voice",
+        &[("media", "sound:hello-world")],
+    )
+    .await;
+    ari.call(
+        "POST",
+        "/channels/c1/dtmf",
+        &[("dtmf", "5"), ("duration", "100")],
+    )
+    .await;
+    let mut order = Vec::new();
+    while order.len() < 2 {
+        let e = caller
+            .next_where(|e| e["type"] == "PlaybackFinished" || e["type"] == "ChannelDtmfReceived")
+            .await;
+        order.push(e["type"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(order, ["PlaybackFinished", "ChannelDtmfReceived"]);
+    let dtmf = ivr.next("ChannelDtmfReceived").await;
+    assert_eq!(
+        (dtmf["digit"].as_str(), dtmf["channel"]["id"].as_str()),
+        (Some("5"), Some("c1;2"))
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn agent_phones_answer_ring_out_or_are_unreachable() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let (status, chan) = ari
+        .call(
+            "POST",
+            "/channels/agent-1",
+            &[
+                ("endpoint", "PJSIP/agent-101"),
+                ("app", "ivr-1100"),
+                ("appArgs", "agent,101"),
+            ],
+        )
+        .await;
+    assert_eq!((status, chan["state"].as_str()), (200, Some("Down")));
+    assert_eq!(ivr.next("Dial").await["dialstatus"], "");
+    assert_eq!(
+        ivr.next("ChannelStateChange").await["channel"]["state"],
+        "Ringing"
+    );
+    assert_eq!(ivr.next("Dial").await["dialstatus"], "RINGING");
+    assert_eq!(ivr.next("Dial").await["dialstatus"], "ANSWER");
+    let start = ivr.next("StasisStart").await;
+    assert_eq!(start["args"], json!(["agent", "101"]));
+    assert_eq!(start["channel"]["state"], "Up");
+    let (_, endpoint) = ari.call("GET", "/endpoints/PJSIP/agent-101", &[]).await;
+    assert_eq!(endpoint["channel_ids"], json!(["agent-1"]));
+
+    ari.call(
+        "POST",
+        "/channels/agent-2",
+        &[
+            ("endpoint", "PJSIP/agent-102"),
+            ("app", "ivr-1100"),
+            ("timeout", "2"),
+        ],
+    )
+    .await;
+    let destroyed = ivr
+        .next_where(|e| e["type"] == "ChannelDestroyed" && e["channel"]["id"] == "agent-2")
+        .await;
+    assert_eq!(
+        (destroyed["cause"].as_u64(), destroyed["cause_txt"].as_str()),
+        (Some(19), Some("User alerting, no answer"))
+    );
+
+    ari.call(
+        "POST",
+        "/channels/agent-3",
+        &[("endpoint", "PJSIP/agent-103"), ("app", "ivr-1100")],
+    )
+    .await;
+    let destroyed = ivr
+        .next_where(|e| e["type"] == "ChannelDestroyed" && e["channel"]["id"] == "agent-3")
+        .await;
+    assert_eq!(destroyed["cause"], 20);
+
+    let (status, body) = ari
+        .call(
+            "POST",
+            "/channels",
+            &[("endpoint", "PJSIP/nobody"), ("app", "ivr-1100")],
+        )
+        .await;
+    assert_eq!((status, body), (500, json!({"error": "Allocation failed"})));
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn recordings_if_exists_copy_delete_and_errors() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(Scenario::new("981").step(Step::Speak { seconds: 30.0 }))
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    let record = |name: &'static str, if_exists: &'static str| {
+        let path = format!("/channels/{chan}/record");
+        let ari = &ari;
+        async move {
+            ari.call(
+                "POST",
+                &path,
+                &[
+                    ("name", name),
+                    ("format", "wav"),
+                    ("maxDurationSeconds", "1"),
+                    ("ifExists", if_exists),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(record("r", "fail").await.0, 201);
+    assert_eq!(
+        ivr.next("RecordingFinished").await["recording"]["duration"],
+        1
+    );
+    assert_eq!(record("r", "fail").await.0, 409);
+    assert_eq!(record("r", "append").await.0, 201);
+    ivr.next("RecordingFinished").await;
+    let (_, _, bytes) = ari.bytes("/recordings/stored/r/file").await;
+    assert_eq!(wav_info(&bytes).1.len(), 16_000, "append doubles the audio");
+    assert_eq!(record("r", "overwrite").await.0, 201);
+    ivr.next("RecordingFinished").await;
+    let (_, _, bytes) = ari.bytes("/recordings/stored/r/file").await;
+    assert_eq!(wav_info(&bytes).1.len(), 8_000, "overwrite replaces it");
+    let (status, body) = ari
+        .call(
+            "POST",
+            &format!("/channels/{chan}/record"),
+            &[("name", "x"), ("format", "mp9")],
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (422, Some("specified format is unknown on this system"))
+    );
+    assert_eq!(
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/record"),
+            &[("format", "wav")]
+        )
+        .await
+        .0,
+        400
+    );
+    // A live recording can be read and stopped.
+    assert_eq!(
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/record"),
+            &[("name", "live"), ("format", "wav")]
+        )
+        .await
+        .0,
+        201
+    );
+    let (status, live) = ari.call("GET", "/recordings/live/live", &[]).await;
+    assert_eq!((status, live["state"].as_str()), (200, Some("recording")));
+    assert_eq!(
+        ari.call("POST", "/recordings/live/live/stop", &[]).await.0,
+        204
+    );
+    ivr.next_where(|e| e["type"] == "RecordingFinished" && e["recording"]["name"] == "live")
+        .await;
+
+    let (status, copy) = ari
+        .call(
+            "POST",
+            "/recordings/stored/r/copy",
+            &[("destinationRecordingName", "r2")],
+        )
+        .await;
+    assert_eq!((status, copy["name"].as_str()), (200, Some("r2")));
+    assert_eq!(
+        ari.call(
+            "POST",
+            "/recordings/stored/r/copy",
+            &[("destinationRecordingName", "r2")]
+        )
+        .await
+        .0,
+        409
+    );
+    let (_, list) = ari.call("GET", "/recordings/stored", &[]).await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["live", "r", "r2"]);
+    assert_eq!(
+        ari.call("DELETE", "/recordings/stored/r2", &[]).await.0,
+        204
+    );
+    assert_eq!(
+        ari.call("DELETE", "/recordings/stored/r2", &[]).await.0,
+        404
+    );
+    assert_eq!(
+        ari.call("GET", "/recordings/stored/r2/file", &[]).await.0,
+        404
+    );
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.recordings, ["r", "r", "r", "live"]);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn authentication_and_parameter_validation() {
+    let sim = sim(1.0).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/channels", sim.base_url());
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(response.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        client
+            .get(&url)
+            .basic_auth("asterisk", Some("wrong"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let with_key = client
+        .get(format!("{url}?api_key=asterisk:asterisk"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status().as_u16(), 200);
+    assert!(
+        tokio_tungstenite::connect_async(format!("{}?app=x", sim.ws_url()))
+            .await
+            .is_err()
+    );
+    assert!(
+        tokio_tungstenite::connect_async(format!("{}?api_key=asterisk:asterisk", sim.ws_url()))
+            .await
+            .is_err(),
+        "app is required"
+    );
+    let ari = rest(&sim);
+    let (status, body) = ari.call("POST", "/channels", &[("app", "x")]).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Endpoint must be specified"))
+    );
+    assert_eq!(
+        ari.call("POST", "/channels", &[("endpoint", "PJSIP/agent-101")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        ari.call("GET", "/channels/nope", &[]).await,
+        (404, json!({"message": "Channel not found"}))
+    );
+    assert_eq!(ari.call("GET", "/playbacks/nope", &[]).await.0, 404);
+    assert_eq!(ari.call("GET", "/bridges/nope", &[]).await.0, 404);
+    assert_eq!(ari.call("GET", "/applications/nope", &[]).await.0, 404);
+    assert_eq!(ari.call("GET", "/sounds/nope", &[]).await.0, 404);
+    assert_eq!(ari.call("GET", "/nothing/here", &[]).await.0, 404);
+    let (status, info) = ari.call("GET", "/asterisk/info", &[]).await;
+    assert_eq!(
+        (status, info["system"]["version"].as_str()),
+        (200, Some("22.10.1"))
+    );
+    let (_, ping) = ari.call("GET", "/asterisk/ping", &[]).await;
+    assert_eq!(ping["ping"], "pong");
+    let (_, sound) = ari.call("GET", "/sounds/hello-world", &[]).await;
+    assert_eq!(sound["formats"][0]["language"], "en");
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bridges_snoops_variables_move_and_redirect() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let mut other = app(&sim, "queue").await;
+    let call = sim
+        .place_call(Scenario::new("981").step(Step::WaitHangup {
+            timeout_seconds: 60.0,
+        }))
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    let (status, bridge) = ari
+        .call(
+            "POST",
+            "/bridges/hold-1",
+            &[("type", "holding"), ("name", "q")],
+        )
+        .await;
+    assert_eq!(
+        (status, bridge["bridge_type"].as_str()),
+        (200, Some("holding"))
+    );
+    assert_eq!(
+        ari.call("POST", "/bridges/hold-1/addChannel", &[("channel", "nope")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        ari.call("POST", "/bridges/hold-1/addChannel", &[("channel", &chan)])
+            .await
+            .0,
+        204
+    );
+    let entered = ivr.next("ChannelEnteredBridge").await;
+    assert_eq!(entered["bridge"]["channels"], json!([chan]));
+    assert_eq!(
+        ari.call(
+            "POST",
+            "/bridges/hold-1/removeChannel",
+            &[("channel", &chan)]
+        )
+        .await
+        .0,
+        204
+    );
+    ivr.next("ChannelLeftBridge").await;
+    assert_eq!(
+        ari.call(
+            "POST",
+            "/bridges/hold-1/removeChannel",
+            &[("channel", &chan)]
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(ari.call("DELETE", "/bridges/hold-1", &[]).await.0, 204);
+    ivr.next("BridgeDestroyed").await;
+
+    let (status, snoop) = ari
+        .call(
+            "POST",
+            &format!("/channels/{chan}/snoop/sn-1"),
+            &[("spy", "both"), ("app", "ivr-1100"), ("appArgs", "snoop")],
+        )
+        .await;
+    assert_eq!((status, snoop["state"].as_str()), (200, Some("Up")));
+    assert_eq!(ivr.next("StasisStart").await["args"], json!(["snoop"]));
+    assert_eq!(
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/snoop"),
+            &[("spy", "sideways"), ("app", "ivr-1100")]
+        )
+        .await
+        .0,
+        400
+    );
+
+    assert_eq!(
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/variable"),
+            &[("variable", "LANG"), ("value", "hi")]
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(ivr.next("ChannelVarset").await["value"], "hi");
+    let (_, v) = ari
+        .call(
+            "GET",
+            &format!("/channels/{chan}/variable"),
+            &[("variable", "LANG")],
+        )
+        .await;
+    assert_eq!(v, json!({"value": "hi"}));
+    assert_eq!(
+        ari.call(
+            "GET",
+            &format!("/channels/{chan}/variable"),
+            &[("variable", "NOPE")]
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Moving the caller to another app: StasisEnd here, StasisStart there.
+    assert_eq!(
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/move"),
+            &[("app", "queue")]
+        )
+        .await
+        .0,
+        204
+    );
+    ivr.next_where(|e| e["type"] == "StasisEnd" && e["channel"]["id"] == chan.as_str())
+        .await;
+    other.next("StasisStart").await;
+    // Redirect transfers the call away.
+    assert_eq!(
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/redirect"),
+            &[("endpoint", "PJSIP/agent-101")]
+        )
+        .await
+        .0,
+        204
+    );
+    other.next("StasisEnd").await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.transferred_to.as_deref(), Some("PJSIP/agent-101"));
+    // The snoop went with its target.
+    assert_eq!(ari.call("GET", "/channels/sn-1", &[]).await.0, 404);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn faults_rest_errors_delay_dropped_and_silent_websockets_restart() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    sim.inject(Fault::RestErrors { count: Some(2) })
+        .await
+        .unwrap();
+    assert_eq!(ari.call("GET", "/channels", &[]).await.0, 500);
+    assert_eq!(ari.call("GET", "/channels", &[]).await.0, 500);
+    assert_eq!(ari.call("GET", "/channels", &[]).await.0, 200);
+    sim.inject(Fault::RestDelay { ms: 150 }).await.unwrap();
+    let before = std::time::Instant::now();
+    assert_eq!(ari.call("GET", "/channels", &[]).await.0, 200);
+    assert!(before.elapsed() >= Duration::from_millis(150));
+    sim.inject(Fault::Clear).await.unwrap();
+
+    // Silent: pings go unanswered until it is cleared.
+    let mut ivr = app(&sim, "ivr-1100").await;
+    sim.inject(Fault::Silent { on: true }).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    ivr.outgoing.send(Message::Ping(vec![1].into())).unwrap();
+    let quiet = ivr.drain(Duration::from_millis(300)).await;
+    assert!(
+        quiet.iter().all(|e| e["type"] != "__pong"),
+        "no pong while silent"
+    );
+    sim.inject(Fault::Silent { on: false }).await.unwrap();
+    ivr.next("__pong").await;
+
+    // Dropping the WebSockets closes them.
+    sim.inject(Fault::DropWebsockets).await.unwrap();
+    tokio::time::timeout(WAIT, ivr.closed.wait_for(|c| *c))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Restart: every channel gone, calls end with a reason.
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(Scenario::new("981").step(Step::Wait { seconds: 60.0 }))
+        .await
+        .unwrap();
+    ivr.next("StasisStart").await;
+    sim.restart().await.unwrap();
+    tokio::time::timeout(WAIT, ivr.closed.wait_for(|c| *c))
+        .await
+        .unwrap()
+        .unwrap();
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert!(
+        matches!(&result.outcome, CallOutcome::Failed { reason } if reason.contains("restarted"))
+    );
+    let (_, channels) = ari.call("GET", "/channels", &[]).await;
+    assert_eq!(channels, json!([]));
+    let stats = sim.stats().await.unwrap();
+    assert_eq!((stats.restarts, stats.channels), (1, 0));
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_sim_control_api_over_http() {
+    let sim = sim(50.0).await;
+    let client = reqwest::Client::new();
+    let base = sim.control_url();
+    let auth = |r: reqwest::RequestBuilder| r.basic_auth("asterisk", Some("asterisk"));
+    assert_eq!(
+        client
+            .get(format!("{base}/stats"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let scenario = json!({"caller": "981", "steps": [{"action": "wait", "seconds": 1.0}, {"action": "hangup"}]});
+    let response = auth(client.post(format!("{base}/calls")).json(&scenario))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let id = response.json::<Value>().await.unwrap()["call_id"]
+        .as_u64()
+        .unwrap();
+    ivr.next("StasisStart").await;
+    let result: Value = auth(client.get(format!("{base}/calls/{id}?wait_ms=5000")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["outcome"]["status"], "completed");
+    assert_eq!(result["hung_up_by"], "caller");
+    let bad = auth(
+        client
+            .post(format!("{base}/calls"))
+            .json(&json!({"caller": ""})),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert_eq!(
+        auth(client.get(format!("{base}/calls/999")))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    let fault = auth(
+        client
+            .post(format!("{base}/faults"))
+            .json(&json!({"fault": "rest_errors", "count": 1})),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(fault.status().as_u16(), 204);
+    assert_eq!(rest(&sim).call("GET", "/channels", &[]).await.0, 500);
+    let stats: Value = auth(client.get(format!("{base}/stats")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            stats["calls_placed"].as_u64(),
+            stats["calls_completed"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let list: Value = auth(client.get(format!("{base}/calls")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["results"].as_array().unwrap().len(), 1);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_connection_for_an_app_takes_over() {
+    let sim = sim(20.0).await;
+    let mut first = app(&sim, "ivr-1100").await;
+    let mut second = app(&sim, "ivr-1100").await;
+    assert_eq!(
+        first.next("ApplicationReplaced").await["application"],
+        "ivr-1100"
+    );
+    sim.place_call(Scenario::new("981")).await.unwrap();
+    second.next("StasisStart").await;
+    let stray = first.drain(Duration::from_millis(200)).await;
+    assert!(
+        stray.iter().all(|e| e["type"] != "StasisStart"),
+        "the replaced connection hears nothing"
+    );
+    sim.shutdown().await.unwrap();
+}
