@@ -24,6 +24,9 @@ use crate::event::{Event, parse_event};
 use crate::model::{Application, Channel};
 use crate::router::{ControlEvent, Router};
 
+/// How often reconciliation asks again when the just-connected application is not registered yet.
+const APP_REGISTRATION_RETRIES: u32 = 8;
+
 /// How the event connection behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionConfig {
@@ -463,7 +466,26 @@ impl Worker {
         let cancel = self.cancel.clone();
         let concurrency = self.config.reconcile_concurrency.max(1);
         tokio::spawn(async move {
-            let work = reconcile(&client, &router, &app, generation, concurrency);
+            let work = async {
+                // Asterisk registers the application just after the WebSocket upgrade, so right after
+                // connecting `GET /applications/{app}` can still say 404: ask again a few times.
+                let mut tries = 0u32;
+                loop {
+                    let event = reconcile(&client, &router, &app, generation, concurrency).await;
+                    match &event {
+                        ConnectionEvent::ReconciliationFailed {
+                            error: AriError::NotFound { operation, .. },
+                            ..
+                        } if *operation == crate::ops::APPLICATIONS_GET.name
+                            && tries < APP_REGISTRATION_RETRIES =>
+                        {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_millis(50) * tries).await;
+                        }
+                        _ => return event,
+                    }
+                }
+            };
             let event = tokio::select! {
                 _ = cancel.cancelled() => return,
                 event = work => event,
