@@ -83,6 +83,19 @@ async fn next(mailbox: &mut Mailbox, mut pick: impl FnMut(&Event) -> bool) -> Ev
     .expect("event in time")
 }
 
+/// A citizen calling 1100 from `caller` and doing `steps`.
+fn citizen(name: &str, caller: &str, steps: Vec<Step>) -> Scenario {
+    Scenario {
+        name: name.into(),
+        caller: caller.into(),
+        caller_name: "Citizen".into(),
+        extension: "1100".into(),
+        context: "from-citizens".into(),
+        language: None,
+        steps,
+    }
+}
+
 fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
@@ -98,14 +111,10 @@ async fn a_whole_ivr_call_through_the_simulator() {
     let mut rig = rig().await;
     let call_id = rig
         .sim
-        .place_call(Scenario {
-            name: "complaint".into(),
-            caller: "9816000001".into(),
-            caller_name: "Citizen".into(),
-            extension: "1100".into(),
-            context: "from-citizens".into(),
-            language: None,
-            steps: vec![
+        .place_call(citizen(
+            "complaint",
+            "9816000001",
+            vec![
                 Step::WaitPrompt {
                     sound: None,
                     timeout_seconds: 20.0,
@@ -128,7 +137,7 @@ async fn a_whole_ivr_call_through_the_simulator() {
                     timeout_seconds: 30.0,
                 },
             ],
-        })
+        ))
         .await
         .unwrap();
 
@@ -252,17 +261,13 @@ async fn a_whole_ivr_call_through_the_simulator() {
 async fn agent_leg_with_a_pre_registered_id_is_bridged() {
     let mut rig = rig().await;
     rig.sim
-        .place_call(Scenario {
-            name: "agent".into(),
-            caller: "9816000002".into(),
-            caller_name: String::new(),
-            extension: "1100".into(),
-            context: "from-citizens".into(),
-            language: None,
-            steps: vec![Step::WaitHangup {
+        .place_call(citizen(
+            "agent",
+            "9816000002",
+            vec![Step::WaitHangup {
                 timeout_seconds: 60.0,
             }],
-        })
+        ))
         .await
         .unwrap();
     let mut call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
@@ -342,17 +347,13 @@ async fn agent_leg_with_a_pre_registered_id_is_bridged() {
 async fn dropped_websocket_reconnects_and_reconciles_the_live_call() {
     let mut rig = rig().await;
     rig.sim
-        .place_call(Scenario {
-            name: "reconnect".into(),
-            caller: "9816000003".into(),
-            caller_name: String::new(),
-            extension: "1100".into(),
-            context: "from-citizens".into(),
-            language: None,
-            steps: vec![Step::WaitHangup {
+        .place_call(citizen(
+            "reconnect",
+            "9816000003",
+            vec![Step::WaitHangup {
                 timeout_seconds: 60.0,
             }],
-        })
+        ))
         .await
         .unwrap();
     let call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
