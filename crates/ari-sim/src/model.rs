@@ -287,8 +287,24 @@ struct LiveRecording {
     /// Voices being heard now, by channel: (start ms relative to the recording, audio, offset ms).
     open: HashMap<String, (u64, Audio, u64)>,
     paused: bool,
+    /// Paused time so far (not part of the file, nor of maxDurationSeconds).
+    paused_total_ms: u64,
+    paused_since: Option<u64>,
     muted: bool,
     state: &'static str,
+}
+
+impl LiveRecording {
+    /// Milliseconds into the recording at model time `now` (paused time excluded).
+    fn rel(&self, now: u64) -> u64 {
+        let paused = self.paused_total_ms + self.paused_since.map_or(0, |p| now.saturating_sub(p));
+        now.saturating_sub(self.started_ms).saturating_sub(paused)
+    }
+
+    /// Whether audio is being captured now.
+    fn capturing(&self) -> bool {
+        !self.paused && !self.muted
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -938,22 +954,7 @@ impl Model {
             }
             ("POST" | "DELETE", ["recordings", "live", name, op @ ("pause" | "mute")]) => {
                 let on = method == "POST";
-                let now = self.now_ms();
-                let Some(rec) = self.recordings.get_mut(*name) else {
-                    return RestReply::error(404, "Recording not found");
-                };
-                if *op == "pause" {
-                    rec.paused = on;
-                    rec.state = if on { "paused" } else { "recording" };
-                    // Paused time is not recorded: close open voices now, reopen on unpause.
-                    let rel = now.saturating_sub(rec.started_ms);
-                    if on {
-                        close_voices(rec, rel);
-                    }
-                } else {
-                    rec.muted = on;
-                }
-                RestReply::empty()
+                self.pause_or_mute(name, *op == "pause", on)
             }
             (
                 _,
@@ -1943,9 +1944,9 @@ impl Model {
         let Some(rec) = self.recordings.get_mut(name) else {
             return;
         };
-        let rel = now.saturating_sub(rec.started_ms);
+        let rel = rec.rel(now);
         if let Some((start, audio, offset)) = rec.open.remove(channel)
-            && !rec.paused
+            && rel > start
         {
             rec.segments.push(Segment {
                 start_ms: start,
@@ -1954,12 +1955,14 @@ impl Model {
                 audio,
             });
         }
-        if let Some((since, audio, offset)) = voice {
-            let start = since.max(rec.started_ms).saturating_sub(rec.started_ms);
-            let skipped = rec.started_ms.saturating_sub(since);
+        if let Some((since, audio, offset)) = voice
+            && rec.capturing()
+        {
+            // Capture begins after the beep; a voice already going is heard from where it is then.
+            let effective = now.max(rec.started_ms);
             rec.open.insert(
                 channel.to_owned(),
-                (start.max(rel.min(start)), audio, offset + skipped),
+                (rel, audio, offset + effective.saturating_sub(since)),
             );
         }
         let silent = rec.open.is_empty();
@@ -2751,6 +2754,8 @@ impl Model {
             segments: Vec::new(),
             open: HashMap::new(),
             paused: false,
+            paused_total_ms: 0,
+            paused_since: None,
             muted: false,
             state: "recording",
         };
@@ -2803,6 +2808,53 @@ impl Model {
         RestReply::json(201, reply)
     }
 
+    /// Channels whose audio a recording captures.
+    fn recording_listeners(&self, target: &Target) -> Vec<String> {
+        match target {
+            Target::Channel(c) => vec![c.clone()],
+            Target::Bridge(b) => self
+                .bridges
+                .get(b)
+                .map(|b| b.channels.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Pause (time and audio stop counting) or mute (time runs, audio is silence), on or off.
+    fn pause_or_mute(&mut self, name: &str, pause: bool, on: bool) -> RestReply {
+        let now = self.now_ms();
+        let Some(rec) = self.recordings.get_mut(name) else {
+            return RestReply::error(404, "Recording not found");
+        };
+        let was_capturing = rec.capturing();
+        let rel = rec.rel(now);
+        if pause {
+            if on && !rec.paused {
+                rec.paused = true;
+                rec.paused_since = Some(now);
+                rec.state = "paused";
+            } else if !on && rec.paused {
+                rec.paused = false;
+                rec.paused_total_ms += rec.paused_since.take().map_or(0, |p| now.saturating_sub(p));
+                rec.state = "recording";
+            }
+        } else {
+            rec.muted = on;
+        }
+        if was_capturing && !rec.capturing() {
+            close_voices(rec, rel);
+            // Silence detection is suspended meanwhile.
+            rec.generation += 1;
+        } else if !was_capturing && rec.capturing() {
+            let target = rec.target.clone();
+            for listener in self.recording_listeners(&target) {
+                let inbound = self.channels.get(&listener).and_then(|c| c.inbound.clone());
+                self.recording_voice(name, &listener, inbound, now);
+            }
+        }
+        RestReply::empty()
+    }
+
     fn recording_json(&self, r: &LiveRecording, _finished: bool) -> Value {
         json!({"name": r.name, "format": r.format, "state": r.state, "target_uri": r.target.uri()})
     }
@@ -2812,7 +2864,7 @@ impl Model {
             return;
         };
         let now = self.now_ms();
-        let mut rel = now.saturating_sub(rec.started_ms);
+        let mut rel = rec.rel(now);
         if rec.max_duration_s > 0 {
             rel = rel.min(rec.max_duration_s * 1000);
         }
@@ -2843,10 +2895,6 @@ impl Model {
         }
         let mut samples = audio::render(&rec.segments, rel);
         audio::trim_trailing_silence(&mut samples);
-        if rec.muted {
-            samples.iter_mut().for_each(|s| *s = 0);
-            samples.clear();
-        }
         let path = self.recordings_dir.join(format!("{name}.{}", rec.format));
         let mut all = samples.clone();
         if rec.if_exists == "append"
@@ -2951,11 +2999,20 @@ impl Model {
                 }
             }
             Timer::RecordingMaxDuration { name, generation } => {
-                if self
-                    .recordings
-                    .get(&name)
-                    .is_some_and(|r| r.instance == generation)
-                {
+                let now = self.now_ms();
+                let Some(rec) = self.recordings.get(&name) else {
+                    return;
+                };
+                if rec.instance != generation {
+                    return;
+                }
+                let max = rec.max_duration_s * 1000;
+                let rel = rec.rel(now);
+                if rec.paused || rel + 5 < max {
+                    // Paused time does not count: try again when the rest would be up.
+                    let wait = max.saturating_sub(rel).max(50);
+                    self.schedule(wait, Timer::RecordingMaxDuration { name, generation });
+                } else {
                     self.finish_recording(&name, RecordingEnd::Done);
                 }
             }

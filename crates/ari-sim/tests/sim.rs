@@ -1116,3 +1116,75 @@ async fn a_second_connection_for_an_app_takes_over() {
     );
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn paused_time_is_left_out_and_muted_time_is_silence() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    sim.place_call(Scenario::new("981").step(Step::Speak { seconds: 60.0 }))
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    let record = &[("name", "pm"), ("format", "wav")];
+    assert_eq!(
+        ari.call("POST", &format!("/channels/{chan}/record"), record)
+            .await
+            .0,
+        201
+    );
+    // At 20x, 50 ms of real time is 1 s of the call.
+    let second = Duration::from_millis(50);
+    tokio::time::sleep(second).await;
+    assert_eq!(
+        ari.call("POST", "/recordings/live/pm/pause", &[]).await.0,
+        204
+    );
+    let (_, live) = ari.call("GET", "/recordings/live/pm", &[]).await;
+    assert_eq!(live["state"], "paused");
+    tokio::time::sleep(2 * second).await;
+    assert_eq!(
+        ari.call("DELETE", "/recordings/live/pm/pause", &[]).await.0,
+        204
+    );
+    tokio::time::sleep(second).await;
+    assert_eq!(
+        ari.call("POST", "/recordings/live/pm/mute", &[]).await.0,
+        204
+    );
+    tokio::time::sleep(second).await;
+    assert_eq!(
+        ari.call("DELETE", "/recordings/live/pm/mute", &[]).await.0,
+        204
+    );
+    tokio::time::sleep(second).await;
+    assert_eq!(
+        ari.call("POST", "/recordings/live/pm/stop", &[]).await.0,
+        204
+    );
+    ivr.next("RecordingFinished").await;
+    let (_, _, bytes) = ari.bytes("/recordings/stored/pm/file").await;
+    let (_, samples) = wav_info(&bytes);
+    // About 4 s recorded (1 + 1 + 1 muted + 1; the 2 s pause left out), give or take timer jitter.
+    assert!(
+        (26_000..=38_000).contains(&samples.len()),
+        "{}",
+        samples.len()
+    );
+    // The muted second is silence in the middle of speech.
+    let silent_frames = samples
+        .chunks(160)
+        .filter(|f| f.iter().all(|s| *s == 0))
+        .count();
+    assert!(
+        (30..=70).contains(&silent_frames),
+        "{silent_frames} silent 20 ms frames"
+    );
+    assert!(samples[..4000].iter().any(|s| s.unsigned_abs() > 256));
+    sim.shutdown().await.unwrap();
+}
