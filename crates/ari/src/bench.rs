@@ -96,9 +96,14 @@ impl std::fmt::Display for BenchReport {
 const CHANNEL: &str = r#"{"id": "CHAN", "name": "Local/1100@from-citizens-00000024;2", "state": "Up", "protocol_id": "", "caller": {"name": "Citizen", "number": "9816000001"}, "connected": {"name": "Citizen", "number": "9816000001"}, "accountcode": "", "dialplan": {"context": "from-citizens", "exten": "1100", "priority": 2, "app_name": "Stasis", "app_data": "ivr-1100"}, "creationtime": "2026-11-29T02:59:43.256+0000", "language": "hi"}"#;
 const HEAD: &str = r#""timestamp": "2026-11-29T02:59:43.256+0000", "asterisk_id": "02:fc:00:00:00:01", "application": "ivr-1100""#;
 
+/// A channel snapshot as Asterisk sends it, with this id.
+pub fn sample_channel(id: &str) -> String {
+    CHANNEL.replace("CHAN", id)
+}
+
 /// A realistic frame: the `k`-th event of call `id` (0 = StasisStart, `last` = StasisEnd).
 pub fn sample_frame(id: &str, k: usize, last: usize) -> String {
-    let channel = CHANNEL.replace("CHAN", id);
+    let channel = sample_channel(id);
     if k == 0 {
         return format!(r#"{{"type": "StasisStart", {HEAD}, "args": [], "channel": {channel}}}"#);
     }

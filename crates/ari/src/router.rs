@@ -403,8 +403,10 @@ impl Router {
         let decision = match event.route_key() {
             RouteKey::Channel(id) => {
                 if let Some(tx) = routes.channels.get(id) {
-                    let remove =
-                        matches!(event, Event::StasisEnd(_)).then(|| RouteId::Channel(id.into()));
+                    // After StasisEnd (or ChannelDestroyed, the end of an originated channel that never
+                    // entered Stasis) nothing more is heard of the channel.
+                    let remove = matches!(event, Event::StasisEnd(_) | Event::ChannelDestroyed(_))
+                        .then(|| RouteId::Channel(id.into()));
                     Decision::Deliver {
                         tx: tx.clone(),
                         remove,
@@ -509,7 +511,7 @@ impl Router {
         }
     }
 
-    /// Puts an event into a mailbox. `terminal` events (StasisEnd) are tried even on a failed call, so its
+    /// Puts an event into a mailbox. `terminal` events (StasisEnd, ChannelDestroyed, BridgeDestroyed) are tried even on a failed call, so its
     /// task can still learn that the channel is gone. Gives the event back if the call task is gone.
     fn deliver(&self, tx: &MailboxTx, event: Event, terminal: bool) -> Option<Event> {
         let stats = &self.inner.stats;
@@ -631,6 +633,23 @@ mod tests {
         router.route(ev("agent-1", 0, 2));
         assert!(out.new_calls.try_recv().is_err());
         assert!(matches!(agent.recv().await, Some(Event::StasisStart(_))));
+    }
+
+    #[tokio::test]
+    async fn unanswered_originate_is_unrouted_by_channel_destroyed() {
+        // originate_no_answer: the leg never enters Stasis, so no StasisEnd; ChannelDestroyed ends it.
+        let (router, _out) = Router::new(RouterConfig::default());
+        let mut agent = router.register_channel("agent-9").unwrap();
+        router.route(raw(&format!(
+            r#"{{"type":"ChannelDestroyed",{TS},"cause":19,"cause_txt":"User alerting, no answer","channel":{}}}"#,
+            crate::bench::sample_channel("agent-9")
+        )));
+        assert!(matches!(
+            agent.recv().await,
+            Some(Event::ChannelDestroyed(_))
+        ));
+        assert!(!router.is_routed("agent-9"));
+        assert!(agent.recv().await.is_none());
     }
 
     #[tokio::test]
