@@ -60,7 +60,7 @@ next = "say_colour"
 
 [steps.say_colour]
 type = "say"
-prompts = ["colour_{colour}", "date:due", "colour_{unset}"]
+prompts = ["colour_{colour}", "date:due", "status_{status}"]
 next = "bye"
 
 [steps.complaint]
@@ -467,7 +467,7 @@ languages = ["hi"]
 start = "maybe"
 [steps.maybe]
 type = "say"
-prompts = ["greeting_{never_set}"]
+prompts = ["status_{status}"]  # no lookup yet: unset
 next = "bye"
 [steps.bye]
 type = "hangup"

@@ -53,7 +53,8 @@ fn every_case_directory_has_a_test() {
             "references",
             "syntax_error",
             "timeouts",
-            "unknown_field"
+            "unknown_field",
+            "variables"
         ]
     );
 }
@@ -101,6 +102,11 @@ fn header() {
 #[test]
 fn unknown_field() {
     check_case("unknown_field");
+}
+
+#[test]
+fn variables() {
+    check_case("variables");
 }
 
 #[test]

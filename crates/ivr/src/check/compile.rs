@@ -11,6 +11,7 @@ use chrono::{FixedOffset, NaiveDate, NaiveTime, Weekday};
 use super::graph::{check_hangup_tickets, graph_checks};
 use super::prompt_check::prompt_checks;
 use super::raw::*;
+use super::vars::variable_checks;
 use super::{AudioContext, CheckReport, Diagnostic, Severity};
 use crate::script::{
     Condition, ConfirmMenu, InputStep, MediaItem, MenuStep, OfficeHours, RecordStep, Retry, Script,
@@ -204,6 +205,7 @@ pub(crate) fn compile_script(
     if !steps.is_empty() && all_built {
         graph_checks(&mut ctx, &steps, &spans, start);
         check_hangup_tickets(&mut ctx, &steps, &raw_steps);
+        variable_checks(&mut ctx, &steps, &raw_steps, &media_uses, &departments);
     }
     let available = audio.map(|a| {
         prompt_checks(
@@ -540,7 +542,10 @@ fn resolve(ctx: &mut Ctx<'_>, names: &Names<'_>, reference: &S<String>) -> Optio
 }
 
 /// The most similar name, if any is close enough to be a likely typo.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(super) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))

@@ -20,6 +20,7 @@ mod compile;
 mod graph;
 mod prompt_check;
 mod raw;
+mod vars;
 
 pub(crate) use compile::compile_script;
 
