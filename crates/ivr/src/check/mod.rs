@@ -5,8 +5,13 @@
 //! What it finds: TOML errors (including duplicate keys), unknown step types and fields, missing
 //! fields, unknown step references, unreachable steps, loops with no way out, loops that never
 //! wait for the caller, impossible timeouts and counts, bad DTMF keys, unknown validators and
-//! languages, and prompts missing from the manifest or from disk in any language the script
-//! offers, or whose file is not PCM 16-bit mono 8/16 kHz.
+//! languages, variables read but never set, undeclared departments, and prompts missing from the
+//! manifest or from disk in any language the script offers, or whose file is not PCM 16-bit mono
+//! 8/16 kHz.
+//!
+//! Inside: `raw` (the file as written), `compile` (step by step into a [`Script`]), `graph`
+//! (reachability and loops), `vars` (variables and departments), `prompt_check` (prompts and
+//! their files).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
