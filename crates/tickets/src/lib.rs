@@ -7,6 +7,8 @@
 
 pub mod allocator;
 pub mod api;
+pub mod bench;
+pub mod cli;
 pub mod clock;
 pub mod departments;
 pub mod error;
