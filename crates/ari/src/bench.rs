@@ -1,7 +1,7 @@
 //! The ARI event-path benchmark behind `cargo bench -p ari` and `helpline bench ari`: how many WebSocket frames
 //! per second are parsed and routed into per-call mailboxes, and how long a frame takes from arriving to being
 //! received by its call task (p50/p99), with many concurrent calls. It drives the real path
-//! ([`handle_frame`] → [`Router`] → [`Mailbox`]) with frames shaped like the real Asterisk traces.
+//! ([`handle_frame`] → [`Router`] → [`Mailbox`](crate::Mailbox)) with frames shaped like the real Asterisk traces.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -24,6 +24,9 @@ use crate::event::{Event, parse_event};
 use crate::model::{Application, Channel};
 use crate::router::{ControlEvent, Router};
 
+/// Bound on the set of unknown event types remembered for logging.
+const MAX_LOGGED_UNKNOWN_TYPES: usize = 256;
+
 /// How often reconciliation asks again when the just-connected application is not registered yet.
 const APP_REGISTRATION_RETRIES: u32 = 8;
 
@@ -153,6 +156,9 @@ pub struct ConnectionStats {
     pub connect_failures: AtomicU64,
     /// Peers dropped for silence.
     pub silent_peers: AtomicU64,
+    /// Unknown event types already logged at info level (later ones go to debug, so a new Asterisk event
+    /// type at thousands per second cannot flood the log).
+    logged_unknown_types: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// A copy of the counters.
@@ -197,10 +203,24 @@ pub fn handle_frame(frame: &[u8], router: &Router, stats: &ConnectionStats) {
                         %error,
                         "event did not decode; kept as raw JSON"
                     ),
-                    None => tracing::info!(
-                        event_type = %unknown.event_type,
-                        "unknown event type; kept as raw JSON"
-                    ),
+                    None => {
+                        let first = stats
+                            .logged_unknown_types
+                            .lock()
+                            .map(|mut seen| {
+                                seen.len() < MAX_LOGGED_UNKNOWN_TYPES
+                                    && seen.insert(unknown.event_type.clone())
+                            })
+                            .unwrap_or(false);
+                        if first {
+                            tracing::info!(
+                                event_type = %unknown.event_type,
+                                "unknown event type; kept as raw JSON (logged once per type)"
+                            );
+                        } else {
+                            tracing::debug!(event_type = %unknown.event_type, "unknown event type");
+                        }
+                    }
                 }
             }
             router.route(event);
