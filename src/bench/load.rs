@@ -262,9 +262,16 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, BenchError> {
             remove: true,
         },
     };
-    for sub in ["sim-recordings", "spool", "tickets/journal", "tickets/recordings"] {
-        std::fs::create_dir_all(work.path.join(sub))
-            .map_err(io_err(format!("cannot create {}", work.path.join(sub).display())))?;
+    for sub in [
+        "sim-recordings",
+        "spool",
+        "tickets/journal",
+        "tickets/recordings",
+    ] {
+        std::fs::create_dir_all(work.path.join(sub)).map_err(io_err(format!(
+            "cannot create {}",
+            work.path.join(sub).display()
+        )))?;
     }
 
     // The simulator, in its own process.
@@ -302,7 +309,10 @@ async fn drive(
         .map_err(|e| BenchError::Setup(format!("ticket store: {e}")))?;
     let service = tickets::TicketService::new(
         store,
-        tickets::ServiceConfig::new(work.join("tickets/journal"), work.join("tickets/recordings")),
+        tickets::ServiceConfig::new(
+            work.join("tickets/journal"),
+            work.join("tickets/recordings"),
+        ),
     )
     .await
     .map_err(|e| BenchError::Setup(format!("ticket service: {e}")))?;
@@ -486,7 +496,10 @@ async fn drive(
         _ if placing_seconds > 0.0 => snap.calls_offered as f64 / placing_seconds,
         _ => 0.0,
     };
-    let cpu = end_sample.cpu.saturating_sub(start_sample.cpu).as_secs_f64();
+    let cpu = end_sample
+        .cpu
+        .saturating_sub(start_sample.cpu)
+        .as_secs_f64();
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     let rss_bytes_per_call = match (low_mark, high_mark) {
         (Some((c0, r0)), Some((c1, r1))) if c1 > c0 => {
@@ -591,7 +604,10 @@ mod tests {
             sim_exe: None,
         };
         let err = o.validate().unwrap_err().to_string();
-        assert!(err.contains("--calls") && err.contains("--rate") && err.contains("--rss-high-mark"), "{err}");
+        assert!(
+            err.contains("--calls") && err.contains("--rate") && err.contains("--rss-high-mark"),
+            "{err}"
+        );
         o.calls = 1;
         o.rate = 1.0;
         o.rss_high_mark = 20;

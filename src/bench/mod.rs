@@ -82,8 +82,6 @@ pub fn run(command: BenchCommand) -> Result<bool, BenchError> {
             }
             Ok(report.clean())
         }),
-        BenchCommand::LoadSim(args) => runtime
-            .block_on(simproc::child_main(args))
-            .map(|()| true),
+        BenchCommand::LoadSim(args) => runtime.block_on(simproc::child_main(args)).map(|()| true),
     }
 }

@@ -387,7 +387,10 @@ mod tests {
             let b = bucket_of(us);
             assert!(b >= last, "bucket of {us} went backwards");
             assert!(bucket_floor(b) <= us, "floor of bucket {b} above {us}");
-            assert!(bucket_floor(b + 1) > us, "next bucket of {b} not above {us}");
+            assert!(
+                bucket_floor(b + 1) > us,
+                "next bucket of {b} not above {us}"
+            );
             last = b;
         }
     }

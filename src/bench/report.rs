@@ -133,7 +133,9 @@ fn ms(v: Option<f64>) -> String {
 impl LoadReport {
     /// Every call as scripted, none unfinished, no errors.
     pub fn clean(&self) -> bool {
-        self.errors.total() == 0 && self.calls.as_scripted == self.calls.placed && self.calls.placed > 0
+        self.errors.total() == 0
+            && self.calls.as_scripted == self.calls.placed
+            && self.calls.placed > 0
     }
 
     /// The human-readable table.
@@ -175,7 +177,11 @@ impl LoadReport {
             "target <= 5 ms",
         );
         let d = &self.event_to_command_via_ticket_store;
-        row("event -> command via ticket store p99", ms(d.p99), "(durable first)");
+        row(
+            "event -> command via ticket store p99",
+            ms(d.p99),
+            "(durable first)",
+        );
         row(
             "engine CPU per call",
             self.cpu_ms_per_call
@@ -206,7 +212,10 @@ impl LoadReport {
         );
         row(
             "tickets written/s",
-            format!("{:.1} ({} total)", self.tickets_per_sec, self.tickets_created),
+            format!(
+                "{:.1} ({} total)",
+                self.tickets_per_sec, self.tickets_created
+            ),
             "",
         );
         row(
@@ -218,7 +227,11 @@ impl LoadReport {
             ),
             "",
         );
-        row("errors (all kinds)", self.errors.total().to_string(), "must be 0");
+        row(
+            "errors (all kinds)",
+            self.errors.total().to_string(),
+            "must be 0",
+        );
         let mut out = format!(
             "helpline bench load — {} calls at {}/s, speed x{} — {} CPUs ({}), {}\n",
             self.calls_planned,

@@ -109,7 +109,12 @@ pub async fn child_main(args: SimChildArgs) -> Result<(), BenchError> {
         Some(line) => serde_json::from_str::<RunPlan>(&line)
             .map_err(|e| BenchError::Protocol(format!("bad run plan: {e}")))?,
         // The parent went away before starting: nothing to do.
-        None => return sim.shutdown().await.map_err(|e| BenchError::Sim(e.to_string())),
+        None => {
+            return sim
+                .shutdown()
+                .await
+                .map_err(|e| BenchError::Sim(e.to_string()));
+        }
     };
     let outcome = tokio::select! {
         outcome = generate(&sim, &plan) => outcome,
@@ -343,8 +348,9 @@ impl SimProcess {
     /// The child's next message (cancel-safe: a partial line stays buffered).
     pub async fn next_message(&mut self) -> Result<ChildMessage, BenchError> {
         match self.lines.next_line().await.map_err(BenchError::ChildIo)? {
-            Some(line) => serde_json::from_str(&line)
-                .map_err(|e| BenchError::Protocol(format!("bad message from the child ({e}): {line}"))),
+            Some(line) => serde_json::from_str(&line).map_err(|e| {
+                BenchError::Protocol(format!("bad message from the child ({e}): {line}"))
+            }),
             None => Err(BenchError::Protocol(
                 "the simulator process ended unexpectedly".to_owned(),
             )),
@@ -354,7 +360,10 @@ impl SimProcess {
     /// Closes the child's stdin and waits for it to exit (killing it after `grace`).
     pub async fn stop(mut self, grace: Duration) {
         self.stdin = None;
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.child.kill().await;
         }
     }
