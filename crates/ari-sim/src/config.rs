@@ -130,7 +130,7 @@ impl Default for SimConfig {
             asterisk_id: "02:fc:00:00:00:01".to_owned(),
             dialplan: default_dialplan(),
             endpoints: default_endpoints(),
-            ws_buffer: 8192,
+            ws_buffer: 65_536,
             max_call_seconds: 600.0,
         }
     }

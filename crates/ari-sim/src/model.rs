@@ -221,6 +221,8 @@ struct Channel {
     on_hold: bool,
     /// `Dial PROGRESS` was reported for this originated channel (early media on its peer).
     progress_reported: bool,
+    /// The channel is being torn down: a simulated caller on it takes no further steps.
+    hanging_up: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -266,6 +268,7 @@ struct Bridge {
     subscribers: Vec<String>,
     recording: Option<String>,
     playing: Option<String>,
+    queue: VecDeque<String>,
 }
 
 #[derive(Debug)]
@@ -374,7 +377,9 @@ pub(crate) struct Model {
     conns: HashMap<ConnId, Conn>,
     next_conn: ConnId,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
-    timer_slab: HashMap<u64, Timer>,
+    timer_slab: HashMap<u64, (Timer, u64)>,
+    /// While a timer is handled: the model time it was due (see `now_ms`).
+    clock: Option<u64>,
     next_timer: u64,
     next_generation: u64,
     local_seq: u32,
@@ -412,6 +417,7 @@ impl Model {
             next_conn: 1,
             timers: BinaryHeap::new(),
             timer_slab: HashMap::new(),
+            clock: None,
             next_timer: 0,
             next_generation: 1,
             local_seq: 0x24,
@@ -438,7 +444,12 @@ impl Model {
                 biased;
                 () = shutdown.cancelled() => break,
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command),
+                    Some(command) => {
+                        // Everything one command does happens at one simulated instant.
+                        self.clock = Some(self.now_ms());
+                        self.handle(command);
+                        self.clock = None;
+                    }
                     None => break,
                 },
                 () = sleep_until_opt(next) => self.fire_due_timers(),
@@ -456,17 +467,24 @@ impl Model {
                 break;
             }
             self.timers.pop();
-            if let Some(timer) = self.timer_slab.remove(&id) {
+            if let Some((timer, due_ms)) = self.timer_slab.remove(&id) {
+                // The model lives at the moment the timer was due, however late the runtime woke us:
+                // lengths of playbacks, speech and recordings stay exact at any speed and load.
+                self.clock = Some(due_ms);
                 self.on_timer(timer);
+                self.clock = None;
             }
         }
     }
 
     // ----- time -----
 
-    /// Simulated milliseconds since the simulator started (real time × speed).
+    /// Simulated milliseconds since the simulator started (real time × speed), or the due time of the
+    /// timer being handled.
     fn now_ms(&self) -> u64 {
-        (self.started.elapsed().as_secs_f64() * 1000.0 * self.config.speed) as u64
+        self.clock.unwrap_or_else(|| {
+            (self.started.elapsed().as_secs_f64() * 1000.0 * self.config.speed) as u64
+        })
     }
 
     fn now_stamp(&self) -> String {
@@ -475,12 +493,13 @@ impl Model {
     }
 
     fn schedule(&mut self, after_model_ms: u64, timer: Timer) {
-        let real =
-            std::time::Duration::from_secs_f64(after_model_ms as f64 / 1000.0 / self.config.speed);
+        let due_ms = self.now_ms() + after_model_ms;
+        let at = self.started
+            + std::time::Duration::from_secs_f64(due_ms as f64 / 1000.0 / self.config.speed);
         let id = self.next_timer;
         self.next_timer += 1;
-        self.timer_slab.insert(id, timer);
-        self.timers.push(Reverse((Instant::now() + real, id)));
+        self.timer_slab.insert(id, (timer, due_ms));
+        self.timers.push(Reverse((at, id)));
     }
 
     fn generation(&mut self) -> u64 {
@@ -705,6 +724,8 @@ impl Model {
             }
             self.finish_call(call, 38);
         }
+        self.apps.clear();
+        self.subscribe_all.clear();
         self.channels.clear();
         self.bridges.clear();
         self.playbacks.clear();
@@ -1151,6 +1172,7 @@ impl Model {
             muted: false,
             on_hold: false,
             progress_reported: false,
+            hanging_up: false,
         }
     }
 
@@ -1544,9 +1566,14 @@ impl Model {
     /// Hangs a channel up with everything Asterisk reports on the way (request, media ending, leaving its
     /// bridge and Stasis, destruction), then its Local peer and snoops.
     fn hangup(&mut self, id: &str, cause: u32, how: HangupHow) {
-        let Some(c) = self.channels.get(id) else {
+        let Some(c) = self.channels.get_mut(id) else {
             return;
         };
+        if c.hanging_up {
+            return;
+        }
+        c.hanging_up = true;
+        let c = &*c;
         let kind = c.kind.clone();
         let snoops = c.snoops.clone();
         let unanswered_origin = c.origin.as_ref().is_some_and(|o| !o.answered);
@@ -2037,8 +2064,8 @@ impl Model {
             Target::Bridge(bid) => {
                 let b = self.bridges.get_mut(bid).expect("checked above");
                 if b.playing.is_some() {
-                    // A bridge plays one thing at a time too; queue on the bridge via the same field.
-                    false
+                    b.queue.push_back(id.clone());
+                    true
                 } else {
                     b.playing = Some(id.clone());
                     false
@@ -2112,6 +2139,17 @@ impl Model {
         };
         pb.item_duration_ms = duration;
         pb.audio = audio.clone();
+        if let Target::Bridge(b) = &target {
+            // Everyone in the bridge hears it.
+            let members = self
+                .bridges
+                .get(b)
+                .map(|b| b.channels.clone())
+                .unwrap_or_default();
+            for member in members {
+                self.notify_call_heard(&member, id, &uri);
+            }
+        }
         if let Target::Channel(c) = &target {
             let c = c.clone();
             self.early_media(&c);
@@ -2176,10 +2214,26 @@ impl Model {
                 }
             }
             Target::Bridge(bid) => {
-                if let Some(b) = self.bridges.get_mut(bid)
-                    && b.playing.as_deref() == Some(id)
-                {
+                let members = self
+                    .bridges
+                    .get(bid)
+                    .map(|b| b.channels.clone())
+                    .unwrap_or_default();
+                for member in members {
+                    self.notify_call_finished(&member, id, state);
+                }
+                let Some(b) = self.bridges.get_mut(bid) else {
+                    return;
+                };
+                if b.playing.as_deref() == Some(id) {
                     b.playing = None;
+                }
+                if next
+                    && b.playing.is_none()
+                    && let Some(next_id) = b.queue.pop_front()
+                {
+                    b.playing = Some(next_id.clone());
+                    self.start_playback(&next_id);
                 }
             }
         }
@@ -2190,10 +2244,17 @@ impl Model {
             return RestReply::error(404, "Playback not found");
         };
         if pb.state == "queued" {
-            if let Target::Channel(c) = pb.target.clone()
-                && let Some(c) = self.channels.get_mut(&c)
-            {
-                c.queue.retain(|q| q != id);
+            match pb.target.clone() {
+                Target::Channel(c) => {
+                    if let Some(c) = self.channels.get_mut(&c) {
+                        c.queue.retain(|q| q != id);
+                    }
+                }
+                Target::Bridge(b) => {
+                    if let Some(b) = self.bridges.get_mut(&b) {
+                        b.queue.retain(|q| q != id);
+                    }
+                }
             }
             self.playbacks.remove(id);
         } else {
@@ -2513,6 +2574,7 @@ impl Model {
             subscribers: Vec::new(),
             recording: None,
             playing: None,
+            queue: VecDeque::new(),
         };
         let reply = bridge_json(&bridge);
         self.bridges.insert(id, bridge);
@@ -2528,6 +2590,15 @@ impl Model {
         }
         if let Some(rec) = self.bridges.get(id).and_then(|b| b.recording.clone()) {
             self.finish_recording(&rec, RecordingEnd::Done);
+        }
+        if let Some(b) = self.bridges.get_mut(id) {
+            let queued: Vec<String> = b.queue.drain(..).collect();
+            for pb in queued {
+                self.playbacks.remove(&pb);
+            }
+        }
+        if let Some(pb) = self.bridges.get(id).and_then(|b| b.playing.clone()) {
+            self.finish_playback(&pb, "done", false);
         }
         if let Some(b) = self.bridges.remove(id) {
             let apps = b.subscribers.clone();
@@ -3381,8 +3452,10 @@ impl Model {
             finished_ms: None,
             state: "playing".to_owned(),
         });
+        let hanging_up = self.channels.get(channel).is_none_or(|c| c.hanging_up);
         if let CallWait::Prompt(sound) = &run.wait
             && prompt_matches(sound.as_deref(), uri)
+            && !hanging_up
         {
             run.cursor = run.heard.len();
             run.step += 1;
@@ -3419,7 +3492,7 @@ impl Model {
         let queue_empty = self
             .channels
             .get(channel)
-            .is_some_and(|c| c.queue.is_empty());
+            .is_some_and(|c| c.queue.is_empty() && !c.hanging_up);
         let Some(run) = self.calls.get_mut(&call) else {
             return;
         };

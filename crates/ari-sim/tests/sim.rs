@@ -401,13 +401,7 @@ async fn a_speak_wav_step_is_what_the_recording_contains() {
         .to_owned();
     ari.call("POST", &format!("/channels/{chan}/answer"), &[])
         .await;
-    ari.call(
-        "POST",
-        &format!("/channels/{chan}/play/b"),
-        &[("media", "sound:beep")],
-    )
-    .await;
-    ivr.next("PlaybackFinished").await;
+    // The caller starts talking when it hears the recording's beep; capture starts when the beep ends.
     ari.call(
         "POST",
         &format!("/channels/{chan}/record"),
@@ -415,15 +409,16 @@ async fn a_speak_wav_step_is_what_the_recording_contains() {
             ("name", "voice-copy"),
             ("format", "wav"),
             ("maxSilenceSeconds", "1"),
+            ("beep", "true"),
         ],
     )
     .await;
     ivr.next("RecordingFinished").await;
     let (_, _, bytes) = ari.bytes("/recordings/stored/voice-copy/file").await;
     let (_, samples) = wav_info(&bytes);
-    // The supplied 1.5 s of audio, sample for sample (give or take the moment recording began).
+    // The supplied 1.5 s of audio, sample for sample, less the 0.25 s said during the beep.
     assert!(
-        (11_000..=12_000).contains(&samples.len()),
+        (9_900..=10_100).contains(&samples.len()),
         "{}",
         samples.len()
     );
@@ -1131,60 +1126,134 @@ async fn paused_time_is_left_out_and_muted_time_is_silence() {
         .to_owned();
     ari.call("POST", &format!("/channels/{chan}/answer"), &[])
         .await;
-    let record = &[("name", "pm"), ("format", "wav")];
-    assert_eq!(
-        ari.call("POST", &format!("/channels/{chan}/record"), record)
-            .await
-            .0,
-        201
-    );
-    // At 20x, 50 ms of real time is 1 s of the call.
-    let second = Duration::from_millis(50);
-    tokio::time::sleep(second).await;
-    assert_eq!(
-        ari.call("POST", "/recordings/live/pm/pause", &[]).await.0,
-        204
-    );
-    let (_, live) = ari.call("GET", "/recordings/live/pm", &[]).await;
-    assert_eq!(live["state"], "paused");
-    tokio::time::sleep(2 * second).await;
-    assert_eq!(
-        ari.call("DELETE", "/recordings/live/pm/pause", &[]).await.0,
-        204
-    );
-    tokio::time::sleep(second).await;
-    assert_eq!(
-        ari.call("POST", "/recordings/live/pm/mute", &[]).await.0,
-        204
-    );
-    tokio::time::sleep(second).await;
-    assert_eq!(
-        ari.call("DELETE", "/recordings/live/pm/mute", &[]).await.0,
-        204
-    );
-    tokio::time::sleep(second).await;
-    assert_eq!(
-        ari.call("POST", "/recordings/live/pm/stop", &[]).await.0,
-        204
-    );
+    // Each step's simulated time, read back from the simulator (`/asterisk/ping`'s timestamp), so the
+    // expectations do not depend on how long real sleeps and requests took on a busy machine.
+    let mut at = Vec::new();
+    let steps: [(&str, String); 6] = [
+        (
+            "POST",
+            format!("/channels/{chan}/record?name=pm&format=wav"),
+        ),
+        ("POST", "/recordings/live/pm/pause".to_owned()),
+        ("DELETE", "/recordings/live/pm/pause".to_owned()),
+        ("POST", "/recordings/live/pm/mute".to_owned()),
+        ("DELETE", "/recordings/live/pm/mute".to_owned()),
+        ("POST", "/recordings/live/pm/stop".to_owned()),
+    ];
+    for (index, (method, path)) in steps.iter().enumerate() {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let query: Vec<(&str, &str)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let status = ari.call(method, path, &query).await.0;
+        assert!(status == 201 || status == 204, "{method} {path}: {status}");
+        at.push(model_ms(&ari).await);
+        if index == 1 {
+            let (_, live) = ari.call("GET", "/recordings/live/pm", &[]).await;
+            assert_eq!(live["state"], "paused");
+        }
+        // At 20x, 50 ms of real time is about 1 s of the call.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     ivr.next("RecordingFinished").await;
     let (_, _, bytes) = ari.bytes("/recordings/stored/pm/file").await;
     let (_, samples) = wav_info(&bytes);
-    // About 4 s recorded (1 + 1 + 1 muted + 1; the 2 s pause left out), give or take timer jitter.
+    let recorded_ms = (at[1] - at[0]) + (at[5] - at[2]);
+    let got_ms = samples.len() as i64 / 8;
     assert!(
-        (26_000..=38_000).contains(&samples.len()),
-        "{}",
-        samples.len()
+        (got_ms - recorded_ms).abs() <= 250,
+        "{got_ms} ms recorded, expected about {recorded_ms} (pause left out)"
     );
-    // The muted second is silence in the middle of speech.
+    // The muted stretch is silence in the middle of speech.
     let silent_frames = samples
         .chunks(160)
         .filter(|f| f.iter().all(|s| *s == 0))
-        .count();
+        .count() as i64;
+    let muted_frames = (at[4] - at[3]) / 20;
     assert!(
-        (30..=70).contains(&silent_frames),
-        "{silent_frames} silent 20 ms frames"
+        (silent_frames - muted_frames).abs() <= 12,
+        "{silent_frames} silent 20 ms frames, muted for about {muted_frames}"
     );
     assert!(samples[..4000].iter().any(|s| s.unsigned_abs() > 256));
+    sim.shutdown().await.unwrap();
+}
+
+/// The simulator's current simulated time in ms, from `/asterisk/ping`.
+async fn model_ms(ari: &Rest) -> i64 {
+    let (_, ping) = ari.call("GET", "/asterisk/ping", &[]).await;
+    chrono::DateTime::parse_from_str(
+        ping["timestamp"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.3f%z",
+    )
+    .unwrap()
+    .timestamp_millis()
+}
+
+#[tokio::test]
+async fn bridge_playbacks_queue_and_reach_the_callers_in_the_bridge() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(Scenario::new("981").step(Step::WaitHangup {
+            timeout_seconds: 60.0,
+        }))
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    ari.call("POST", "/bridges", &[("bridgeId", "b"), ("type", "mixing")])
+        .await;
+    ari.call("POST", "/bridges/b/addChannel", &[("channel", &chan)])
+        .await;
+    let (_, first) = ari
+        .call(
+            "POST",
+            "/bridges/b/play/one",
+            &[("media", "sound:hello-world")],
+        )
+        .await;
+    assert_eq!(first["target_uri"], "bridge:b");
+    let (status, second) = ari
+        .call("POST", "/bridges/b/play/two", &[("media", "sound:beep")])
+        .await;
+    assert_eq!((status, second["state"].as_str()), (201, Some("queued")));
+    let mut order = Vec::new();
+    while order.len() < 4 {
+        let e = ivr
+            .next_where(|e| e["type"] == "PlaybackStarted" || e["type"] == "PlaybackFinished")
+            .await;
+        order.push(format!(
+            "{} {}",
+            e["type"].as_str().unwrap(),
+            e["playback"]["id"].as_str().unwrap()
+        ));
+    }
+    assert_eq!(
+        order,
+        [
+            "PlaybackStarted one",
+            "PlaybackFinished one",
+            "PlaybackStarted two",
+            "PlaybackFinished two"
+        ]
+    );
+    assert_eq!(ari.call("DELETE", "/bridges/b", &[]).await.0, 204);
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    let heard: Vec<(&str, &str)> = result
+        .heard
+        .iter()
+        .map(|h| (h.media_uri.as_str(), h.state.as_str()))
+        .collect();
+    assert_eq!(
+        heard,
+        [("sound:hello-world", "done"), ("sound:beep", "done")]
+    );
     sim.shutdown().await.unwrap();
 }
