@@ -5,6 +5,7 @@
 //! writer puts the tickets in the fsync'd local journal instead; [`TicketService::replay_journal`]
 //! (run by the background task) moves them into the database when it is back.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use crate::allocator::{NumberAllocator, sync_dir};
 use crate::clock::{SharedClock, SystemClock};
 use crate::error::{StoreError, TicketError};
 use crate::journal::Journal;
-use crate::model::{FeedbackReason, RecordingInfo, Ticket, TicketSource, TicketStatus};
+use crate::model::{Department, FeedbackReason, RecordingInfo, Ticket, TicketSource, TicketStatus};
 use crate::number::ComplaintNumber;
 use crate::store::{InsertOutcome, Store, TicketRecord};
 use crate::validate;
@@ -50,7 +51,7 @@ impl ServiceConfig {
             recordings_dir: recordings_dir.into(),
             spare_blocks: 4,
             write_timeout: Duration::from_secs(5),
-            retry_database_after: Duration::from_secs(2),
+            retry_database_after: Duration::from_secs(10),
             max_batch: 256,
             max_recording_bytes: 64 * 1024 * 1024,
         }
@@ -206,6 +207,9 @@ struct Shared {
     journal: Mutex<Journal>,
     allocator: Mutex<NumberAllocator>,
     health: Health,
+    /// Departments seen in the database: validates codes without a query per ticket, and names a
+    /// journaled ticket's department during an outage.
+    departments: StdMutex<HashMap<String, Department>>,
 }
 
 /// The ticket service. Cheap to clone; all clones share one writer, journal and allocator.
@@ -242,6 +246,13 @@ impl TicketService {
             tracing::warn!(error = %e, "could not reserve complaint number blocks at start");
             health.mark_down();
         }
+        let departments = match store.departments().await {
+            Ok(list) => list.into_iter().map(|d| (d.code.clone(), d)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not load departments at start");
+                HashMap::new()
+            }
+        };
         let (writer, requests) = mpsc::channel(config.max_batch.max(1) * 4);
         let shared = Arc::new(Shared {
             store,
@@ -250,6 +261,7 @@ impl TicketService {
             journal: Mutex::new(journal),
             allocator: Mutex::new(allocator),
             health,
+            departments: StdMutex::new(departments),
         });
         tokio::spawn(run_writer(Arc::clone(&shared), requests));
         Ok(TicketService { shared, writer })
@@ -384,14 +396,24 @@ impl TicketService {
                 }
             }
         }
-        if !self
-            .shared
-            .health
-            .skip_database(self.shared.config.retry_database_after)
+        let known = self.cached_department(&department_code).is_some();
+        if !known
+            && !self
+                .shared
+                .health
+                .skip_database(self.shared.config.retry_database_after)
         {
-            // Checked here (not only by the database) so a bad code is refused even in journal mode.
+            // Checked here (not only by the database) so a bad code is refused before a number is
+            // spent. While the database is away an unseen code is journaled rather than refused:
+            // replay sets it aside for an operator if it really does not exist.
             match self.shared.store.department(&department_code).await {
-                Ok(Some(_)) => {}
+                Ok(Some(d)) => {
+                    self.shared
+                        .departments
+                        .lock()
+                        .expect("department cache mutex is never poisoned")
+                        .insert(d.code.clone(), d);
+                }
                 Ok(None) => return Err(StoreError::UnknownDepartment(department_code).into()),
                 Err(e) if e.is_unavailable() => self.shared.health.mark_down(),
                 Err(e) => return Err(e.into()),
@@ -570,15 +592,26 @@ impl TicketService {
     async fn journaled_status(&self, number: ComplaintNumber) -> Option<TicketStatusView> {
         let journal = self.shared.journal.lock().await;
         let record = journal.by_number(number)?;
+        let department = self.cached_department(&record.department_code);
+        let sla_days = department.as_ref().map_or(0, |d| d.sla_days);
         Some(TicketStatusView {
             number,
             status: TicketStatus::Registered,
             department_code: record.department_code.clone(),
-            department_name: record.department_code.clone(),
-            due_at: record.created_at,
+            department_name: department.map_or_else(|| record.department_code.clone(), |d| d.name),
+            due_at: record.created_at + chrono::Duration::days(i64::from(sla_days)),
             level: 1,
             pending_sync: true,
         })
+    }
+
+    fn cached_department(&self, code: &str) -> Option<Department> {
+        self.shared
+            .departments
+            .lock()
+            .expect("department cache mutex is never poisoned")
+            .get(code)
+            .cloned()
     }
 
     /// Full ticket (for the API and CLI).

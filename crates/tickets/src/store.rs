@@ -482,20 +482,26 @@ impl Store {
     pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         let kind = self.kind();
         let mut applied = Vec::new();
+        // One transaction for the lot, taken as a write lock up front (SQLite `BEGIN IMMEDIATE`,
+        // PostgreSQL an advisory lock) so nodes starting together migrate exactly once.
+        let begin = match kind {
+            BackendKind::Sqlite => "BEGIN IMMEDIATE",
+            BackendKind::Postgres => "BEGIN",
+        };
         on_pool!(self, |pool| {
+            let mut tx = pool.begin_with(begin).await?;
+            if kind == BackendKind::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock(1100)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query(
                 "CREATE TABLE IF NOT EXISTS helpline_migrations (\
                  version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
             )
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
             for migration in MIGRATIONS {
-                let mut tx = pool.begin().await?;
-                if kind == BackendKind::Postgres {
-                    sqlx::query("SELECT pg_advisory_xact_lock(1100)")
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 let done: Option<(i64,)> =
                     sqlx::query_as("SELECT version FROM helpline_migrations WHERE version = $1")
                         .bind(migration.version)
@@ -522,17 +528,15 @@ impl Store {
                 .bind(to_millis(Utc::now()))
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
                 applied.push(migration.version);
             }
             let newest: (Option<i64>,) =
                 sqlx::query_as("SELECT MAX(version) FROM helpline_migrations")
-                    .fetch_one(pool)
+                    .fetch_one(&mut *tx)
                     .await?;
             if let Some(v) = newest.0.filter(|v| *v > SCHEMA_VERSION) {
                 return Err(StoreError::SchemaTooNew(v));
             }
-            let mut tx = pool.begin().await?;
             for d in seed_departments()? {
                 sqlx::query(
                     "INSERT INTO departments (code, name, name_hi, sla_days) VALUES ($1, $2, $3, $4) \

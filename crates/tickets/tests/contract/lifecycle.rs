@@ -440,3 +440,29 @@ async fn recordings_are_kept_as_evidence(env: Env) {
     assert!(env.store.ticket_by_call("rec-3").await.unwrap().is_none());
 }
 contract!(recordings_are_kept_as_evidence);
+
+async fn nodes_starting_together_migrate_once(env: Env) {
+    // `env` already migrated; a fresh database is what matters, so start three more stores at once
+    // on a brand-new SQLite file / PostgreSQL schema.
+    let (url, options, _guard) = crate::support::fresh_database(&env).await;
+    let stores = futures_join3(
+        tickets::Store::connect_with(&url, options.clone()),
+        tickets::Store::connect_with(&url, options.clone()),
+        tickets::Store::connect_with(&url, options.clone()),
+    )
+    .await;
+    for store in stores {
+        let store = store.unwrap();
+        assert!(store.department("JSV").await.unwrap().is_some());
+        assert!(
+            store.migrate().await.unwrap().is_empty(),
+            "already migrated"
+        );
+    }
+}
+contract!(nodes_starting_together_migrate_once);
+
+async fn futures_join3<A: std::future::Future>(a: A, b: A, c: A) -> [A::Output; 3] {
+    let (a, b, c) = tokio::join!(a, b, c);
+    [a, b, c]
+}

@@ -108,6 +108,13 @@ async fn journal_keeps_tickets_through_an_outage(env: Env) {
     let view = service.status(&during).await.unwrap().unwrap();
     assert!(view.pending_sync);
     assert_eq!(view.status, TicketStatus::Registered);
+    assert_eq!(view.department_code, "JSV");
+    assert!(
+        view.department_name.starts_with("Jal Shakti"),
+        "{}",
+        view.department_name
+    );
+    assert_eq!(view.due_at, env.clock.now() + chrono::Duration::days(7));
     // Replay while still down fails and keeps the journal.
     assert!(service.replay_journal().await.is_err());
     assert_eq!(service.journal_len().await, 2);

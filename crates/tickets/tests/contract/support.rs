@@ -177,22 +177,7 @@ impl Drop for Env {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some((url, schema)) = self.pg_schema.take() {
-            // Drop runs outside any runtime we may block: clean up on a thread of our own.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(admin) = sqlx::PgPool::connect(&url).await {
-                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                            .execute(&admin)
-                            .await;
-                        admin.close().await;
-                    }
-                });
-            })
-            .join();
+            drop_schema(url, schema);
         }
     }
 }
@@ -299,4 +284,61 @@ pub fn reroute_postgres_url(url: &str, port: u16) -> (String, String) {
         &rest[authority_end..]
     );
     (upstream, rerouted)
+}
+
+/// Drops a PostgreSQL schema created by [`fresh_database`] when the test ends.
+pub struct SchemaGuard(Option<(String, String)>);
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.0.take() {
+            drop_schema(url, schema);
+        }
+    }
+}
+
+fn drop_schema(url: String, schema: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(admin) = sqlx::PgPool::connect(&url).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&admin)
+                    .await;
+                admin.close().await;
+            }
+        });
+    })
+    .join();
+}
+
+/// A second, empty database of the same kind as `env`'s (a new file, or a new schema).
+pub async fn fresh_database(env: &Env) -> (String, StoreOptions, SchemaGuard) {
+    match env.kind {
+        Kind::Sqlite => {
+            let url = format!("sqlite://{}?mode=rwc", env.dir.join("fresh.db").display());
+            (url, test_options(), SchemaGuard(None))
+        }
+        Kind::Postgres => {
+            let url = postgres_url().unwrap();
+            let schema = format!(
+                "t_{}_{}_{:08x}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                rand_suffix()
+            );
+            let admin = sqlx::PgPool::connect(&url).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+            let mut options = test_options();
+            options.postgres_schema = Some(schema.clone());
+            (url.clone(), options, SchemaGuard(Some((url, schema))))
+        }
+    }
 }
