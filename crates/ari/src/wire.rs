@@ -181,10 +181,44 @@ pub struct Timestamp(pub DateTime<FixedOffset>);
 impl Timestamp {
     /// Parses Asterisk's format or RFC 3339.
     pub fn parse(text: &str) -> Result<Self, chrono::ParseError> {
+        if let Some(t) = parse_asterisk_fast(text.as_bytes()) {
+            return Ok(Self(t));
+        }
         DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
             .or_else(|_| DateTime::parse_from_rfc3339(text))
             .map(Self)
     }
+}
+
+/// Every event carries two timestamps, so Asterisk's exact layout `YYYY-MM-DDTHH:MM:SS.mmm+HHMM` is read
+/// digit by digit; anything else (or an impossible date) goes to chrono's general parser.
+fn parse_asterisk_fast(b: &[u8]) -> Option<DateTime<FixedOffset>> {
+    use chrono::{NaiveDate, NaiveTime, TimeZone};
+    if b.len() != 28
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time =
+        NaiveTime::from_hms_milli_opt(num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?)?;
+    let sign = match b[23] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let offset = FixedOffset::east_opt(sign * (num(24..26)? * 3600 + num(26..28)? * 60) as i32)?;
+    offset.from_local_datetime(&date.and_time(time)).single()
 }
 
 impl fmt::Debug for Timestamp {
@@ -224,5 +258,17 @@ mod tests {
         let r = Timestamp::parse("2026-11-29T02:59:43.256+00:00").unwrap();
         assert_eq!(t, r);
         assert!(Timestamp::parse("yesterday").is_err());
+        // The fast path agrees with chrono's parser, including negative offsets and odd layouts.
+        for text in [
+            "2026-11-29T02:59:43.256+0000",
+            "2026-11-29T23:59:59.999+0530",
+            "2026-02-28T00:00:00.000-0330",
+        ] {
+            let slow = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z").unwrap();
+            assert_eq!(parse_asterisk_fast(text.as_bytes()), Some(slow), "{text}");
+        }
+        assert_eq!(parse_asterisk_fast(b"2026-02-30T00:00:00.000+0000"), None);
+        assert!(Timestamp::parse("2026-02-30T00:00:00.000+0000").is_err());
+        assert!(Timestamp::parse("2026-11-29T02:59:43.256789+0000").is_ok());
     }
 }
