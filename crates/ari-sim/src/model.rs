@@ -445,6 +445,9 @@ impl Model {
                 () = shutdown.cancelled() => break,
                 command = commands.recv() => match command {
                     Some(command) => {
+                        // Whatever was due before this command arrived happens first, even when the
+                        // runtime woke us late.
+                        self.fire_due_timers();
                         // Everything one command does happens at one simulated instant.
                         self.clock = Some(self.now_ms());
                         self.handle(command);

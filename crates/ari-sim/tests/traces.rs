@@ -20,7 +20,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 /// Replay speed: trace time runs this many times faster than real time.
-const SPEED: f64 = 8.0;
+const SPEED: f64 = 5.0;
 
 fn traces_dir() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -339,7 +339,9 @@ async fn wait_for_earlier_events(entries: &[Value], index: usize, sides: &BTreeM
             .iter()
             .filter(|e| e["kind"] == "event" && e["side"] == *side && !ignored(&e["event"]))
             .filter(|e| {
+                // A digit is never the effect of the request that follows it in the log.
                 let caused_by_this = causes_events
+                    && e["event"]["type"] != "ChannelDtmfReceived"
                     && e["t_ms"].as_f64().unwrap() > previous_action_ms.max(t_ms - 8.0)
                     && event_entities(&e["event"])
                         .iter()
