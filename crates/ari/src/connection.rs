@@ -439,8 +439,11 @@ impl Worker {
         );
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        // One timer for the whole session, re-armed only when it fires (not per frame): when it fires, the
+        // peer is silent unless something was heard since it was armed.
+        let silence = tokio::time::sleep(self.config.idle_timeout);
+        tokio::pin!(silence);
         loop {
-            let silent_deadline = last_heard + self.config.idle_timeout;
             tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => {
@@ -474,7 +477,13 @@ impl Worker {
                         Err(_) => return SessionEnd::Silent,
                     }
                 }
-                _ = tokio::time::sleep_until(silent_deadline) => return SessionEnd::Silent,
+                _ = &mut silence => {
+                    let deadline = last_heard + self.config.idle_timeout;
+                    if deadline <= Instant::now() {
+                        return SessionEnd::Silent;
+                    }
+                    silence.as_mut().reset(deadline);
+                }
             }
         }
     }
