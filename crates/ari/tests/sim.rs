@@ -37,6 +37,8 @@ async fn rig() -> Rig {
     let (router, mut out) = Router::new(RouterConfig::default());
     let cancel = CancellationToken::new();
     let config = ConnectionConfig {
+        ping_interval: Duration::from_millis(200),
+        idle_timeout: Duration::from_millis(1_000),
         backoff_initial: Duration::from_millis(20),
         backoff_max: Duration::from_millis(200),
         ..ConnectionConfig::new("ivr-1100")
@@ -390,6 +392,108 @@ async fn dropped_websocket_reconnects_and_reconciles_the_live_call() {
     rig.client.hangup(&ch, None).await.unwrap();
     let mut mailbox = call.mailbox;
     next(&mut mailbox, |e| matches!(e, Event::StasisEnd(_))).await;
+    rig.cancel.cancel();
+    rig.conn.join().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_faults_surface_as_typed_errors_and_reconnects() {
+    let mut rig = rig().await;
+
+    // REST answered with 500: Unavailable, transient.
+    rig.sim
+        .inject(Fault::RestErrors { count: Some(1) })
+        .await
+        .unwrap();
+    let err = rig.client.list_channels().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AriError::Unavailable {
+                status: Some(500),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    rig.client.list_channels().await.unwrap();
+
+    // REST answered slowly: Timeout after the client's own limit.
+    rig.sim
+        .inject(Fault::RestDelay { ms: 2_000 })
+        .await
+        .unwrap();
+    let err = rig
+        .client
+        .with_timeout(Duration::from_millis(200))
+        .list_channels()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AriError::Timeout { .. }), "{err:?}");
+    rig.sim.inject(Fault::Clear).await.unwrap();
+
+    // A live call, then Asterisk restarts: every channel gone; the reconciliation reports the call lost.
+    rig.sim
+        .place_call(citizen(
+            "restart",
+            "9816000004",
+            vec![Step::WaitHangup {
+                timeout_seconds: 60.0,
+            }],
+        ))
+        .await
+        .unwrap();
+    let call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let ch = call.channel.id.clone();
+    rig.sim.restart().await.unwrap();
+    let reconciliation = loop {
+        match tokio::time::timeout(WAIT, rig.out.control.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            ControlEvent::Connection(ConnectionEvent::Reconciled(r)) => break r,
+            ControlEvent::Connection(ConnectionEvent::ReconciliationFailed { error, .. }) => {
+                panic!("{error}")
+            }
+            _ => {}
+        }
+    };
+    assert!(reconciliation.channels.is_empty());
+    assert_eq!(reconciliation.lost, std::slice::from_ref(&ch));
+    let err = rig.client.answer(&ch).await.unwrap_err();
+    assert!(err.is_gone(), "{err:?}");
+
+    // The WebSocket goes silent (no pongs, no events): dropped within the idle timeout and replaced.
+    rig.sim.inject(Fault::Silent { on: true }).await.unwrap();
+    loop {
+        if let ControlEvent::Connection(ConnectionEvent::Down { reason, .. }) =
+            tokio::time::timeout(WAIT, rig.out.control.recv())
+                .await
+                .unwrap()
+                .unwrap()
+        {
+            assert!(reason.contains("no frame"), "{reason}");
+            break;
+        }
+    }
+    rig.sim.inject(Fault::Clear).await.unwrap();
+    loop {
+        if let ControlEvent::Connection(ConnectionEvent::Reconciled(_)) =
+            tokio::time::timeout(WAIT, rig.out.control.recv())
+                .await
+                .unwrap()
+                .unwrap()
+        {
+            break;
+        }
+    }
+    assert_eq!(rig.conn.stats().silent_peers, 1);
+    drop(call);
     rig.cancel.cancel();
     rig.conn.join().await;
 }
