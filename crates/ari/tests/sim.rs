@@ -497,3 +497,287 @@ async fn simulator_faults_surface_as_typed_errors_and_reconnects() {
     rig.cancel.cancel();
     rig.conn.join().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_works_against_the_simulator() {
+    let mut rig = rig().await;
+    let call_id = rig
+        .sim
+        .place_call(citizen(
+            "every-op",
+            "9816000005",
+            vec![Step::WaitHangup {
+                timeout_seconds: 120.0,
+            }],
+        ))
+        .await
+        .unwrap();
+    let mut call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let ch = call.channel.id.clone();
+    let c = rig.client.clone();
+    let mb = &mut call.mailbox;
+
+    // Channel control.
+    c.ring(&ch).await.unwrap();
+    c.ring_stop(&ch).await.unwrap();
+    c.answer(&ch).await.unwrap();
+    assert_eq!(c.get_channel(&ch).await.unwrap().state, ChannelState::Up);
+    assert!(c.list_channels().await.unwrap().iter().any(|x| x.id == ch));
+    c.start_moh(&ch, Some("default")).await.unwrap();
+    c.stop_moh(&ch).await.unwrap();
+    c.hold(&ch).await.unwrap();
+    c.unhold(&ch).await.unwrap();
+    c.mute(&ch, MuteDirection::Both).await.unwrap();
+    c.unmute(&ch, MuteDirection::Both).await.unwrap();
+    c.start_silence(&ch).await.unwrap();
+    c.stop_silence(&ch).await.unwrap();
+    c.send_dtmf(
+        &ch,
+        &SendDtmf {
+            dtmf: "1".into(),
+            duration_ms: Some(100),
+            ..SendDtmf::default()
+        },
+    )
+    .await
+    .unwrap();
+    let err = c.send_dtmf(&ch, &SendDtmf::default()).await.unwrap_err();
+    assert!(matches!(err, AriError::BadRequest { .. }), "{err:?}");
+
+    // Playbacks: get, pause/unpause, stop.
+    let pb = unique("pb");
+    c.play(
+        &ch,
+        &pb,
+        &[Media::Sound("demo-congrats".into())],
+        Some("en"),
+    )
+    .await
+    .unwrap();
+    next(
+        mb,
+        |e| matches!(e, Event::PlaybackStarted(p) if p.playback.id == pb),
+    )
+    .await;
+    assert_eq!(c.get_playback(&pb).await.unwrap().id, pb);
+    c.control_playback(&pb, PlaybackOperation::Pause)
+        .await
+        .unwrap();
+    c.control_playback(&pb, PlaybackOperation::Unpause)
+        .await
+        .unwrap();
+    c.stop_playback(&pb).await.unwrap();
+    next(
+        mb,
+        |e| matches!(e, Event::PlaybackFinished(p) if p.playback.id == pb),
+    )
+    .await;
+    let err = c.get_playback(&pb).await.unwrap_err();
+    assert!(err.is_gone(), "{err:?}");
+
+    // Live recordings: pause, mute, get, stop; stored: list, get, file, copy, delete; cancel.
+    let rec = unique("rec");
+    c.record(&ch, &RecordParams::new(&rec, "wav"))
+        .await
+        .unwrap();
+    next(
+        mb,
+        |e| matches!(e, Event::RecordingStarted(r) if r.recording.name == rec),
+    )
+    .await;
+    c.pause_recording(&rec).await.unwrap();
+    c.unpause_recording(&rec).await.unwrap();
+    c.mute_recording(&rec).await.unwrap();
+    c.unmute_recording(&rec).await.unwrap();
+    assert_eq!(c.get_live_recording(&rec).await.unwrap().name, rec);
+    c.stop_recording(&rec).await.unwrap();
+    next(
+        mb,
+        |e| matches!(e, Event::RecordingFinished(r) if r.recording.name == rec),
+    )
+    .await;
+    assert!(
+        c.list_stored_recordings()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.name == rec)
+    );
+    let copy = format!("{rec}-copy");
+    assert_eq!(
+        c.copy_stored_recording(&rec, &copy).await.unwrap().name,
+        copy
+    );
+    assert!(
+        c.stored_recording_file(&copy)
+            .await
+            .unwrap()
+            .starts_with(b"RIFF")
+    );
+    c.delete_stored_recording(&copy).await.unwrap();
+    let err = c.get_stored_recording(&copy).await.unwrap_err();
+    assert!(matches!(err, AriError::NotFound { .. }), "{err:?}");
+    let cancelled = unique("cancelled");
+    c.record(&ch, &RecordParams::new(&cancelled, "wav"))
+        .await
+        .unwrap();
+    c.cancel_recording(&cancelled).await.unwrap();
+    let err = c.get_live_recording(&cancelled).await.unwrap_err();
+    assert!(matches!(err, AriError::NotFound { .. }), "{err:?}");
+
+    // Snoop with our id, routed to this call before the request.
+    let snoop = unique("snoop");
+    rig.router.register_alias(&snoop, &ch).unwrap();
+    let snooped = c
+        .snoop(
+            &ch,
+            &Snoop {
+                snoop_id: snoop.clone(),
+                spy: SnoopDirection::Both,
+                whisper: SnoopDirection::None,
+                app: "ivr-1100".into(),
+                app_args: Some("snoop".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(snooped.id, snoop);
+    next(
+        mb,
+        |e| matches!(e, Event::StasisStart(s) if s.channel.id == snoop),
+    )
+    .await;
+    c.hangup(&snoop, None).await.unwrap();
+
+    // Bridges: list, MOH, play, record, remove.
+    let bridge = unique("br");
+    rig.router.register_bridge(&bridge, &ch).unwrap();
+    c.create_bridge(&bridge, &[BridgeType::Mixing], None)
+        .await
+        .unwrap();
+    assert!(
+        c.list_bridges()
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.id == bridge)
+    );
+    c.add_channels(&bridge, &[&ch]).await.unwrap();
+    c.start_bridge_moh(&bridge, None).await.unwrap();
+    c.stop_bridge_moh(&bridge).await.unwrap();
+    let bpb = unique("bpb");
+    let p = c
+        .play_on_bridge(&bridge, &bpb, &[Media::Digits("7".into())], None)
+        .await
+        .unwrap();
+    assert_eq!(p.target(), Target::Bridge(&bridge));
+    let brec = unique("brec");
+    let r = c
+        .record_bridge(&bridge, &RecordParams::new(&brec, "wav"))
+        .await
+        .unwrap();
+    assert_eq!(r.target(), Target::Bridge(&bridge));
+    c.remove_channels(&bridge, &[&ch]).await.unwrap();
+    c.destroy_bridge(&bridge).await.unwrap();
+    next(
+        mb,
+        |e| matches!(e, Event::BridgeDestroyed(b) if b.bridge.id == bridge),
+    )
+    .await;
+
+    // Endpoints, applications, Asterisk, sounds.
+    assert!(
+        c.list_endpoints()
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.resource == "agent-101")
+    );
+    assert!(!c.list_endpoints_by_tech("PJSIP").await.unwrap().is_empty());
+    assert_eq!(
+        c.get_endpoint("PJSIP", "agent-101")
+            .await
+            .unwrap()
+            .technology,
+        "PJSIP"
+    );
+    assert!(
+        c.list_applications()
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.name == "ivr-1100")
+    );
+    let app = c
+        .subscribe("ivr-1100", &["endpoint:PJSIP/agent-101"])
+        .await
+        .unwrap();
+    assert!(
+        app.endpoint_ids.iter().any(|e| e.contains("agent-101")),
+        "{app:?}"
+    );
+    c.unsubscribe("ivr-1100", &["endpoint:PJSIP/agent-101"])
+        .await
+        .unwrap();
+    assert!(c.asterisk_info().await.unwrap().system.is_some());
+    c.asterisk_ping().await.unwrap();
+    assert!(!c.list_sounds(None, None).await.unwrap().is_empty());
+    assert_eq!(c.get_sound("hello-world").await.unwrap().id, "hello-world");
+
+    // Leaving Stasis: continue in the dialplan (StasisEnd at once); the channel is then no longer ours.
+    c.continue_in_dialplan(
+        &ch,
+        &DialplanTarget {
+            context: Some("after-ivr".into()),
+            extension: Some("s".into()),
+            priority: Some(1),
+            label: None,
+        },
+    )
+    .await
+    .unwrap();
+    next(
+        mb,
+        |e| matches!(e, Event::StasisEnd(s) if s.channel.id == ch),
+    )
+    .await;
+    let err = c.move_to_app(&ch, "other", None).await.unwrap_err();
+    assert!(err.is_gone(), "{err:?}");
+    let err = c.redirect(&ch, "PJSIP/agent-101").await.unwrap_err();
+    assert!(err.is_gone(), "{err:?}");
+    let result = rig.sim.call_result(call_id, WAIT).await.unwrap();
+    assert!(result.recordings.contains(&rec));
+    rig.cancel.cancel();
+    rig.conn.join().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_hands_the_call_to_an_officer() {
+    let mut rig = rig().await;
+    let call_id = rig
+        .sim
+        .place_call(citizen(
+            "redirect",
+            "9816000006",
+            vec![Step::WaitHangup {
+                timeout_seconds: 60.0,
+            }],
+        ))
+        .await
+        .unwrap();
+    let mut call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let ch = call.channel.id.clone();
+    rig.client.answer(&ch).await.unwrap();
+    rig.client.redirect(&ch, "PJSIP/agent-101").await.unwrap();
+    next(&mut call.mailbox, |e| matches!(e, Event::StasisEnd(_))).await;
+    let result = rig.sim.call_result(call_id, WAIT).await.unwrap();
+    assert_eq!(result.transferred_to.as_deref(), Some("PJSIP/agent-101"));
+    rig.cancel.cancel();
+    rig.conn.join().await;
+}
