@@ -98,6 +98,26 @@ fn citizen(name: &str, caller: &str, steps: Vec<Step>) -> Scenario {
     }
 }
 
+/// Places a call that waits for the app to hang up, and takes it from the router.
+async fn waiting_call(rig: &mut Rig, name: &str, caller: &str) -> (u64, NewCall) {
+    let call_id = rig
+        .sim
+        .place_call(citizen(
+            name,
+            caller,
+            vec![Step::WaitHangup {
+                timeout_seconds: 120.0,
+            }],
+        ))
+        .await
+        .unwrap();
+    let call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    (call_id, call)
+}
+
 fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
@@ -262,20 +282,7 @@ async fn a_whole_ivr_call_through_the_simulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_leg_with_a_pre_registered_id_is_bridged() {
     let mut rig = rig().await;
-    rig.sim
-        .place_call(citizen(
-            "agent",
-            "9816000002",
-            vec![Step::WaitHangup {
-                timeout_seconds: 60.0,
-            }],
-        ))
-        .await
-        .unwrap();
-    let mut call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, mut call) = waiting_call(&mut rig, "agent", "9816000002").await;
     let ch = call.channel.id.clone();
     let c = &rig.client;
     c.answer(&ch).await.unwrap();
@@ -348,20 +355,7 @@ async fn agent_leg_with_a_pre_registered_id_is_bridged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_websocket_reconnects_and_reconciles_the_live_call() {
     let mut rig = rig().await;
-    rig.sim
-        .place_call(citizen(
-            "reconnect",
-            "9816000003",
-            vec![Step::WaitHangup {
-                timeout_seconds: 60.0,
-            }],
-        ))
-        .await
-        .unwrap();
-    let call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, call) = waiting_call(&mut rig, "reconnect", "9816000003").await;
     let ch = call.channel.id.clone();
 
     rig.sim.inject(Fault::DropWebsockets).await.unwrap();
@@ -434,20 +428,7 @@ async fn simulator_faults_surface_as_typed_errors_and_reconnects() {
     rig.sim.inject(Fault::Clear).await.unwrap();
 
     // A live call, then Asterisk restarts: every channel gone; the reconciliation reports the call lost.
-    rig.sim
-        .place_call(citizen(
-            "restart",
-            "9816000004",
-            vec![Step::WaitHangup {
-                timeout_seconds: 60.0,
-            }],
-        ))
-        .await
-        .unwrap();
-    let call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, call) = waiting_call(&mut rig, "restart", "9816000004").await;
     let ch = call.channel.id.clone();
     rig.sim.restart().await.unwrap();
     let reconciliation = loop {
@@ -501,21 +482,7 @@ async fn simulator_faults_surface_as_typed_errors_and_reconnects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_works_against_the_simulator() {
     let mut rig = rig().await;
-    let call_id = rig
-        .sim
-        .place_call(citizen(
-            "every-op",
-            "9816000005",
-            vec![Step::WaitHangup {
-                timeout_seconds: 120.0,
-            }],
-        ))
-        .await
-        .unwrap();
-    let mut call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let (call_id, mut call) = waiting_call(&mut rig, "every-op", "9816000005").await;
     let ch = call.channel.id.clone();
     let c = rig.client.clone();
     let mb = &mut call.mailbox;
@@ -757,21 +724,7 @@ async fn every_operation_works_against_the_simulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirect_hands_the_call_to_an_officer() {
     let mut rig = rig().await;
-    let call_id = rig
-        .sim
-        .place_call(citizen(
-            "redirect",
-            "9816000006",
-            vec![Step::WaitHangup {
-                timeout_seconds: 60.0,
-            }],
-        ))
-        .await
-        .unwrap();
-    let mut call = tokio::time::timeout(WAIT, rig.out.new_calls.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let (call_id, mut call) = waiting_call(&mut rig, "redirect", "9816000006").await;
     let ch = call.channel.id.clone();
     rig.client.answer(&ch).await.unwrap();
     rig.client.redirect(&ch, "PJSIP/agent-101").await.unwrap();
