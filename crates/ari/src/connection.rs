@@ -63,6 +63,19 @@ impl ConnectionConfig {
         }
     }
 
+    /// The same config with every interval at least 10 ms (a zero ping interval would panic the timer, a zero
+    /// backoff would reconnect in a hot loop) and the idle timeout longer than the ping interval.
+    fn sane(mut self) -> Self {
+        let floor = Duration::from_millis(10);
+        self.ping_interval = self.ping_interval.max(floor);
+        self.idle_timeout = self.idle_timeout.max(self.ping_interval + floor);
+        self.connect_timeout = self.connect_timeout.max(floor);
+        self.backoff_initial = self.backoff_initial.max(floor);
+        self.backoff_max = self.backoff_max.max(self.backoff_initial);
+        self.reconcile_concurrency = self.reconcile_concurrency.max(1);
+        self
+    }
+
     /// The delay before reconnect attempt `attempt` (1-based): exponential, capped, with "equal jitter"
     /// (between half and all of the capped value) so a fleet does not reconnect in lockstep.
     pub fn backoff(&self, attempt: u32) -> Duration {
@@ -259,7 +272,7 @@ impl Connection {
         let worker = Worker {
             client,
             router,
-            config,
+            config: config.sane(),
             cancel,
             state: state_tx,
             stats: stats.clone(),
@@ -595,5 +608,23 @@ mod tests {
             assert!(d >= exp / 2, "{attempt}: {d:?} < {:?}", exp / 2);
         }
         assert!(cfg.backoff(1) <= cfg.backoff_initial);
+    }
+
+    #[test]
+    fn zero_intervals_are_made_safe() {
+        let cfg = ConnectionConfig {
+            ping_interval: Duration::ZERO,
+            idle_timeout: Duration::ZERO,
+            connect_timeout: Duration::ZERO,
+            backoff_initial: Duration::ZERO,
+            backoff_max: Duration::ZERO,
+            reconcile_concurrency: 0,
+            ..ConnectionConfig::new("app")
+        }
+        .sane();
+        assert!(cfg.ping_interval >= Duration::from_millis(10));
+        assert!(cfg.idle_timeout > cfg.ping_interval);
+        assert!(cfg.backoff(5) >= Duration::from_millis(5));
+        assert_eq!(cfg.reconcile_concurrency, 1);
     }
 }
