@@ -799,6 +799,62 @@ fn every_path_of_1100() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Hangs up after every prefix of every scenario: after the hangup the IVR never plays, records,
+/// transfers or hangs up again; it files the ticket owed for a recording that holds speech (and
+/// nothing else), and then it is finished.
+#[test]
+fn a_hangup_at_any_point_of_any_path_ends_the_call_cleanly() {
+    let script = script_1100();
+    let mut checked = 0;
+    for s in SCENARIOS {
+        let tokens: Vec<&str> = s.caller.split_whitespace().collect();
+        for cut in 0..=tokens.len() {
+            let mut caller = Caller::start(script.clone(), s.at);
+            for token in &tokens[..cut] {
+                caller.act(token);
+            }
+            if caller.call.is_finished() {
+                continue;
+            }
+            let before = caller.take_log();
+            let was_recording = caller.recording_in_progress();
+            caller.hangup_now();
+            if was_recording {
+                // Asterisk ends the recording with what was said; here: speech.
+                caller.speak();
+            }
+            let filing = caller.log.iter().any(|l| l.starts_with("ticket "));
+            if !caller.call.is_finished() {
+                caller.act("ticket:1234567890");
+            }
+            let after = caller.take_log();
+            let at = format!("{} cut after {cut} tokens ({:?})", s.name, before.last());
+            assert!(caller.call.is_finished(), "{at}: not finished, {after:?}");
+            for line in &after {
+                assert!(
+                    line.starts_with("ticket ") && line.ends_with("hung_up=true"),
+                    "{at}: `{line}` after the hangup"
+                );
+                assert!(
+                    !line.contains("recording=none"),
+                    "{at}: a ticket without speech"
+                );
+            }
+            assert_eq!(filing, !after.is_empty(), "{at}");
+            // Speech recorded in a complaint step is always filed.
+            if was_recording {
+                assert_eq!(
+                    after.len(),
+                    1,
+                    "{at}: the recording with speech must become a ticket"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 250, "only {checked} cuts checked");
+}
+
 #[test]
 fn scenario_names_are_unique() {
     let mut names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();

@@ -232,6 +232,11 @@ impl Caller {
         }
     }
 
+    /// A recording has been asked for and has not ended yet.
+    pub fn recording_in_progress(&self) -> bool {
+        self.recording.is_some()
+    }
+
     /// The caller hangs up now.
     pub fn hangup_now(&mut self) {
         self.send(Input::Hangup);
