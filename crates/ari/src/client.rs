@@ -327,7 +327,8 @@ impl Client {
     }
 
     /// `POST /channels/{channelId}`: originate with the client-chosen `params.channel_id`. Register that id
-    /// with the [`Router`](crate::Router) *before* calling this: its events may arrive before the reply.
+    /// with the [`Router`](crate::Router) *before* calling this: its events may arrive before the reply. If
+    /// this fails, unregister it again ([`Router::unregister`](crate::Router::unregister)).
     pub async fn originate(&self, params: &Originate) -> Result<Channel, AriError> {
         let mut req = self
             .request(&ops::CHANNELS_ORIGINATE_WITH_ID, &[&params.channel_id])
