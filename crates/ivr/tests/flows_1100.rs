@@ -855,6 +855,31 @@ fn a_hangup_at_any_point_of_any_path_ends_the_call_cleanly() {
     assert!(checked > 250, "only {checked} cuts checked");
 }
 
+/// Never dead air: after every caller action on every path, unless the IVR is waiting for the
+/// ticket store, a timer is running (a prompt's guard, a menu's timeout, a recording's limit).
+#[test]
+fn a_timer_always_runs_while_the_caller_waits() {
+    let script = script_1100();
+    for s in SCENARIOS {
+        let mut caller = Caller::start(script.clone(), s.at);
+        for token in s.caller.split_whitespace() {
+            caller.act(token);
+            if caller.call.is_finished() {
+                break;
+            }
+            let last = caller.log.last().cloned().unwrap_or_default();
+            let awaiting_store = ["ticket ", "lookup ", "feedback "]
+                .iter()
+                .any(|p| last.starts_with(p));
+            assert!(
+                awaiting_store || caller.call.deadline().is_some(),
+                "{}: after `{token}` nothing is timed (last action `{last}`)",
+                s.name
+            );
+        }
+    }
+}
+
 #[test]
 fn scenario_names_are_unique() {
     let mut names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
