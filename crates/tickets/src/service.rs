@@ -369,6 +369,9 @@ impl TicketService {
         }
 
         // Already filed? (A retry after a crash, or during an outage.) Answer without new work.
+        // The journal is always asked (it is in memory); the database only when a recording would
+        // otherwise be written for nothing — without one, the writer's keyed insert finds the
+        // existing ticket anyway, and a query per ticket is saved.
         if let Some(key) = &key {
             if let Some(number) = self.shared.journal.lock().await.number_for_call(key) {
                 return Ok(Filed {
@@ -377,10 +380,11 @@ impl TicketService {
                     journaled: true,
                 });
             }
-            if !self
-                .shared
-                .health
-                .skip_database(self.shared.config.retry_database_after)
+            if recording.is_some()
+                && !self
+                    .shared
+                    .health
+                    .skip_database(self.shared.config.retry_database_after)
             {
                 match self.shared.store.ticket_by_call(key).await {
                     Ok(Some(t)) => {

@@ -643,6 +643,9 @@ impl Store {
         let mut outcomes = Vec::with_capacity(records.len());
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
+            // "created" audit entries are written together at the end: one round trip, not one
+            // per ticket (the difference matters on PostgreSQL).
+            let mut created_audits: Vec<(i64, AuditRecord)> = Vec::with_capacity(records.len());
             for record in records {
                 let created_ms = to_millis(record.created_at);
                 let recording = record.recording.as_ref();
@@ -674,15 +677,17 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some((id,)) = inserted {
-                    let audit = AuditRecord {
-                        at_ms: created_ms,
-                        actor: record.created_by.clone(),
-                        action: "created",
-                        from_value: None,
-                        to_value: Some(TicketStatus::Registered.to_string()),
-                        reason: record.call_id.as_ref().map(|c| format!("call {c}")),
-                    };
-                    insert_audit!(tx, id, &audit)?;
+                    created_audits.push((
+                        id,
+                        AuditRecord {
+                            at_ms: created_ms,
+                            actor: record.created_by.clone(),
+                            action: "created",
+                            from_value: None,
+                            to_value: Some(TicketStatus::Registered.to_string()),
+                            reason: record.call_id.as_ref().map(|c| format!("call {c}")),
+                        },
+                    ));
                     outcomes.push(InsertOutcome::Created(record.number));
                     continue;
                 }
@@ -726,6 +731,12 @@ impl Store {
                     }
                 }
                 outcomes.push(InsertOutcome::Existing(number));
+            }
+            if !created_audits.is_empty() {
+                let (sql, binds) = multi_row_audit_insert(&created_audits);
+                bind_all!(sqlx::query(&sql), binds)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok::<(), StoreError>(())
@@ -1389,6 +1400,38 @@ fn department_from_row(
         name_hi,
         sla_days: u32::try_from(sla_days).unwrap_or(0),
     }
+}
+
+/// One `INSERT INTO audit_log … VALUES (…), (…)` for many entries.
+fn multi_row_audit_insert(entries: &[(i64, AuditRecord)]) -> (String, Vec<BindValue>) {
+    let mut sql = String::from(
+        "INSERT INTO audit_log (ticket_id, at, actor, action, from_value, to_value, reason) VALUES ",
+    );
+    let mut binds = Vec::with_capacity(entries.len() * 7);
+    for (i, (ticket_id, entry)) in entries.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let base = i * 7;
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            base + 1,
+            base + 2,
+            base + 3,
+            base + 4,
+            base + 5,
+            base + 6,
+            base + 7
+        ));
+        binds.push(BindValue::Int(Some(*ticket_id)));
+        binds.push(BindValue::Int(Some(entry.at_ms)));
+        binds.push(BindValue::Text(Some(entry.actor.clone())));
+        binds.push(BindValue::Text(Some(entry.action.to_owned())));
+        binds.push(BindValue::Text(entry.from_value.clone()));
+        binds.push(BindValue::Text(entry.to_value.clone()));
+        binds.push(BindValue::Text(entry.reason.clone()));
+    }
+    (sql, binds)
 }
 
 fn invalid_transition(from: TicketStatus, to: TicketStatus) -> StoreError {
