@@ -209,3 +209,131 @@ fn traced_errors_map_to_typed_errors() {
     }
     assert!(seen >= 10, "only {seen} error replies");
 }
+
+/// The ids the IVR side chose itself in a trace (originated and snoop channels, bridges), each with the
+/// index of the first entry that names it: the engine registers them before its request, and the request
+/// goes out before the first event or reply about them.
+fn client_chosen_ids(entries: &[Value]) -> Vec<(usize, bool, String)> {
+    let mut ids: Vec<(usize, bool, String)> = Vec::new();
+    for entry in entries
+        .iter()
+        .filter(|e| e["side"] == "ivr" && e["kind"] == "rest")
+    {
+        let method = entry["method"].as_str().unwrap();
+        let path = entry["path"].as_str().unwrap();
+        let Some(op) = ari::ops::find(method, path) else {
+            continue;
+        };
+        let id = path.rsplit('/').next().unwrap().to_owned();
+        let is_bridge = match op.name {
+            "channels.originateWithId" | "channels.snoopChannelWithId" => false,
+            "bridges.createWithId" => true,
+            _ => continue,
+        };
+        let first = entries
+            .iter()
+            .position(|e| {
+                serde_json::to_string(e)
+                    .unwrap()
+                    .contains(&format!("\"{id}"))
+            })
+            .unwrap();
+        ids.push((first, is_bridge, id));
+    }
+    ids
+}
+
+#[test]
+fn trace_events_reach_the_right_call_through_the_router() {
+    for (name, trace) in traces() {
+        let entries: Vec<Value> = trace["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["side"] == "ivr")
+            .cloned()
+            .collect();
+        let chosen = client_chosen_ids(&entries);
+        let (router, mut out) = ari::Router::new(ari::RouterConfig::default());
+        let mut calls: Vec<ari::NewCall> = Vec::new();
+        let mut own_mailboxes: Vec<ari::Mailbox> = Vec::new();
+        let mut current_call: Option<String> = None;
+        let mut inbound_starts = 0;
+        for (i, entry) in entries.iter().enumerate() {
+            for (_, is_bridge, id) in chosen.iter().filter(|(first, _, _)| *first == i) {
+                match (&current_call, is_bridge) {
+                    (Some(owner), true) => router.register_bridge(id, owner).unwrap(),
+                    (Some(owner), false) => router.register_alias(id, owner).unwrap(),
+                    (None, false) => own_mailboxes.push(router.register_channel(id).unwrap()),
+                    (None, true) => panic!("{name}: bridge {id} without a call"),
+                }
+            }
+            if entry["kind"] != "event" {
+                continue;
+            }
+            let event = parse_event(&serde_json::to_vec(&entry["event"]).unwrap()).unwrap();
+            if let Event::StasisStart(s) = &event {
+                if !chosen.iter().any(|(_, _, id)| *id == s.channel.id) {
+                    inbound_starts += 1;
+                }
+            }
+            router.route(event);
+            while let Ok(call) = out.new_calls.try_recv() {
+                current_call = Some(call.channel.id.clone());
+                calls.push(call);
+            }
+        }
+        let stats = router.stats();
+        assert_eq!(stats.mailbox_overflows, 0, "{name}");
+        assert_eq!(stats.rejected_calls, 0, "{name}");
+        assert_eq!(
+            calls.len(),
+            inbound_starts,
+            "{name}: one new call per inbound StasisStart"
+        );
+
+        // Each call's mailbox holds, in wire order, every event about its channel up to its StasisEnd.
+        for call in &mut calls {
+            let id = call.channel.id.clone();
+            let mut got = Vec::new();
+            while let Ok(e) = call.mailbox.try_recv() {
+                got.push(e.to_json());
+            }
+            assert_eq!(got[0]["type"], "StasisStart", "{name}");
+            let mut expected = Vec::new();
+            for entry in entries.iter().filter(|e| e["kind"] == "event") {
+                let ev = &entry["event"];
+                if ev["channel"]["id"] == id.as_str() {
+                    expected.push(ev.clone());
+                    if ev["type"] == "StasisEnd" {
+                        break;
+                    }
+                }
+            }
+            let mut rest = got.iter();
+            for e in &expected {
+                assert!(
+                    rest.any(|g| g == e),
+                    "{name}: {} for {id} missing or out of order",
+                    e["type"]
+                );
+            }
+        }
+        // Originated channels registered before the request got their events, including their end.
+        for mailbox in &mut own_mailboxes {
+            let mut kinds = Vec::new();
+            while let Ok(e) = mailbox.try_recv() {
+                kinds.push(e.event_type().to_owned());
+            }
+            assert!(
+                kinds.first().is_some_and(|k| k == "Dial"),
+                "{name}: {kinds:?}"
+            );
+            assert_eq!(
+                kinds.last().map(String::as_str),
+                Some("ChannelDestroyed"),
+                "{name}"
+            );
+        }
+    }
+}
