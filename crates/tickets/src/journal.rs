@@ -21,6 +21,9 @@ pub(crate) struct Journal {
     path: PathBuf,
     rejected_path: PathBuf,
     file: File,
+    /// Length of the file's complete, fsync'd content: a failed append is cut back to it, so a
+    /// half-written line never ends up in the middle of the journal.
+    len: u64,
     /// Everything in the file, in order.
     pending: Vec<TicketRecord>,
     by_call: HashMap<String, usize>,
@@ -84,6 +87,7 @@ impl Journal {
             path,
             rejected_path,
             file,
+            len: good_len as u64,
             pending: Vec::new(),
             by_call: HashMap::new(),
             by_number: HashMap::new(),
@@ -159,8 +163,19 @@ impl Journal {
                 path: self.path.clone(),
                 source,
             };
-            self.file.write_all(&buffer).map_err(io_err)?;
-            self.file.sync_data().map_err(io_err)?;
+            let written = self
+                .file
+                .write_all(&buffer)
+                .and_then(|()| self.file.sync_data());
+            if let Err(e) = written {
+                // Disk full or an I/O error: none of these callers hears a number. Cut the file
+                // back so the next append does not follow a torn line.
+                if let Err(cut) = self.file.set_len(self.len) {
+                    tracing::error!(error = %cut, "could not cut the journal back after a failed append");
+                }
+                return Err(io_err(e));
+            }
+            self.len += buffer.len() as u64;
             for record in fresh {
                 self.index(record);
             }
@@ -197,6 +212,7 @@ impl Journal {
         };
         self.file.set_len(0).map_err(io_err)?;
         self.file.sync_all().map_err(io_err)?;
+        self.len = 0;
         self.pending.clear();
         self.by_call.clear();
         self.by_number.clear();

@@ -94,6 +94,24 @@ async fn lifecycle_to_closed(env: Env) {
         "pipe replaced at ward 4"
     );
 
+    let mut out = Vec::new();
+    tickets::cli::tickets_show(store, &number.to_string(), &mut out)
+        .await
+        .unwrap();
+    let shown = String::from_utf8(out).unwrap();
+    for expected in [
+        "closed_satisfied",
+        "pipe replaced at ward 4",
+        "feedback    satisfied",
+        "ee-shimla",
+        "supply restored",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "{expected:?} missing from:\n{shown}"
+        );
+    }
+
     let stats = store.stats(None, now).await.unwrap();
     assert_eq!(stats.total, 1);
     assert_eq!(stats.disposed_share, 1.0);

@@ -256,3 +256,51 @@ async fn a_call_journaled_and_also_stored_is_merged_not_duplicated(env: Env) {
     );
 }
 contract!(a_call_journaled_and_also_stored_is_merged_not_duplicated);
+
+async fn background_job_replays_and_escalates(env: Env) {
+    let (service, mut outage, _) = cuttable(&env).await;
+    let late = service
+        .create_from_call(call("bg-late", "POL"))
+        .await
+        .unwrap();
+    env.clock.advance(chrono::Duration::days(4));
+    outage.begin().await;
+    let journaled = service
+        .create_from_call(call("bg-down", "JSV"))
+        .await
+        .unwrap();
+    assert_eq!(service.journal_len().await, 1);
+    outage.end().await;
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let job = service.spawn_background(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_millis(50),
+        shutdown.clone(),
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let replayed = service.journal_len().await == 0;
+        let raised = env
+            .store
+            .ticket(late)
+            .await
+            .unwrap()
+            .is_some_and(|t| t.level == 2);
+        if replayed && raised {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "background job did not catch up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(env.store.ticket(journaled).await.unwrap().is_some());
+    shutdown.cancel();
+    tokio::time::timeout(std::time::Duration::from_secs(10), job)
+        .await
+        .unwrap()
+        .unwrap();
+}
+contract!(background_job_replays_and_escalates);

@@ -101,20 +101,7 @@ impl Env {
 
     pub async fn postgres() -> Option<Env> {
         let url = postgres_url()?;
-        let schema = format!(
-            "t_{}_{}_{:08x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst),
-            rand_suffix()
-        );
-        let admin = sqlx::PgPool::connect(&url)
-            .await
-            .expect("connect to HELPLINE_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
+        let schema = create_schema(&url).await;
         let mut options = test_options();
         options.postgres_schema = Some(schema.clone());
         let dir = temp_dir("pg");
@@ -324,21 +311,25 @@ pub async fn fresh_database(env: &Env) -> (String, StoreOptions, SchemaGuard) {
         }
         Kind::Postgres => {
             let url = postgres_url().unwrap();
-            let schema = format!(
-                "t_{}_{}_{:08x}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst),
-                rand_suffix()
-            );
-            let admin = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
+            let schema = create_schema(&url).await;
             let mut options = test_options();
             options.postgres_schema = Some(schema.clone());
             (url.clone(), options, SchemaGuard(Some((url, schema))))
         }
     }
+}
+
+/// A new, uniquely named, empty PostgreSQL schema.
+async fn create_schema(url: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let schema = format!("t_{}_{n}_{:08x}", std::process::id(), rand_suffix());
+    let admin = sqlx::PgPool::connect(url)
+        .await
+        .expect("connect to HELPLINE_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    schema
 }
