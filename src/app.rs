@@ -255,6 +255,21 @@ impl std::fmt::Debug for Node {
     }
 }
 
+/// Asks a node's engine to reload its IVR script.
+#[derive(Debug, Clone)]
+pub struct ReloadHandle {
+    tx: mpsc::Sender<()>,
+}
+
+impl ReloadHandle {
+    /// Requests a reload; calls in progress keep the version they started with.
+    pub fn reload_scripts(&self) {
+        if self.tx.try_send(()).is_err() {
+            debug!("a script reload is already pending");
+        }
+    }
+}
+
 /// How a node runs beyond its configuration.
 #[derive(Clone)]
 pub struct NodeOptions {
@@ -412,8 +427,13 @@ impl Node {
 
     /// Asks the engine to reload the IVR script (SIGHUP); calls in progress keep their version.
     pub fn reload_scripts(&self) {
-        if self.reload.try_send(()).is_err() {
-            debug!("a script reload is already pending");
+        self.reload_handle().reload_scripts();
+    }
+
+    /// A handle that asks for script reloads (for a signal handler).
+    pub fn reload_handle(&self) -> ReloadHandle {
+        ReloadHandle {
+            tx: self.reload.clone(),
         }
     }
 

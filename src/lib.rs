@@ -6,6 +6,7 @@
 pub mod app;
 pub mod bench;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod http;
 pub mod telemetry;

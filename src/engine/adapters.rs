@@ -96,6 +96,22 @@ impl CallControl for AriControl {
             .map_err(control_error)
     }
 
+    async fn playback_live(&self, playback_id: &str) -> Result<bool, ControlError> {
+        match self.client.get_playback(playback_id).await {
+            Ok(playback) => Ok(!playback.state.is_final()),
+            Err(err) if err.is_gone() => Ok(false),
+            Err(err) => Err(control_error(err)),
+        }
+    }
+
+    async fn recording_live(&self, name: &str) -> Result<bool, ControlError> {
+        match self.client.get_live_recording(name).await {
+            Ok(recording) => Ok(!recording.state.is_final()),
+            Err(err) if err.is_gone() => Ok(false),
+            Err(err) => Err(control_error(err)),
+        }
+    }
+
     async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
         self.client
             .stored_recording_file(name)

@@ -60,11 +60,14 @@ pub struct CallParams {
     pub speed: f64,
 }
 
-/// Cancellation signals from the supervisor.
+/// Signals from the supervisor.
 #[derive(Debug, Clone)]
 pub struct CallSignals {
     /// Reconciliation after a reconnection found the channel gone: no event will come for it any more.
     pub lost: CancellationToken,
+    /// The ARI connection came back with the channel still there: events of the gap were lost, so the
+    /// task asks Asterisk how its playback and recording stand.
+    pub resync: Arc<tokio::sync::Notify>,
     /// The shutdown grace period is over: hang up now (owed tickets are still filed).
     pub stop: CancellationToken,
 }
@@ -159,6 +162,8 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
                 mailbox_open = false;
                 driver.channel_gone(CallOutcome::Lost).await;
             }
+            // `Notified` is cancel-safe here: a notification sent meanwhile is kept as a permit.
+            () = signals.resync.notified(), if !lost => driver.resync().await,
             event = mailbox.recv(), if mailbox_open => match event {
                 Some(event) => driver.on_event(&event).await,
                 None => {
@@ -308,6 +313,47 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         }
     }
 
+    /// After a reconnection: events of the gap are lost, so ask Asterisk whether the playback and the
+    /// recording we wait for are still going; feed the IVR the end of those that are over.
+    async fn resync(&mut self) {
+        let live = self.live_playbacks.clone();
+        for tag in live {
+            let id = translate::playback_id(&self.channel, tag);
+            match self.shared.control.playback_live(&id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    debug!(playback = %id, "playback ended while disconnected");
+                    self.live_playbacks.retain(|t| *t != tag);
+                    self.feed(Input::PlaybackFinished { tag }).await;
+                }
+                Err(err) => warn!(playback = %id, %err, "cannot ask about the playback"),
+            }
+        }
+        if let Some(name) = self.live_recording.clone() {
+            match self.shared.control.recording_live(&name).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    debug!(recording = %name, "recording ended while disconnected");
+                    self.live_recording = None;
+                    let input = self.collect_recording(name, None, None).await;
+                    self.feed(input).await;
+                }
+                Err(err) => warn!(recording = %name, %err, "cannot ask about the recording"),
+            }
+        }
+    }
+
+    /// A channel operation found the channel gone without a hangup event (lost while disconnected):
+    /// the call is over; the IVR hears the hangup after the current actions.
+    fn channel_vanished(&mut self) {
+        if !self.hung_up {
+            self.hung_up = true;
+            self.live_playbacks.clear();
+            self.outcome.get_or_insert(CallOutcome::Lost);
+            self.inputs.push_back(Input::Hangup);
+        }
+    }
+
     /// The shutdown grace period is over: hang up; the IVR still files what it owes the caller.
     async fn shut_down(&mut self) {
         info!("shutdown grace period over: hanging up");
@@ -344,6 +390,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             }
             Action::Answer => {
                 let result = control.answer(&self.channel).await;
+                if matches!(&result, Err(err) if err.is_gone()) {
+                    self.channel_vanished();
+                }
                 self.control_result("answer", result);
                 None
             }
@@ -355,6 +404,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 let id = translate::playback_id(&self.channel, tag);
                 self.live_playbacks.push(tag);
                 let result = control.play(&self.channel, &id, &media, &language).await;
+                if matches!(&result, Err(err) if err.is_gone()) {
+                    self.channel_vanished();
+                }
                 if self.control_result("play", result) {
                     None
                 } else {
@@ -385,6 +437,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     terminate_on,
                 };
                 let result = control.record(&self.channel, &request).await;
+                if matches!(&result, Err(err) if err.is_gone()) {
+                    self.channel_vanished();
+                }
                 if self.control_result("record", result) {
                     None
                 } else {

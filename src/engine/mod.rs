@@ -120,6 +120,8 @@ enum SupervisorEvent<M> {
     /// The ARI side is gone for good (its sender dropped).
     InputClosed,
     CallEnded(String),
+    /// A channel the reconciliation found unrouted, looked at again after [`ORPHAN_GRACE`].
+    OrphanCheck(String),
     Reload,
     ShutdownRequested,
     GraceOver,
@@ -183,6 +185,7 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
             // One message per call ending, and never more calls than permits, so this never blocks a task
             // for long; the margin covers calls ending while the supervisor is busy.
             ended: mpsc::channel(self.settings.max_concurrent_calls.saturating_add(16)),
+            orphans: mpsc::channel(256),
             calls: HashMap::new(),
             tracker: TaskTracker::new(),
             stop: CancellationToken::new(),
@@ -197,12 +200,18 @@ struct Supervisor<C, D> {
     engine: Engine<C, D>,
     semaphore: Arc<Semaphore>,
     ended: (mpsc::Sender<String>, mpsc::Receiver<String>),
-    /// Calls with a running task: channel id → the token that tells the task its channel is lost.
-    calls: HashMap<String, CancellationToken>,
+    /// Channels to look at again after the orphan grace period.
+    orphans: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    /// Calls with a running task: channel id → how to tell the task its channel is lost or must resync.
+    calls: HashMap<String, CallSignals>,
     tracker: TaskTracker,
     /// Cancelled when the shutdown grace period is over: every call task hangs up.
     stop: CancellationToken,
 }
+
+/// How long a channel found unrouted after a (re)connection gets to show up as a new call before it is
+/// sent back to the dialplan.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 
 /// After the grace period, how long call tasks get to hang up and file owed tickets.
 const HARD_STOP_WAIT: Duration = Duration::from_secs(10);
@@ -248,6 +257,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             let event = tokio::select! {
                 biased;
                 Some(channel) = self.ended.1.recv() => SupervisorEvent::CallEnded(channel),
+                Some(channel) = self.orphans.1.recv() => SupervisorEvent::OrphanCheck(channel),
                 () = shutdown.cancelled(), if !shutting_down => SupervisorEvent::ShutdownRequested,
                 () = tokio::time::sleep_until(grace_deadline), if shutting_down => SupervisorEvent::GraceOver,
                 request = reload.recv(), if reload_open => match request {
@@ -291,6 +301,13 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 }
                 SupervisorEvent::CallEnded(channel) => {
                     self.calls.remove(&channel);
+                }
+                SupervisorEvent::OrphanCheck(channel) => {
+                    if !self.calls.contains_key(&channel) {
+                        bump(&self.engine.shared.stats.orphans_reconciled);
+                        info!(call_id = %channel, "channel with no call task: sent back to the dialplan");
+                        self.send_back(channel);
+                    }
                 }
                 SupervisorEvent::Reload => self.reload(),
                 SupervisorEvent::ShutdownRequested => {
@@ -345,8 +362,12 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             self.send_back(channel_id);
             return;
         };
-        let lost = CancellationToken::new();
-        self.calls.insert(channel_id.clone(), lost.clone());
+        let signals = CallSignals {
+            lost: CancellationToken::new(),
+            resync: Arc::new(tokio::sync::Notify::new()),
+            stop: self.stop.clone(),
+        };
+        self.calls.insert(channel_id.clone(), signals.clone());
         let params = CallParams {
             channel_id: channel_id.clone(),
             caller,
@@ -357,10 +378,6 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         let span = info_span!("call", call_id = %params.channel_id, caller = %params.caller);
         let shared = Arc::clone(&self.engine.shared);
         let ended = self.ended.0.clone();
-        let signals = CallSignals {
-            lost,
-            stop: self.stop.clone(),
-        };
         stats
             .calls_in_progress
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -411,20 +428,28 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         }
         let mut resumed = 0usize;
         let mut lost = 0usize;
-        for (channel, token) in &self.calls {
+        for (channel, signals) in &self.calls {
             if present.iter().any(|c| c == channel) {
                 resumed += 1;
+                if generation > 1 {
+                    signals.resync.notify_one();
+                }
             } else {
                 lost += 1;
-                token.cancel();
+                signals.lost.cancel();
             }
         }
+        // A channel listed but not routed may be a call whose StasisStart is still on its way through the
+        // router (it raced the listing): look again after a grace period before sending it back.
         let mut orphans = 0usize;
         for channel in unrouted {
             if !self.calls.contains_key(&channel) {
                 orphans += 1;
-                bump(&stats.orphans_reconciled);
-                self.send_back(channel);
+                let recheck = self.orphans.0.clone();
+                self.tracker.spawn(async move {
+                    tokio::time::sleep(ORPHAN_GRACE).await;
+                    let _ = recheck.send(channel).await;
+                });
             }
         }
         if generation > 1 || lost > 0 || orphans > 0 {
@@ -438,8 +463,8 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
     /// Ends a call that can no longer be served and hands its channel back to the dialplan.
     fn abandon(&mut self, channel_id: String) {
         warn!(call_id = %channel_id, "call abandoned (lost events); sending it back to the dialplan");
-        if let Some(token) = self.calls.get(&channel_id) {
-            token.cancel();
+        if let Some(signals) = self.calls.get(&channel_id) {
+            signals.lost.cancel();
         }
         self.send_back(channel_id);
     }

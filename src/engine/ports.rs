@@ -77,6 +77,27 @@ pub trait CallControl: Send + Sync + 'static {
     /// Stops a live recording, keeping what was recorded (never a DELETE of a live recording).
     fn stop_recording(&self, name: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
 
+    /// Whether a playback is still going (false once it has finished or is unknown); asked after a
+    /// reconnection, when its end may have been missed. The default cannot tell and says "still going", so
+    /// the IVR's own timeout ends the wait; implementations that can ask should.
+    fn playback_live(
+        &self,
+        playback_id: &str,
+    ) -> impl Future<Output = Result<bool, ControlError>> + Send {
+        let _ = playback_id;
+        std::future::ready(Ok(true))
+    }
+
+    /// Whether a recording is still being made (false once it has finished or is unknown); see
+    /// [`CallControl::playback_live`] for the default.
+    fn recording_live(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<bool, ControlError>> + Send {
+        let _ = name;
+        std::future::ready(Ok(true))
+    }
+
     /// Fetches a stored recording's audio (`/recordings/stored/{name}/file`).
     fn fetch_recording(
         &self,

@@ -70,6 +70,19 @@ impl CallControl for FakeControl {
         self.log("", format!("stop-recording {name}"))
     }
 
+    async fn playback_live(&self, playback_id: &str) -> Result<bool, ControlError> {
+        self.ops
+            .lock()
+            .unwrap()
+            .push(format!("playback? {playback_id}"));
+        Ok(false)
+    }
+
+    async fn recording_live(&self, name: &str) -> Result<bool, ControlError> {
+        self.ops.lock().unwrap().push(format!("recording? {name}"));
+        Ok(false)
+    }
+
     async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
         self.ops.lock().unwrap().push(format!("fetch {name}"));
         self.recordings

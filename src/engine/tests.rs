@@ -61,6 +61,7 @@ impl Harness {
         let (tx, rx) = mpsc::channel(64);
         let signals = CallSignals {
             lost: CancellationToken::new(),
+            resync: Arc::new(tokio::sync::Notify::new()),
             stop: CancellationToken::new(),
         };
         let params = CallParams {
@@ -314,5 +315,31 @@ async fn a_lost_channel_ends_the_task() {
     let h = Harness::start("lost");
     h.settle().await;
     h.signals.lost.cancel();
+    assert_eq!(h.task.await.unwrap(), CallOutcome::Lost);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_reconnection_a_playback_that_ended_meanwhile_is_caught_up() {
+    let h = Harness::start("resync");
+    h.settle().await;
+    // The welcome's PlaybackFinished was lost while disconnected; the resync asks and moves on.
+    h.signals.resync.notify_one();
+    h.settle().await;
+    let ops = h.ops();
+    assert!(ops.contains(&format!("playback? pb-0-{CHAN}")), "{ops:?}");
+    assert!(
+        ops.last()
+            .unwrap()
+            .contains("sound:helpline/choose_language"),
+        "{ops:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_channel_found_gone_by_a_request_ends_the_call_as_lost() {
+    let h = Harness::start("vanished");
+    h.settle().await;
+    h.shared.control.gone.lock().unwrap().push(CHAN.to_owned());
+    h.finish_playback().await; // the next play finds the channel gone
     assert_eq!(h.task.await.unwrap(), CallOutcome::Lost);
 }

@@ -1,5 +1,9 @@
 //! Integration tests of the whole helpline against the in-process simulator (one test binary): the call
 //! flows of 1100.toml, concurrency, reconnection, shutdown, the demo and several nodes on one database.
 
+// A test harness whose set-up fails has failed its test: unwrapping is the clearest way to say so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod flows;
+mod lifecycle;
 mod support;

@@ -87,12 +87,13 @@ pub struct TestNode {
     pub sim: SimHandle,
     pub node: Node,
     pub config: Config,
-    pub dir: TempDir,
+    /// Holds the database, journal and recordings; removed when the test ends.
+    _dir: TempDir,
 }
 
 impl TestNode {
     pub async fn start(tag: &str, clock: WallClock) -> TestNode {
-        Self::start_with(tag, clock, None, "").await
+        Self::start_with(tag, clock, None, "", SPEED).await
     }
 
     pub async fn start_with(
@@ -100,7 +101,10 @@ impl TestNode {
         clock: WallClock,
         database_url: Option<&str>,
         extra: &str,
+        speed: f64,
     ) -> TestNode {
+        // RUST_LOG=helpline=debug shows the engine's steps when a test fails.
+        helpline::telemetry::init("warn", helpline::telemetry::LogFormat::Text);
         let dir = TempDir::new(tag);
         let config = config(dir.path(), database_url, extra);
         let sim = Simulator::start(simulator_config(
@@ -124,11 +128,12 @@ impl TestNode {
             node.wait_connected(Duration::from_secs(10)).await,
             "ARI connected"
         );
+        wait_app_registered(&sim).await;
         TestNode {
             sim,
             node,
             config,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -144,6 +149,18 @@ impl TestNode {
     }
 }
 
+/// Waits until the simulator has registered the app's WebSocket (the client may see the handshake
+/// complete a moment before), so the first call is not refused with `STASISSTATUS=FAILED`.
+pub async fn wait_app_registered(sim: &SimHandle) {
+    for _ in 0..200 {
+        if sim.stats().await.unwrap().websockets >= 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the simulator never registered the app's WebSocket");
+}
+
 // ----- scenario shorthands ------------------------------------------------------------------------
 
 /// Waits for one of our prompts to start.
@@ -154,10 +171,11 @@ pub fn prompt(id: &str) -> Step {
     }
 }
 
-/// Waits until nothing plays any more.
-pub fn prompt_end() -> Step {
-    Step::WaitPromptEnd {
-        timeout_seconds: 300.0,
+/// Waits for the beep that starts a recording: a citizen speaks after it.
+pub fn beep() -> Step {
+    Step::WaitPrompt {
+        sound: Some("beep".to_owned()),
+        timeout_seconds: 120.0,
     }
 }
 

@@ -1,0 +1,463 @@
+//! `helpline demo`: the whole helpline on one machine with nothing to set up. Starts the simulator, a node
+//! with the 1100 script on the configured (default: local SQLite) database and the HTTP API, then places a
+//! steady stream of simulated citizens with a mix of behaviours — registering in Hindi and in English, asking
+//! the status of a real earlier complaint, pressing wrong keys, hanging up midway or during the recording,
+//! staying silent at the beep — and reports progress, then a summary. Tickets stay in the database, so
+//! `helpline tickets list` in the same folder shows them afterwards.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ari_sim::{CallOutcome, CallResult, Scenario, SimHandle, Simulator, Step};
+use chrono::{Datelike, NaiveTime, TimeZone};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{self, AppError, AriEndpoint, Node, NodeOptions};
+use crate::config::Config;
+use crate::engine::{StatsSnapshot, WallClock};
+
+/// How the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Stop after this many calls (`None`: until cancelled).
+    pub calls: Option<u64>,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Calls in progress at most.
+    pub concurrency: usize,
+    /// Simulated seconds between two new calls.
+    pub interval_seconds: f64,
+    /// Use the real wall clock for office hours (out of hours, every caller leaves a message); by default
+    /// the demo runs at 11:00 IST on the next working day so the whole menu is shown.
+    pub real_clock: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            calls: None,
+            speed: 10.0,
+            concurrency: 8,
+            interval_seconds: 4.0,
+            real_clock: false,
+        }
+    }
+}
+
+/// The kinds of simulated citizen the demo places, in rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CitizenKind {
+    /// Registers a complaint in Hindi.
+    RegisterHindi,
+    /// Registers a complaint in English.
+    RegisterEnglish,
+    /// Asks the status of a complaint registered earlier in the run.
+    StatusEnquiry,
+    /// Presses keys the menu does not offer until the IVR hands the call to an agent.
+    WrongKeys,
+    /// Hangs up at the main menu.
+    HangsUpMidway,
+    /// Speaks, then hangs up during the recording: still gets a ticket.
+    HangsUpWhileRecording,
+    /// Says nothing at the beep, then gives up.
+    SilentRecording,
+}
+
+impl CitizenKind {
+    const ROTATION: [CitizenKind; 10] = [
+        CitizenKind::RegisterHindi,
+        CitizenKind::RegisterEnglish,
+        CitizenKind::StatusEnquiry,
+        CitizenKind::RegisterHindi,
+        CitizenKind::WrongKeys,
+        CitizenKind::HangsUpMidway,
+        CitizenKind::RegisterEnglish,
+        CitizenKind::StatusEnquiry,
+        CitizenKind::HangsUpWhileRecording,
+        CitizenKind::SilentRecording,
+    ];
+
+    /// The label in progress lines and the summary.
+    pub fn label(self) -> &'static str {
+        match self {
+            CitizenKind::RegisterHindi => "register (Hindi)",
+            CitizenKind::RegisterEnglish => "register (English)",
+            CitizenKind::StatusEnquiry => "status enquiry",
+            CitizenKind::WrongKeys => "wrong keys → agent",
+            CitizenKind::HangsUpMidway => "hung up midway",
+            CitizenKind::HangsUpWhileRecording => "hung up while recording",
+            CitizenKind::SilentRecording => "silent recording",
+        }
+    }
+}
+
+fn prompt(id: &str) -> Step {
+    Step::WaitPrompt {
+        sound: Some(format!("helpline/{id}")),
+        timeout_seconds: 120.0,
+    }
+}
+
+fn press(digits: &str) -> Step {
+    Step::Press {
+        digits: digits.to_owned(),
+        gap_ms: 250,
+        duration_ms: 120,
+    }
+}
+
+/// The scenario of citizen number `n` of kind `kind`; `earlier` is a complaint number from this run.
+pub fn citizen(n: u64, kind: CitizenKind, earlier: Option<&str>) -> Scenario {
+    let caller = format!("98{:08}", 16_000_000 + n % 1_000_000);
+    let department = ((n % 9) + 1).to_string();
+    let register = |language: &str, speak: bool| {
+        let mut steps = vec![
+            prompt("welcome"),
+            press(language),
+            prompt("main_menu"),
+            press("1"),
+            prompt("category_menu"),
+            press(&department),
+            prompt("record_instructions"),
+            Step::WaitPromptEnd {
+                timeout_seconds: 120.0,
+            },
+        ];
+        if speak {
+            steps.extend([
+                Step::Speak {
+                    seconds: 3.0 + (n % 4) as f64,
+                },
+                press("#"),
+                prompt("record_confirm"),
+                press("1"),
+                prompt("complaint_registered"),
+                prompt("anything_else"),
+                press("2"),
+                prompt("goodbye"),
+                Step::WaitHangup {
+                    timeout_seconds: 120.0,
+                },
+            ]);
+        }
+        steps
+    };
+    let steps = match (kind, earlier) {
+        (CitizenKind::RegisterHindi, _) | (CitizenKind::StatusEnquiry, None) => register("1", true),
+        (CitizenKind::RegisterEnglish, _) => register("2", true),
+        (CitizenKind::StatusEnquiry, Some(number)) => vec![
+            prompt("welcome"),
+            press("2"),
+            prompt("main_menu"),
+            press("2"),
+            prompt("enter_complaint_number"),
+            press(number),
+            prompt("status_intro"),
+            prompt("anything_else"),
+            press("2"),
+            prompt("goodbye"),
+            Step::WaitHangup {
+                timeout_seconds: 120.0,
+            },
+        ],
+        (CitizenKind::WrongKeys, _) => vec![
+            prompt("welcome"),
+            press("2"),
+            prompt("main_menu"),
+            press("7"),
+            prompt("invalid_choice"),
+            press("8"),
+            prompt("invalid_choice"),
+            press("9"),
+            prompt("connecting_agent"),
+            Step::WaitHangup {
+                timeout_seconds: 120.0,
+            },
+        ],
+        (CitizenKind::HangsUpMidway, _) => {
+            vec![
+                prompt("welcome"),
+                press("1"),
+                prompt("main_menu"),
+                Step::Hangup,
+            ]
+        }
+        (CitizenKind::HangsUpWhileRecording, _) => {
+            let mut steps = register("1", false);
+            steps.extend([Step::Speak { seconds: 4.0 }, Step::Hangup]);
+            steps
+        }
+        (CitizenKind::SilentRecording, _) => {
+            let mut steps = register("2", false);
+            steps.extend([
+                Step::Silence { seconds: 8.0 },
+                prompt("no_speech"),
+                Step::Wait { seconds: 1.0 },
+                Step::Hangup,
+            ]);
+            steps
+        }
+    };
+    let mut scenario = Scenario::new(caller);
+    scenario.name = kind.label().to_owned();
+    scenario.steps = steps;
+    scenario
+}
+
+/// A clock fixed at 11:00 in the script's time zone on the next day its office is open.
+pub fn office_hours_clock(script: &ivr::Script) -> WallClock {
+    let offset = script.utc_offset;
+    let eleven = NaiveTime::from_hms_opt(11, 0, 0).expect("11:00 is a time");
+    let mut date = chrono::Utc::now().with_timezone(&offset).date_naive();
+    if let Some(hours) = &script.office_hours {
+        for _ in 0..30 {
+            if hours.is_open(date, eleven) {
+                break;
+            }
+            date = date.succ_opt().unwrap_or(date);
+        }
+    } else if date.weekday() == chrono::Weekday::Sun {
+        date = date.succ_opt().unwrap_or(date);
+    }
+    let at = offset
+        .from_local_datetime(&date.and_time(eleven))
+        .single()
+        .expect("a fixed offset has no gaps");
+    Arc::new(move || at)
+}
+
+/// What the demo did.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    /// Calls placed.
+    pub placed: u64,
+    /// Calls that ended, by kind: (all, every step ran as the citizen expected).
+    pub by_kind: BTreeMap<CitizenKind, (u64, u64)>,
+    /// The engine's counters at the end.
+    pub engine: StatsSnapshot,
+    /// Complaint numbers read back to callers.
+    pub numbers: Vec<String>,
+    /// The API token created for the demo (a supervisor's).
+    pub token: String,
+    /// Where the HTTP API listened.
+    pub http_addr: std::net::SocketAddr,
+}
+
+impl DemoSummary {
+    /// Calls that ended.
+    pub fn ended(&self) -> u64 {
+        self.by_kind.values().map(|(all, _)| all).sum()
+    }
+
+    /// Calls whose citizen did everything they meant to.
+    pub fn as_expected(&self) -> u64 {
+        self.by_kind.values().map(|(_, ok)| ok).sum()
+    }
+}
+
+/// Progress the demo reports while it runs (the CLI prints it; tests ignore it).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub placed: u64,
+    pub ended: u64,
+    pub engine: StatsSnapshot,
+}
+
+/// Runs the demo until `options.calls` have ended or `stop` is cancelled; `on_progress` is called about
+/// twice a second, `on_ready` once the node runs (with the HTTP address and the API token).
+pub async fn run(
+    config: &Config,
+    options: &DemoOptions,
+    stop: CancellationToken,
+    mut on_ready: impl FnMut(std::net::SocketAddr, &str),
+    mut on_progress: impl FnMut(&Progress),
+) -> Result<DemoSummary, AppError> {
+    let script = app::script_loader(&config.ivr)().map_err(crate::engine::EngineError::Script)?;
+    let clock = if options.real_clock {
+        crate::engine::system_clock()
+    } else {
+        office_hours_clock(&script)
+    };
+    let speed = options.speed.max(1.0);
+    let sim = Arc::new(
+        Simulator::start(app::simulator_config(
+            &config.ari_app,
+            &config.ivr.audio_dir,
+            speed,
+        ))
+        .await?,
+    );
+    let node = Node::start(
+        config,
+        NodeOptions {
+            ari: AriEndpoint::simulator(&sim),
+            clock,
+            speed,
+        },
+    )
+    .await?;
+    let token = create_demo_token(node.tickets()).await?;
+    on_ready(node.http_addr(), &token);
+    if !node.wait_connected(Duration::from_secs(10)).await {
+        tracing::warn!("the simulator's event connection is not up yet; calls may be refused");
+    }
+    // The client sees the handshake complete a moment before the simulator registers the app.
+    for _ in 0..100 {
+        if sim.stats().await.is_ok_and(|s| s.websockets >= 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let result = place_calls(&sim, &node, options, &stop, &mut on_progress).await;
+    let engine = node.stats().snapshot();
+    let http_addr = node.http_addr();
+    node.shutdown().await;
+    // Every waiting task has ended, so this is the last handle; dropping a handle also stops it.
+    if let Ok(sim) = Arc::try_unwrap(sim) {
+        if let Err(err) = sim.shutdown().await {
+            tracing::warn!(%err, "the simulator did not stop cleanly");
+        }
+    }
+    let (placed, by_kind, numbers) = result;
+    Ok(DemoSummary {
+        placed,
+        by_kind,
+        engine,
+        numbers,
+        token,
+        http_addr,
+    })
+}
+
+async fn create_demo_token(service: &tickets::TicketService) -> Result<String, AppError> {
+    let created = tickets::tokens::create_token(
+        service.store(),
+        tickets::Role::Supervisor,
+        None,
+        "helpline demo",
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(created.token)
+}
+
+type Tally = (u64, BTreeMap<CitizenKind, (u64, u64)>, Vec<String>);
+
+async fn place_calls(
+    sim: &Arc<SimHandle>,
+    node: &Node,
+    options: &DemoOptions,
+    stop: &CancellationToken,
+    on_progress: &mut impl FnMut(&Progress),
+) -> Tally {
+    let (done_tx, mut done_rx) = mpsc::channel::<(CitizenKind, Option<CallResult>)>(64);
+    let interval = Duration::from_secs_f64(options.interval_seconds / options.speed.max(1.0));
+    let mut next_call = tokio::time::interval(interval.max(Duration::from_millis(10)));
+    next_call.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut report = tokio::time::interval(Duration::from_millis(500));
+    let stats = node.stats();
+    let mut placed = 0u64;
+    let mut in_flight = 0usize;
+    let mut by_kind: BTreeMap<CitizenKind, (u64, u64)> = BTreeMap::new();
+    let mut numbers: Vec<String> = Vec::new();
+    let mut stopping = false;
+    let call_timeout =
+        Duration::from_secs_f64(900.0 / options.speed.max(1.0)).max(Duration::from_secs(30));
+    loop {
+        let want_more = !stopping && options.calls.is_none_or(|n| placed < n);
+        if !want_more && in_flight == 0 {
+            break;
+        }
+        // All branches are cancel-safe: interval ticks, an mpsc receiver and a token.
+        tokio::select! {
+            () = stop.cancelled(), if !stopping => stopping = true,
+            _ = next_call.tick(), if want_more && in_flight < options.concurrency => {
+                let mut kind =
+                    CitizenKind::ROTATION[(placed % CitizenKind::ROTATION.len() as u64) as usize];
+                let earlier = (!numbers.is_empty())
+                    .then(|| numbers[(placed as usize) % numbers.len()].clone());
+                if kind == CitizenKind::StatusEnquiry && earlier.is_none() {
+                    // Nothing registered yet to ask about: this citizen registers instead.
+                    kind = CitizenKind::RegisterHindi;
+                }
+                let scenario = citizen(placed, kind, earlier.as_deref());
+                placed += 1;
+                match sim.place_call(scenario).await {
+                    Ok(id) => {
+                        in_flight += 1;
+                        let sim = Arc::clone(sim);
+                        let done = done_tx.clone();
+                        tokio::spawn(async move {
+                            let result = sim.call_result(id, call_timeout).await.ok();
+                            let _ = done.send((kind, result)).await;
+                        });
+                    }
+                    Err(err) => tracing::warn!(%err, "could not place a simulated call"),
+                }
+            }
+            Some((kind, result)) = done_rx.recv() => {
+                in_flight -= 1;
+                let entry = by_kind.entry(kind).or_default();
+                entry.0 += 1;
+                if let Some(result) = result {
+                    if result.outcome == CallOutcome::Completed {
+                        entry.1 += 1;
+                    }
+                    if let Some(number) = read_back(&result) {
+                        numbers.push(number);
+                    }
+                }
+            }
+            _ = report.tick() => {
+                let ended = by_kind.values().map(|(all, _)| all).sum();
+                on_progress(&Progress { placed, ended, engine: stats.snapshot() });
+            }
+        }
+    }
+    (placed, by_kind, numbers)
+}
+
+/// The complaint number read back on a call (ten digits played with `digits:`).
+pub fn read_back(result: &CallResult) -> Option<String> {
+    result.heard.iter().find_map(|m| {
+        let digits = m.media_uri.strip_prefix("digits:")?;
+        (digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mix_covers_every_kind_and_status_enquiries_use_earlier_numbers() {
+        let kinds: std::collections::BTreeSet<_> = CitizenKind::ROTATION.iter().copied().collect();
+        assert_eq!(kinds.len(), 7);
+        let enquiry = citizen(2, CitizenKind::StatusEnquiry, Some("1234567890"));
+        assert!(enquiry.steps.contains(&press("1234567890")));
+        let first = citizen(2, CitizenKind::StatusEnquiry, None);
+        assert!(
+            first.steps.contains(&prompt("record_instructions")),
+            "registers instead"
+        );
+        for (n, kind) in CitizenKind::ROTATION.iter().enumerate() {
+            citizen(n as u64, *kind, Some("1234567890"))
+                .validate()
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn the_demo_clock_is_inside_office_hours() {
+        let validators = app::validators();
+        let text = include_str!("../ivr-scripts/1100.toml");
+        let script = ivr::Script::from_toml("1100.toml", text, &validators).unwrap();
+        let at = office_hours_clock(&script)();
+        let hours = script.office_hours.as_ref().unwrap();
+        assert!(hours.is_open(at.date_naive(), at.time()));
+    }
+}
