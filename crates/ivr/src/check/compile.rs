@@ -52,13 +52,8 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn push(
-        &mut self,
-        severity: Severity,
-        span: Range<usize>,
-        message: String,
-        hint: Option<String>,
-    ) {
+    /// Records a problem at `span`; an empty `hint` means none.
+    fn push(&mut self, severity: Severity, span: Range<usize>, message: String, hint: String) {
         let (line, col) = self.loc.position(self.source, span.start);
         self.report.diagnostics.push(Diagnostic {
             file: self.loc.file.clone(),
@@ -66,7 +61,7 @@ impl Ctx<'_> {
             col,
             severity,
             message,
-            hint,
+            hint: (!hint.is_empty()).then_some(hint),
         });
     }
 
@@ -76,9 +71,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let hint = hint.into();
-        let hint = (!hint.is_empty()).then_some(hint);
-        self.push(Severity::Error, span, message.into(), hint);
+        self.push(Severity::Error, span, message.into(), hint.into());
     }
 
     pub(super) fn warning(
@@ -87,9 +80,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let hint = hint.into();
-        let hint = (!hint.is_empty()).then_some(hint);
-        self.push(Severity::Warning, span, message.into(), hint);
+        self.push(Severity::Warning, span, message.into(), hint.into());
     }
 }
 
