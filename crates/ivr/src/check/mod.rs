@@ -9,7 +9,8 @@
 //! manifest or from disk in any language the script offers, or whose file is not PCM 16-bit mono
 //! 8/16 kHz.
 //!
-//! Inside: `raw` (the file as written), `compile` (step by step into a [`Script`]), `graph`
+//! Inside: `raw` (the file as written), `compile` (the file into a [`Script`]), `steps` (each
+//! step), `graph`
 //! (reachability and loops), `vars` (variables and departments), `prompt_check` (prompts and
 //! their files).
 
@@ -25,6 +26,7 @@ mod compile;
 mod graph;
 mod prompt_check;
 mod raw;
+mod steps;
 mod vars;
 
 pub(crate) use compile::compile_script;
