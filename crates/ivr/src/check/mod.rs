@@ -10,9 +10,8 @@
 //! 8/16 kHz.
 //!
 //! Inside: `raw` (the file as written), `compile` (the file into a [`Script`]), `steps` (each
-//! step), `graph`
-//! (reachability and loops), `vars` (variables and departments), `prompt_check` (prompts and
-//! their files).
+//! step), `graph` (reachability and loops), `vars` (variables and departments), `prompt_check`
+//! (prompts and their files).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
