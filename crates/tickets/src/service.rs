@@ -49,7 +49,7 @@ impl ServiceConfig {
         ServiceConfig {
             journal_dir: journal_dir.into(),
             recordings_dir: recordings_dir.into(),
-            spare_blocks: 4,
+            spare_blocks: 10,
             write_timeout: Duration::from_secs(5),
             retry_database_after: Duration::from_secs(10),
             max_batch: 256,
