@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::validators;
-use ivr::check_dir;
+use ivr::{ScriptSet, check_dir};
 
 const CASES: &str = "tests/fixtures/check";
 const AUDIO: &str = "tests/fixtures/audio";
@@ -54,7 +54,8 @@ fn every_case_directory_has_a_test() {
             "syntax_error",
             "timeouts",
             "unknown_field",
-            "variables"
+            "variables",
+            "warnings_only"
         ]
     );
 }
@@ -107,6 +108,27 @@ fn unknown_field() {
 #[test]
 fn variables() {
     check_case("variables");
+}
+
+#[test]
+fn warnings_only() {
+    check_case("warnings_only");
+}
+
+/// Warnings do not stop a script from loading; they travel with the set for the engine to log.
+#[test]
+fn a_set_with_only_warnings_loads_and_keeps_them() {
+    let dir = Path::new(CASES).join("warnings_only");
+    let set = ScriptSet::load(&dir, Path::new(AUDIO), &validators()).unwrap();
+    assert!(set.get("spare").is_some());
+    assert_eq!(set.warnings.warning_count(), 1, "{}", set.warnings);
+    assert!(!set.warnings.has_errors());
+    let refused = ScriptSet::load(
+        &Path::new(CASES).join("loops"),
+        Path::new(AUDIO),
+        &validators(),
+    );
+    assert_eq!(refused.unwrap_err().error_count(), 2);
 }
 
 #[test]
