@@ -330,10 +330,15 @@ async fn place_call(
 }
 
 async fn list_calls(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    if !authorized(&state.config, &headers, &parse_query(&uri)) {
+    let query = parse_query(&uri);
+    if !authorized(&state.config, &headers, &query) {
         return unauthorized();
     }
-    match (state.control.results().await, state.control.stats().await) {
+    let take = query.get("take").is_some_and(|t| t == "true");
+    match (
+        state.control.results(take).await,
+        state.control.stats().await,
+    ) {
         (Ok(results), Ok(stats)) => json_response(
             200,
             json!({"active": stats.calls_active, "results": results}),

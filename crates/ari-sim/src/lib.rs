@@ -231,8 +231,8 @@ impl Control {
         }
     }
 
-    pub async fn results(&self) -> Result<Vec<CallResult>, SimError> {
-        self.ask(|reply| Command::CallResults { reply }).await
+    pub async fn results(&self, take: bool) -> Result<Vec<CallResult>, SimError> {
+        self.ask(|reply| Command::CallResults { take, reply }).await
     }
 
     pub async fn stats(&self) -> Result<SimStats, SimError> {
@@ -335,7 +335,13 @@ impl SimHandle {
 
     /// Results of every call that has ended, by call id.
     pub async fn results(&self) -> Result<Vec<CallResult>, SimError> {
-        self.control.results().await
+        self.control.results(false).await
+    }
+
+    /// Results of the calls that ended since the last `take_results`, forgotten by the simulator once
+    /// returned (for long load runs). A call whose result was taken can no longer be awaited.
+    pub async fn take_results(&self) -> Result<Vec<CallResult>, SimError> {
+        self.control.results(true).await
     }
 
     /// Injects a fault.

@@ -102,6 +102,8 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<CallResult, SimError>>,
     },
     CallResults {
+        /// Forget the results returned (long load runs keep memory flat this way).
+        take: bool,
         reply: oneshot::Sender<Vec<CallResult>>,
     },
     DropWebsockets,
@@ -647,8 +649,13 @@ impl Model {
                     let _ = reply.send(Err(SimError::UnknownCall(call)));
                 }
             }
-            Command::CallResults { reply } => {
-                let _ = reply.send(self.results.values().cloned().collect());
+            Command::CallResults { take, reply } => {
+                let results = if take {
+                    std::mem::take(&mut self.results).into_values().collect()
+                } else {
+                    self.results.values().cloned().collect()
+                };
+                let _ = reply.send(results);
             }
             Command::DropWebsockets => {
                 let conns: Vec<ConnId> = self.conns.keys().copied().collect();

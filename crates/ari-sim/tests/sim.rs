@@ -1090,6 +1090,16 @@ async fn the_sim_control_api_over_http() {
         .await
         .unwrap();
     assert_eq!(list["results"].as_array().unwrap().len(), 1);
+    // `take=true` hands the results over once.
+    let taken: Value = auth(client.get(format!("{base}/calls?take=true")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(taken["results"].as_array().unwrap().len(), 1);
+    assert!(sim.take_results().await.unwrap().is_empty());
     sim.shutdown().await.unwrap();
 }
 
