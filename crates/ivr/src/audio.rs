@@ -110,6 +110,16 @@ pub fn check_prompt_wav(path: &Path) -> Result<(), AudioError> {
     }
 }
 
+/// How long a WAV file plays.
+pub fn wav_duration(path: &Path) -> Result<std::time::Duration, AudioError> {
+    let reader = hound::WavReader::open(path)?;
+    let spec = reader.spec();
+    let frames = u64::from(reader.duration());
+    Ok(std::time::Duration::from_millis(
+        frames * 1000 / u64::from(spec.sample_rate.max(1)),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

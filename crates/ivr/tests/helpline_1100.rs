@@ -147,3 +147,26 @@ fn a_call_finishes_on_the_version_it_started_with() {
     assert!(err.has_errors(), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A playback longer than `max_prompt` would be cut by the guard: check says so, per language.
+#[test]
+fn a_prompt_guard_shorter_than_the_prompts_is_refused() {
+    let dir = std::env::temp_dir().join(format!("ivr-guard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("short.toml"),
+        "[script]\nlanguages = [\"hi\", \"en\"]\nstart = \"menu\"\n\
+         [defaults]\nmax_prompt = \"15s\"\n\
+         [steps.menu]\ntype = \"hangup\"\nprompts = [\"welcome\", \"main_menu\"]\n",
+    )
+    .unwrap();
+    let report = check_dir(&dir, &repo().join("audio"), &Validators::new());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = report.to_string();
+    assert_eq!(report.error_count(), 1, "{text}");
+    assert!(text.contains("step `menu` plays for"), "{text}");
+    assert!(
+        text.contains("in hi, longer than max_prompt (15.0s)"),
+        "{text}"
+    );
+}

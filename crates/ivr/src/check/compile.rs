@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{FixedOffset, NaiveDate, NaiveTime, Weekday};
 
 use super::graph::{check_hangup_tickets, graph_checks};
-use super::prompt_check::prompt_checks;
+use super::prompt_check::{prompt_checks, prompt_length_checks};
 use super::raw::*;
 use super::steps::Builder;
 use super::vars::variable_checks;
@@ -209,6 +209,9 @@ pub(crate) fn compile_script(
             header.languages.span(),
         )
     });
+    if let Some(audio) = audio {
+        prompt_length_checks(&mut ctx, audio, &languages, &steps, &spans, max_prompt);
+    }
 
     if ctx.report.error_count() > errors_before {
         return None;

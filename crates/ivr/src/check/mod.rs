@@ -4,10 +4,10 @@
 //!
 //! What it finds: TOML errors (including duplicate keys), unknown step types and fields, missing
 //! fields, unknown step references, unreachable steps, loops with no way out, loops that never
-//! wait for the caller, impossible timeouts and counts, bad DTMF keys, unknown validators and
-//! languages, variables read but never set, undeclared departments, and prompts missing from the
-//! manifest or from disk in any language the script offers, or whose file is not PCM 16-bit mono
-//! 8/16 kHz.
+//! wait for the caller, impossible timeouts and counts (a step's prompts playing longer than
+//! `max_prompt` included), bad DTMF keys, unknown validators and languages, variables read but
+//! never set, undeclared departments, and prompts missing from the manifest or from disk in any
+//! language the script offers, or whose file is not PCM 16-bit mono 8/16 kHz.
 //!
 //! Inside: `raw` (the file as written), `compile` (the file into a [`Script`]), `steps` (each
 //! step), `graph` (reachability and loops), `vars` (variables and departments), `prompt_check`
@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::prompts::{FileStatus, Manifest};
 use crate::script::{Script, Validators};
@@ -205,6 +206,7 @@ pub(crate) struct AudioContext {
     dir: PathBuf,
     manifest: Result<Manifest, String>,
     files: RefCell<BTreeMap<PathBuf, FileStatus>>,
+    durations: RefCell<BTreeMap<PathBuf, Option<Duration>>>,
 }
 
 impl AudioContext {
@@ -213,7 +215,17 @@ impl AudioContext {
             dir: dir.to_owned(),
             manifest: Manifest::load(dir).map_err(|e| e.to_string()),
             files: RefCell::new(BTreeMap::new()),
+            durations: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// How long a prompt file plays; `None` if it cannot be read (reported elsewhere).
+    fn duration(&self, path: PathBuf) -> Option<Duration> {
+        *self
+            .durations
+            .borrow_mut()
+            .entry(path.clone())
+            .or_insert_with(|| crate::audio::wav_duration(&path).ok())
     }
 
     fn status(&self, path: PathBuf) -> FileStatus {

@@ -10,7 +10,9 @@ use super::compile::{Ctx, MediaUses};
 use crate::call::TicketStatus;
 use crate::prompts::{FileStatus, digit_wav_path, prompt_wav_path};
 use crate::say;
-use crate::script::{MediaItem, MenuStep, Step, StepKind};
+use std::time::Duration;
+
+use crate::script::{MediaItem, MenuStep, Retry, Step, StepKind};
 
 /// The values a `{var}` placeholder may take, as far as the script tells.
 fn template_values(
@@ -304,5 +306,81 @@ fn abridged(items: &[String]) -> String {
             items[..SHOWN].join(", "),
             items.len() - SHOWN
         )
+    }
+}
+
+/// A prompt alone, and after the "invalid" and the "no input" prompts (a retry).
+fn with_retries<'a>(prompts: &'a [MediaItem], retry: &'a Retry) -> Vec<Vec<&'a MediaItem>> {
+    vec![
+        prompts.iter().collect(),
+        retry.invalid.iter().chain(prompts).collect(),
+        retry.no_input.iter().chain(prompts).collect(),
+    ]
+}
+
+/// The playbacks a step can start, as lists of media items played as one.
+fn playbacks(step: &Step) -> Vec<Vec<&MediaItem>> {
+    match &step.kind {
+        StepKind::Play { media, .. }
+        | StepKind::Transfer { media, .. }
+        | StepKind::Hangup { media, .. } => vec![media.iter().collect()],
+        StepKind::Menu(menu) => with_retries(&menu.prompts, &menu.retry),
+        StepKind::Input(input) => with_retries(&input.prompts, &input.retry),
+        StepKind::Record(rec) => {
+            let mut out = vec![
+                rec.prompts.iter().collect::<Vec<_>>(),
+                rec.no_speech.iter().chain(&rec.prompts).collect(),
+            ];
+            if let Some(confirm) = &rec.confirm {
+                out.extend(with_retries(&confirm.prompts, &confirm.retry));
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A playback longer than `max_prompt` would be cut by the guard meant for playbacks that never
+/// end: an impossible timeout. Only plain prompts are counted (variables vary).
+pub(super) fn prompt_length_checks(
+    ctx: &mut Ctx<'_>,
+    audio: &AudioContext,
+    languages: &[String],
+    steps: &[Step],
+    spans: &[Range<usize>],
+    max_prompt: Duration,
+) {
+    for (step, span) in steps.iter().zip(spans) {
+        for lang in languages {
+            let longest = playbacks(step)
+                .iter()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| match item {
+                            MediaItem::Prompt(id) => {
+                                audio.duration(prompt_wav_path(&audio.dir, id, lang))
+                            }
+                            _ => None,
+                        })
+                        .sum::<Duration>()
+                })
+                .max()
+                .unwrap_or_default();
+            if longest > max_prompt {
+                ctx.error(
+                    span.clone(),
+                    format!(
+                        "step `{}` plays for {:.1}s in {lang}, longer than max_prompt ({:.1}s)",
+                        step.name,
+                        longest.as_secs_f64(),
+                        max_prompt.as_secs_f64()
+                    ),
+                    "the guard for playbacks that never end would cut it: raise [defaults] \
+                     max_prompt or shorten the prompts",
+                );
+                break;
+            }
+        }
     }
 }
