@@ -24,7 +24,8 @@ pub struct SimConfig {
     pub speed: f64,
     /// Directories searched for sounds, in order: `<dir>/<lang>/<name>.wav`, then `<dir>/<name>.wav`.
     pub sounds_dirs: Vec<PathBuf>,
-    /// Where recordings are written (`<dir>/<name>.<format>`). `None`: a fresh directory under the system temp dir.
+    /// Where recordings are written (`<dir>/<name>.<format>`); recordings already there are listed as
+    /// stored. `None`: a fresh directory under the system temp dir, removed when the simulator stops.
     pub recordings_dir: Option<PathBuf>,
     /// The language channels start with.
     pub default_language: String,

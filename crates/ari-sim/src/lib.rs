@@ -111,6 +111,8 @@ pub async fn serve(config: SimConfig, shutdown: CancellationToken) -> Result<(),
 struct Running {
     addr: SocketAddr,
     recordings_dir: PathBuf,
+    /// The recordings directory was made for this run under the temp dir: removed when it ends.
+    temporary_recordings: bool,
     config: Arc<SimConfig>,
     control: Control,
     server: tokio::task::JoinHandle<Result<(), std::io::Error>>,
@@ -128,6 +130,9 @@ impl std::fmt::Debug for Running {
 impl Running {
     async fn finish(self) -> Result<(), SimError> {
         let _ = self.model.await;
+        if self.temporary_recordings {
+            let _ = std::fs::remove_dir_all(&self.recordings_dir);
+        }
         match self.server.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(SimError::Serve(e)),
@@ -185,6 +190,7 @@ async fn start_running(
     Ok(Running {
         addr,
         recordings_dir: recordings_dir_for_handle,
+        temporary_recordings: config.recordings_dir.is_none(),
         config,
         control,
         server,
@@ -372,5 +378,12 @@ impl SimHandle {
 impl Drop for SimHandle {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|r| r.temporary_recordings)
+        {
+            let _ = std::fs::remove_dir_all(&self.recordings_dir);
+        }
     }
 }
