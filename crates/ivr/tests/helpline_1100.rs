@@ -1,5 +1,6 @@
-//! The shipped script `ivr-scripts/1100.toml` against the shipped prompts in `audio/`: it must
-//! check clean (no errors, no warnings) and load.
+//! The shipped script `ivr-scripts/1100.toml` against the shipped prompts in `audio/` and the
+//! deployment kit's dialplan: it must check clean (no errors, no warnings), load, reach only
+//! dialplan destinations that exist, and keep its version across reloads.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
-//! Turns a raw script into a validated [`Script`], one step at a time, reporting every problem
-//! in the file with its line and column.
+//! Turns a raw script file into a validated [`Script`]: the header, defaults, office hours and
+//! departments here, each step in `steps`, then the whole-script checks; every problem is
+//! reported with its line and column.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;

@@ -1,6 +1,6 @@
 //! Variables across the whole script: every variable read is set somewhere (a typo in
-//! `digits:ticket_numer` would otherwise read nothing, silently: an error), and every department a menu or
-//! `set` step can give a `ticket` step is declared in `[departments]`.
+//! `digits:ticket_numer` would otherwise read nothing, silently: an error), and every department
+//! a menu or `set` step can give a `ticket` step is declared in `[departments]`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
