@@ -54,6 +54,7 @@ fn every_case_directory_has_a_test() {
             "syntax_error",
             "timeouts",
             "unknown_field",
+            "unknown_language",
             "variables",
             "warnings_only"
         ]
@@ -129,6 +130,11 @@ fn a_set_with_only_warnings_loads_and_keeps_them() {
         &validators(),
     );
     assert_eq!(refused.unwrap_err().error_count(), 2);
+}
+
+#[test]
+fn unknown_language() {
+    check_case("unknown_language");
 }
 
 #[test]

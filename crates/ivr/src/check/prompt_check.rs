@@ -119,6 +119,24 @@ pub(super) fn prompt_checks(
             return BTreeSet::new();
         }
     };
+    // A language the manifest does not generate at all is one problem, not one per prompt.
+    let missing_languages: Vec<&String> = languages
+        .iter()
+        .filter(|l| !manifest.languages.contains(l))
+        .collect();
+    if !missing_languages.is_empty() {
+        let list: Vec<&str> = missing_languages.iter().map(|l| l.as_str()).collect();
+        ctx.error(
+            header_span,
+            format!("the prompt manifest has no prompts in {}", list.join(", ")),
+            format!(
+                "add the language to `languages` in audio/prompts.toml with a text for every \
+                 prompt (it has: {})",
+                manifest.languages.join(", ")
+            ),
+        );
+        return BTreeSet::new();
+    }
     let mut available: BTreeSet<String> = manifest.prompts.keys().cloned().collect();
     let mut needs_digits: Option<Range<usize>> = None;
     let mut checked: BTreeSet<String> = BTreeSet::new();
