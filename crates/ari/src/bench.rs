@@ -61,6 +61,9 @@ pub struct BenchReport {
     pub throughput: RunFigures,
     /// Paced at `options.paced_rate`.
     pub paced: RunFigures,
+    /// Resident memory per routed call (route + mailbox holding one event), measured over 10,000 calls;
+    /// `None` where `/proc/self/statm` is not available.
+    pub bytes_per_call: Option<f64>,
 }
 
 impl std::fmt::Display for BenchReport {
@@ -76,6 +79,12 @@ impl std::fmt::Display for BenchReport {
             "  parse only (1 thread): {:.0} events/s",
             self.parse_only_per_sec
         )?;
+        if let Some(bytes) = self.bytes_per_call {
+            writeln!(
+                f,
+                "  router memory: {bytes:.0} bytes per call (route + mailbox + one event)"
+            )?;
+        }
         for (name, r) in [("unpaced", &self.throughput), ("paced", &self.paced)] {
             writeln!(
                 f,
@@ -128,6 +137,8 @@ pub fn sample_frame(id: &str, k: usize, last: usize) -> String {
 
 /// Runs the benchmark. Needs a multi-threaded tokio runtime (call tasks run beside the feeder).
 pub async fn run(options: BenchOptions) -> BenchReport {
+    // First, before other runs leave freed memory behind that new allocations would reuse unseen.
+    let bytes_per_call = memory_per_call(10_000);
     let calls = options.calls.max(1);
     let per_call = options.events_per_call.max(1);
     // Frames in wire order: round-robin over the calls, so every call is live at once.
@@ -154,7 +165,41 @@ pub async fn run(options: BenchOptions) -> BenchReport {
         parse_only_per_sec,
         throughput,
         paced,
+        bytes_per_call,
     }
+}
+
+/// Resident set size in bytes (Linux).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// How much memory `calls` live calls cost the router: each has a route and a mailbox holding its
+/// `StasisStart` (the event's own size is counted too: it is what a call task receives first).
+pub fn memory_per_call(calls: usize) -> Option<f64> {
+    let calls = calls.max(1);
+    let frames: Vec<Vec<u8>> = (0..calls)
+        .map(|c| sample_frame(&format!("mem-{c};2"), 0, 1).into_bytes())
+        .collect();
+    let (router, mut outputs) = Router::new(RouterConfig {
+        new_calls_capacity: calls,
+        ..RouterConfig::default()
+    });
+    let stats = ConnectionStats::default();
+    let before = resident_bytes()?;
+    for frame in &frames {
+        handle_frame(frame, &router, &stats);
+    }
+    let mut held = Vec::with_capacity(calls);
+    while let Ok(call) = outputs.new_calls.try_recv() {
+        held.push(call.mailbox);
+    }
+    let after = resident_bytes()?;
+    let per_call = after.saturating_sub(before) as f64 / held.len().max(1) as f64;
+    drop(held);
+    Some(per_call)
 }
 
 async fn run_once(frames: &[Vec<u8>], calls: usize, rate: Option<u64>) -> RunFigures {
@@ -279,5 +324,9 @@ mod tests {
         assert_eq!(report.throughput.overflows, 0);
         assert!(report.throughput.latency_max >= report.throughput.latency_p50);
         assert!(report.to_string().contains("20 calls"));
+        if let Some(bytes) = report.bytes_per_call {
+            // Generous bound: the load target allows 16 KiB per call for the whole engine.
+            assert!(bytes < 16.0 * 1024.0, "{bytes} bytes per call");
+        }
     }
 }
