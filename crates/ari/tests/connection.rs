@@ -264,3 +264,36 @@ async fn failed_connects_back_off_and_reconciliation_failure_is_reported() {
     cancel.cancel();
     tokio::time::timeout(WAIT, conn.join()).await.unwrap();
 }
+
+#[tokio::test]
+async fn credentials_with_special_characters_reach_asterisk_intact() {
+    let fake = FakeAri::start().await;
+    fake.fixed(
+        "GET",
+        "/applications/ivr 1100&x",
+        200,
+        &app_json("ivr 1100&x", &[]),
+    );
+    let client = Client::new(ClientConfig::new(
+        fake.base_url(),
+        Credentials::new("help line", "p@ss:w/rd&x=1#?"),
+    ))
+    .unwrap();
+    let (router, _out) = Router::new(RouterConfig::default());
+    let cancel = CancellationToken::new();
+    let conn = Connection::spawn(
+        client,
+        router,
+        ConnectionConfig {
+            app: "ivr 1100&x".into(),
+            ..config()
+        },
+        cancel.clone(),
+    );
+    fake.wait_ws_connections(1).await;
+    let query = fake.state.ws_queries.lock().unwrap()[0].clone();
+    assert_eq!(query["app"], "ivr 1100&x");
+    assert_eq!(query["api_key"], "help line:p@ss:w/rd&x=1#?");
+    cancel.cancel();
+    tokio::time::timeout(WAIT, conn.join()).await.unwrap();
+}
