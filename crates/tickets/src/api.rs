@@ -136,6 +136,11 @@ struct ErrorDetail<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Server-side causes are logged where they are mapped (with the underlying error); client
+        // mistakes are worth a debug line for whoever is integrating.
+        if self.status.is_client_error() {
+            tracing::debug!(status = %self.status, code = self.code, message = %self.message, "API request refused");
+        }
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
@@ -885,6 +890,27 @@ mod tests {
             ROUTES.len(),
             "openapi.json documents a route the router lacks"
         );
+    }
+
+    #[test]
+    fn store_errors_map_to_statuses_without_leaking_internals() {
+        let unavailable = ApiError::from(StoreError::Unavailable(sqlx::Error::PoolTimedOut));
+        assert_eq!(
+            (unavailable.status(), unavailable.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        let internal = ApiError::from(StoreError::CorruptRow("ticket 7 number \"x\"".into()));
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !internal.message.contains("ticket 7"),
+            "internals stay in the log"
+        );
+        let conflict = ApiError::from(StoreError::ConcurrentUpdate);
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
+        let missing = ApiError::from(TicketError::Store(StoreError::UnknownDepartment(
+            "XX".into(),
+        )));
+        assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
     }
 
     #[test]
