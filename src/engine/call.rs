@@ -343,13 +343,14 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         }
     }
 
-    /// A channel operation found the channel gone without a hangup event (lost while disconnected):
-    /// the call is over; the IVR hears the hangup after the current actions.
+    /// A channel operation found the channel gone before its hangup event was read (the caller hung up
+    /// and the event is still in the mailbox, or it was lost while disconnected): the call is over; the IVR
+    /// hears the hangup after the current actions.
     fn channel_vanished(&mut self) {
         if !self.hung_up {
             self.hung_up = true;
             self.live_playbacks.clear();
-            self.outcome.get_or_insert(CallOutcome::Lost);
+            self.outcome.get_or_insert(CallOutcome::CallerHungUp);
             self.inputs.push_back(Input::Hangup);
         }
     }

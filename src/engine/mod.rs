@@ -92,7 +92,8 @@ pub enum EngineInput<M> {
     Reconnected {
         /// Counts connections since start (1 = the first).
         generation: u64,
-        /// Every channel the application owns now. Calls we run whose channel is not listed are gone.
+        /// Every channel the application owns now (for the log: every call task resyncs after a
+        /// reconnection and finds out for itself whether its channel is still there).
         present: Vec<String>,
         /// Listed channels with no mailbox: nobody drives them; they go back to the dialplan.
         unrouted: Vec<String>,
@@ -426,17 +427,20 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         if generation > 1 {
             bump(&stats.reconnections);
         }
+        // A call not listed may have ended while we were away, or may have started after the listing was
+        // taken (a race at every connect): either way its task asks Asterisk about what it waits for, and
+        // a channel that is gone ends the call at its next request. At the first connection nothing can
+        // have been missed.
         let mut resumed = 0usize;
-        let mut lost = 0usize;
-        for (channel, signals) in &self.calls {
-            if present.iter().any(|c| c == channel) {
-                resumed += 1;
-                if generation > 1 {
-                    signals.resync.notify_one();
+        let mut unlisted = 0usize;
+        if generation > 1 {
+            for (channel, signals) in &self.calls {
+                if present.iter().any(|c| c == channel) {
+                    resumed += 1;
+                } else {
+                    unlisted += 1;
                 }
-            } else {
-                lost += 1;
-                signals.lost.cancel();
+                signals.resync.notify_one();
             }
         }
         // A channel listed but not routed may be a call whose StasisStart is still on its way through the
@@ -452,10 +456,10 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 });
             }
         }
-        if generation > 1 || lost > 0 || orphans > 0 {
+        if generation > 1 || orphans > 0 {
             info!(
                 generation,
-                resumed, lost, orphans, "ARI connected: calls reconciled"
+                resumed, unlisted, orphans, "ARI connected: calls reconciled"
             );
         }
     }

@@ -336,10 +336,10 @@ async fn after_a_reconnection_a_playback_that_ended_meanwhile_is_caught_up() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_channel_found_gone_by_a_request_ends_the_call_as_lost() {
+async fn a_channel_found_gone_by_a_request_ends_the_call() {
     let h = Harness::start("vanished");
     h.settle().await;
     h.shared.control.gone.lock().unwrap().push(CHAN.to_owned());
     h.finish_playback().await; // the next play finds the channel gone
-    assert_eq!(h.task.await.unwrap(), CallOutcome::Lost);
+    assert_eq!(h.task.await.unwrap(), CallOutcome::CallerHungUp);
 }

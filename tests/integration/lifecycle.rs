@@ -81,7 +81,7 @@ async fn hanging_up_at_every_step_ends_the_call_cleanly_and_speech_still_becomes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_calls_each_file_their_own_complaint() {
     // A slower simulation: 200 calls share two cores, and the engine's latency counts in simulated time.
-    let t = TestNode::start_with("concurrent", office_hours(), None, "", 20.0).await;
+    let t = TestNode::start_with("concurrent", office_hours(), None, "", 10.0).await;
     let calls = 200;
     let mut ids = Vec::new();
     for n in 0..calls {
