@@ -268,6 +268,11 @@ pub async fn tickets_stats(
         "satisfied    {:.1}% of closed",
         stats.satisfied_share * 100.0
     )?;
+    writeln!(
+        out,
+        "disposed to the citizen's satisfaction {:.1}%",
+        stats.disposed_satisfied_share * 100.0
+    )?;
     writeln!(out, "overdue      {}", stats.overdue)?;
     for (status, count) in &stats.by_status {
         writeln!(out, "  {status:<18} {count}")?;

@@ -296,6 +296,8 @@ pub struct TicketStats {
     pub disposed_share: f64,
     /// Closed satisfied over all closed with feedback.
     pub satisfied_share: f64,
+    /// Closed satisfied over all tickets: "disposed to the citizen's satisfaction".
+    pub disposed_satisfied_share: f64,
 }
 
 #[cfg(test)]

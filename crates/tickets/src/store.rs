@@ -948,6 +948,7 @@ impl Store {
         let closed = satisfied + count_of(TicketStatus::ClosedUnsatisfied);
         stats.disposed_share = share(disposed, stats.total);
         stats.satisfied_share = share(satisfied, closed);
+        stats.disposed_satisfied_share = share(satisfied, stats.total);
         Ok(stats)
     }
 

@@ -116,6 +116,23 @@ async fn lifecycle_to_closed(env: Env) {
     assert_eq!(stats.total, 1);
     assert_eq!(stats.disposed_share, 1.0);
     assert_eq!(stats.satisfied_share, 1.0);
+    assert_eq!(stats.disposed_satisfied_share, 1.0);
+    let open = env
+        .service
+        .create_from_call(call("call-2", "JSV"))
+        .await
+        .unwrap();
+    assert!(env.service.status(&open).await.unwrap().is_some());
+    let stats = store.stats(Some("JSV"), now).await.unwrap();
+    assert_eq!(
+        (
+            stats.total,
+            stats.disposed_share,
+            stats.disposed_satisfied_share
+        ),
+        (2, 0.5, 0.5)
+    );
+    assert_eq!(store.stats(Some("PWR"), now).await.unwrap().total, 0);
 }
 contract!(lifecycle_to_closed);
 
