@@ -3,7 +3,7 @@
 //! through a database outage, and the `/api/v1` HTTP API with its tokens.
 //!
 //! The engine uses [`TicketService`]; the server mounts [`api::router`]; the command line calls
-//! [`cli`] and [`bench`]. Nothing here knows ARI or the IVR.
+//! [`cli`] and [`bench`](mod@bench). Nothing here knows ARI or the IVR.
 
 pub mod allocator;
 pub mod api;

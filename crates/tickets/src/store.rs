@@ -1,6 +1,6 @@
 //! The ticket store: one type over SQLite (embedded default) and PostgreSQL (several engine nodes),
 //! its migrations and every query. Queries are written once in SQL both databases accept and run
-//! through [`on_pool!`], which expands each body once per backend; instants are stored as Unix epoch
+//! through `on_pool!`, which expands each body once per backend; instants are stored as Unix epoch
 //! milliseconds (`BIGINT`) so comparisons behave the same on both.
 //!
 //! Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a committed transaction has been
