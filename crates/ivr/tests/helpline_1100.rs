@@ -171,3 +171,25 @@ fn a_prompt_guard_shorter_than_the_prompts_is_refused() {
         "{text}"
     );
 }
+
+/// Every prompt the deployment kit's dialplan plays itself (`Playback(helpline/<id>)` in the fallback
+/// that answers while the engine is away) is in the manifest, with a file in every language.
+#[test]
+fn dialplan_fallback_prompts_exist() {
+    let dialplan = std::fs::read_to_string(repo().join("deploy/asterisk/extensions.conf")).unwrap();
+    let audio = repo().join("audio");
+    let manifest = ivr::prompts::Manifest::load(&audio).unwrap();
+    let mut played = 0;
+    for line in dialplan.lines() {
+        let Some(rest) = line.split("Playback(helpline/").nth(1) else {
+            continue;
+        };
+        let id = rest.split(')').next().unwrap_or_default();
+        played += 1;
+        for lang in &manifest.languages {
+            ivr::prompts::find_prompt(&audio, &manifest, id, lang)
+                .unwrap_or_else(|e| panic!("dialplan plays helpline/{id}: {e}"));
+        }
+    }
+    assert_eq!(played, 2, "the fallback apologises and thanks the caller");
+}
