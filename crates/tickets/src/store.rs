@@ -1457,60 +1457,41 @@ fn share(part: u64, whole: u64) -> f64 {
 }
 
 fn filter_sql(filter: &TicketFilter) -> (String, Vec<BindValue>) {
+    let text = |v: String| BindValue::Text(Some(v));
+    let int = |v: i64| BindValue::Int(Some(v));
+    let overdue_clause = format!("t.status IN {OPEN_STATUSES_SQL} AND t.due_at < ?");
+    // (clause with `?` for its one parameter, the parameter if the filter asks for it)
+    let conditions: [(&str, Option<BindValue>); 7] = [
+        ("t.status = ?", filter.status.map(|s| text(s.to_string()))),
+        (
+            "t.department_code = ?",
+            filter.department_code.clone().map(text),
+        ),
+        ("t.level = ?", filter.level.map(|l| int(i64::from(l)))),
+        (
+            "t.caller_number = ?",
+            filter.caller_number.clone().map(text),
+        ),
+        (
+            "t.created_at >= ?",
+            filter.created_from.map(|at| int(to_millis(at))),
+        ),
+        (
+            "t.created_at < ?",
+            filter.created_to.map(|at| int(to_millis(at))),
+        ),
+        (
+            overdue_clause.as_str(),
+            filter.overdue_at.map(|at| int(to_millis(at))),
+        ),
+    ];
     let mut clauses: Vec<String> = Vec::new();
     let mut binds: Vec<BindValue> = Vec::new();
-    let mut push = |clause: &str, value: BindValue, clauses: &mut Vec<String>| {
-        binds.push(value);
-        clauses.push(clause.replace('?', &format!("${}", binds.len())));
-    };
-    if let Some(s) = filter.status {
-        push(
-            "t.status = ?",
-            BindValue::Text(Some(s.to_string())),
-            &mut clauses,
-        );
-    }
-    if let Some(d) = &filter.department_code {
-        push(
-            "t.department_code = ?",
-            BindValue::Text(Some(d.clone())),
-            &mut clauses,
-        );
-    }
-    if let Some(l) = filter.level {
-        push(
-            "t.level = ?",
-            BindValue::Int(Some(i64::from(l))),
-            &mut clauses,
-        );
-    }
-    if let Some(c) = &filter.caller_number {
-        push(
-            "t.caller_number = ?",
-            BindValue::Text(Some(c.clone())),
-            &mut clauses,
-        );
-    }
-    if let Some(from) = filter.created_from {
-        push(
-            "t.created_at >= ?",
-            BindValue::Int(Some(to_millis(from))),
-            &mut clauses,
-        );
-    }
-    if let Some(to) = filter.created_to {
-        push(
-            "t.created_at < ?",
-            BindValue::Int(Some(to_millis(to))),
-            &mut clauses,
-        );
-    }
-    if let Some(at) = filter.overdue_at {
-        push(
-            &format!("t.status IN {OPEN_STATUSES_SQL} AND t.due_at < ?"),
-            BindValue::Int(Some(to_millis(at))),
-            &mut clauses,
-        );
+    for (clause, value) in conditions {
+        if let Some(value) = value {
+            binds.push(value);
+            clauses.push(clause.replace('?', &format!("${}", binds.len())));
+        }
     }
     let sql = if clauses.is_empty() {
         String::new()

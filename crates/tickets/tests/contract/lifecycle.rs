@@ -159,18 +159,17 @@ async fn refused_transitions_say_why(env: Env) {
     let err = env.service.feedback(&number, true, None).await.unwrap_err();
     assert!(err.to_string().contains("only on resolved"), "{err}");
 
-    store
-        .assign(number, "ae-mandi", "s", None, now)
-        .await
-        .unwrap();
-    store
-        .change_status(number, TicketStatus::InProgress, "o", None, now)
-        .await
-        .unwrap();
-    store
-        .change_status(number, TicketStatus::Resolved, "o", None, now)
-        .await
-        .unwrap();
+    walk(
+        store,
+        number,
+        &[
+            TicketStatus::Assigned,
+            TicketStatus::InProgress,
+            TicketStatus::Resolved,
+        ],
+        now,
+    )
+    .await;
     let err = store
         .assign(number, "other", "s", None, now)
         .await
@@ -195,14 +194,13 @@ async fn refused_transitions_say_why(env: Env) {
         .await
         .unwrap();
     assert_eq!((t.reopen_count, t.feedback_satisfied), (1, None));
-    store
-        .change_status(number, TicketStatus::InProgress, "o", None, now)
-        .await
-        .unwrap();
-    store
-        .change_status(number, TicketStatus::Resolved, "o", None, now)
-        .await
-        .unwrap();
+    walk(
+        store,
+        number,
+        &[TicketStatus::InProgress, TicketStatus::Resolved],
+        now,
+    )
+    .await;
     let t = env.service.feedback(&number, true, None).await.unwrap();
     let err = store
         .change_status(t.number, TicketStatus::Reopened, "s", None, now)
@@ -245,15 +243,17 @@ async fn escalation_follows_the_clock(env: Env) {
         .await
         .unwrap();
     let now = env.clock.now();
-    env.store.assign(done, "sho", "s", None, now).await.unwrap();
-    env.store
-        .change_status(done, TicketStatus::InProgress, "o", None, now)
-        .await
-        .unwrap();
-    env.store
-        .change_status(done, TicketStatus::Resolved, "o", None, now)
-        .await
-        .unwrap();
+    walk(
+        &env.store,
+        done,
+        &[
+            TicketStatus::Assigned,
+            TicketStatus::InProgress,
+            TicketStatus::Resolved,
+        ],
+        now,
+    )
+    .await;
 
     assert!(
         env.service
@@ -500,4 +500,26 @@ contract!(nodes_starting_together_migrate_once);
 async fn futures_join3<A: std::future::Future>(a: A, b: A, c: A) -> [A::Output; 3] {
     let (a, b, c) = tokio::join!(a, b, c);
     [a, b, c]
+}
+
+/// Moves a ticket through `steps` (assigning an officer for `assigned`), failing the test on refusal.
+pub async fn walk(
+    store: &tickets::Store,
+    number: ComplaintNumber,
+    steps: &[TicketStatus],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    for step in steps {
+        if *step == TicketStatus::Assigned {
+            store
+                .assign(number, "officer-1", "supervisor:test", None, now)
+                .await
+                .unwrap();
+        } else {
+            store
+                .change_status(number, *step, "officer:test", None, now)
+                .await
+                .unwrap();
+        }
+    }
 }
