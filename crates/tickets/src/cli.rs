@@ -74,6 +74,34 @@ pub async fn token_create(
     Ok(created)
 }
 
+/// `helpline token list`: live tokens (ids, roles, labels — the secrets are not stored).
+pub async fn token_list(store: &Store, out: &mut dyn Write) -> Result<usize, CliError> {
+    let tokens = store.live_tokens().await?;
+    for t in &tokens {
+        writeln!(
+            out,
+            "{:>5}  {:<12} {:<6} {:<16}  {}",
+            t.id,
+            t.role,
+            t.department_code.as_deref().unwrap_or("-"),
+            short_time(t.created_at),
+            t.label
+        )?;
+    }
+    writeln!(out, "{} live tokens", tokens.len())?;
+    Ok(tokens.len())
+}
+
+/// `helpline token revoke ID`: the token stops working at once.
+pub async fn token_revoke(store: &Store, id: i64, out: &mut dyn Write) -> Result<(), CliError> {
+    if store.revoke_token(id, Utc::now()).await? {
+        writeln!(out, "token {id} revoked")?;
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!("no live token with id {id}")))
+    }
+}
+
 /// Arguments of `helpline tickets list`.
 #[derive(Debug, Clone, Default)]
 pub struct ListArgs {
@@ -317,6 +345,20 @@ mod tests {
             token_create(&store, "root", None, "x", &mut out).await,
             Err(CliError::Usage(_))
         ));
+
+        let mut out = Vec::new();
+        assert_eq!(token_list(&store, &mut out).await.unwrap(), 1);
+        let listed = String::from_utf8(out).unwrap();
+        assert!(
+            listed.contains("ee shimla") && !listed.contains(&created.token),
+            "{listed}"
+        );
+        token_revoke(&store, created.info.id, &mut Vec::new())
+            .await
+            .unwrap();
+        let again = token_revoke(&store, created.info.id, &mut Vec::new()).await;
+        assert!(matches!(again, Err(CliError::Usage(_))));
+        assert_eq!(token_list(&store, &mut Vec::new()).await.unwrap(), 0);
 
         let mut out = Vec::new();
         assert_eq!(

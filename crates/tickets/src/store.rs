@@ -1351,6 +1351,19 @@ impl Store {
         })
     }
 
+    /// Every live (not revoked) token, oldest first — identities only, never secrets.
+    pub async fn live_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows: Vec<(i64, String, Option<String>, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, role, department_code, label, created_at FROM api_tokens \
+                 WHERE revoked_at IS NULL ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(token_from_row).collect()
+    }
+
     /// The live (not revoked) token with this hash.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
         let row: Option<(i64, String, Option<String>, String, i64)> = on_pool!(self, |pool| {
@@ -1362,18 +1375,7 @@ impl Store {
             .fetch_optional(pool)
             .await
         })?;
-        row.map(|(id, role, department_code, label, created_at)| {
-            Ok(TokenInfo {
-                id,
-                role: role
-                    .parse()
-                    .map_err(|e| corrupt(format!("token {id}: {e}")))?,
-                department_code,
-                label,
-                created_at: from_millis(created_at),
-            })
-        })
-        .transpose()
+        row.map(token_from_row).transpose()
     }
 
     /// Revokes a token by id; returns whether one was live.
@@ -1390,6 +1392,20 @@ impl Store {
         })?;
         Ok(done == 1)
     }
+}
+
+fn token_from_row(
+    (id, role, department_code, label, created_at): (i64, String, Option<String>, String, i64),
+) -> Result<TokenInfo, StoreError> {
+    Ok(TokenInfo {
+        id,
+        role: role
+            .parse()
+            .map_err(|e| corrupt(format!("token {id}: {e}")))?,
+        department_code,
+        label,
+        created_at: from_millis(created_at),
+    })
 }
 
 fn department_from_row(
