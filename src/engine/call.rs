@@ -123,8 +123,23 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     mut mailbox: M,
     signals: CallSignals,
 ) -> CallOutcome {
+    // The router puts the call's StasisStart first in its mailbox. Its `asterisk_id` names the Asterisk
+    // box: prefixed to the channel id it makes the call id (the ticket's idempotency key and the recording
+    // names) unique across several nodes sharing one database, whose channel ids may coincide.
+    let mut first_event = futures_util::FutureExt::now_or_never(mailbox.recv()).flatten();
+    let call_id = match &first_event {
+        Some(event @ ari::Event::StasisStart(_)) => {
+            let call_id = match event.asterisk_id().filter(|id| !id.is_empty()) {
+                Some(asterisk) => format!("{asterisk}/{}", params.channel_id),
+                None => params.channel_id.clone(),
+            };
+            first_event = None;
+            call_id
+        }
+        _ => params.channel_id.clone(),
+    };
     let ctx = ivr::CallContext {
-        call_id: params.channel_id.clone(),
+        call_id,
         caller: params.caller,
         started_at: params.started_at,
     };
@@ -145,6 +160,9 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         inputs: VecDeque::new(),
     };
     driver.settle().await;
+    if let Some(event) = first_event {
+        driver.on_event(&event).await;
+    }
 
     let mut mailbox_open = true;
     let mut stopping = false;

@@ -156,6 +156,12 @@ fn event(mut body: serde_json::Value, kind: &str) -> ari::Event {
     ari::parse_event(body.to_string().as_bytes()).unwrap()
 }
 
+pub fn stasis_start(channel: &str, asterisk_id: &str) -> ari::Event {
+    let mut body = serde_json::json!({"args": [], "channel": channel_json(channel, "9816000001")});
+    body["asterisk_id"] = asterisk_id.into();
+    event(body, "StasisStart")
+}
+
 pub fn dtmf(channel: &str, digit: char) -> ari::Event {
     event(
         serde_json::json!({"digit": digit.to_string(), "duration_ms": 100,

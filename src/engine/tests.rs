@@ -51,6 +51,11 @@ fn temp_dir(tag: &str) -> TempDir {
 
 impl Harness {
     fn start(tag: &str) -> Harness {
+        Self::start_on(tag, None)
+    }
+
+    /// With `asterisk_id`, the mailbox starts with the call's StasisStart from that Asterisk.
+    fn start_on(tag: &str, asterisk_id: Option<&str>) -> Harness {
         let dir = temp_dir(tag);
         let shared = Arc::new(CallShared {
             control: FakeControl::default(),
@@ -59,6 +64,9 @@ impl Harness {
             recordings_dir: dir.0.clone(),
         });
         let (tx, rx) = mpsc::channel(64);
+        if let Some(asterisk_id) = asterisk_id {
+            tx.try_send(stasis_start(CHAN, asterisk_id)).unwrap();
+        }
         let signals = CallSignals {
             lost: CancellationToken::new(),
             resync: Arc::new(tokio::sync::Notify::new()),
@@ -342,4 +350,30 @@ async fn a_channel_found_gone_by_a_request_ends_the_call() {
     h.shared.control.gone.lock().unwrap().push(CHAN.to_owned());
     h.finish_playback().await; // the next play finds the channel gone
     assert_eq!(h.task.await.unwrap(), CallOutcome::CallerHungUp);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_call_id_names_the_asterisk_so_nodes_sharing_a_database_never_collide() {
+    let h = Harness::start_on("call-id", Some("02:fc:00:00:00:07"));
+    let name = h.to_recording().await;
+    assert!(
+        name.starts_with("ivr-02_fc_00_00_00_07_1795921121_47-"),
+        "{name}"
+    );
+    h.shared
+        .control
+        .recordings
+        .lock()
+        .unwrap()
+        .push((name.clone(), wav(2.0, true)));
+    h.send(recording_finished(CHAN, &name, 2)).await;
+    h.finish_playback().await;
+    h.press('1').await;
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed[0].0.call_id, format!("02:fc:00:00:00:07/{CHAN}"));
+    assert_eq!(
+        h.ops()[0],
+        format!("answer {CHAN}"),
+        "requests still name the channel itself"
+    );
 }

@@ -6,4 +6,6 @@
 
 mod flows;
 mod lifecycle;
+mod nodes;
+mod service;
 mod support;

@@ -97,6 +97,14 @@ impl TestNode {
         Self::start_with(tag, clock, None, "", SPEED).await
     }
 
+    /// A node on `database_url` whose simulated Asterisk has its own entity id.
+    pub async fn start_on_database(tag: &str, database_url: &str, asterisk_id: &str) -> TestNode {
+        Self::start_full(tag, office_hours(), Some(database_url), "", SPEED, |sim| {
+            sim.asterisk_id = asterisk_id.to_owned();
+        })
+        .await
+    }
+
     pub async fn start_with(
         tag: &str,
         clock: WallClock,
@@ -104,17 +112,24 @@ impl TestNode {
         extra: &str,
         speed: f64,
     ) -> TestNode {
+        Self::start_full(tag, clock, database_url, extra, speed, |_| {}).await
+    }
+
+    pub async fn start_full(
+        tag: &str,
+        clock: WallClock,
+        database_url: Option<&str>,
+        extra: &str,
+        speed: f64,
+        tweak_sim: impl FnOnce(&mut ari_sim::SimConfig),
+    ) -> TestNode {
         // RUST_LOG=helpline=debug shows the engine's steps when a test fails.
         helpline::telemetry::init("warn", helpline::telemetry::LogFormat::Text);
         let dir = TempDir::new(tag);
         let config = config(dir.path(), database_url, extra);
-        let sim = Simulator::start(simulator_config(
-            &config.ari_app,
-            &config.ivr.audio_dir,
-            speed,
-        ))
-        .await
-        .unwrap();
+        let mut sim_config = simulator_config(&config.ari_app, &config.ivr.audio_dir, speed);
+        tweak_sim(&mut sim_config);
+        let sim = Simulator::start(sim_config).await.unwrap();
         let node = Node::start(
             &config,
             NodeOptions {
@@ -238,4 +253,25 @@ pub fn number_read_back(result: &CallResult) -> Option<String> {
         let digits = m.media_uri.strip_prefix("digits:")?;
         (digits.len() == 10).then(|| digits.to_owned())
     })
+}
+
+/// The registration flow of one citizen (language key, department key), ending with goodbye.
+pub fn registration(language: &str, department: &str, seconds: f64) -> Vec<Step> {
+    vec![
+        prompt("welcome"),
+        press(language),
+        prompt("main_menu"),
+        press("1"),
+        prompt("category_menu"),
+        press(department),
+        prompt("record_instructions"),
+        beep(),
+        speak(seconds),
+        press("#"),
+        prompt("record_confirm"),
+        press("1"),
+        prompt("anything_else"),
+        press("2"),
+        wait_hangup(),
+    ]
 }

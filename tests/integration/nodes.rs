@@ -1,0 +1,143 @@
+//! Several nodes (issue 5 §4): two engines, each beside its own simulated Asterisk, sharing one
+//! PostgreSQL. Every complaint number is unique and every ticket is there once.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ari_sim::CallOutcome;
+use sqlx::Connection as _;
+
+use crate::support::*;
+
+/// `HELPLINE_TEST_POSTGRES_URL`, or `None` (skip) outside CI; in CI its absence is a failure.
+fn postgres_url() -> Option<String> {
+    match std::env::var("HELPLINE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but HELPLINE_TEST_POSTGRES_URL is not set: the multi-node test must run in CI"
+            )
+        }
+        _ => {
+            println!(
+                "skipped: HELPLINE_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema for this test, dropped on drop (best effort).
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    async fn create(url: &str) -> Schema {
+        let name = format!(
+            "helpline_nodes_{}_{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        );
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        Schema {
+            url: url.to_owned(),
+            name,
+        }
+    }
+
+    /// The database URL with this schema as its search path.
+    fn database_url(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options%5Bsearch_path%5D={}", self.url, self.name)
+    }
+
+    async fn drop_now(self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.url).await {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+                .execute(&mut conn)
+                .await;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_one_postgresql_number_every_complaint_once() {
+    let Some(url) = postgres_url() else { return };
+    let schema = Schema::create(&url).await;
+    let database_url = schema.database_url();
+    // One after the other: the first migrates the fresh schema.
+    let a = TestNode::start_on_database("node-a", &database_url, "02:fc:00:00:00:0a").await;
+    let b = TestNode::start_on_database("node-b", &database_url, "02:fc:00:00:00:0b").await;
+
+    let per_node = 15u32;
+    let mut placed = Vec::new();
+    for n in 0..per_node {
+        for (node, name) in [(&a, "a"), (&b, "b")] {
+            let caller = format!("96{}{n:07}", if name == "a" { 1 } else { 2 });
+            let department = (n % 9 + 1).to_string();
+            let id = node
+                .sim
+                .place_call(scenario(&caller, registration("2", &department, 2.0)))
+                .await
+                .unwrap();
+            placed.push((name, caller, id));
+        }
+    }
+    let mut numbers = HashSet::new();
+    for (name, caller, id) in placed {
+        let node = if name == "a" { &a } else { &b };
+        let result = node
+            .sim
+            .call_result(id, Duration::from_secs(120))
+            .await
+            .unwrap();
+        assert_eq!(
+            result.outcome,
+            CallOutcome::Completed,
+            "node {name}, {caller}: {result:#?}"
+        );
+        let number = number_read_back(&result).unwrap();
+        assert!(
+            numbers.insert(number.clone()),
+            "complaint number {number} given twice"
+        );
+        // Either node's store sees every ticket: one database.
+        let ticket = b
+            .node
+            .tickets()
+            .ticket(number.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ticket.caller_number, caller);
+    }
+    let (tickets, total) = a
+        .node
+        .tickets()
+        .store()
+        .list_tickets(
+            &tickets::TicketFilter::default(),
+            tickets::Page {
+                limit: 1000,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, u64::from(per_node) * 2, "every ticket present once");
+    let distinct: HashSet<_> = tickets.iter().map(|t| t.number).collect();
+    assert_eq!(distinct.len(), tickets.len());
+    let call_ids: HashSet<_> = tickets.iter().filter_map(|t| t.call_id.clone()).collect();
+    assert_eq!(call_ids.len(), tickets.len(), "one ticket per call");
+    a.stop().await;
+    b.stop().await;
+    schema.drop_now().await;
+}

@@ -1,0 +1,166 @@
+//! The service around the engine: `/health`, `/metrics`, the tickets API on the same port, script
+//! reloads, and the demo running to completion.
+
+use std::time::Duration;
+
+use ari_sim::CallOutcome;
+use helpline::demo::{self, DemoOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_metrics_and_the_tickets_api_share_one_port() {
+    let t = TestNode::start("http", office_hours()).await;
+    let result = t
+        .call(scenario("9816000040", registration("2", "1", 2.0)))
+        .await;
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");
+    let base = format!("http://{}", t.node.http_addr());
+    let http = reqwest::Client::new();
+
+    let health = http.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["ari"]["state"], "connected");
+    assert_eq!(body["database"]["state"], "up");
+    assert_eq!(body["calls_in_progress"], 0);
+
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("helpline_calls_offered_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("helpline_tickets_created_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("helpline_calls_ended_total{outcome=\"completed\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("helpline_ari_connected 1\n"), "{metrics}");
+
+    let anonymous = http
+        .get(format!("{base}/api/v1/tickets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let token = tickets::tokens::create_token(
+        t.node.tickets().store(),
+        tickets::Role::Supervisor,
+        None,
+        "test",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .token;
+    let listed = http
+        .get(format!("{base}/api/v1/tickets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let text = listed.text().await.unwrap();
+    assert!(text.contains(&number_read_back(&result).unwrap()), "{text}");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_degraded_when_asterisk_is_gone() {
+    let t = TestNode::start("health-down", office_hours()).await;
+    t.sim
+        .inject(ari_sim::Fault::Silent { on: true })
+        .await
+        .unwrap();
+    t.sim.inject(ari_sim::Fault::DropWebsockets).await.unwrap();
+    let base = format!("http://{}", t.node.http_addr());
+    let mut status = 0;
+    for _ in 0..100 {
+        let response = reqwest::get(format!("{base}/health")).await.unwrap();
+        status = response.status().as_u16();
+        if status == 503 {
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["status"], "degraded", "{body}");
+            assert_ne!(body["ari"]["state"], "connected", "{body}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 503);
+    t.sim.inject(ari_sim::Fault::Clear).await.unwrap();
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_reload_is_counted_and_calls_go_on() {
+    let t = TestNode::start("reload", office_hours()).await;
+    t.node.reload_scripts();
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if t.node.stats().snapshot().script_reloads == 1 {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(reloaded, "{:?}", t.node.stats().snapshot());
+    let result = t
+        .call(scenario("9816000041", registration("1", "2", 2.0)))
+        .await;
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_its_calls_to_completion_and_leaves_the_tickets_in_the_database() {
+    let dir = TempDir::new("demo");
+    let config = config(dir.path(), None, "");
+    let options = DemoOptions {
+        calls: Some(12),
+        speed: SPEED,
+        concurrency: 6,
+        ..DemoOptions::default()
+    };
+    let mut ready = None;
+    let summary = demo::run(
+        &config,
+        &options,
+        CancellationToken::new(),
+        |addr, token| ready = Some((addr, token.to_owned())),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let (_, token) = ready.expect("the demo reported its API");
+    assert_eq!(token, summary.token);
+    assert_eq!(summary.placed, 12);
+    assert_eq!(summary.ended(), 12);
+    assert_eq!(summary.as_expected(), 12, "{summary:#?}");
+    assert!(summary.engine.tickets_created >= 6, "{summary:#?}");
+    assert_eq!(summary.engine.ari_errors, 0, "{summary:#?}");
+    // The tickets stay: a later `tickets list` on the same database sees them.
+    let store = helpline::app::open_store(&config).await.unwrap();
+    let (_, total) = store
+        .list_tickets(
+            &tickets::TicketFilter::default(),
+            tickets::Page {
+                limit: 100,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, summary.engine.tickets_created);
+}
