@@ -241,6 +241,7 @@ mod tests {
             after_hours: false,
             created_at: Utc::now(),
             created_by: "system:ivr".into(),
+            evidence_problem: None,
         }
     }
 

@@ -425,9 +425,19 @@ impl TicketService {
         }
 
         let number = self.allocate().await?;
-        let recording = match recording {
-            Some(r) => Some(self.keep_recording(number, r).await?),
-            None => None,
+        // The complaint matters more than its evidence: if the recording cannot be kept (file
+        // gone, empty, checksum mismatch, too large), the ticket is filed without it and the
+        // reason goes into its audit trail, where an officer will see it.
+        let (recording, evidence_problem) = match recording {
+            Some(r) => match self.keep_recording(number, r).await {
+                Ok(info) => (Some(info), None),
+                Err(e) => {
+                    tracing::warn!(%number, error = %e, "filing the complaint without its recording");
+                    self.discard_recording(number).await;
+                    (None, Some(e.to_string()))
+                }
+            },
+            None => (None, None),
         };
         let record = TicketRecord {
             number,
@@ -443,6 +453,7 @@ impl TicketService {
             after_hours,
             created_at: self.shared.clock.now(),
             created_by,
+            evidence_problem,
         };
         let (reply, answer) = oneshot::channel();
         self.writer

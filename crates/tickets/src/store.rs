@@ -136,6 +136,10 @@ pub struct TicketRecord {
     pub created_at: DateTime<Utc>,
     /// Who filed it: `system:ivr`, or the API token's label.
     pub created_by: String,
+    /// Why the call's recording could not be kept with the ticket, if it could not: the complaint
+    /// is filed anyway and this goes into its audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_problem: Option<String>,
 }
 
 /// What happened to one record of an insert batch.
@@ -685,7 +689,7 @@ impl Store {
                             action: "created",
                             from_value: None,
                             to_value: Some(TicketStatus::Registered.to_string()),
-                            reason: record.call_id.as_ref().map(|c| format!("call {c}")),
+                            reason: created_reason(record),
                         },
                     ));
                     outcomes.push(InsertOutcome::Created(record.number));
@@ -1391,6 +1395,16 @@ impl Store {
             .map(|r| r.rows_affected())
         })?;
         Ok(done == 1)
+    }
+}
+
+/// The "created" audit entry's reason: the call, and any trouble keeping its recording.
+fn created_reason(record: &TicketRecord) -> Option<String> {
+    let call = record.call_id.as_ref().map(|c| format!("call {c}"));
+    match (call, &record.evidence_problem) {
+        (Some(call), Some(problem)) => Some(format!("{call}; recording not kept: {problem}")),
+        (None, Some(problem)) => Some(format!("recording not kept: {problem}")),
+        (call, None) => call,
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 use tickets::{
     Clock, ComplaintNumber, FeedbackReason, NewCallTicket, Page, Recording, RecordingAudio,
-    StoreError, TicketError, TicketFilter, TicketStatus, is_valid_complaint_number,
+    StoreError, TicketFilter, TicketStatus, is_valid_complaint_number,
 };
 
 use crate::contract;
@@ -460,19 +460,43 @@ async fn recordings_are_kept_as_evidence(env: Env) {
     );
     assert!(path.exists(), "the engine's file is left alone");
 
-    // A checksum that does not match is refused and nothing is filed.
-    let mut c = call("rec-3", "FCS");
-    c.recording = Some(Recording {
-        audio: RecordingAudio::Bytes(audio),
-        duration_ms: 4200,
-        sha256: Some("00".repeat(32)),
-    });
-    let err = env.service.create_from_call(c).await.unwrap_err();
-    assert!(
-        matches!(err, TicketError::RecordingChecksum { .. }),
-        "{err}"
-    );
-    assert!(env.store.ticket_by_call("rec-3").await.unwrap().is_none());
+    // Evidence that cannot be kept (checksum mismatch, a spooled file that vanished) never costs
+    // the citizen the complaint: it is filed without audio and the audit trail says why.
+    let problems = [
+        (
+            RecordingAudio::Bytes(audio),
+            Some("00".repeat(32)),
+            "SHA-256 mismatch",
+        ),
+        (
+            RecordingAudio::File(env.dir.join("gone.wav")),
+            None,
+            "gone.wav",
+        ),
+    ];
+    for (i, (audio, sha256, why)) in problems.into_iter().enumerate() {
+        let mut c = call(&format!("rec-bad-{i}"), "FCS");
+        c.recording = Some(Recording {
+            audio,
+            duration_ms: 4200,
+            sha256,
+        });
+        let number = env.service.create_from_call(c).await.unwrap();
+        let t = env.store.ticket(number).await.unwrap().unwrap();
+        assert!(t.recording.is_none());
+        assert!(
+            !env.service
+                .recordings_dir()
+                .join(format!("{number}.wav"))
+                .exists()
+        );
+        let created = &env.store.audit_trail(number).await.unwrap()[0];
+        let reason = created.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("recording not kept") && reason.contains(why),
+            "{reason}"
+        );
+    }
 }
 contract!(recordings_are_kept_as_evidence);
 
