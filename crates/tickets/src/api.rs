@@ -627,6 +627,13 @@ async fn change_status(
             "a ticket is closed by the citizen's feedback: POST .../feedback",
         ));
     }
+    if body.status == TicketStatus::Assigned {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_allowed_now",
+            "a ticket is assigned to a named officer: POST .../assign",
+        ));
+    }
     if caller.0.role == Role::Officer
         && !matches!(
             body.status,

@@ -324,6 +324,16 @@ async fn roles_stay_in_their_lanes(env: Env) {
         StatusCode::CONFLICT,
         "closing goes through feedback: {v}"
     );
+    let assign_by_status = json!({"status": "assigned"});
+    let (s, v) = api
+        .call(
+            "POST",
+            &format!("/tickets/{power}/status"),
+            &supervisor,
+            Some(assign_by_status),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "assigning names an officer: {v}");
     let (s, v) = api
         .call(
             "POST",
