@@ -19,6 +19,8 @@ wire_enum! {
         Busy = "Busy",
         DialingOffhook = "Dialing Offhook",
         PreRing = "Pre-ring",
+        /// Asterisk's own "Unknown" state (not a value this client failed to recognise).
+        Indeterminate = "Unknown",
     }
 }
 

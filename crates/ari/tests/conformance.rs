@@ -339,3 +339,40 @@ fn parameter_enums_cover_the_spec_values() {
         assert_eq!(ours, theirs, "{path} {param}");
     }
 }
+
+#[test]
+fn remote_state_enums_know_every_spec_value() {
+    let Some(spec) = spec() else { return };
+    let models = spec_models(&spec);
+    // Each remote state enum knows every value the spec lists (it may know more: Asterisk also sends
+    // `paused` for playbacks), and keeps anything else in its `Unknown` catch-all.
+    let cases: [(&str, &str, &[&str]); 5] = [
+        ("Channel", "state", ari::ChannelState::KNOWN),
+        ("Playback", "state", ari::PlaybackState::KNOWN),
+        ("LiveRecording", "state", ari::RecordingState::KNOWN),
+        ("Endpoint", "state", ari::EndpointState::KNOWN),
+        ("DeviceState", "state", ari::model::DeviceStateValue::KNOWN),
+    ];
+    for (model, field, known) in cases {
+        let values = models[model]["properties"][field]["allowableValues"]["values"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{model}.{field} has no value list"));
+        for v in values {
+            let v = v.as_str().unwrap();
+            assert!(
+                known.contains(&v),
+                "{model}.{field}: {v} unknown to the client"
+            );
+        }
+    }
+    // And the bridge types the spec lists are ones the client can ask for.
+    for v in models["Bridge"]["properties"]["bridge_type"]["allowableValues"]["values"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(
+            ari::BridgeType::WIRE_VALUES.contains(&v.as_str().unwrap()),
+            "{v}"
+        );
+    }
+}
