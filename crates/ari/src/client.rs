@@ -1,6 +1,7 @@
 //! The ARI REST client: one method per operation an IVR and call centre use, each with a timeout, each built
 //! from the operation table in [`crate::ops`], each failing with a typed [`AriError`].
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,11 +115,7 @@ impl Request {
         }
     }
 
-    fn body_map(
-        mut self,
-        name: &'static str,
-        map: &std::collections::HashMap<String, String>,
-    ) -> Self {
+    fn body_map(mut self, name: &'static str, map: &HashMap<String, String>) -> Self {
         if map.is_empty() {
             return self;
         }
