@@ -29,6 +29,9 @@ pub(crate) fn render(segments: &[Segment], length_ms: u64) -> Vec<i16> {
         let start = ms_to_samples(seg.start_ms).min(out.len());
         let end = ms_to_samples(seg.end_ms.min(length_ms)).min(out.len());
         let offset = ms_to_samples(seg.offset_ms);
+        if start >= end {
+            continue;
+        }
         for (i, slot) in out[start..end].iter_mut().enumerate() {
             *slot = sample_at(&seg.audio, offset + i);
         }

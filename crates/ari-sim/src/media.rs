@@ -43,6 +43,8 @@ const BUILTIN: &[(&str, u64)] = &[
     ("digits/hundred", 650),
     ("digits/thousand", 750),
     ("digits/million", 700),
+    ("digits/billion", 700),
+    ("digits/minus", 600),
 ];
 
 /// Per-digit/number word durations from Asterisk's English core sounds.
@@ -283,18 +285,26 @@ fn character_word(c: char) -> Option<String> {
 /// The words Asterisk's English `SayNumber` uses for `n`.
 pub(crate) fn number_words(n: i64) -> Vec<String> {
     let mut words = Vec::new();
-    let mut n = n;
     if n < 0 {
         words.push("digits/minus".to_owned());
-        n = -n;
     }
+    words.extend(unsigned_number_words(n.unsigned_abs()));
+    words
+}
+
+fn unsigned_number_words(mut n: u64) -> Vec<String> {
+    let mut words = Vec::new();
     if n == 0 {
         words.push("digits/0".to_owned());
         return words;
     }
-    for (unit, word) in [(1_000_000, "digits/million"), (1_000, "digits/thousand")] {
+    for (unit, word) in [
+        (1_000_000_000, "digits/billion"),
+        (1_000_000, "digits/million"),
+        (1_000, "digits/thousand"),
+    ] {
         if n >= unit {
-            words.extend(number_words(n / unit));
+            words.extend(unsigned_number_words(n / unit));
             words.push(word.to_owned());
             n %= unit;
         }
@@ -424,6 +434,9 @@ mod tests {
     fn number_words_follow_english_say_number() {
         assert_eq!(number_words(42), ["digits/40", "digits/2"]);
         assert_eq!(number_words(7), ["digits/7"]);
+        assert_eq!(number_words(-3), ["digits/minus", "digits/3"]);
+        // The extremes neither overflow nor panic.
+        assert!(number_words(i64::MIN).len() > 5);
         assert_eq!(
             number_words(1205),
             [
