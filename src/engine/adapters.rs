@@ -1,6 +1,6 @@
-//! The engine's ports implemented over the real crates: [`AriControl`] over `ari::Client` (ARI errors become
-//! "gone", "conflict" or "failed") and [`TicketService`] as the [`TicketDesk`] (the IVR's draft becomes a
-//! `NewCallTicket`, the store's status becomes what the IVR reads back).
+//! The engine's ports implemented over the real crates: [`AriControl`] over `ari::Client` (ARI errors
+//! become "gone", "conflict" or "failed") and [`ServiceDesk`] over [`tickets::TicketService`] as the
+//! [`TicketDesk`] (the IVR's draft becomes a `NewCallTicket`, the store's status what the IVR reads back).
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! The call engine: a supervisor that takes calls from the ARI router and runs ONE task per call driving an
-//! `ivr::Call` (see [`call`]). The supervisor is a loop over a closed enum of events ([`SupervisorEvent`]):
+//! `ivr::Call` (see [`call`]). The supervisor is a loop over a closed enum of events (`SupervisorEvent`):
 //! a new call, the ARI connection coming back (reconciliation), a call task ending, a script reload, the
 //! shutdown request and the end of its grace period. Concurrency is capped by a semaphore (a call over the
 //! cap, or arriving during shutdown, is sent back to the dialplan unanswered, so Asterisk's fallback takes it

@@ -377,3 +377,31 @@ async fn the_call_id_names_the_asterisk_so_nodes_sharing_a_database_never_collid
         "requests still name the channel itself"
     );
 }
+
+#[test]
+fn a_call_task_stays_small() {
+    // The engine's budget is 16 KiB per concurrent call at 10,000 calls; the task's own state (the future
+    // with the IVR machine in it) must be a small part of that, beside its mailbox and the registry entry.
+    let shared = Arc::new(CallShared {
+        control: FakeControl::default(),
+        desk: FakeDesk::default(),
+        stats: Arc::new(EngineStats::default()),
+        recordings_dir: std::env::temp_dir(),
+    });
+    let (_tx, rx) = mpsc::channel::<ari::Event>(64);
+    let signals = CallSignals {
+        lost: CancellationToken::new(),
+        resync: Arc::new(tokio::sync::Notify::new()),
+        stop: CancellationToken::new(),
+    };
+    let params = CallParams {
+        channel_id: CHAN.to_owned(),
+        caller: "9816000001".to_owned(),
+        started_at: office_hours(),
+        script: script(),
+        speed: 1.0,
+    };
+    let future = run_call(shared, params, rx, signals);
+    let size = std::mem::size_of_val(&future);
+    assert!(size <= 4 * 1024, "the call task's future is {size} bytes");
+}

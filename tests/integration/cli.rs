@@ -1,0 +1,123 @@
+//! The command line as an operator meets it: `config check` lists every problem, `check` validates the
+//! scripts, and the ticket commands read what the service wrote.
+
+use std::process::Command;
+
+use crate::support::*;
+
+fn helpline(dir: &TempDir) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_helpline"));
+    command
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("HELPLINE_CONFIG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HELPLINE_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+#[test]
+fn config_check_lists_every_problem_and_never_prints_secrets() {
+    let dir = TempDir::new("cli-config");
+    let file = dir.path().join("helpline.toml");
+    std::fs::write(
+        &file,
+        "[ari]\nurl = \"ftp://pbx\"\nusername = \"helpline\"\n[http]\nlisten = \"everywhere\"\n[limits]\nmax_concurrent_calls = 0\n",
+    )
+    .unwrap();
+    let output = helpline(&dir)
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .env("HELPLINE_ARI_PASSWORD", "s3cret-pw")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for key in ["ari.url", "http.listen", "limits.max_concurrent_calls"] {
+        assert!(stderr.contains(key), "{key} reported:\n{stderr}");
+    }
+    assert!(!stderr.contains("s3cret-pw"));
+
+    std::fs::write(&file, include_str!("../../helpline.example.toml")).unwrap();
+    let output = helpline(&dir)
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .env("HELPLINE_ARI_PASSWORD", "s3cret-pw")
+        .env("DATABASE_URL", "postgres://app:db-pw@db/helpline")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("postgres://app:***@db/helpline"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("s3cret-pw") && !stdout.contains("db-pw"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_passes_the_shipped_scripts_and_fails_a_broken_one_with_its_line() {
+    let dir = TempDir::new("cli-check");
+    let ok = helpline(&dir)
+        .args(["check", "--scripts"])
+        .arg(repo().join("ivr-scripts"))
+        .arg("--audio")
+        .arg(repo().join("audio"))
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+
+    let broken = dir.path().join("scripts");
+    std::fs::create_dir_all(&broken).unwrap();
+    let text = include_str!("../../ivr-scripts/1100.toml")
+        .replace("next = \"choose_language\"", "next = \"choose_langauge\"");
+    std::fs::write(broken.join("1100.toml"), text).unwrap();
+    let failed = helpline(&dir)
+        .args(["check", "--scripts"])
+        .arg(&broken)
+        .arg("--audio")
+        .arg(repo().join("audio"))
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert!(
+        stdout.contains("1100.toml:") && stdout.contains("choose_langauge"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn tickets_list_without_a_database_says_how_to_get_one() {
+    let dir = TempDir::new("cli-tickets");
+    let output = helpline(&dir).args(["tickets", "list"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("helpline demo"), "{stderr}");
+    let migrated = helpline(&dir).args(["db", "migrate"]).output().unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let listed = helpline(&dir).args(["tickets", "list"]).output().unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+}
