@@ -3784,3 +3784,74 @@ async fn sleep_until_opt(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel() -> Channel {
+        let config = Arc::new(SimConfig::default());
+        let model = Model::new(config, std::env::temp_dir().join("ari-sim-unit-none"));
+        let mut c = model.new_channel(
+            "c".to_owned(),
+            "PJSIP/citizen-1".to_owned(),
+            "Ring",
+            ("Citizen".to_owned(), "981".to_owned()),
+            (String::new(), String::new()),
+            "from-citizens",
+            "1100",
+            Kind::Sip,
+            "hi",
+        );
+        c.vars
+            .insert("COMPLAINT_NO".to_owned(), "12345678".to_owned());
+        c
+    }
+
+    #[test]
+    fn dialplan_substitution() {
+        let c = channel();
+        assert_eq!(
+            substitute("Citizen call to IVR ${EXTEN} from ${CALLERID(all)}", &c),
+            "Citizen call to IVR 1100 from \"Citizen\" <981>"
+        );
+        assert_eq!(
+            substitute("after IVR: ${COMPLAINT_NO}", &c),
+            "after IVR: 12345678"
+        );
+        assert_eq!(substitute("${NOPE}|${CALLERID(num)}", &c), "|981");
+        assert_eq!(
+            substitute("unterminated ${EXTEN", &c),
+            "unterminated ${EXTEN"
+        );
+    }
+
+    #[test]
+    fn prompts_match_by_sound_name_or_full_uri() {
+        assert!(prompt_matches(None, "digits:42"));
+        assert!(prompt_matches(
+            Some("helpline/welcome"),
+            "sound:helpline/welcome"
+        ));
+        assert!(!prompt_matches(
+            Some("helpline/welcome"),
+            "sound:helpline/welcome2"
+        ));
+        assert!(prompt_matches(Some("digits:42"), "digits:42"));
+        assert!(!prompt_matches(Some("42"), "digits:42"));
+    }
+
+    #[test]
+    fn server_chosen_ids_have_asterisks_shapes() {
+        let mut seq = 0;
+        let id = new_uuid(&mut seq);
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+        assert_ne!(new_uuid(&mut seq), id);
+        let c = channel();
+        let json = channel_json(&c);
+        assert_eq!(json["dialplan"]["exten"], "1100");
+        assert_eq!(json["language"], "hi");
+        assert_eq!(json["caller"]["number"], "981");
+    }
+}
