@@ -25,9 +25,35 @@ fn office_hours() -> chrono::DateTime<chrono::FixedOffset> {
     ist.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap()
 }
 
+type Shared = Arc<CallShared<FakeControl, FakeDesk>>;
+
+/// What a call task on the fakes starts from: shared state writing recordings to `dir`, fresh signals,
+/// and a call on 1100.toml in office hours.
+fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
+    let shared = Arc::new(CallShared {
+        control: FakeControl::default(),
+        desk: FakeDesk::default(),
+        stats: Arc::new(EngineStats::default()),
+        recordings_dir: dir.to_owned(),
+    });
+    let signals = CallSignals {
+        lost: CancellationToken::new(),
+        resync: Arc::new(tokio::sync::Notify::new()),
+        stop: CancellationToken::new(),
+    };
+    let params = CallParams {
+        channel_id: CHAN.to_owned(),
+        caller: "9816000001".to_owned(),
+        started_at: office_hours(),
+        script: script(),
+        speed: 1.0,
+    };
+    (shared, signals, params)
+}
+
 struct Harness {
     tx: mpsc::Sender<ari::Event>,
-    shared: Arc<CallShared<FakeControl, FakeDesk>>,
+    shared: Shared,
     signals: CallSignals,
     task: tokio::task::JoinHandle<CallOutcome>,
     _dir: TempDir,
@@ -57,28 +83,11 @@ impl Harness {
     /// With `asterisk_id`, the mailbox starts with the call's StasisStart from that Asterisk.
     fn start_on(tag: &str, asterisk_id: Option<&str>) -> Harness {
         let dir = temp_dir(tag);
-        let shared = Arc::new(CallShared {
-            control: FakeControl::default(),
-            desk: FakeDesk::default(),
-            stats: Arc::new(EngineStats::default()),
-            recordings_dir: dir.0.clone(),
-        });
+        let (shared, signals, params) = call_parts(&dir.0);
         let (tx, rx) = mpsc::channel(64);
         if let Some(asterisk_id) = asterisk_id {
             tx.try_send(stasis_start(CHAN, asterisk_id)).unwrap();
         }
-        let signals = CallSignals {
-            lost: CancellationToken::new(),
-            resync: Arc::new(tokio::sync::Notify::new()),
-            stop: CancellationToken::new(),
-        };
-        let params = CallParams {
-            channel_id: CHAN.to_owned(),
-            caller: "9816000001".to_owned(),
-            started_at: office_hours(),
-            script: script(),
-            speed: 1.0,
-        };
         let task = tokio::spawn(run_call(Arc::clone(&shared), params, rx, signals.clone()));
         Harness {
             tx,
@@ -382,25 +391,8 @@ async fn the_call_id_names_the_asterisk_so_nodes_sharing_a_database_never_collid
 fn a_call_task_stays_small() {
     // The engine's budget is 16 KiB per concurrent call at 10,000 calls; the task's own state (the future
     // with the IVR machine in it) must be a small part of that, beside its mailbox and the registry entry.
-    let shared = Arc::new(CallShared {
-        control: FakeControl::default(),
-        desk: FakeDesk::default(),
-        stats: Arc::new(EngineStats::default()),
-        recordings_dir: std::env::temp_dir(),
-    });
+    let (shared, signals, params) = call_parts(&std::env::temp_dir());
     let (_tx, rx) = mpsc::channel::<ari::Event>(64);
-    let signals = CallSignals {
-        lost: CancellationToken::new(),
-        resync: Arc::new(tokio::sync::Notify::new()),
-        stop: CancellationToken::new(),
-    };
-    let params = CallParams {
-        channel_id: CHAN.to_owned(),
-        caller: "9816000001".to_owned(),
-        started_at: office_hours(),
-        script: script(),
-        speed: 1.0,
-    };
     let future = run_call(shared, params, rx, signals);
     let size = std::mem::size_of_val(&future);
     assert!(size <= 4 * 1024, "the call task's future is {size} bytes");
