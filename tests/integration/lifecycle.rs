@@ -243,3 +243,55 @@ async fn shutdown_refuses_new_calls_to_the_fallback_and_lets_calls_in_progress_f
     assert_eq!(stats.tickets_created, 1);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_the_cap_goes_back_unanswered_to_the_dialplan_fallback() {
+    let t = TestNode::start_with(
+        "capacity",
+        office_hours(),
+        None,
+        "max_concurrent_calls = 1",
+        SPEED,
+    )
+    .await;
+    // The first caller stays in the main menu; the second finds the engine full.
+    let first = t
+        .sim
+        .place_call(scenario(
+            "9816000050",
+            vec![
+                prompt("welcome"),
+                press("2"),
+                prompt("main_menu"),
+                wait(5.0),
+                hangup(),
+            ],
+        ))
+        .await
+        .unwrap();
+    for _ in 0..400 {
+        if t.node.stats().snapshot().calls_in_progress == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let second = t
+        .call(scenario(
+            "9816000051",
+            vec![prompt("service_unavailable"), wait_hangup()],
+        ))
+        .await;
+    assert_eq!(second.outcome, CallOutcome::Completed, "{second:#?}");
+    assert!(
+        second
+            .heard
+            .iter()
+            .all(|m| !m.playback_id.starts_with("pb-")),
+        "not served by the IVR"
+    );
+    let result = t.sim.call_result(first, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");
+    let stats = t.node.stats().snapshot();
+    assert_eq!(stats.calls_over_capacity, 1, "{stats:?}");
+    t.stop().await;
+}

@@ -64,8 +64,9 @@ pub fn night() -> WallClock {
     ist(2026, 12, 1, 21, 0)
 }
 
-/// The configuration of a test node in `dir`, on `database_url` (default: SQLite in `dir`).
-pub fn config(dir: &Path, database_url: Option<&str>, extra: &str) -> Config {
+/// The configuration of a test node in `dir`, on `database_url` (default: SQLite in `dir`); `limits` are
+/// extra keys of the `[limits]` section.
+pub fn config(dir: &Path, database_url: Option<&str>, limits: &str) -> Config {
     let db = database_url
         .map(str::to_owned)
         .unwrap_or_else(|| format!("sqlite://{}/helpline.db", dir.display()));
@@ -74,7 +75,7 @@ pub fn config(dir: &Path, database_url: Option<&str>, extra: &str) -> Config {
          [storage]\njournal_dir = \"{d}/journal\"\nrecordings_dir = \"{d}/recordings\"\n\
          [ivr]\nscripts_dir = \"{r}/ivr-scripts\"\naudio_dir = \"{r}/audio\"\n\
          [http]\nlisten = \"127.0.0.1:0\"\n\
-         [limits]\nshutdown_grace_seconds = 5\n{extra}",
+         [limits]\nshutdown_grace_seconds = 5\n{limits}",
         d = dir.display(),
         r = repo().display(),
     );
@@ -109,24 +110,24 @@ impl TestNode {
         tag: &str,
         clock: WallClock,
         database_url: Option<&str>,
-        extra: &str,
+        limits: &str,
         speed: f64,
     ) -> TestNode {
-        Self::start_full(tag, clock, database_url, extra, speed, |_| {}).await
+        Self::start_full(tag, clock, database_url, limits, speed, |_| {}).await
     }
 
     pub async fn start_full(
         tag: &str,
         clock: WallClock,
         database_url: Option<&str>,
-        extra: &str,
+        limits: &str,
         speed: f64,
         tweak_sim: impl FnOnce(&mut ari_sim::SimConfig),
     ) -> TestNode {
         // RUST_LOG=helpline=debug shows the engine's steps when a test fails.
         helpline::telemetry::init("warn", helpline::telemetry::LogFormat::Text);
         let dir = TempDir::new(tag);
-        let config = config(dir.path(), database_url, extra);
+        let config = config(dir.path(), database_url, limits);
         let mut sim_config = simulator_config(&config.ari_app, &config.ivr.audio_dir, speed);
         tweak_sim(&mut sim_config);
         let sim = Simulator::start(sim_config).await.unwrap();
