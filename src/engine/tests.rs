@@ -397,3 +397,208 @@ fn a_call_task_stays_small() {
     let size = std::mem::size_of_val(&future);
     assert!(size <= 4 * 1024, "the call task's future is {size} bytes");
 }
+
+// ----- the supervisor ---------------------------------------------------------------------------------
+
+mod supervisor {
+    use super::*;
+    use crate::engine::{Engine, EngineInput, EngineSettings, ScriptLoader};
+
+    struct Running {
+        inputs: mpsc::Sender<EngineInput<mpsc::Receiver<ari::Event>>>,
+        reload: mpsc::Sender<()>,
+        shutdown: CancellationToken,
+        stats: Arc<EngineStats>,
+        ops: Arc<FakeControlLog>,
+        done: tokio::task::JoinHandle<()>,
+    }
+
+    /// The fake control's log, readable after the engine took the control.
+    type FakeControlLog = std::sync::Mutex<Vec<String>>;
+
+    /// A control that logs into a shared list (the engine owns its control).
+    struct LoggingControl(Arc<FakeControlLog>, FakeControl);
+
+    impl CallControl for LoggingControl {
+        async fn answer(&self, channel: &str) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push(format!("answer {channel}"));
+            self.1.answer(channel).await
+        }
+        async fn play(
+            &self,
+            channel: &str,
+            id: &str,
+            media: &[ivr::Media],
+            language: &str,
+        ) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push(format!("play {id}"));
+            self.1.play(channel, id, media, language).await
+        }
+        async fn stop_playback(&self, id: &str) -> Result<(), ControlError> {
+            self.1.stop_playback(id).await
+        }
+        async fn record(&self, channel: &str, r: &RecordRequest<'_>) -> Result<(), ControlError> {
+            self.1.record(channel, r).await
+        }
+        async fn stop_recording(&self, name: &str) -> Result<(), ControlError> {
+            self.1.stop_recording(name).await
+        }
+        async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
+            self.1.fetch_recording(name).await
+        }
+        async fn continue_in_dialplan(
+            &self,
+            channel: &str,
+            target: Option<(&str, &str)>,
+        ) -> Result<(), ControlError> {
+            let to = target
+                .map(|(c, e)| format!("{c},{e}"))
+                .unwrap_or_else(|| "back".into());
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("continue {channel} {to}"));
+            Ok(())
+        }
+        async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push(format!("hangup {channel}"));
+            Ok(())
+        }
+    }
+
+    use super::super::ports::{CallControl, ControlError, RecordRequest};
+
+    fn start(max_calls: usize, grace: Duration) -> Running {
+        let log = Arc::new(FakeControlLog::default());
+        let loader: ScriptLoader = Box::new(|| Ok(script()));
+        let engine = Engine::new(
+            LoggingControl(Arc::clone(&log), FakeControl::default()),
+            FakeDesk::default(),
+            EngineSettings {
+                max_concurrent_calls: max_calls,
+                shutdown_grace: grace,
+                recordings_dir: std::env::temp_dir(),
+                clock: Arc::new(office_hours),
+                speed: 1.0,
+            },
+            loader,
+        )
+        .unwrap();
+        let stats = engine.stats();
+        let (inputs, inputs_rx) = mpsc::channel(16);
+        let (reload, reload_rx) = mpsc::channel(1);
+        let shutdown = CancellationToken::new();
+        let done = tokio::spawn(engine.run(inputs_rx, reload_rx, shutdown.clone()));
+        Running {
+            inputs,
+            reload,
+            shutdown,
+            stats,
+            ops: log,
+            done,
+        }
+    }
+
+    async fn offer(r: &Running, channel: &str) -> mpsc::Sender<ari::Event> {
+        let (tx, rx) = mpsc::channel(64);
+        r.inputs
+            .send(EngineInput::NewCall {
+                channel_id: channel.to_owned(),
+                caller: "9816000001".to_owned(),
+                mailbox: rx,
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        tx
+    }
+
+    fn ops(r: &Running) -> Vec<String> {
+        r.ops.lock().unwrap().clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn over_the_cap_a_call_is_sent_back_unanswered() {
+        let r = start(1, Duration::from_secs(5));
+        let _first = offer(&r, "c1").await;
+        let _second = offer(&r, "c2").await;
+        let ops = ops(&r);
+        assert!(ops.contains(&"answer c1".to_owned()), "{ops:?}");
+        assert!(ops.contains(&"continue c2 back".to_owned()), "{ops:?}");
+        assert!(!ops.contains(&"answer c2".to_owned()), "{ops:?}");
+        assert_eq!(r.stats.snapshot().calls_over_capacity, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_refuses_new_calls_and_hangs_up_the_rest_after_the_grace_period() {
+        let r = start(10, Duration::from_secs(5));
+        let _first = offer(&r, "c1").await;
+        r.shutdown.cancel();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let _late = offer(&r, "c2").await;
+        assert!(ops(&r).contains(&"continue c2 back".to_owned()));
+        assert!(
+            !ops(&r).contains(&"hangup c1".to_owned()),
+            "c1 may finish within the grace period"
+        );
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert!(ops(&r).contains(&"hangup c1".to_owned()), "{:?}", ops(&r));
+        r.done.await.unwrap();
+        let stats = r.stats.snapshot();
+        assert_eq!(
+            (stats.calls_refused_shutdown, stats.calls_shut_down),
+            (1, 1),
+            "{stats:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unrouted_channel_goes_back_only_if_no_call_claims_it_within_the_grace() {
+        let r = start(10, Duration::from_secs(5));
+        let reconnected = |unrouted: &[&str]| EngineInput::Reconnected {
+            generation: 2,
+            present: unrouted.iter().map(|c| (*c).to_owned()).collect(),
+            unrouted: unrouted.iter().map(|c| (*c).to_owned()).collect(),
+        };
+        r.inputs
+            .send(reconnected(&["orphan", "racing"]))
+            .await
+            .unwrap();
+        // "racing" was a StasisStart still on its way: its call arrives within the grace period.
+        let _racing = offer(&r, "racing").await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let ops = ops(&r);
+        assert!(ops.contains(&"continue orphan back".to_owned()), "{ops:?}");
+        assert!(!ops.contains(&"continue racing back".to_owned()), "{ops:?}");
+        assert_eq!(r.stats.snapshot().orphans_reconciled, 1);
+        assert_eq!(r.stats.snapshot().reconnections, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_abandoned_call_ends_and_goes_back_and_reloads_are_counted() {
+        let r = start(10, Duration::from_secs(5));
+        let _call = offer(&r, "c1").await;
+        r.inputs
+            .send(EngineInput::Abandon {
+                channel_id: "c1".to_owned(),
+            })
+            .await
+            .unwrap();
+        r.reload.send(()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(
+            ops(&r).contains(&"continue c1 back".to_owned()),
+            "{:?}",
+            ops(&r)
+        );
+        let stats = r.stats.snapshot();
+        assert_eq!(
+            (
+                stats.calls_lost,
+                stats.calls_in_progress,
+                stats.script_reloads
+            ),
+            (1, 0, 1)
+        );
+    }
+}
