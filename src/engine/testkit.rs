@@ -1,7 +1,7 @@
 //! Test doubles for the engine's unit tests: a [`FakeControl`] that logs every channel operation and answers
 //! as configured, a [`FakeDesk`] that files tickets in memory, ARI event builders, and WAV generators.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::ports::{
     CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
@@ -10,7 +10,8 @@ use super::ports::{
 /// Logs operations; `fetch_recording` answers from `recordings`; channels in `gone` answer "gone".
 #[derive(Debug, Default)]
 pub struct FakeControl {
-    pub ops: Mutex<Vec<String>>,
+    /// Shared so a test can keep reading it after the engine took the control.
+    pub ops: Arc<Mutex<Vec<String>>>,
     pub recordings: Mutex<Vec<(String, Vec<u8>)>>,
     pub gone: Mutex<Vec<String>>,
 }

@@ -409,70 +409,16 @@ mod supervisor {
         reload: mpsc::Sender<()>,
         shutdown: CancellationToken,
         stats: Arc<EngineStats>,
-        ops: Arc<FakeControlLog>,
+        ops: Arc<std::sync::Mutex<Vec<String>>>,
         done: tokio::task::JoinHandle<()>,
     }
 
-    /// The fake control's log, readable after the engine took the control.
-    type FakeControlLog = std::sync::Mutex<Vec<String>>;
-
-    /// A control that logs into a shared list (the engine owns its control).
-    struct LoggingControl(Arc<FakeControlLog>, FakeControl);
-
-    impl CallControl for LoggingControl {
-        async fn answer(&self, channel: &str) -> Result<(), ControlError> {
-            self.0.lock().unwrap().push(format!("answer {channel}"));
-            self.1.answer(channel).await
-        }
-        async fn play(
-            &self,
-            channel: &str,
-            id: &str,
-            media: &[ivr::Media],
-            language: &str,
-        ) -> Result<(), ControlError> {
-            self.0.lock().unwrap().push(format!("play {id}"));
-            self.1.play(channel, id, media, language).await
-        }
-        async fn stop_playback(&self, id: &str) -> Result<(), ControlError> {
-            self.1.stop_playback(id).await
-        }
-        async fn record(&self, channel: &str, r: &RecordRequest<'_>) -> Result<(), ControlError> {
-            self.1.record(channel, r).await
-        }
-        async fn stop_recording(&self, name: &str) -> Result<(), ControlError> {
-            self.1.stop_recording(name).await
-        }
-        async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
-            self.1.fetch_recording(name).await
-        }
-        async fn continue_in_dialplan(
-            &self,
-            channel: &str,
-            target: Option<(&str, &str)>,
-        ) -> Result<(), ControlError> {
-            let to = target
-                .map(|(c, e)| format!("{c},{e}"))
-                .unwrap_or_else(|| "back".into());
-            self.0
-                .lock()
-                .unwrap()
-                .push(format!("continue {channel} {to}"));
-            Ok(())
-        }
-        async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
-            self.0.lock().unwrap().push(format!("hangup {channel}"));
-            Ok(())
-        }
-    }
-
-    use super::super::ports::{CallControl, ControlError, RecordRequest};
-
     fn start(max_calls: usize, grace: Duration) -> Running {
-        let log = Arc::new(FakeControlLog::default());
+        let control = FakeControl::default();
+        let log = Arc::clone(&control.ops);
         let loader: ScriptLoader = Box::new(|| Ok(script()));
         let engine = Engine::new(
-            LoggingControl(Arc::clone(&log), FakeControl::default()),
+            control,
             FakeDesk::default(),
             EngineSettings {
                 max_concurrent_calls: max_calls,
