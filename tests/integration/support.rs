@@ -124,8 +124,10 @@ impl TestNode {
         speed: f64,
         tweak_sim: impl FnOnce(&mut ari_sim::SimConfig),
     ) -> TestNode {
-        // RUST_LOG=helpline=debug shows the engine's steps when a test fails.
-        helpline::telemetry::init("warn", helpline::telemetry::LogFormat::Text);
+        // RUST_LOG=helpline=debug shows the engine's steps when a test fails; quiet otherwise.
+        if std::env::var_os("RUST_LOG").is_some() {
+            helpline::telemetry::init("warn", helpline::telemetry::LogFormat::Text);
+        }
         let dir = TempDir::new(tag);
         let config = config(dir.path(), database_url, limits);
         let mut sim_config = simulator_config(&config.ari_app, &config.ivr.audio_dir, speed);
