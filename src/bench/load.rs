@@ -201,6 +201,28 @@ fn office_hours_clock() -> WallClock {
     Arc::new(move || at)
 }
 
+/// Wake-up lateness of a task on the engine's runtime.
+#[derive(Debug, Default)]
+struct LagProbe {
+    all: Histogram,
+    at_high_load: Histogram,
+    high_load: std::sync::atomic::AtomicBool,
+}
+
+/// Sleeps 5 ms at a time and records how late each wake-up is.
+async fn measure_lag(lag: Arc<LagProbe>) {
+    const PERIOD: Duration = Duration::from_millis(5);
+    loop {
+        let due = tokio::time::Instant::now() + PERIOD;
+        tokio::time::sleep_until(due).await;
+        let late = tokio::time::Instant::now().saturating_duration_since(due);
+        lag.all.record(late);
+        if lag.high_load.load(Ordering::Relaxed) {
+            lag.at_high_load.record(late);
+        }
+    }
+}
+
 /// Router-side trouble counted by the glue between the router and the engine.
 #[derive(Debug, Default)]
 struct GlueCounters {
@@ -422,6 +444,11 @@ async fn drive(
         must_hear,
         finish_timeout_seconds: options.finish_timeout,
     };
+    // How late a woken task runs: a timer task on the engine's runtime measures how long after its
+    // deadline it gets to run. An event waiting in a call's mailbox waits about this long for its task
+    // (the probe's event→command interval starts when the task takes the event).
+    let lag = Arc::new(LagProbe::default());
+    let lag_task = tokio::spawn(measure_lag(Arc::clone(&lag)));
     let sample = || procstat::sample().map_err(|e| BenchError::Setup(e.to_string()));
     let start_sample = sample()?;
     let started = Instant::now();
@@ -438,6 +465,9 @@ async fn drive(
     let mut steady_end: Option<(Instant, u64)> = None;
     let mut placing_seconds = 0.0;
     let ramp_end = started + Duration::from_secs_f64(options.ramp);
+    // A progress line on stderr now and then, so a long run is seen to be alive.
+    const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+    let mut last_progress = Instant::now();
     let summary = loop {
         tokio::select! {
             message = sim.next_message() => match message? {
@@ -462,12 +492,24 @@ async fn drive(
                 peak = peak.max(in_progress);
                 rss_peak = rss_peak.max(now_sample.rss_bytes);
                 probe.set_high_load(in_progress >= options.high_load_mark);
+                lag.high_load.store(in_progress >= options.high_load_mark, Ordering::Relaxed);
                 // The first sample at or past each mark (the ramp is monotonic up to the peak).
                 if low_mark.is_none() && in_progress >= options.rss_low_mark {
                     low_mark = Some((in_progress, now_sample.rss_bytes));
                 }
                 if high_mark.is_none() && in_progress >= options.rss_high_mark {
                     high_mark = Some((in_progress, now_sample.rss_bytes));
+                }
+                if last_progress.elapsed() >= PROGRESS_EVERY {
+                    last_progress = Instant::now();
+                    eprintln!(
+                        "bench load: {:>6.1} s  offered {:>6}  in progress {:>6}  completed {:>6}  RSS {:>6.1} MiB",
+                        started.elapsed().as_secs_f64(),
+                        snap.calls_offered,
+                        in_progress,
+                        snap.calls_completed,
+                        now_sample.rss_bytes as f64 / (1024.0 * 1024.0)
+                    );
                 }
                 if steady_start.is_none() && Instant::now() >= ramp_end {
                     steady_start = Some((Instant::now(), snap.calls_offered));
@@ -478,6 +520,7 @@ async fn drive(
     let run_seconds = started.elapsed().as_secs_f64();
     let end_sample = sample()?;
     probe.set_high_load(false);
+    lag_task.abort();
 
     // Stop the engine and the connection.
     engine_stop.cancel();
@@ -536,6 +579,8 @@ async fn drive(
         event_to_command_at_high_load: latency(&probe.direct_high_load),
         high_load_mark: options.high_load_mark,
         event_to_command_via_ticket_store: latency(&probe.via_desk),
+        scheduling_lag: latency(&lag.all),
+        scheduling_lag_at_high_load: latency(&lag.at_high_load),
         cpu_ms_per_call: (snap.calls_completed > 0)
             .then(|| cpu * 1000.0 / snap.calls_completed as f64),
         cpu_seconds: cpu,

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::engine::{
@@ -133,6 +133,8 @@ pub struct LatencyProbe {
     /// Event → first REST request when the answer waited on the ticket store (filing, lookup).
     pub via_desk: Histogram,
     high_load: AtomicBool,
+    /// `<asterisk id>_` as it starts every recording's call key (learned from the first `StasisStart`).
+    asterisk_prefix: OnceLock<String>,
 }
 
 impl Default for LatencyProbe {
@@ -144,6 +146,7 @@ impl Default for LatencyProbe {
             direct_high_load: Histogram::default(),
             via_desk: Histogram::default(),
             high_load: AtomicBool::new(false),
+            asterisk_prefix: OnceLock::new(),
         }
     }
 }
@@ -174,7 +177,11 @@ impl LatencyProbe {
         self.shard(channel).remove(channel);
     }
 
-    fn desk_used(&self, channel: &str) {
+    /// The ticket store is working for call `call_id` (`<asterisk id>/<channel id>`, see `engine::call`).
+    fn desk_used(&self, call_id: &str) {
+        let channel = call_id
+            .rsplit_once('/')
+            .map_or(call_id, |(_, channel)| channel);
         let key = call_key(channel);
         if let Some(stamp) = self.shard(&key).get_mut(&*key) {
             stamp.via_desk = true;
@@ -197,6 +204,24 @@ impl LatencyProbe {
                 self.direct_high_load.record(elapsed);
             }
         }
+    }
+
+    /// Learns the Asterisk id that prefixes call ids (one simulator: one id for the whole run).
+    fn learn_asterisk(&self, event: &ari::Event) {
+        if self.asterisk_prefix.get().is_none()
+            && let Some(id) = event.asterisk_id().filter(|id| !id.is_empty())
+        {
+            let _ = self.asterisk_prefix.set(format!("{}_", call_key(id)));
+        }
+    }
+
+    /// The channel key of a recording: its call key (`<asterisk id>_<channel key>`) without the Asterisk.
+    fn recording_channel<'a>(&self, name: &'a str) -> Option<&'a str> {
+        let key = channel_of_recording(name)?;
+        Some(match self.asterisk_prefix.get() {
+            Some(prefix) => key.strip_prefix(prefix.as_str()).unwrap_or(key),
+            None => key,
+        })
     }
 
     /// Calls with an event in hand right now (0 when the engine is idle: nothing leaks).
@@ -230,7 +255,8 @@ fn channel_of_playback(playback_id: &str) -> Option<&str> {
     rest.split_once('-').map(|(_, channel)| channel)
 }
 
-/// The call key a recording name carries (`ivr-<call key>-<step>-<attempt>`, see `ivr::call::recording_name`).
+/// The call key a recording name carries (`ivr-<call key>-<step>-<attempt>`, see `ivr::call::recording_name`;
+/// the call id is `<asterisk id>/<channel id>`, made safe).
 fn channel_of_recording(name: &str) -> Option<&str> {
     let rest = name.strip_prefix("ivr-")?;
     let mut parts = rest.rsplitn(3, '-');
@@ -264,7 +290,10 @@ impl CallMailbox for TimedMailbox {
         // The task is back at its mailbox: whatever it did with the last event is done.
         self.probe.back_to_mailbox(&self.channel);
         let event = self.inner.recv().await;
-        if event.is_some() {
+        if let Some(event) = &event {
+            if let ari::Event::StasisStart(_) = event {
+                self.probe.learn_asterisk(event);
+            }
             self.probe.event_taken(&self.channel);
         }
         event
@@ -313,12 +342,12 @@ impl<C: CallControl> CallControl for TimedControl<C> {
     }
 
     async fn stop_recording(&self, name: &str) -> Result<(), ControlError> {
-        self.probe.request(channel_of_recording(name));
+        self.probe.request(self.probe.recording_channel(name));
         self.inner.stop_recording(name).await
     }
 
     async fn fetch_recording(&self, name: &str) -> Result<Vec<u8>, ControlError> {
-        self.probe.request(channel_of_recording(name));
+        self.probe.request(self.probe.recording_channel(name));
         self.inner.fetch_recording(name).await
     }
 
@@ -420,6 +449,13 @@ mod tests {
         let name = ivr::call::recording_name("1795921121.47", "record_complaint", 2);
         assert_eq!(channel_of_recording(&name), Some("1795921121_47"));
         assert_eq!(call_key("1795921121.47"), "1795921121_47");
+        let probe = LatencyProbe::default();
+        let _ = probe
+            .asterisk_prefix
+            .set(format!("{}_", call_key("02:fc:00:00:00:01")));
+        let name =
+            ivr::call::recording_name("02:fc:00:00:00:01/1795921121.47", "record_complaint", 1);
+        assert_eq!(probe.recording_channel(&name), Some("1795921121_47"));
         assert_eq!(channel_of_playback("voice"), None);
         assert_eq!(channel_of_recording("other"), None);
     }
@@ -433,7 +469,7 @@ mod tests {
         probe.request(Some("c1"));
         assert_eq!(probe.direct.count(), 1);
         probe.event_taken(&channel);
-        probe.desk_used("c1");
+        probe.desk_used("02:fc:00:00:00:01/c1");
         probe.request(Some("c1"));
         assert_eq!(probe.via_desk.count(), 1);
         probe.event_taken(&channel);

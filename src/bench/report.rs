@@ -43,6 +43,11 @@ pub struct LoadReport {
     pub high_load_mark: u64,
     /// Event → REST request when the answer waited for the ticket to be durable (filing the complaint).
     pub event_to_command_via_ticket_store: LatencyMs,
+    /// How late a woken task runs on the engine's runtime (a 5 ms timer's lateness; tokio timers have
+    /// 1 ms granularity, so up to ~1 ms of it is the timer wheel): what an event waits in its mailbox for
+    /// its call task, before `event_to_command` starts.
+    pub scheduling_lag: LatencyMs,
+    pub scheduling_lag_at_high_load: LatencyMs,
     /// Engine CPU (user + system, all threads) per completed call, milliseconds.
     pub cpu_ms_per_call: Option<f64>,
     /// Engine CPU seconds over the run, and as a share of the machine's cores.
@@ -175,6 +180,15 @@ impl LoadReport {
             &format!("event -> command p99 at >= {} calls", self.high_load_mark),
             ms(h.p99),
             "target <= 5 ms",
+        );
+        row(
+            "runtime wake-up lag p99 (all / high load)",
+            format!(
+                "{} / {}",
+                ms(self.scheduling_lag.p99),
+                ms(self.scheduling_lag_at_high_load.p99)
+            ),
+            "",
         );
         let d = &self.event_to_command_via_ticket_store;
         row(
