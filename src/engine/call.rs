@@ -273,7 +273,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 playback_id,
                 failed,
             } => {
-                let Some(tag) = translate::playback_tag(&self.channel, &playback_id) else {
+                let Some(tag) = translate::playback_tag(&self.channel, playback_id) else {
                     return;
                 };
                 let Some(index) = self.live_playbacks.iter().position(|t| *t == tag) else {
@@ -292,15 +292,15 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 duration_s,
                 talking_s,
             } => {
-                if self.live_recording.as_deref() == Some(name.as_str()) {
-                    self.live_recording = None;
+                if self.live_recording.as_deref() == Some(name) {
+                    let name = self.live_recording.take().expect("matched just above");
                     let input = self.collect_recording(name, duration_s, talking_s).await;
                     self.feed(input).await;
                 }
             }
             CallEvent::RecordingFailed { name } => {
-                if self.live_recording.as_deref() == Some(name.as_str()) {
-                    self.live_recording = None;
+                if self.live_recording.as_deref() == Some(name) {
+                    let name = self.live_recording.take().expect("matched just above");
                     warn!(recording = %name, "recording failed");
                     self.feed(Input::RecordingFailed { name }).await;
                 }
