@@ -94,9 +94,10 @@ impl AriEndpoint {
     }
 }
 
-/// The simulator as the helpline expects its Asterisk: `from-citizens,1100` → `Stasis(app)`, with the
-/// fallback of `deploy/asterisk/extensions.conf` (an apology, then hang up) when the app is not connected;
-/// agents who answer; the integrated helplines answering; our prompts as its sounds.
+/// The simulator as the helpline expects its Asterisk (`deploy/asterisk/extensions.conf`):
+/// `from-citizens,1100` → `Stasis(app)`, an apology when the app is not connected, and the extension
+/// `fallback` for calls the engine sends back; agents and the integrated helplines answering; our prompts
+/// as its sounds.
 pub fn simulator_config(app: &str, audio_dir: &Path, speed: f64) -> ari_sim::SimConfig {
     use ari_sim::DialplanApp;
     let mut config = ari_sim::SimConfig {
@@ -114,27 +115,35 @@ pub fn simulator_config(app: &str, audio_dir: &Path, speed: f64) -> ari_sim::Sim
             DialplanApp::Hangup,
         ]
     };
-    let citizens = config
-        .dialplan
-        .entry("from-citizens".to_owned())
-        .or_default();
-    citizens.insert(
-        "1100".to_owned(),
+    // Like extensions.conf: after Stasis() (the app not connected) the caller hears an apology; the
+    // extension `fallback` takes the calls the engine sends back (over capacity, shutting down).
+    let apology = || {
         vec![
-            DialplanApp::NoOp {
-                text: "Citizen ${CALLERID(num)} calls ${EXTEN}".to_owned(),
-            },
-            DialplanApp::Stasis {
-                name: app.to_owned(),
-                args: Vec::new(),
-            },
-            // Back from the IVR unanswered (over capacity, shutting down) or the app is not connected.
             DialplanApp::Answer,
             DialplanApp::Playback {
                 sound: "helpline/service_unavailable".to_owned(),
             },
             DialplanApp::Hangup,
-        ],
+        ]
+    };
+    let mut main = vec![
+        DialplanApp::NoOp {
+            text: "Citizen ${CALLERID(num)} calls ${EXTEN}".to_owned(),
+        },
+        DialplanApp::Stasis {
+            name: app.to_owned(),
+            args: Vec::new(),
+        },
+    ];
+    main.extend(apology());
+    let citizens = config
+        .dialplan
+        .entry("from-citizens".to_owned())
+        .or_default();
+    citizens.insert("1100".to_owned(), main);
+    citizens.insert(
+        crate::engine::ports::FALLBACK_EXTENSION.to_owned(),
+        apology(),
     );
     let agents = config.dialplan.entry("agents".to_owned()).or_default();
     agents.insert("queue".to_owned(), answered());
@@ -605,6 +614,7 @@ mod tests {
             plan.iter()
                 .any(|app| matches!(app, ari_sim::DialplanApp::Playback { .. }))
         );
+        assert!(config.dialplan["from-citizens"].contains_key("fallback"));
         assert!(config.dialplan["agents"].contains_key("queue"));
         assert!(config.dialplan["integrated-helplines"].contains_key("181"));
     }

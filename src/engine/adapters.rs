@@ -132,7 +132,12 @@ impl CallControl for AriControl {
                 priority: Some(1),
                 label: None,
             },
-            None => ari::DialplanTarget::default(),
+            None => ari::DialplanTarget {
+                context: None,
+                extension: Some(super::ports::FALLBACK_EXTENSION.to_owned()),
+                priority: Some(1),
+                label: None,
+            },
         };
         self.client
             .continue_in_dialplan(channel, &target)

@@ -10,6 +10,10 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The extension, in the context a call came from, that takes the calls the engine does not serve (over
+/// capacity, shutting down, no task after a reconnection). The deployment's dialplan defines it.
+pub const FALLBACK_EXTENSION: &str = "fallback";
+
 /// Why a channel operation failed, in the terms the call task acts on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ControlError {
@@ -105,7 +109,8 @@ pub trait CallControl: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<u8>, ControlError>> + Send;
 
     /// Sends the channel back to the dialplan: to `context`/`extension` priority 1, or, with `None`, to
-    /// where it came from (after its `Stasis()`), where the dialplan's fallback takes it.
+    /// the extension [`FALLBACK_EXTENSION`] of the channel's own context, where the dialplan apologises
+    /// and takes a voicemail-style complaint (`deploy/asterisk/extensions.conf`).
     fn continue_in_dialplan(
         &self,
         channel: &str,

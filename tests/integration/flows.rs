@@ -252,6 +252,7 @@ async fn integrated_helplines_and_agents_are_reached_by_transfer() {
         let result = t.call(scenario("9816000006", steps)).await;
         assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");
     }
+    t.wait_until_idle().await;
     let stats = t.node.stats().snapshot();
     assert_eq!(stats.calls_transferred, 3);
     assert_eq!(stats.ari_errors, 0);

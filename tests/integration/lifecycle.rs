@@ -28,16 +28,6 @@ fn registration_until(hangup_after: usize) -> Vec<ari_sim::Step> {
     steps
 }
 
-async fn wait_until_idle(t: &TestNode) {
-    for _ in 0..200 {
-        if t.node.stats().snapshot().calls_in_progress == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("calls still in progress: {:?}", t.node.stats().snapshot());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_up_at_every_step_ends_the_call_cleanly_and_speech_still_becomes_a_ticket() {
     let t = TestNode::start("hangup-every-step", office_hours()).await;
@@ -55,7 +45,7 @@ async fn hanging_up_at_every_step_ends_the_call_cleanly_and_speech_still_becomes
             HungUpBy::Caller,
             "step {hangup_after}: {result:#?}"
         );
-        wait_until_idle(&t).await;
+        t.wait_until_idle().await;
         let after = t.node.stats().snapshot();
         assert_eq!(
             after.calls_caller_hung_up,
@@ -189,6 +179,7 @@ async fn calls_in_progress_survive_the_event_connection_dropping() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     t.sim.inject(Fault::DropWebsockets).await.unwrap();
     let result = t.sim.call_result(id, CALL_TIMEOUT).await.unwrap();
+    t.wait_until_idle().await;
     let stats = t.node.stats().snapshot();
     assert!(stats.reconnections >= 1, "{stats:?}");
     assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");

@@ -16,6 +16,7 @@ async fn health_metrics_and_the_tickets_api_share_one_port() {
         .call(scenario("9816000040", registration("2", "1", 2.0)))
         .await;
     assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");
+    t.wait_until_idle().await;
     let base = format!("http://{}", t.node.http_addr());
     let http = reqwest::Client::new();
 

@@ -162,6 +162,20 @@ impl TestNode {
         self.sim.call_result(id, CALL_TIMEOUT).await.unwrap()
     }
 
+    /// Waits until no call task runs (a call the simulator reports ended may still be finishing).
+    pub async fn wait_until_idle(&self) {
+        for _ in 0..400 {
+            if self.node.stats().snapshot().calls_in_progress == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "calls still in progress: {:?}",
+            self.node.stats().snapshot()
+        );
+    }
+
     pub async fn stop(self) {
         self.node.shutdown().await;
         self.sim.shutdown().await.unwrap();
