@@ -169,6 +169,13 @@ pub fn script_loader(ivr_config: &IvrConfig) -> ScriptLoader {
     let audio_dir = ivr_config.audio_dir.clone();
     let name = ivr_config.script.clone();
     Box::new(move || {
+        if !scripts_dir.is_dir() {
+            return Err(format!(
+                "no IVR scripts folder {} here: run from the helpline folder, or set ivr.scripts_dir \
+                 (HELPLINE_IVR_SCRIPTS_DIR) and ivr.audio_dir (HELPLINE_IVR_AUDIO_DIR)",
+                scripts_dir.display()
+            ));
+        }
         let set = ivr::ScriptSet::load(&scripts_dir, &audio_dir, &validators())
             .map_err(|report| format!("{} has problems:\n{report}", scripts_dir.display()))?;
         set.get(&name).ok_or_else(|| {
