@@ -414,9 +414,12 @@ mod supervisor {
     }
 
     fn start(max_calls: usize, grace: Duration) -> Running {
+        start_with_loader(max_calls, grace, Box::new(|| Ok(script())))
+    }
+
+    fn start_with_loader(max_calls: usize, grace: Duration, loader: ScriptLoader) -> Running {
         let control = FakeControl::default();
         let log = Arc::clone(&control.ops);
-        let loader: ScriptLoader = Box::new(|| Ok(script()));
         let engine = Engine::new(
             control,
             FakeDesk::default(),
@@ -545,6 +548,30 @@ mod supervisor {
                 stats.script_reloads
             ),
             (1, 0, 1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_invalid_script_on_reload_is_refused_and_the_running_one_stays() {
+        let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&broken);
+        let loader: ScriptLoader = Box::new(move || {
+            if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                Err("1100.toml:3:1: error: unknown step".to_owned())
+            } else {
+                Ok(script())
+            }
+        });
+        let r = start_with_loader(10, Duration::from_secs(5), loader);
+        broken.store(true, std::sync::atomic::Ordering::Relaxed);
+        r.reload.send(()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let _call = offer(&r, "c1").await;
+        let stats = r.stats.snapshot();
+        assert_eq!((stats.script_reloads, stats.script_reload_failures), (0, 1));
+        assert!(
+            ops(&r).contains(&"answer c1".to_owned()),
+            "calls still run on the old script"
         );
     }
 }
