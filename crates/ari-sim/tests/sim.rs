@@ -1272,3 +1272,50 @@ async fn bridge_playbacks_queue_and_reach_the_callers_in_the_bridge() {
     );
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn serve_runs_standalone_until_cancelled() {
+    // A free port for the standalone runner (it is given a fixed address, like `helpline sim`).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = SimConfig {
+        listen: ([127, 0, 0, 1], port).into(),
+        speed: 50.0,
+        ..SimConfig::default()
+    };
+    let token = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(ari_sim::serve(config, token.clone()));
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/sim/stats");
+    let mut stats = None;
+    for _ in 0..200 {
+        if let Ok(response) = client
+            .get(&url)
+            .basic_auth("asterisk", Some("asterisk"))
+            .send()
+            .await
+        {
+            stats = Some(response.json::<Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stats.unwrap()["channels"], 0);
+    token.cancel();
+    tokio::time::timeout(WAIT, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    // A second simulator on a taken address says so.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = SimConfig {
+        listen: taken.local_addr().unwrap(),
+        ..SimConfig::default()
+    };
+    let err = Simulator::start(config).await.unwrap_err();
+    assert!(err.to_string().contains("cannot listen"), "{err}");
+}
