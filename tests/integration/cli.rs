@@ -121,3 +121,80 @@ fn tickets_list_without_a_database_says_how_to_get_one() {
         String::from_utf8_lossy(&listed.stderr)
     );
 }
+
+#[test]
+fn serve_answers_health_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead as _;
+
+    let dir = TempDir::new("cli-serve");
+    let mut child = helpline(&dir)
+        .args(["serve", "--sim", "--sim-speed", "20"])
+        .env("HELPLINE_HTTP_LISTEN", "127.0.0.1:0")
+        .env("HELPLINE_IVR_SCRIPTS_DIR", repo().join("ivr-scripts"))
+        .env("HELPLINE_IVR_AUDIO_DIR", repo().join("audio"))
+        .env("HELPLINE_SHUTDOWN_GRACE_SECONDS", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("http://")?.strip_suffix("/health"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let health = runtime.block_on(async {
+        for _ in 0..100 {
+            if let Ok(response) = reqwest::get(format!("http://{addr}/health")).await {
+                if response.status() == 200 {
+                    return response.json::<serde_json::Value>().await.unwrap();
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("/health never said ok");
+    });
+    assert_eq!(health["ari"]["state"], "connected", "{health}");
+
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args(["-s", name, &child.id().to_string()])
+            .status();
+        assert!(status.unwrap().success(), "kill -s {name}");
+    };
+    signal("HUP");
+    let reloads = runtime.block_on(async {
+        for _ in 0..100 {
+            let metrics = reqwest::get(format!("http://{addr}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if metrics.contains("helpline_script_reloads_total 1\n") {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
+    });
+    assert!(reloads, "SIGHUP reloads the script");
+    signal("TERM");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not stop after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}
