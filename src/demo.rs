@@ -289,8 +289,15 @@ pub async fn run(
         ))
         .await?,
     );
+    // The demo must run with nothing set up: if the configured HTTP port is taken (a `serve` running, say),
+    // it takes any free port instead and says which.
+    let mut config = config.clone();
+    if std::net::TcpListener::bind(config.http.listen).is_err() {
+        tracing::warn!(port = %config.http.listen, "the HTTP port is taken; the demo uses a free one");
+        config.http.listen.set_port(0);
+    }
     let node = Node::start(
-        config,
+        &config,
         NodeOptions {
             ari: AriEndpoint::simulator(&sim),
             clock,
