@@ -168,8 +168,8 @@ enum Kind {
     Local { peer: String, half: u8 },
     /// A channel from outside (a simulated SIP caller, or an originated PJSIP phone).
     Sip,
-    /// A snoop channel spying on `target`.
-    Snoop { target: String },
+    /// A snoop channel spying on `target` (`spy`: none, in, out or both).
+    Snoop { target: String, spy: String },
 }
 
 /// An originated channel's pending Stasis entry or dialplan destination.
@@ -1708,7 +1708,7 @@ impl Model {
         for snoop in &c.snoops {
             self.hangup(snoop, 16, HangupHow::Peer);
         }
-        if let Kind::Snoop { target } = &c.kind
+        if let Kind::Snoop { target, .. } = &c.kind
             && let Some(t) = self.channels.get_mut(target)
         {
             t.snoops.retain(|s| s != id);
@@ -1955,8 +1955,9 @@ impl Model {
         let Some(c) = self.channels.get_mut(channel) else {
             return;
         };
-        c.inbound = audio.map(|a| (now, a, 0));
+        c.inbound = audio.clone().map(|a| (now, a, 0));
         let inbound = c.inbound.clone();
+        let snoops = c.snoops.clone();
         let mut recs = Vec::new();
         if let Some(r) = &c.recording {
             recs.push(r.clone());
@@ -1968,6 +1969,15 @@ impl Model {
         }
         for rec in recs {
             self.recording_voice(&rec, channel, inbound.clone(), now);
+        }
+        // A snoop spying on what the channel sends hears it too.
+        for snoop in snoops {
+            let spies = self.channels.get(&snoop).is_some_and(
+                |s| matches!(&s.kind, Kind::Snoop { spy, .. } if spy == "in" || spy == "both"),
+            );
+            if spies {
+                self.set_inbound(&snoop, audio.clone());
+            }
         }
     }
 
@@ -2523,6 +2533,7 @@ impl Model {
             "s",
             Kind::Snoop {
                 target: target.to_owned(),
+                spy: p.get("spy").unwrap_or("none").to_owned(),
             },
             &lang,
         );
@@ -2534,6 +2545,14 @@ impl Model {
         self.channels.insert(id.clone(), chan);
         if let Some(t) = self.channels.get_mut(target) {
             t.snoops.push(id.clone());
+        }
+        let spy = p.get("spy").unwrap_or("none");
+        if spy == "in" || spy == "both" {
+            let heard = self
+                .channels
+                .get(target)
+                .and_then(|t| t.inbound.as_ref().map(|(_, a, _)| a.clone()));
+            self.set_inbound(&id, heard);
         }
         if !self.enter_stasis(&id, &app, args, false) {
             // No app to hand the snoop to: Asterisk tears it down at once.

@@ -5,6 +5,7 @@
 // Test code: a failed unwrap is a failed test, with the location in the message.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ari_sim::{CallOutcome, Fault, HungUpBy, Scenario, SimConfig, SimHandle, Simulator, Step};
@@ -1318,4 +1319,54 @@ async fn serve_runs_standalone_until_cancelled() {
     };
     let err = Simulator::start(config).await.unwrap_err();
     assert!(err.to_string().contains("cannot listen"), "{err}");
+}
+
+#[tokio::test]
+async fn a_snoop_spying_in_records_what_the_caller_says() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    sim.place_call(Scenario::new("981").step(Step::Speak { seconds: 30.0 }))
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    for (snoop, spy) in [("spy-in", "in"), ("spy-out", "out")] {
+        let (status, _) = ari
+            .call(
+                "POST",
+                &format!("/channels/{chan}/snoop/{snoop}"),
+                &[("spy", spy), ("app", "ivr-1100")],
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, _) = ari
+            .call(
+                "POST",
+                &format!("/channels/{snoop}/record"),
+                &[
+                    ("name", snoop),
+                    ("format", "wav"),
+                    ("maxDurationSeconds", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let mut loud = BTreeMap::new();
+    for _ in 0..2 {
+        let done = ivr.next("RecordingFinished").await;
+        let name = done["recording"]["name"].as_str().unwrap().to_owned();
+        let (_, _, bytes) = ari.bytes(&format!("/recordings/stored/{name}/file")).await;
+        let (_, samples) = wav_info(&bytes);
+        loud.insert(name, samples.iter().any(|s| s.unsigned_abs() > 256));
+    }
+    // Spying "in" hears the caller; spying "out" hears what is sent to them (nothing here).
+    assert_eq!(loud["spy-in"], true);
+    assert_eq!(loud["spy-out"], false);
+    sim.shutdown().await.unwrap();
 }
