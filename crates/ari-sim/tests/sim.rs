@@ -1366,7 +1366,7 @@ async fn a_snoop_spying_in_records_what_the_caller_says() {
         loud.insert(name, samples.iter().any(|s| s.unsigned_abs() > 256));
     }
     // Spying "in" hears the caller; spying "out" hears what is sent to them (nothing here).
-    assert_eq!(loud["spy-in"], true);
-    assert_eq!(loud["spy-out"], false);
+    assert!(loud["spy-in"], "spying in hears the caller");
+    assert!(!loud["spy-out"], "spying out hears nothing here");
     sim.shutdown().await.unwrap();
 }
