@@ -31,9 +31,11 @@ pub struct SimConfig {
     pub default_language: String,
     /// The Asterisk entity id stamped on every event (`asterisk_id`).
     pub asterisk_id: String,
-    /// Dialplan: context → extension → priorities (1-based, in order).
+    /// Dialplan: context → extension → priorities (1-based, in order). A dialplan given in a file replaces
+    /// the default one as a whole.
     pub dialplan: BTreeMap<String, BTreeMap<String, Vec<DialplanApp>>>,
-    /// Endpoints that can be originated to (`PJSIP/agent-101` …) and how they behave.
+    /// Endpoints that can be originated to (`PJSIP/agent-101` …) and how they behave. Given in a file,
+    /// they replace the defaults.
     pub endpoints: Vec<EndpointConfig>,
     /// Events buffered per WebSocket before the connection is considered stuck and closed.
     pub ws_buffer: usize,
@@ -290,6 +292,57 @@ mod tests {
             config.dialplan["from-citizens"]["1100"][1].name_and_data(),
             ("Stasis", "ivr-1100".to_owned())
         );
+    }
+
+    #[test]
+    fn dialplan_and_endpoints_read_from_toml() {
+        let config = SimConfig::from_toml(
+            r#"
+speed = 10.0
+sounds_dirs = ["audio"]
+default_language = "hi"
+
+[dialplan.from-citizens]
+"1100" = [
+    { app = "no_op", text = "call from ${CALLERID(num)}" },
+    { app = "stasis", name = "helpline", args = ["inbound"] },
+    { app = "playback", sound = "helpline/service_unavailable" },
+    { app = "hangup" },
+]
+
+[[endpoints]]
+technology = "PJSIP"
+resource = "agent-201"
+behaviour = { kind = "answer", after_seconds = 3.5 }
+
+[[endpoints]]
+technology = "PJSIP"
+resource = "agent-202"
+behaviour = { kind = "unreachable" }
+"#,
+        )
+        .unwrap();
+        let plan = &config.dialplan["from-citizens"]["1100"];
+        assert_eq!(
+            plan[1].name_and_data(),
+            ("Stasis", "helpline,inbound".to_owned())
+        );
+        assert_eq!(plan.len(), 4);
+        assert_eq!(
+            config.endpoints[0].behaviour,
+            EndpointBehaviour::Answer { after_seconds: 3.5 }
+        );
+        assert_eq!(
+            config.endpoints.len(),
+            2,
+            "endpoints given replace the defaults"
+        );
+        let bad = SimConfig::from_toml(
+            "[dialplan.x]
+y = [{ app = \"dance\" }]",
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("dance"), "{bad}");
     }
 
     #[test]
