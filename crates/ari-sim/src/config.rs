@@ -346,6 +346,17 @@ y = [{ app = \"dance\" }]",
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_configuration() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + section[start..].find("```").unwrap();
+        let config = SimConfig::from_toml(&section[start..end]).unwrap();
+        assert_eq!(config.listen.port(), 8088);
+        assert_eq!(config.dialplan["agents"]["answer"].len(), 4);
+    }
+
+    #[test]
     fn toml_overrides_keep_defaults_and_bad_values_are_all_reported() {
         let config = SimConfig::from_toml("speed = 20.0\nusername = \"u\"").unwrap();
         assert_eq!(config.speed, 20.0);
