@@ -334,6 +334,17 @@ action = "hangup"
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_scenario() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Simulated callers").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + section[start..].find("```").unwrap();
+        let s = Scenario::from_toml(&section[start..end]).unwrap();
+        assert_eq!(s.language.as_deref(), Some("hi"));
+        assert_eq!(s.steps.len(), 9);
+    }
+
+    #[test]
     fn json_scenario_round_trips() {
         let s = Scenario::new("981")
             .step(Step::Silence { seconds: 2.0 })
