@@ -458,6 +458,7 @@ async fn drive(
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut peak = 0u64;
+    let mut peak_fds = 0usize;
     let mut rss_peak = start_sample.rss_bytes;
     let mut low_mark: Option<(u64, u64)> = None;
     let mut high_mark: Option<(u64, u64)> = None;
@@ -489,6 +490,7 @@ async fn drive(
                 let snap = stats.snapshot();
                 let now_sample: ProcSample = sample()?;
                 let in_progress = snap.calls_in_progress;
+                peak_fds = peak_fds.max(procstat::open_fds().unwrap_or(0));
                 peak = peak.max(in_progress);
                 rss_peak = rss_peak.max(now_sample.rss_bytes);
                 probe.set_high_load(in_progress >= options.high_load_mark);
@@ -590,6 +592,8 @@ async fn drive(
         rss_low_mark: low_mark,
         rss_high_mark: high_mark,
         rss_bytes_per_call,
+        peak_open_fds: peak_fds,
+        probe_stamps_left: probe.pending(),
         tickets_created: snap.tickets_created,
         tickets_per_sec: snap.tickets_created as f64 / placing_seconds.max(1e-9),
         engine_calls_completed: snap.calls_completed,

@@ -43,6 +43,15 @@ pub fn sample() -> Result<ProcSample, ProcError> {
     })
 }
 
+/// File descriptors this process has open (sockets included): the engine should hold one WebSocket and a
+/// small pool of HTTP connections, not one per call.
+pub fn open_fds() -> Result<usize, ProcError> {
+    const PATH: &str = "/proc/self/fd";
+    std::fs::read_dir(PATH)
+        .map(Iterator::count)
+        .map_err(|source| ProcError::Read { path: PATH, source })
+}
+
 fn read(path: &'static str) -> Result<String, ProcError> {
     std::fs::read_to_string(path).map_err(|source| ProcError::Read { path, source })
 }
@@ -114,5 +123,6 @@ mod tests {
     fn this_process_can_be_sampled() {
         let s = sample().unwrap();
         assert!(s.rss_bytes > 0);
+        assert!(open_fds().unwrap() >= 3);
     }
 }

@@ -61,6 +61,10 @@ pub struct LoadReport {
     pub rss_high_mark: Option<(u64, u64)>,
     /// RSS growth per concurrent call between the two marks, bytes (`None` when the run did not reach both).
     pub rss_bytes_per_call: Option<f64>,
+    /// Most file descriptors the engine process had open at once (WebSocket, HTTP pool, database, files).
+    pub peak_open_fds: usize,
+    /// Latency stamps the probe still held at the end (0: it tracked every event to its end).
+    pub probe_stamps_left: usize,
     pub tickets_created: u64,
     pub tickets_per_sec: f64,
     /// Engine-side outcomes.
@@ -222,6 +226,11 @@ impl LoadReport {
         row(
             "engine RSS start / peak",
             format!("{:.0} / {:.0} MiB", self.rss_start_mib, self.rss_peak_mib),
+            "",
+        );
+        row(
+            "engine open file descriptors (peak)",
+            self.peak_open_fds.to_string(),
             "",
         );
         row(
