@@ -447,6 +447,12 @@ async fn drive(
     // How late a woken task runs: a timer task on the engine's runtime measures how long after its
     // deadline it gets to run. An event waiting in a call's mailbox waits about this long for its task
     // (the probe's event→command interval starts when the task takes the event).
+    // First two seconds with no call at all: the wake-up lag the machine itself causes (other processes
+    // competing for the cores), to read the loaded figure against.
+    let idle_lag = Arc::new(LagProbe::default());
+    let idle_task = tokio::spawn(measure_lag(Arc::clone(&idle_lag)));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    idle_task.abort();
     let lag = Arc::new(LagProbe::default());
     let lag_task = tokio::spawn(measure_lag(Arc::clone(&lag)));
     let sample = || procstat::sample().map_err(|e| BenchError::Setup(e.to_string()));
@@ -581,6 +587,7 @@ async fn drive(
         event_to_command_at_high_load: latency(&probe.direct_high_load),
         high_load_mark: options.high_load_mark,
         event_to_command_via_ticket_store: latency(&probe.via_desk),
+        scheduling_lag_idle: latency(&idle_lag.all),
         scheduling_lag: latency(&lag.all),
         scheduling_lag_at_high_load: latency(&lag.at_high_load),
         cpu_ms_per_call: (snap.calls_completed > 0)
