@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::engine::{
@@ -116,6 +117,9 @@ impl Histogram {
 #[derive(Debug, Clone, Copy)]
 struct Stamp {
     taken_at: Instant,
+    /// When the router put the event into an idle call's mailbox (the task's wake-up); `None` when the
+    /// event was already waiting as the task came back (its arrival time is unknown).
+    woken_at: Option<Instant>,
     via_desk: bool,
 }
 
@@ -132,6 +136,14 @@ pub struct LatencyProbe {
     pub direct_high_load: Histogram,
     /// Event → first REST request when the answer waited on the ticket store (filing, lookup).
     pub via_desk: Histogram,
+    /// Event put into an idle call's mailbox (the router's wake-up of the task) → first REST request: the
+    /// whole time the event spent in the engine after parsing and routing, scheduling included.
+    pub from_arrival: Histogram,
+    /// … the same, only while `high_load` is set.
+    pub from_arrival_high_load: Histogram,
+    /// Measured events that were already waiting when their task came back to the mailbox (not in
+    /// `from_arrival`: their arrival time is unknown; they arrived while the task handled the one before).
+    pub arrived_queued: AtomicU64,
     high_load: AtomicBool,
     /// `<asterisk id>_` as it starts every recording's call key (learned from the first `StasisStart`).
     asterisk_prefix: OnceLock<String>,
@@ -145,6 +157,9 @@ impl Default for LatencyProbe {
             direct: Histogram::default(),
             direct_high_load: Histogram::default(),
             via_desk: Histogram::default(),
+            from_arrival: Histogram::default(),
+            from_arrival_high_load: Histogram::default(),
+            arrived_queued: AtomicU64::new(0),
             high_load: AtomicBool::new(false),
             asterisk_prefix: OnceLock::new(),
         }
@@ -165,9 +180,10 @@ impl LatencyProbe {
         self.high_load.store(on, Ordering::Relaxed);
     }
 
-    fn event_taken(&self, channel: &Arc<str>) {
+    fn event_taken(&self, channel: &Arc<str>, woken_at: Option<Instant>) {
         let stamp = Stamp {
             taken_at: Instant::now(),
+            woken_at,
             via_desk: false,
         };
         self.shard(channel).insert(Arc::clone(channel), stamp);
@@ -195,13 +211,27 @@ impl LatencyProbe {
         let Some(stamp) = self.shard(&key).remove(&*key) else {
             return;
         };
-        let elapsed = stamp.taken_at.elapsed();
+        let now = Instant::now();
+        let elapsed = now - stamp.taken_at;
+        let high_load = self.high_load.load(Ordering::Relaxed);
         if stamp.via_desk {
             self.via_desk.record(elapsed);
         } else {
             self.direct.record(elapsed);
-            if self.high_load.load(Ordering::Relaxed) {
+            if high_load {
                 self.direct_high_load.record(elapsed);
+            }
+            match stamp.woken_at {
+                Some(woken_at) => {
+                    let from_arrival = now - woken_at;
+                    self.from_arrival.record(from_arrival);
+                    if high_load {
+                        self.from_arrival_high_load.record(from_arrival);
+                    }
+                }
+                None => {
+                    self.arrived_queued.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
     }
@@ -265,12 +295,40 @@ fn channel_of_recording(name: &str) -> Option<&str> {
     parts.next()
 }
 
-/// A call's mailbox that stamps each event as the call task takes it.
+/// Notes when the router wakes a call task waiting on its mailbox, then wakes the task.
+#[derive(Debug, Default)]
+struct WakeStamp {
+    woken_at: Mutex<Option<Instant>>,
+    task: Mutex<Option<Waker>>,
+}
+
+impl WakeStamp {
+    fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Wake for WakeStamp {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        Self::lock(&self.woken_at).get_or_insert_with(Instant::now);
+        if let Some(task) = Self::lock(&self.task).as_ref() {
+            task.wake_by_ref();
+        }
+    }
+}
+
+/// A call's mailbox that stamps each event as the call task takes it, and — when the task was idle,
+/// waiting for it — when the router delivered it (by wrapping the waker the mailbox is polled with).
 #[derive(Debug)]
 pub struct TimedMailbox {
     inner: ari::Mailbox,
     channel: Arc<str>,
     probe: Arc<LatencyProbe>,
+    wake: Arc<WakeStamp>,
 }
 
 impl TimedMailbox {
@@ -281,6 +339,7 @@ impl TimedMailbox {
             inner,
             channel,
             probe,
+            wake: Arc::new(WakeStamp::default()),
         }
     }
 }
@@ -289,12 +348,38 @@ impl CallMailbox for TimedMailbox {
     async fn recv(&mut self) -> Option<ari::Event> {
         // The task is back at its mailbox: whatever it did with the last event is done.
         self.probe.back_to_mailbox(&self.channel);
-        let event = self.inner.recv().await;
+        *WakeStamp::lock(&self.wake.woken_at) = None;
+        let wake = Arc::clone(&self.wake);
+        let waker = Waker::from(Arc::clone(&wake));
+        let mut first_poll = true;
+        let mut was_waiting = false;
+        let receiving = self.inner.recv();
+        let mut receiving = std::pin::pin!(receiving);
+        let event = std::future::poll_fn(|cx| {
+            {
+                let mut task = WakeStamp::lock(&wake.task);
+                if !task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+                    *task = Some(cx.waker().clone());
+                }
+            }
+            let polled = receiving.as_mut().poll(&mut Context::from_waker(&waker));
+            if first_poll && polled.is_pending() {
+                was_waiting = true;
+            }
+            first_poll = false;
+            polled
+        })
+        .await;
         if let Some(event) = &event {
             if let ari::Event::StasisStart(_) = event {
                 self.probe.learn_asterisk(event);
             }
-            self.probe.event_taken(&self.channel);
+            let woken_at = if was_waiting {
+                *WakeStamp::lock(&self.wake.woken_at)
+            } else {
+                None
+            };
+            self.probe.event_taken(&self.channel, woken_at);
         }
         event
     }
@@ -464,18 +549,74 @@ mod tests {
     fn a_stamp_is_taken_once_and_dropped_at_the_mailbox() {
         let probe = LatencyProbe::default();
         let channel: Arc<str> = Arc::from("c1");
-        probe.event_taken(&channel);
+        probe.event_taken(&channel, None);
         probe.request(Some("c1"));
         probe.request(Some("c1"));
         assert_eq!(probe.direct.count(), 1);
-        probe.event_taken(&channel);
+        probe.event_taken(&channel, None);
         probe.desk_used("02:fc:00:00:00:01/c1");
         probe.request(Some("c1"));
         assert_eq!(probe.via_desk.count(), 1);
-        probe.event_taken(&channel);
+        probe.event_taken(&channel, None);
         probe.back_to_mailbox("c1");
         probe.request(Some("c1"));
         assert_eq!(probe.direct.count(), 1);
+        // An event that woke its idle task is also measured from its arrival.
+        let arrived = Instant::now();
+        probe.event_taken(&channel, Some(arrived));
+        probe.request(Some("c1"));
+        assert_eq!(probe.direct.count(), 2);
+        assert_eq!(probe.from_arrival.count(), 1);
+        assert_eq!(probe.arrived_queued.load(Ordering::Relaxed), 1);
+        assert_eq!(probe.pending(), 0);
+    }
+}
+
+#[cfg(test)]
+mod mailbox_tests {
+    use super::*;
+
+    fn stasis_start(channel: &str) -> ari::Event {
+        let json = serde_json::json!({
+            "type": "StasisStart", "application": "ivr-1100", "args": [],
+            "timestamp": "2026-11-29T05:00:01.000+0000", "asterisk_id": "02:fc:00:00:00:01",
+            "channel": {
+                "id": channel, "name": "PJSIP/citizen-00000001", "state": "Ring", "protocol_id": "",
+                "caller": {"name": "", "number": "9816000001"}, "connected": {"name": "", "number": ""},
+                "accountcode": "", "dialplan": {"context": "from-citizens", "exten": "1100",
+                "priority": 2, "app_name": "Stasis", "app_data": "ivr-1100"},
+                "creationtime": "2026-11-29T05:00:00.000+0000", "language": "hi"
+            }
+        });
+        ari::parse_event(json.to_string().as_bytes()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_waiting_task_is_measured_from_the_routers_delivery() {
+        let (router, mut outputs) = ari::Router::new(ari::RouterConfig::default());
+        router.route(stasis_start("c1"));
+        let call = outputs.new_calls.recv().await.unwrap();
+        let probe = Arc::new(LatencyProbe::default());
+        let mut mailbox = TimedMailbox::new(call.mailbox, Arc::clone(&probe));
+        // The StasisStart was queued before the task came: not measured from its arrival.
+        assert!(mailbox.recv().await.is_some());
+        probe.request(Some("c1"));
+        assert_eq!(probe.arrived_queued.load(Ordering::Relaxed), 1);
+        // The task waits; the router delivers the next event and wakes it.
+        let waiting = tokio::spawn(async move {
+            let event = mailbox.recv().await;
+            (mailbox, event)
+        });
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut hangup = stasis_start("c1").to_json();
+        hangup["type"] = "ChannelHangupRequest".into();
+        router.route(ari::parse_event(hangup.to_string().as_bytes()).unwrap());
+        let (_mailbox, event) = waiting.await.unwrap();
+        assert!(event.is_some());
+        probe.request(Some("c1"));
+        assert_eq!(probe.from_arrival.count(), 1);
+        assert_eq!(probe.direct.count(), 2);
         assert_eq!(probe.pending(), 0);
     }
 }
