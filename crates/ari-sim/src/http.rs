@@ -245,12 +245,9 @@ async fn events(
         return json_response(400, json!({"message": "Missing parameter app"}));
     }
     let subscribe_all = params.get("subscribeAll").is_some_and(|v| v == "true");
-    upgrade.on_upgrade(move |socket| websocket(socket, state, apps, subscribe_all))
-}
-
-/// One ARI WebSocket: registers its apps with the model, then writes the events the model queues for it.
-async fn websocket(socket: WebSocket, state: AppState, apps: Vec<String>, subscribe_all: bool) {
-    let (tx, mut rx) = mpsc::channel(state.config.ws_buffer);
+    // The apps are registered before the upgrade completes, as Asterisk does: a call that arrives right
+    // after the client sees the handshake finds its app; events meanwhile wait in the connection's queue.
+    let (tx, rx) = mpsc::channel(state.config.ws_buffer);
     let (reply, registered) = oneshot::channel();
     let connect = Command::Connect {
         apps,
@@ -259,9 +256,26 @@ async fn websocket(socket: WebSocket, state: AppState, apps: Vec<String>, subscr
         reply,
     };
     if state.control.commands.send(connect).await.is_err() {
-        return;
+        return json_response(503, json!({"message": "Simulator is shutting down"}));
     }
-    let Ok(conn) = registered.await else { return };
+    let Ok(conn) = registered.await else {
+        return json_response(503, json!({"message": "Simulator is shutting down"}));
+    };
+    let commands = state.control.commands.clone();
+    upgrade
+        .on_failed_upgrade(move |_| {
+            let _ = commands.try_send(Command::Disconnect { conn });
+        })
+        .on_upgrade(move |socket| websocket(socket, state, conn, rx))
+}
+
+/// One ARI WebSocket: writes the events the model queues for its apps, until either side closes it.
+async fn websocket(
+    socket: WebSocket,
+    state: AppState,
+    conn: crate::model::ConnId,
+    mut rx: mpsc::Receiver<WsOut>,
+) {
     let mut silent = state.control.faults.silent.subscribe();
     let (mut sink, mut stream) = socket.split();
     loop {

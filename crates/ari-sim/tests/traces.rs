@@ -411,6 +411,7 @@ async fn replay(name: &str) -> Vec<String> {
             .find(|e| e["event"]["type"] == "StasisStart")
             .map(|e| e["event"]["channel"]["id"].as_str().unwrap().to_owned())
             .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         let sim_id = loop {
             if let Some(ev) = sides["ivr"]
                 .lock()
@@ -420,6 +421,10 @@ async fn replay(name: &str) -> Vec<String> {
             {
                 break ev["channel"]["id"].as_str().unwrap().to_owned();
             }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the simulated SIP call never reached the IVR"
+            );
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
         id_map.insert(trace_id.clone(), "<sip-call>".to_owned());
