@@ -1370,3 +1370,41 @@ async fn a_snoop_spying_in_records_what_the_caller_says() {
     assert!(!loud["spy-out"], "spying out hears nothing here");
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn music_on_hold_is_heard_by_the_caller() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = sim
+        .place_call(
+            Scenario::new("981")
+                .step(Step::WaitPrompt {
+                    sound: Some("moh:queue".to_owned()),
+                    timeout_seconds: 10.0,
+                })
+                .step(Step::WaitHangup {
+                    timeout_seconds: 60.0,
+                }),
+        )
+        .await
+        .unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    let moh = format!("/channels/{chan}/moh");
+    assert_eq!(
+        ari.call("POST", &moh, &[("mohClass", "queue")]).await.0,
+        204
+    );
+    assert_eq!(ari.call("DELETE", &moh, &[]).await.0, 204);
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    assert_eq!(result.heard[0].media_uri, "moh:queue");
+    assert_eq!(result.heard[0].state, "done");
+    sim.shutdown().await.unwrap();
+}

@@ -5,6 +5,24 @@
 use super::*;
 
 impl Model {
+    /// Starts (`Some(class)`) or stops music on hold on a channel; a simulated caller hears it as
+    /// `moh:<class>`.
+    pub(super) fn music_on_hold(&mut self, channel: &str, class: Option<&str>) {
+        let Some(c) = self.channels.get_mut(channel) else {
+            return;
+        };
+        let was_on = c.moh;
+        c.moh = class.is_some();
+        let pseudo_id = format!("moh-{channel}");
+        match class {
+            Some(class) if !was_on => {
+                self.notify_call_heard(channel, &pseudo_id, &format!("moh:{class}"))
+            }
+            None if was_on => self.notify_call_finished(channel, &pseudo_id, "done"),
+            _ => {}
+        }
+    }
+
     // ----- REST routing -----
 
     pub(super) fn rest(&mut self, request: RestRequest) -> RestReply {
@@ -104,16 +122,15 @@ impl Model {
             }),
             ("DELETE", ["channels", id, "ring"]) => self.in_stasis(id, |_, _| RestReply::empty()),
             ("POST", ["channels", id, "progress"]) => self.in_stasis(id, |_, _| RestReply::empty()),
-            ("POST", ["channels", id, "moh"]) => self.in_stasis(id, |m, id| {
-                if let Some(c) = m.channels.get_mut(id) {
-                    c.moh = true;
-                }
-                RestReply::empty()
-            }),
+            ("POST", ["channels", id, "moh"]) => {
+                let class = p.get("mohClass").unwrap_or("default").to_owned();
+                self.in_stasis(id, |m, id| {
+                    m.music_on_hold(id, Some(&class));
+                    RestReply::empty()
+                })
+            }
             ("DELETE", ["channels", id, "moh"]) => self.in_stasis(id, |m, id| {
-                if let Some(c) = m.channels.get_mut(id) {
-                    c.moh = false;
-                }
+                m.music_on_hold(id, None);
                 RestReply::empty()
             }),
             ("POST" | "DELETE", ["channels", id, "hold"]) => {
@@ -184,10 +201,17 @@ impl Model {
                 self.play(Target::Bridge((*id).to_owned()), Some((*pid).to_owned()), p)
             }
             ("POST", ["bridges", id, "record"]) => self.record(Target::Bridge((*id).to_owned()), p),
-            ("POST" | "DELETE", ["bridges", id, "moh"]) => match self.bridges.contains_key(*id) {
-                true => RestReply::empty(),
-                false => RestReply::error(404, "Bridge not found"),
-            },
+            ("POST" | "DELETE", ["bridges", id, "moh"]) => {
+                let Some(members) = self.bridges.get(*id).map(|b| b.channels.clone()) else {
+                    return RestReply::error(404, "Bridge not found");
+                };
+                let class = p.get("mohClass").unwrap_or("default").to_owned();
+                let class = (method == "POST").then_some(class.as_str());
+                for member in members {
+                    self.music_on_hold(&member, class);
+                }
+                RestReply::empty()
+            }
             ("GET", ["playbacks", id]) => match self.playbacks.get(*id) {
                 Some(pb) => RestReply::json(200, playback_json(pb)),
                 None => RestReply::error(404, "Playback not found"),
