@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, TicketError};
 use crate::model::{
-    AuditEntry, Department, FeedbackReason, MAX_LEVEL, MIN_LEVEL, Note, Page, Role, Ticket,
-    TicketFilter, TicketSource, TicketStats, TicketStatus,
+    AuditEntry, Department, DepartmentFigures, FeedbackReason, MAX_LEVEL, MIN_LEVEL, Note, Page,
+    Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
 };
 use crate::number::ComplaintNumber;
 use crate::service::{NewTicket, TicketService};
@@ -53,6 +53,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/departments"),
     ("PATCH", "/departments/{code}"),
     ("GET", "/stats"),
+    ("GET", "/stats/departments"),
 ];
 
 /// What the API handlers share.
@@ -86,6 +87,7 @@ pub fn router(state: ApiState) -> Router {
             axum::routing::patch(configure_department),
         )
         .route("/stats", get(stats))
+        .route("/stats/departments", get(department_stats))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -872,6 +874,23 @@ async fn stats(
             .stats(department.as_deref(), now)
             .await?,
     ))
+}
+
+/// The headline figures per department. Same roles as `/stats`: supervisors and admins see every
+/// department with tickets; an officer sees only their own department's row (none if it has no
+/// tickets yet).
+async fn department_stats(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<DepartmentFigures>>, ApiError> {
+    caller.require(Action::Stats)?;
+    let now = state.service.clock().now();
+    let mut report = state.service.store().department_report(now).await?;
+    if caller.0.role == Role::Officer {
+        let own = caller.0.department_code.as_deref();
+        report.retain(|d| Some(d.code.as_str()) == own);
+    }
+    Ok(Json(report))
 }
 
 #[cfg(test)]

@@ -281,7 +281,8 @@ pub async fn tickets_show(
     Ok(ticket)
 }
 
-/// `helpline tickets stats [--department CODE]`: the headline figures.
+/// `helpline tickets stats [--department CODE]`: the headline figures; without a department, then a
+/// table of them per department (departments with tickets only), most tickets first.
 pub async fn tickets_stats(
     store: &Store,
     department: Option<&str>,
@@ -308,7 +309,54 @@ pub async fn tickets_stats(
     for (level, count) in &stats.by_level {
         writeln!(out, "  L{level:<17} {count}")?;
     }
+    if department.is_none() {
+        let mut report = store.department_report(Utc::now()).await?;
+        report.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.code.cmp(&b.code)));
+        writeln!(out)?;
+        write_department_table(&report, out)?;
+    }
     Ok(stats)
+}
+
+/// The per-department table of `tickets stats`. "-" where a share has nothing to divide (no
+/// tickets closed with feedback yet), so it is not mistaken for 0 %.
+fn write_department_table(
+    report: &[crate::model::DepartmentFigures],
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let percent = |share: f64| format!("{:.1}%", share * 100.0);
+    let code_width = report
+        .iter()
+        .map(|d| d.code.len())
+        .chain([4])
+        .max()
+        .unwrap_or(4);
+    writeln!(
+        out,
+        "{:<code_width$}  {:>7}  {:>8}  {:>19}  {:>18}  {:>7}",
+        "dept", "tickets", "disposed", "satisfied of closed", "disposed satisfied", "overdue"
+    )?;
+    for d in report {
+        let satisfied = if d.closed_satisfied + d.closed_unsatisfied == 0 {
+            "-".to_owned()
+        } else {
+            percent(d.satisfied_share)
+        };
+        writeln!(
+            out,
+            "{:<code_width$}  {:>7}  {:>8}  {:>19}  {:>18}  {:>7}",
+            d.code,
+            d.total,
+            percent(d.disposed_share),
+            satisfied,
+            percent(d.disposed_satisfied_share),
+            d.overdue
+        )?;
+    }
+    if report.is_empty() {
+        writeln!(out, "(no tickets yet)")?;
+    }
+    Ok(())
 }
 
 fn short_time(at: DateTime<Utc>) -> String {

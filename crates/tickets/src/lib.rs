@@ -23,8 +23,8 @@ pub mod validate;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{StoreError, TicketError};
 pub use model::{
-    AuditEntry, Department, FeedbackReason, Note, Page, RecordingInfo, Role, Ticket, TicketFilter,
-    TicketSource, TicketStats, TicketStatus,
+    AuditEntry, Department, DepartmentFigures, FeedbackReason, HeadlineFigures, Note, Page,
+    RecordingInfo, Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
 pub use service::{

@@ -37,8 +37,9 @@ macro_rules! string_enum {
         }
 
         impl fmt::Display for $name {
+            // `pad` (not `write_str`) so `{:<18}` and friends align tables.
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 
@@ -180,7 +181,7 @@ impl Actor {
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -300,6 +301,103 @@ pub struct TicketStats {
     pub disposed_satisfied_share: f64,
 }
 
+/// The helpline's headline figures for a set of tickets, from its per-status counts. The one place
+/// the shares are computed: [`TicketStats`] and [`DepartmentFigures`] both take them from here.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HeadlineFigures {
+    pub total: u64,
+    /// Resolved or closed.
+    pub disposed: u64,
+    pub closed_satisfied: u64,
+    pub closed_unsatisfied: u64,
+    /// `disposed / total`.
+    pub disposed_share: f64,
+    /// `closed_satisfied / (closed_satisfied + closed_unsatisfied)`.
+    pub satisfied_share: f64,
+    /// `closed_satisfied / total`: "disposed to the citizen's satisfaction".
+    pub disposed_satisfied_share: f64,
+}
+
+impl HeadlineFigures {
+    /// Figures from `(status, count)` pairs; a status may appear more than once (counts add up) or
+    /// not at all (zero). A share whose denominator is zero is 0.0.
+    pub fn from_status_counts(counts: &[(TicketStatus, u64)]) -> HeadlineFigures {
+        let count_where = |wanted: &dyn Fn(TicketStatus) -> bool| -> u64 {
+            counts
+                .iter()
+                .filter(|(status, _)| wanted(*status))
+                .map(|(_, n)| *n)
+                .sum()
+        };
+        let total = count_where(&|_| true);
+        let disposed = count_where(&|s| s.is_disposed());
+        let closed_satisfied = count_where(&|s| s == TicketStatus::ClosedSatisfied);
+        let closed_unsatisfied = count_where(&|s| s == TicketStatus::ClosedUnsatisfied);
+        HeadlineFigures {
+            total,
+            disposed,
+            closed_satisfied,
+            closed_unsatisfied,
+            disposed_share: share(disposed, total),
+            satisfied_share: share(closed_satisfied, closed_satisfied + closed_unsatisfied),
+            disposed_satisfied_share: share(closed_satisfied, total),
+        }
+    }
+}
+
+/// `part / whole`, or 0.0 when there is nothing to divide.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// One department's headline figures, as supervisors read them ("disposal and satisfaction rates per
+/// department"). Shares are defined as in [`HeadlineFigures`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentFigures {
+    pub code: String,
+    pub name: String,
+    pub total: u64,
+    /// Resolved or closed.
+    pub disposed: u64,
+    pub closed_satisfied: u64,
+    pub closed_unsatisfied: u64,
+    /// Open tickets past their due date.
+    pub overdue: u64,
+    pub disposed_share: f64,
+    /// Closed satisfied over all closed.
+    pub satisfied_share: f64,
+    /// Closed satisfied over all tickets.
+    pub disposed_satisfied_share: f64,
+}
+
+impl DepartmentFigures {
+    /// A department's row from its per-status counts and overdue count.
+    pub fn new(
+        code: String,
+        name: String,
+        counts: &[(TicketStatus, u64)],
+        overdue: u64,
+    ) -> DepartmentFigures {
+        let h = HeadlineFigures::from_status_counts(counts);
+        DepartmentFigures {
+            code,
+            name,
+            total: h.total,
+            disposed: h.disposed,
+            closed_satisfied: h.closed_satisfied,
+            closed_unsatisfied: h.closed_unsatisfied,
+            overdue,
+            disposed_share: h.disposed_share,
+            satisfied_share: h.satisfied_share,
+            disposed_satisfied_share: h.disposed_satisfied_share,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,5 +432,61 @@ mod tests {
             serde_json::to_string(&TicketStatus::InProgress).unwrap(),
             "\"in_progress\""
         );
+    }
+
+    #[test]
+    fn display_honours_width_and_alignment() {
+        assert_eq!(
+            format!("[{:<18}]", TicketStatus::Resolved),
+            "[resolved          ]"
+        );
+        assert_eq!(format!("[{:>8}]", Role::Agent), "[   agent]");
+        assert_eq!(format!("[{:^7}]", TicketSource::Web), "[  web  ]");
+        assert_eq!(format!("[{:.3}]", FeedbackReason::TooSlow), "[too]");
+        assert_eq!(format!("[{:<12}]", Actor::system("sla")), "[system:sla  ]");
+        assert_eq!(TicketStatus::InProgress.to_string(), "in_progress");
+    }
+
+    #[test]
+    fn headline_figures_share_out_the_status_counts() {
+        use TicketStatus::*;
+        let h = HeadlineFigures::from_status_counts(&[
+            (Registered, 2),
+            (InProgress, 1),
+            (Resolved, 1),
+            (ClosedSatisfied, 3),
+            (ClosedUnsatisfied, 1),
+            (Reopened, 2),
+        ]);
+        assert_eq!(
+            (
+                h.total,
+                h.disposed,
+                h.closed_satisfied,
+                h.closed_unsatisfied
+            ),
+            (10, 5, 3, 1)
+        );
+        assert_eq!(
+            (
+                h.disposed_share,
+                h.satisfied_share,
+                h.disposed_satisfied_share
+            ),
+            (0.5, 0.75, 0.3)
+        );
+        let none = HeadlineFigures::from_status_counts(&[(Registered, 4)]);
+        assert_eq!(
+            (
+                none.disposed_share,
+                none.satisfied_share,
+                none.disposed_satisfied_share
+            ),
+            (0.0, 0.0, 0.0),
+            "no closed tickets: the shares are zero, not NaN"
+        );
+        let row = DepartmentFigures::new("JSV".into(), "Jal Shakti".into(), &[(Resolved, 2)], 1);
+        assert_eq!((row.total, row.disposed, row.overdue), (2, 2, 1));
+        assert_eq!(row.disposed_share, 1.0);
     }
 }

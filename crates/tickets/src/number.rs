@@ -93,8 +93,9 @@ pub fn is_valid_complaint_number(input: &str) -> bool {
 }
 
 impl fmt::Display for ComplaintNumber {
+    // Delegates to the integer's Display so width and alignment (`{:<12}`) apply.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -195,6 +196,14 @@ mod tests {
             assert_eq!(ComplaintNumber::parse(&n.to_string()).unwrap(), n);
             assert!(is_valid_complaint_number(&n.to_string()));
         }
+    }
+
+    #[test]
+    fn display_honours_width() {
+        let n = ComplaintNumber::from_payload(123_456_789).unwrap();
+        let digits = n.to_string();
+        assert_eq!(format!("[{n:<12}]"), format!("[{digits}  ]"));
+        assert_eq!(format!("[{n:>12}]"), format!("[  {digits}]"));
     }
 
     #[test]

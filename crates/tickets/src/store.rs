@@ -25,8 +25,8 @@ use crate::clock::{from_millis, to_millis};
 use crate::departments::seed_departments;
 use crate::error::StoreError;
 use crate::model::{
-    AuditEntry, Department, FeedbackReason, MAX_LEVEL, Note, Page, RecordingInfo, Role, Ticket,
-    TicketFilter, TicketSource, TicketStats, TicketStatus,
+    AuditEntry, Department, DepartmentFigures, FeedbackReason, HeadlineFigures, MAX_LEVEL, Note,
+    Page, RecordingInfo, Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
 };
 use crate::number::ComplaintNumber;
 
@@ -920,40 +920,67 @@ impl Store {
                 .await?;
             Ok::<_, sqlx::Error>((a, b, c))
         })?;
-        let mut stats = TicketStats::default();
-        for status in TicketStatus::ALL {
-            let count = by_status
-                .iter()
-                .find(|(s, _)| s == status.as_str())
-                .map(|(_, c)| u64::try_from(*c).unwrap_or(0))
-                .unwrap_or(0);
-            stats.total += count;
-            stats.by_status.push((*status, count));
+        let by_status = status_counts(by_status)?;
+        let headline = HeadlineFigures::from_status_counts(&by_status);
+        Ok(TicketStats {
+            total: headline.total,
+            by_status,
+            by_level: by_level
+                .into_iter()
+                .filter_map(|(l, c)| Some((u8::try_from(l).ok()?, count_from_sql(c))))
+                .collect(),
+            overdue: count_from_sql(overdue.0),
+            disposed_share: headline.disposed_share,
+            satisfied_share: headline.satisfied_share,
+            disposed_satisfied_share: headline.disposed_satisfied_share,
+        })
+    }
+
+    /// The headline figures per department ("disposal and satisfaction rates per department"),
+    /// ordered by department code; departments without tickets are left out. One grouped query:
+    /// counts per (department, status) with the overdue ones (open, due before `now`) alongside.
+    pub async fn department_report(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DepartmentFigures>, StoreError> {
+        let sql = format!(
+            "SELECT d.code, d.name, t.status, COUNT(*), \
+             SUM(CASE WHEN t.status IN {OPEN_STATUSES_SQL} AND t.due_at < $1 THEN 1 ELSE 0 END) \
+             FROM tickets t JOIN departments d ON d.code = t.department_code \
+             GROUP BY d.code, d.name, t.status ORDER BY d.code, t.status"
+        );
+        let rows: Vec<(String, String, String, i64, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(to_millis(now))
+                .fetch_all(pool)
+                .await
+        })?;
+        let mut report: Vec<DepartmentFigures> = Vec::new();
+        // Rows arrive grouped by department; gather each department's rows, then build its figures.
+        let mut current: Option<DepartmentRows> = None;
+        for (code, name, status, count, overdue) in rows {
+            match &mut current {
+                Some(rows) if rows.code == code => {
+                    rows.statuses.push((status, count));
+                    rows.overdue += count_from_sql(overdue);
+                }
+                _ => {
+                    if let Some(done) = current.take() {
+                        report.push(done.into_figures()?);
+                    }
+                    current = Some(DepartmentRows {
+                        code,
+                        name,
+                        statuses: vec![(status, count)],
+                        overdue: count_from_sql(overdue),
+                    });
+                }
+            }
         }
-        stats.by_level = by_level
-            .into_iter()
-            .filter_map(|(l, c)| Some((u8::try_from(l).ok()?, u64::try_from(c).unwrap_or(0))))
-            .collect();
-        stats.overdue = u64::try_from(overdue.0).unwrap_or(0);
-        let count_of = |s: TicketStatus| {
-            stats
-                .by_status
-                .iter()
-                .find(|(st, _)| *st == s)
-                .map(|(_, c)| *c)
-                .unwrap_or(0)
-        };
-        let disposed: u64 = TicketStatus::ALL
-            .iter()
-            .filter(|s| s.is_disposed())
-            .map(|s| count_of(*s))
-            .sum();
-        let satisfied = count_of(TicketStatus::ClosedSatisfied);
-        let closed = satisfied + count_of(TicketStatus::ClosedUnsatisfied);
-        stats.disposed_share = share(disposed, stats.total);
-        stats.satisfied_share = share(satisfied, closed);
-        stats.disposed_satisfied_share = share(satisfied, stats.total);
-        Ok(stats)
+        if let Some(done) = current {
+            report.push(done.into_figures()?);
+        }
+        Ok(report)
     }
 
     // ----- changing -----------------------------------------------------------------------------
@@ -1478,11 +1505,42 @@ fn invalid_transition(from: TicketStatus, to: TicketStatus) -> StoreError {
     }
 }
 
-fn share(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
+/// A `COUNT`/`SUM` from SQL as an unsigned count (they are never negative).
+fn count_from_sql(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// `(status, count)` rows of a `GROUP BY status` as typed counts, every status listed (zero when
+/// absent) in lifecycle order. A status this build does not know is a corrupt row.
+fn status_counts(rows: Vec<(String, i64)>) -> Result<Vec<(TicketStatus, u64)>, StoreError> {
+    let mut counts: Vec<(TicketStatus, u64)> = TicketStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for (name, count) in rows {
+        let status = TicketStatus::from_str(&name)
+            .map_err(|e| corrupt(format!("ticket status in the figures: {e}")))?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
+            slot.1 += count_from_sql(count);
+        }
+    }
+    Ok(counts)
+}
+
+/// One department's rows of the grouped report query, gathered before its figures are built.
+struct DepartmentRows {
+    code: String,
+    name: String,
+    statuses: Vec<(String, i64)>,
+    overdue: u64,
+}
+
+impl DepartmentRows {
+    fn into_figures(self) -> Result<DepartmentFigures, StoreError> {
+        let counts = status_counts(self.statuses)?;
+        Ok(DepartmentFigures::new(
+            self.code,
+            self.name,
+            &counts,
+            self.overdue,
+        ))
     }
 }
 

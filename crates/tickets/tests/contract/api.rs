@@ -709,3 +709,70 @@ async fn recording_download_and_openapi(env: Env) {
     }
 }
 contract!(recording_download_and_openapi);
+
+async fn department_figures_follow_the_roles(env: Env) {
+    let api = Api::new(&env);
+    let agent = token(&env, Role::Agent, None).await;
+    let supervisor = token(&env, Role::Supervisor, None).await;
+    let admin = token(&env, Role::Admin, None).await;
+    let integration = token(&env, Role::Integration, None).await;
+    let jsv_officer = token(&env, Role::Officer, Some("JSV")).await;
+    let edu_officer = token(&env, Role::Officer, Some("EDU")).await;
+    for dept in ["JSV", "JSV", "PWR"] {
+        let (s, v) = api
+            .call("POST", "/tickets", &agent, Some(new_ticket(dept)))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+
+    let totals = |v: &Value| -> Vec<(String, u64)> {
+        v.as_array()
+            .unwrap_or_else(|| panic!("not an array: {v}"))
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_owned(),
+                    d["total"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let everything = vec![("JSV".to_owned(), 2), ("PWR".to_owned(), 1)];
+    for tok in [&supervisor, &admin] {
+        let (s, v) = api.call("GET", "/stats/departments", tok, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(totals(&v), everything);
+        let jsv = &v[0];
+        for field in [
+            "name",
+            "disposed",
+            "closed_satisfied",
+            "closed_unsatisfied",
+            "overdue",
+            "disposed_share",
+            "satisfied_share",
+            "disposed_satisfied_share",
+        ] {
+            assert!(!jsv[field].is_null(), "{field} missing from {jsv}");
+        }
+    }
+    // An officer sees their own department's row only; none when it has no tickets.
+    let (s, v) = api
+        .call("GET", "/stats/departments", &jsv_officer, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(totals(&v), [("JSV".to_owned(), 2)]);
+    let (s, v) = api
+        .call("GET", "/stats/departments", &edu_officer, None)
+        .await;
+    assert_eq!((s, totals(&v).len()), (StatusCode::OK, 0));
+    for tok in [&agent, &integration] {
+        let (s, v) = api.call("GET", "/stats/departments", tok, None).await;
+        assert_eq!((s, error_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    }
+    let (s, _, _) = api
+        .send("GET", "/stats/departments", None, None, false)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+contract!(department_figures_follow_the_roles);
