@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Config, IvrConfig, Secret};
 use crate::engine::adapters::{AriControl, ServiceDesk};
+use crate::engine::fallback::{FallbackImporter, ImportHandle, ImporterSettings};
 use crate::engine::{Engine, EngineInput, EngineSettings, EngineStats, ScriptLoader, WallClock};
 use crate::http;
 
@@ -260,6 +261,9 @@ pub struct Node {
     bridge_task: JoinHandle<()>,
     http_task: JoinHandle<std::io::Result<()>>,
     background_task: JoinHandle<()>,
+    /// Files the dialplan fallback's recordings as tickets; stops with the engine (SIGTERM).
+    fallback_task: JoinHandle<()>,
+    fallback: ImportHandle,
     connection: ari::Connection,
 }
 
@@ -332,13 +336,24 @@ impl Node {
             EngineSettings {
                 max_concurrent_calls: config.limits.max_concurrent_calls,
                 shutdown_grace: config.limits.shutdown_grace,
-                recordings_dir: spool,
-                clock: options.clock,
+                recordings_dir: spool.clone(),
+                clock: options.clock.clone(),
                 speed: options.speed,
             },
             loader,
         )?;
         let stats = engine.stats();
+        let importer = FallbackImporter::new(
+            AriControl::new(client.clone()),
+            ServiceDesk::new(tickets.clone()),
+            Arc::clone(&stats),
+            ImporterSettings {
+                interval: config.fallback.import_every,
+                spool_dir: spool,
+                settle: crate::engine::fallback::DEFAULT_SETTLE,
+                clock: options.clock,
+            },
+        );
 
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
@@ -367,6 +382,7 @@ impl Node {
         let bridge_task = tokio::spawn(bridge(outputs, inputs_tx, infra_stop.clone()));
         let (reload, reload_rx) = mpsc::channel(4);
         let engine_task = tokio::spawn(engine.run(inputs_rx, reload_rx, engine_stop.clone()));
+        let (fallback, fallback_task) = importer.spawn(ari_state.clone(), engine_stop.clone());
 
         let observed = http::Observed {
             engine: Arc::clone(&stats),
@@ -404,6 +420,8 @@ impl Node {
             bridge_task,
             http_task,
             background_task,
+            fallback_task,
+            fallback,
             connection,
         })
     }
@@ -426,6 +444,12 @@ impl Node {
     /// The ARI router (for its counters).
     pub fn router(&self) -> &ari::Router {
         &self.router
+    }
+
+    /// Runs the dialplan fallback's recordings importer now (it also runs on every ARI connect and
+    /// every `fallback.import_seconds`).
+    pub fn fallback_importer(&self) -> ImportHandle {
+        self.fallback.clone()
     }
 
     /// The ARI connection's state.
@@ -469,6 +493,9 @@ impl Node {
     pub async fn wait(self) {
         if let Err(err) = self.engine_task.await {
             warn!(%err, "the engine task ended abnormally");
+        }
+        if let Err(err) = self.fallback_task.await {
+            warn!(%err, "the fallback importer ended abnormally");
         }
         self.infra_stop.cancel();
         self.connection.join().await;

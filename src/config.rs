@@ -110,6 +110,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Capacity and shutdown limits.
     pub limits: LimitsConfig,
+    /// Importing the complaints Asterisk's dialplan fallback recorded.
+    pub fallback: FallbackConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -170,6 +172,13 @@ pub struct LimitsConfig {
     pub max_concurrent_calls: usize,
     /// How long calls in progress may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+}
+
+/// Importing the dialplan fallback's recordings as tickets.
+#[derive(Debug, Clone)]
+pub struct FallbackConfig {
+    /// Time between import rounds (one also runs on every ARI (re)connect).
+    pub import_every: Duration,
 }
 
 /// Logging.
@@ -307,6 +316,10 @@ const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "limits.shutdown_grace_seconds",
         env: &["HELPLINE_SHUTDOWN_GRACE_SECONDS"],
+    },
+    KeySpec {
+        key: "fallback.import_seconds",
+        env: &["HELPLINE_FALLBACK_IMPORT_SECONDS"],
     },
     KeySpec {
         key: "log.level",
@@ -493,6 +506,7 @@ impl RawConfig {
         let listen = v.socket_addr("http.listen", "127.0.0.1:8080");
         let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
         let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
+        let import_every = v.seconds("fallback.import_seconds", 60, 1, 3600);
 
         let level = v.string("log.level").unwrap_or_else(|| "info".to_owned());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
@@ -527,6 +541,7 @@ impl RawConfig {
                 max_concurrent_calls: max_concurrent_calls as usize,
                 shutdown_grace,
             },
+            fallback: FallbackConfig { import_every },
             log: LogConfig { level, json },
         })
     }
@@ -701,6 +716,7 @@ impl Config {
              ivr:        script {} in {}, prompts in {}\n\
              http:       {}\n\
              limits:     {} concurrent calls, {}s shutdown grace\n\
+             fallback:   recordings imported every {}s\n\
              log:        {}{}",
             self.database.url,
             self.database.max_connections,
@@ -712,6 +728,7 @@ impl Config {
             self.http.listen,
             self.limits.max_concurrent_calls,
             self.limits.shutdown_grace.as_secs(),
+            self.fallback.import_every.as_secs(),
             self.log.level,
             if self.log.json { " (JSON)" } else { "" },
         )

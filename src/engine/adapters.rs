@@ -7,7 +7,8 @@ use std::sync::Arc;
 use tracing::warn;
 
 use super::ports::{
-    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
+    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, RecordingStore,
+    StoredRecording, TicketDesk,
 };
 use super::translate;
 
@@ -148,6 +149,34 @@ impl CallControl for AriControl {
     async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
         self.client
             .hangup(channel, None)
+            .await
+            .map_err(control_error)
+    }
+}
+
+impl RecordingStore for AriControl {
+    async fn list_stored(&self) -> Result<Vec<StoredRecording>, ControlError> {
+        self.client
+            .list_stored_recordings()
+            .await
+            .map(|list| {
+                list.into_iter()
+                    .map(|r| StoredRecording {
+                        name: r.name,
+                        format: r.format,
+                    })
+                    .collect()
+            })
+            .map_err(control_error)
+    }
+
+    async fn fetch_stored(&self, name: &str) -> Result<Vec<u8>, ControlError> {
+        self.fetch_recording(name).await
+    }
+
+    async fn delete_stored(&self, name: &str) -> Result<(), ControlError> {
+        self.client
+            .delete_stored_recording(name)
             .await
             .map_err(control_error)
     }

@@ -6,10 +6,12 @@
 //! and the caller never hears silence); shutdown lets calls in progress finish within the grace period.
 //!
 //! The engine is generic over the channel control and the ticket desk ([`ports`]); `adapters` implements
-//! them over `ari::Client` and `tickets::TicketService`.
+//! them over `ari::Client` and `tickets::TicketService`. [`fallback`] turns the complaints the dialplan
+//! recorded while the engine was away into tickets.
 
 pub mod adapters;
 pub mod call;
+pub mod fallback;
 pub mod ports;
 pub mod stats;
 pub mod translate;
@@ -32,7 +34,8 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
 pub use ports::{
-    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
+    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, RecordingStore,
+    StoredRecording, TicketDesk,
 };
 pub use stats::{CallOutcome, EngineStats, StatsSnapshot};
 

@@ -121,6 +121,33 @@ pub trait CallControl: Send + Sync + 'static {
     fn hangup(&self, channel: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
 }
 
+/// A recording Asterisk keeps in its stored-recordings folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecording {
+    /// The name, without the format's extension.
+    pub name: String,
+    /// The file format, e.g. `wav`.
+    pub format: String,
+}
+
+/// Asterisk's stored recordings (`/recordings/stored`), as the fallback importer uses them (implemented
+/// over `ari::Client`).
+pub trait RecordingStore: Send + Sync + 'static {
+    /// Every stored recording.
+    fn list_stored(
+        &self,
+    ) -> impl Future<Output = Result<Vec<StoredRecording>, ControlError>> + Send;
+
+    /// One stored recording's bytes.
+    fn fetch_stored(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<u8>, ControlError>> + Send;
+
+    /// Deletes a stored recording (its file on Asterisk).
+    fn delete_stored(&self, name: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+}
+
 /// Why the ticket store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

@@ -84,6 +84,12 @@ pub struct EngineStats {
     pub script_reloads: AtomicU64,
     /// Script reloads refused because the new script was invalid.
     pub script_reload_failures: AtomicU64,
+    /// Dialplan-fallback recordings filed as tickets (and then deleted on Asterisk).
+    pub fallback_imported: AtomicU64,
+    /// Dialplan-fallback recordings with no speech: deleted, no ticket.
+    pub fallback_skipped: AtomicU64,
+    /// Dialplan-fallback recordings that could not be imported this round (left for the next one).
+    pub fallback_failed: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -108,6 +114,9 @@ pub struct StatsSnapshot {
     pub orphans_reconciled: u64,
     pub script_reloads: u64,
     pub script_reload_failures: u64,
+    pub fallback_imported: u64,
+    pub fallback_skipped: u64,
+    pub fallback_failed: u64,
 }
 
 impl StatsSnapshot {
@@ -165,6 +174,9 @@ impl EngineStats {
             orphans_reconciled: get(&self.orphans_reconciled),
             script_reloads: get(&self.script_reloads),
             script_reload_failures: get(&self.script_reload_failures),
+            fallback_imported: get(&self.fallback_imported),
+            fallback_skipped: get(&self.fallback_skipped),
+            fallback_failed: get(&self.fallback_failed),
         }
     }
 }
@@ -290,6 +302,22 @@ impl StatsSnapshot {
             "IVR script reloads refused (invalid script; the old one stays).",
             self.script_reload_failures,
         );
+        let _ = writeln!(
+            out,
+            "# HELP helpline_fallback_recordings_total Complaints recorded by the dialplan fallback, \
+             by what the importer did with them.\n\
+             # TYPE helpline_fallback_recordings_total counter"
+        );
+        for (result, value) in [
+            ("imported", self.fallback_imported),
+            ("skipped", self.fallback_skipped),
+            ("failed", self.fallback_failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "helpline_fallback_recordings_total{{result=\"{result}\"}} {value}"
+            );
+        }
     }
 }
 
