@@ -38,8 +38,12 @@ pub struct RecordingAnalysis {
 
 /// Duration and speech-versus-silence of a recording (16-bit PCM WAV, any rate and channels).
 /// A header-only file (Asterisk trims trailing silence) is a valid, silent, zero-length result.
+///
+/// hound reads the header; the samples are then summed straight from the data chunk in integers,
+/// one 20 ms frame at a time. This runs on the engine's worker threads for every complaint, so it
+/// stays a tight loop with no per-sample conversion or error handling.
 pub fn analyse_wav(bytes: &[u8]) -> Result<RecordingAnalysis, AudioError> {
-    let mut reader = hound::WavReader::new(Cursor::new(bytes))?;
+    let reader = hound::WavReader::new(Cursor::new(bytes))?;
     let spec = reader.spec();
     if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
         return Err(AudioError::Format(format!(
@@ -47,32 +51,41 @@ pub fn analyse_wav(bytes: &[u8]) -> Result<RecordingAnalysis, AudioError> {
             spec.bits_per_sample, spec.sample_format
         )));
     }
+    let declared_samples = usize::try_from(reader.len()).unwrap_or(usize::MAX);
+    // After the header the cursor stands at the first sample of the data chunk.
+    let data_start = usize::try_from(reader.into_inner().position()).unwrap_or(bytes.len());
+    let data = bytes.get(data_start..).unwrap_or_default();
+    let available_samples = data.len() / 2;
+    if declared_samples > available_samples {
+        return Err(AudioError::Format(format!(
+            "recording is cut short: the header announces {declared_samples} samples, the file holds {available_samples}"
+        )));
+    }
+    let data = &data[..declared_samples * 2];
+
     let rate = u64::from(spec.sample_rate.max(1));
     let channels = u64::from(spec.channels.max(1));
     let frame_samples = usize::try_from((rate * FRAME_MS / 1000).max(1) * channels).unwrap_or(160);
-    let mut total_samples: u64 = 0;
+    // A frame is loud when its mean square exceeds the threshold's: compare sums, per frame.
+    let loud_mean_square = 10f64.powf(SPEECH_THRESHOLD_DBFS / 10.0) * 32768.0 * 32768.0;
     let mut loud_frames: u64 = 0;
     let mut peak = f64::NEG_INFINITY;
-    let mut sum_squares = 0.0f64;
-    let mut in_frame = 0usize;
-    for sample in reader.samples::<i16>() {
-        let s = f64::from(sample?) / 32768.0;
-        sum_squares += s * s;
-        in_frame += 1;
-        total_samples += 1;
-        if in_frame == frame_samples {
-            let dbfs = rms_dbfs(sum_squares, in_frame);
-            peak = peak.max(dbfs);
-            if dbfs > SPEECH_THRESHOLD_DBFS {
-                loud_frames += 1;
-            }
-            sum_squares = 0.0;
-            in_frame = 0;
+    for frame in data.chunks(frame_samples * 2) {
+        let count = frame.len() / 2;
+        let sum_squares: i64 = frame
+            .chunks_exact(2)
+            .map(|b| {
+                let s = i64::from(i16::from_le_bytes([b[0], b[1]]));
+                s * s
+            })
+            .sum();
+        let mean_square = sum_squares as f64 / count.max(1) as f64;
+        peak = peak.max(mean_square_dbfs(mean_square));
+        if count == frame_samples && mean_square > loud_mean_square {
+            loud_frames += 1;
         }
     }
-    if in_frame > 0 {
-        peak = peak.max(rms_dbfs(sum_squares, in_frame));
-    }
+    let total_samples = u64::try_from(declared_samples).unwrap_or(u64::MAX);
     let duration_ms = total_samples * 1000 / (rate * channels);
     let speech_ms = loud_frames * FRAME_MS;
     Ok(RecordingAnalysis {
@@ -83,12 +96,12 @@ pub fn analyse_wav(bytes: &[u8]) -> Result<RecordingAnalysis, AudioError> {
     })
 }
 
-fn rms_dbfs(sum_squares: f64, count: usize) -> f64 {
-    let mean = sum_squares / count.max(1) as f64;
-    if mean <= 0.0 {
+/// Level of a mean square of 16-bit samples, in dBFS.
+fn mean_square_dbfs(mean_square: f64) -> f64 {
+    if mean_square <= 0.0 {
         f64::NEG_INFINITY
     } else {
-        10.0 * mean.log10()
+        10.0 * (mean_square / (32768.0 * 32768.0)).log10()
     }
 }
 
@@ -170,6 +183,25 @@ mod tests {
         let a = analyse_wav(&std::fs::read(path).unwrap()).unwrap();
         assert!(a.has_speech, "{a:?}");
         assert!(a.duration_ms > 1000 && a.speech_ms > 500, "{a:?}");
+    }
+
+    #[test]
+    fn a_cut_short_file_is_an_error_not_silence() {
+        let mut bytes = wav(8000, 0, 1000, 0.3);
+        bytes.truncate(bytes.len() / 2);
+        let err = analyse_wav(&bytes).unwrap_err().to_string();
+        assert!(err.contains("cut short"), "{err}");
+    }
+
+    #[test]
+    fn loudness_and_speech_time_are_measured_per_frame() {
+        // 1 s of a 0.5-amplitude sine is -9 dBFS RMS; 50 frames of 20 ms are loud.
+        let a = analyse_wav(&wav(8000, 500, 1000, 0.5)).unwrap();
+        assert!((a.peak_dbfs - -9.03).abs() < 0.1, "{a:?}");
+        assert_eq!(a.speech_ms, 1000);
+        // The same at 16 kHz: frames follow the rate.
+        let b = analyse_wav(&wav(16000, 500, 1000, 0.5)).unwrap();
+        assert_eq!((b.speech_ms, b.duration_ms), (1000, 1500));
     }
 
     #[test]
