@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod fallback;
 mod flows;
 mod lifecycle;
 mod nodes;

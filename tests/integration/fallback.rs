@@ -1,0 +1,274 @@
+//! The fallback importer against the simulator: complaints the dialplan recorded while the engine was away
+//! (WAVs in the simulator's stored-recordings folder, named as `extensions.conf` names them) become
+//! tickets once, silent ones are deleted, malformed names are left alone, and a filing that fails keeps
+//! the recording for the next round.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use helpline::engine::adapters::{AriControl, ServiceDesk};
+use helpline::engine::fallback::{FallbackImporter, ImporterSettings};
+use helpline::engine::{DeskError, EngineStats, FetchedRecording, TicketDesk};
+
+use crate::support::*;
+
+const SPEECH: &str = "fallback-20261129-045600-9876543210-1764391560.42";
+const SILENT: &str = "fallback-20261129-050100-9812345678-1764391861.43";
+const MALFORMED: &str = "fallback-2026-11-29-9876543210";
+/// One minute before the test clock (1 December 2026, 10:00): the dialplan may still be writing it.
+const RECENT: &str = "fallback-20261201-095900-9811111111-1764563340.44";
+const OTHER: &str = "some-other-recording";
+
+/// Writes a 16-bit mono 8 kHz WAV: `seconds` of a loud tone (speech to the analyser) or of silence.
+fn write_wav(dir: &Path, name: &str, seconds: f64, loud: bool) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
+    let samples = (seconds * 8000.0) as usize;
+    for i in 0..samples {
+        let value = if loud {
+            (f64::sin(i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0) * 12000.0) as i16
+        } else {
+            0
+        };
+        writer.write_sample(value).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+fn ari_client(sim: &ari_sim::SimHandle) -> ari::Client {
+    ari::Client::new(ari::ClientConfig {
+        base_url: sim.base_url(),
+        credentials: ari::Credentials::new(sim.username().to_owned(), sim.password()),
+        timeout: ari::DEFAULT_TIMEOUT,
+    })
+    .unwrap()
+}
+
+async fn stored_names(client: &ari::Client) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .list_stored_recordings()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    names.sort();
+    names
+}
+
+async fn ticket_count(tickets: &tickets::TicketService) -> u64 {
+    tickets
+        .store()
+        .list_tickets(&tickets::TicketFilter::default(), tickets::Page::default())
+        .await
+        .unwrap()
+        .1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_files_fallback_recordings_once_deletes_silence_and_leaves_bad_names_alone() {
+    let recordings = TempDir::new("fallback-sim");
+    write_wav(recordings.path(), SPEECH, 3.0, true);
+    write_wav(recordings.path(), SILENT, 2.0, false);
+    write_wav(recordings.path(), MALFORMED, 3.0, true);
+    write_wav(recordings.path(), RECENT, 3.0, true);
+    write_wav(recordings.path(), OTHER, 3.0, true);
+    let sim_dir = recordings.path().to_owned();
+    let t = TestNode::start_full("fallback", office_hours(), None, "", SPEED, |sim| {
+        sim.recordings_dir = Some(sim_dir);
+    })
+    .await;
+    let importer = t.node.fallback_importer();
+
+    // Whether the round the connection started has run yet or not, this one runs after it.
+    let report = importer.import_now().await.unwrap();
+    let ari = ari_client(&t.sim);
+    let mut left = vec![MALFORMED.to_owned(), RECENT.to_owned(), OTHER.to_owned()];
+    left.sort();
+    assert_eq!(stored_names(&ari).await, left);
+    assert_eq!(report.left_alone, 1, "{report:?}");
+    assert_eq!(report.not_settled, 1, "{report:?}");
+
+    let ticket = t
+        .node
+        .tickets()
+        .store()
+        .ticket_by_call(SPEECH)
+        .await
+        .unwrap()
+        .expect("a ticket for the fallback complaint");
+    assert_eq!(ticket.caller_number, "9876543210");
+    assert_eq!(ticket.source, tickets::TicketSource::Ivr);
+    assert_eq!(ticket.language, "hi");
+    assert_eq!(ticket.department_code, "GAD");
+    assert!(ticket.after_hours, "the caller must be called back");
+    let evidence = ticket.recording.expect("the recording kept as evidence");
+    assert!(
+        (2900..=3100).contains(&evidence.duration_ms),
+        "{evidence:?}"
+    );
+    let kept = t.config.recordings_dir.join(&evidence.file_name);
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().len(),
+        evidence.bytes,
+        "{}",
+        kept.display()
+    );
+    assert_eq!(ticket_count(t.node.tickets()).await, 1);
+
+    // Again: nothing left to import, still one ticket.
+    let again = importer.import_now().await.unwrap();
+    assert_eq!((again.imported, again.skipped, again.failed), (0, 0, 0));
+    assert_eq!(ticket_count(t.node.tickets()).await, 1);
+
+    let stats = t.node.stats().snapshot();
+    assert_eq!(stats.fallback_imported, 1, "{stats:?}");
+    assert_eq!(stats.fallback_skipped, 1, "{stats:?}");
+    assert_eq!(stats.fallback_failed, 0, "{stats:?}");
+    let metrics = reqwest::get(format!("http://{}/metrics", t.node.http_addr()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("helpline_fallback_recordings_total{result=\"imported\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("helpline_fallback_recordings_total{result=\"skipped\"} 1\n"),
+        "{metrics}"
+    );
+    t.stop().await;
+}
+
+/// What the test desk does with the next filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeskMode {
+    /// The ticket store is unreachable: nothing is filed.
+    Down,
+    /// The ticket is filed, then the node "crashes" before it hears so.
+    LoseReply,
+    Up,
+}
+
+/// The real desk with a switch in front of it.
+struct SwitchedDesk {
+    inner: ServiceDesk,
+    mode: Mutex<DeskMode>,
+}
+
+impl SwitchedDesk {
+    fn set(&self, mode: DeskMode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+impl TicketDesk for SwitchedDesk {
+    async fn file(
+        &self,
+        draft: &ivr::TicketDraft,
+        recording: Option<&FetchedRecording>,
+    ) -> Result<String, DeskError> {
+        let mode = *self.mode.lock().unwrap();
+        match mode {
+            DeskMode::Down => Err(DeskError("ticket database unreachable (test)".to_owned())),
+            DeskMode::LoseReply => {
+                self.inner.file(draft, recording).await?;
+                Err(DeskError("crashed before the reply (test)".to_owned()))
+            }
+            DeskMode::Up => self.inner.file(draft, recording).await,
+        }
+    }
+
+    async fn lookup(&self, number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {
+        self.inner.lookup(number).await
+    }
+
+    async fn feedback(
+        &self,
+        number: &str,
+        satisfied: bool,
+        reason: Option<&str>,
+    ) -> Result<(), DeskError> {
+        self.inner.feedback(number, satisfied, reason).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_filing_keeps_the_recording_and_a_lost_reply_never_makes_a_second_ticket() {
+    let dir = TempDir::new("fallback-desk");
+    let sim_recordings = dir.path().join("asterisk");
+    std::fs::create_dir_all(&sim_recordings).unwrap();
+    write_wav(&sim_recordings, SPEECH, 3.0, true);
+    let config = config(dir.path(), None, "");
+    let mut sim_config =
+        helpline::app::simulator_config(&config.ari_app, &config.ivr.audio_dir, SPEED);
+    sim_config.recordings_dir = Some(sim_recordings);
+    let sim = ari_sim::Simulator::start(sim_config).await.unwrap();
+    let tickets = helpline::app::open_tickets(&config).await.unwrap();
+    let desk = Arc::new(SwitchedDesk {
+        inner: ServiceDesk::new(tickets.clone()),
+        mode: Mutex::new(DeskMode::Down),
+    });
+    let stats = Arc::new(EngineStats::default());
+    let spool = config.recordings_dir.join("incoming");
+    let mut importer = FallbackImporter::new(
+        AriControl::new(ari_client(&sim)),
+        Arc::clone(&desk),
+        Arc::clone(&stats),
+        ImporterSettings {
+            interval: std::time::Duration::from_secs(1),
+            spool_dir: spool.clone(),
+            settle: helpline::engine::fallback::DEFAULT_SETTLE,
+            clock: office_hours(),
+        },
+    );
+    let ari = ari_client(&sim);
+
+    // The ticket store is down: the recording stays on Asterisk, nothing is filed, nothing spooled.
+    let report = importer.run_round().await;
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(stored_names(&ari).await, vec![SPEECH.to_owned()]);
+    assert_eq!(ticket_count(&tickets).await, 0);
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+
+    // Filed, but the reply is lost (a crash between filing and deleting): the recording stays...
+    desk.set(DeskMode::LoseReply);
+    let report = importer.run_round().await;
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(stored_names(&ari).await, vec![SPEECH.to_owned()]);
+    assert_eq!(ticket_count(&tickets).await, 1);
+    let first = tickets
+        .store()
+        .ticket_by_call(SPEECH)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // ...and the next round finds the same ticket, then deletes the recording.
+    desk.set(DeskMode::Up);
+    let report = importer.run_round().await;
+    assert_eq!(report.imported, 1, "{report:?}");
+    assert!(stored_names(&ari).await.is_empty());
+    assert_eq!(ticket_count(&tickets).await, 1);
+    let last = tickets
+        .store()
+        .ticket_by_call(SPEECH)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.number, last.number);
+    assert!(last.recording.is_some());
+
+    let snapshot = stats.snapshot();
+    assert_eq!(snapshot.fallback_failed, 2, "{snapshot:?}");
+    assert_eq!(snapshot.fallback_imported, 1, "{snapshot:?}");
+    sim.shutdown().await.unwrap();
+}
