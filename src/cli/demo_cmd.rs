@@ -1,7 +1,7 @@
 //! `helpline demo`: runs [`helpline::demo`] with a live progress line and prints a summary, where the
 //! tickets and recordings are, and an API token with a ready-to-paste `curl` line.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -72,7 +72,7 @@ pub async fn demo(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         |addr, token| {
             println!("API while it runs: curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/tickets");
         },
-        print_progress,
+        progress_printer(),
     )
     .await
     .context("the demo could not run")?;
@@ -81,19 +81,31 @@ pub async fn demo(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_progress(progress: &Progress) {
-    let e = &progress.engine;
-    eprint!(
-        "\r  calls placed {:>4} | in progress {:>3} | ended {:>4} (completed {}, transferred {}, caller hung up {}) | tickets {:>4}   ",
-        progress.placed,
-        e.calls_in_progress,
-        progress.ended,
-        e.ended(CallOutcome::Completed),
-        e.ended(CallOutcome::Transferred),
-        e.ended(CallOutcome::CallerHungUp),
-        e.tickets_created,
-    );
-    let _ = std::io::stderr().flush();
+/// The live progress: one line redrawn in place on a terminal; where stderr is a file or a pipe (CI
+/// logs, `| tee`), a new line only when a figure changed, so the log stays readable.
+fn progress_printer() -> impl FnMut(&Progress) {
+    let on_terminal = std::io::stderr().is_terminal();
+    let mut last = String::new();
+    move |progress: &Progress| {
+        let e = &progress.engine;
+        let line = format!(
+            "  calls placed {:>4} | in progress {:>3} | ended {:>4} (completed {}, transferred {}, caller hung up {}) | tickets {:>4}",
+            progress.placed,
+            e.calls_in_progress,
+            progress.ended,
+            e.ended(CallOutcome::Completed),
+            e.ended(CallOutcome::Transferred),
+            e.ended(CallOutcome::CallerHungUp),
+            e.tickets_created,
+        );
+        if on_terminal {
+            eprint!("\r{line}   ");
+            let _ = std::io::stderr().flush();
+        } else if line != last {
+            eprintln!("{line}");
+        }
+        last = line;
+    }
 }
 
 fn print_summary(config: &Config, summary: &DemoSummary) {
