@@ -272,3 +272,65 @@ async fn a_failed_filing_keeps_the_recording_and_a_lost_reply_never_makes_a_seco
     assert_eq!(snapshot.fallback_imported, 1, "{snapshot:?}");
     sim.shutdown().await.unwrap();
 }
+
+/// Waits (generously) until the node has imported `count` fallback recordings by itself.
+async fn wait_imported(t: &TestNode, count: u64) {
+    for _ in 0..1200 {
+        if t.node.stats().snapshot().fallback_imported >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "fallback recordings not imported: {:?}",
+        t.node.stats().snapshot()
+    );
+}
+
+/// A node whose simulated Asterisk holds one ordinary recording with speech, to copy to fallback names
+/// while the node runs (as the dialplan would record them).
+async fn node_with_a_recording(tag: &str, extra_config: &str) -> (TestNode, TempDir, ari::Client) {
+    let recordings = TempDir::new(tag);
+    write_wav(recordings.path(), OTHER, 3.0, true);
+    let sim_dir = recordings.path().to_owned();
+    let t = TestNode::start_full(tag, office_hours(), None, extra_config, SPEED, |sim| {
+        sim.recordings_dir = Some(sim_dir);
+    })
+    .await;
+    let ari = ari_client(&t.sim);
+    (t, recordings, ari)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ari_reconnection_starts_an_import_round() {
+    // Rounds come only from connections here: the interval is an hour.
+    let (t, _recordings, ari) =
+        node_with_a_recording("fallback-reconnect", "[fallback]\nimport_seconds = 3600").await;
+    // The first connection's round has found nothing to import.
+    t.node.fallback_importer().import_now().await.unwrap();
+    ari.copy_stored_recording(OTHER, SPEECH).await.unwrap();
+    t.sim.inject(ari_sim::Fault::DropWebsockets).await.unwrap();
+    wait_imported(&t, 1).await;
+    assert!(
+        t.node
+            .tickets()
+            .store()
+            .ticket_by_call(SPEECH)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(stored_names(&ari).await, vec![OTHER.to_owned()]);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_made_while_connected_are_imported_at_the_next_interval() {
+    let (t, _recordings, ari) =
+        node_with_a_recording("fallback-interval", "[fallback]\nimport_seconds = 1").await;
+    ari.copy_stored_recording(OTHER, SPEECH).await.unwrap();
+    wait_imported(&t, 1).await;
+    assert_eq!(stored_names(&ari).await, vec![OTHER.to_owned()]);
+    assert_eq!(ticket_count(t.node.tickets()).await, 1);
+    t.stop().await;
+}
