@@ -1,5 +1,6 @@
 //! Putting a helpline node together and running it: the ticket service on its database, the IVR script,
-//! the ARI client + router + event connection, the call engine, and the HTTP server — started in order by
+//! the ARI client + router + event connection, the call engine (with the importer of the dialplan fallback's
+//! recordings), and the HTTP server — started in order by
 //! [`Node::start`] and stopped in reverse by [`Node::shutdown`] (the engine first, so calls in progress finish
 //! while ARI and the database are still there). `serve`, `demo` and the integration tests all run a `Node`;
 //! [`simulator_config`] sets up the in-process fake Asterisk with the helpline's dialplan and prompts.

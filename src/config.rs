@@ -813,6 +813,20 @@ mod tests {
     }
 
     #[test]
+    fn the_fallback_import_interval_defaults_to_a_minute_and_is_bounded() {
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.fallback.import_every, Duration::from_secs(60));
+        let config = load(
+            "[fallback]\nimport_seconds = 300\n",
+            &[("HELPLINE_FALLBACK_IMPORT_SECONDS", "5")],
+        )
+        .unwrap();
+        assert_eq!(config.fallback.import_every, Duration::from_secs(5));
+        let err = load("[fallback]\nimport_seconds = 0\n", &[]).unwrap_err();
+        assert_eq!(err.problems[0].key, "fallback.import_seconds");
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once_with_key_and_origin() {
         let err = load(
             "[ari]\nurl = \"ftp://x\"\nrequest_timeout_seconds = \"ten\"\n\
