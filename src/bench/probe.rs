@@ -6,7 +6,7 @@
 //! those are reported apart from the engine's own reaction time.
 //!
 //! Stamps live in a small sharded table keyed by channel id (in the form recording names carry it, see
-//! [`call_key`]), holding only calls with an event in hand; a
+//! `call_key`), holding only calls with an event in hand; a
 //! stamp is taken by the first request naming the call and dropped when the call goes back to its mailbox,
 //! so an event that causes no request is never matched to a later, unrelated one (a timer, say).
 
