@@ -327,7 +327,7 @@ impl Node {
             base_url: options.ari.base_url.clone(),
             credentials: ari::Credentials::new(
                 options.ari.username.clone(),
-                options.ari.password.expose(),
+                options.ari.password.clone(),
             ),
             timeout: options.ari.request_timeout,
         })?;

@@ -15,33 +15,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://helpline-data/helpline.db";
 /// The folder of everything the service writes by default (database, journal, recordings).
 pub const DEFAULT_DATA_DIR: &str = "helpline-data";
 
-/// A value that must never be printed: `Debug` and `Display` show `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the one place that must send it (an HTTP auth header, a DB connection).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+/// A value that must never be printed (`Debug` and `Display` show `***`): the ARI crate's type, so the
+/// password read here reaches `ari::Credentials` without ever being unwrapped on the way.
+pub use ari::Secret;
 
 /// A database URL: may carry a password, so it prints with the password masked.
 #[derive(Clone, PartialEq, Eq)]
