@@ -27,6 +27,13 @@ use crate::router::{ControlEvent, Router};
 /// Bound on the set of unknown event types remembered for logging.
 const MAX_LOGGED_UNKNOWN_TYPES: usize = 256;
 
+/// Frames the reader routes before it yields its worker. tungstenite hands out every frame already in its
+/// read buffer without touching the socket, so without this the reader would route a whole buffer (hundreds
+/// of events under load) in one poll: every call task it wakes sits in the same worker's run queue, behind
+/// the reader, until the buffer is empty. Yielding every few frames lets the woken calls run (on this worker
+/// or stolen by the other) while the rest of the buffer waits in memory; the router still never waits.
+const FRAMES_PER_YIELD: u32 = 8;
+
 /// How often reconciliation asks again when the just-connected application is not registered yet.
 const APP_REGISTRATION_RETRIES: u32 = 8;
 
@@ -456,7 +463,12 @@ impl Worker {
         // peer is silent unless something was heard since it was armed.
         let silence = tokio::time::sleep(self.config.idle_timeout);
         tokio::pin!(silence);
+        let mut routed_since_yield = 0u32;
         loop {
+            if routed_since_yield >= FRAMES_PER_YIELD {
+                routed_since_yield = 0;
+                tokio::task::yield_now().await;
+            }
             tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => {
@@ -469,9 +481,11 @@ impl Worker {
                     match msg {
                         Some(Ok(Message::Text(text))) => {
                             handle_frame(text.as_bytes(), &self.router, &self.stats);
+                            routed_since_yield += 1;
                         }
                         Some(Ok(Message::Binary(bytes))) => {
                             handle_frame(&bytes, &self.router, &self.stats);
+                            routed_since_yield += 1;
                         }
                         Some(Ok(Message::Close(frame))) => {
                             let reason = frame.map(|f| format!("{} {}", f.code, f.reason)).unwrap_or_default();
