@@ -1,6 +1,7 @@
 //! The event WebSocket against a fake ARI over real sockets: events reach per-call mailboxes in order,
 //! malformed and unknown frames are counted without stalling the stream, every (re)connect is followed by a
-//! reconciliation, a closed or silent peer leads to a reconnect, and shutdown is clean. Timings use short
+//! reconciliation, a closed or silent peer leads to a reconnect, a burst of frames
+//! does not hold back the calls it wakes, and shutdown is clean. Timings use short
 //! intervals with generous deadlines (no speed assertions).
 
 #![allow(clippy::unwrap_used)]
@@ -296,4 +297,61 @@ async fn credentials_with_special_characters_reach_asterisk_intact() {
     assert_eq!(query["api_key"], "help line:p@ss:w/rd&x=1#?");
     cancel.cancel();
     tokio::time::timeout(WAIT, conn.join()).await.unwrap();
+}
+
+/// A burst of frames already buffered by the reader must not be routed in one go: a call woken by the first
+/// frame runs after a few more frames, not after the whole burst (that wait was the engine's p99 tail under
+/// load, BENCHMARKS.md). On the single-threaded test runtime the woken call can only run when the reader
+/// gives way, so the number of frames routed by then shows how long it held the thread.
+#[tokio::test]
+async fn a_burst_of_frames_does_not_hold_back_the_calls_it_wakes() {
+    const BURST: u64 = 300;
+    let fake = FakeAri::start().await;
+    fake.fixed(
+        "GET",
+        "/applications/ivr-1100",
+        200,
+        &app_json("ivr-1100", &[]),
+    );
+    let (router, mut out) = Router::new(RouterConfig::default());
+    let mut mailbox = router.register_channel("c1;2").unwrap();
+    let cancel = CancellationToken::new();
+    let conn = Connection::spawn(client(&fake), router.clone(), config(), cancel.clone());
+    fake.wait_ws_connections(1).await;
+    assert_eq!(reconciled_after_up(&mut out.control).await.generation, 1);
+
+    let stats = conn.stats_handle();
+    let woken = tokio::spawn(async move {
+        let event = mailbox.recv().await.expect("an event for the call");
+        (
+            event.event_type().to_owned(),
+            stats.frames.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    });
+    // Written back to back and flushed once, so the reader finds many frames in one read.
+    let mut burst = vec![event_json("ChannelStateChange", "c1;2")];
+    burst.extend((1..BURST).map(|n| event_json("ChannelStateChange", &format!("nobody-{n}"))));
+    fake.ws_send(WsCommand::Burst(burst));
+    let (event_type, frames_when_woken) = tokio::time::timeout(WAIT, woken).await.unwrap().unwrap();
+    assert_eq!(event_type, "ChannelStateChange");
+    assert!(
+        frames_when_woken <= 16,
+        "the call ran only after {frames_when_woken} of {BURST} frames were routed"
+    );
+    // The rest of the burst is still read and routed.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while conn.stats().frames < BURST {
+        assert!(tokio::time::Instant::now() < deadline, "burst read in time");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cancel.cancel();
+    tokio::time::timeout(WAIT, conn.join()).await.unwrap();
+}
+
+async fn reconciled_after_up(rx: &mut mpsc::Receiver<ControlEvent>) -> Reconciliation {
+    assert!(matches!(
+        next_connection_event(rx).await,
+        ConnectionEvent::Up { generation: 1 }
+    ));
+    reconciled(rx).await
 }

@@ -45,6 +45,8 @@ pub struct Reply {
 
 pub enum WsCommand {
     Text(String),
+    /// Frames written back to back and flushed once, so they reach the reader as one burst.
+    Burst(Vec<String>),
     Close,
     GoSilent,
 }
@@ -217,6 +219,16 @@ async fn serve_ws(state: Arc<FakeState>, mut socket: WebSocket) {
             cmd = rx.recv() => match cmd {
                 Some(WsCommand::Text(t)) => {
                     if socket.send(Message::Text(t.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(WsCommand::Burst(frames)) => {
+                    for t in frames {
+                        if futures_util::SinkExt::feed(&mut socket, Message::Text(t.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    if futures_util::SinkExt::flush(&mut socket).await.is_err() {
                         return;
                     }
                 }
