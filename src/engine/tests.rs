@@ -138,6 +138,16 @@ impl Harness {
     }
 
     /// Welcome → English → main menu 1 → category 1 (JSV) → instructions played → recording.
+    /// Puts a stored recording where the fake Asterisk serves `fetch_recording` from.
+    fn store_recording(&self, name: String, bytes: Vec<u8>) {
+        self.shared
+            .control
+            .recordings
+            .lock()
+            .unwrap()
+            .push((name, bytes));
+    }
+
     async fn to_recording(&self) -> String {
         self.settle().await;
         self.finish_playback().await; // welcome
@@ -189,12 +199,7 @@ async fn a_call_is_answered_and_greeted_in_hindi_with_our_playback_ids() {
 async fn recording_with_speech_is_fetched_kept_and_filed_before_the_number_is_read() {
     let h = Harness::start("speech");
     let name = h.to_recording().await;
-    h.shared
-        .control
-        .recordings
-        .lock()
-        .unwrap()
-        .push((name.clone(), wav(2.0, true)));
+    h.store_recording(name.clone(), wav(2.0, true));
     h.send(recording_finished(CHAN, &name, 2)).await;
     // "1 to keep": the ticket is filed, then the number is read back.
     h.finish_playback().await; // confirm prompt
@@ -225,12 +230,7 @@ async fn recording_with_speech_is_fetched_kept_and_filed_before_the_number_is_re
 async fn hangup_during_recording_still_files_a_ticket_for_speech() {
     let h = Harness::start("hangup-rec");
     let name = h.to_recording().await;
-    h.shared
-        .control
-        .recordings
-        .lock()
-        .unwrap()
-        .push((name.clone(), wav(3.0, true)));
+    h.store_recording(name.clone(), wav(3.0, true));
     h.shared.control.gone.lock().unwrap().push(CHAN.to_owned());
     h.send(hangup_request(CHAN)).await;
     h.send(recording_finished(CHAN, &name, 3)).await;
@@ -257,12 +257,7 @@ async fn hangup_during_recording_still_files_a_ticket_for_speech() {
 async fn a_recording_still_live_when_the_channel_ends_is_fetched_from_storage() {
     let h = Harness::start("stasis-end-rec");
     let name = h.to_recording().await;
-    h.shared
-        .control
-        .recordings
-        .lock()
-        .unwrap()
-        .push((name.clone(), wav(1.5, true)));
+    h.store_recording(name.clone(), wav(1.5, true));
     // RecordingFinished never comes (lost in a disconnection); the channel is gone.
     h.send(stasis_end(CHAN)).await;
     h.task.await.unwrap();
@@ -275,12 +270,7 @@ async fn a_recording_still_live_when_the_channel_ends_is_fetched_from_storage() 
 async fn silence_is_not_kept_and_the_caller_is_asked_again() {
     let h = Harness::start("silence");
     let name = h.to_recording().await;
-    h.shared
-        .control
-        .recordings
-        .lock()
-        .unwrap()
-        .push((name.clone(), wav(0.0, false)));
+    h.store_recording(name.clone(), wav(0.0, false));
     h.send(recording_finished(CHAN, &name, 0)).await;
     // The no-speech prompt plays, then a new recording with a new name.
     h.finish_playback().await;
@@ -369,12 +359,7 @@ async fn the_call_id_names_the_asterisk_so_nodes_sharing_a_database_never_collid
         name.starts_with("ivr-02_fc_00_00_00_07_1795921121_47-"),
         "{name}"
     );
-    h.shared
-        .control
-        .recordings
-        .lock()
-        .unwrap()
-        .push((name.clone(), wav(2.0, true)));
+    h.store_recording(name.clone(), wav(2.0, true));
     h.send(recording_finished(CHAN, &name, 2)).await;
     h.finish_playback().await;
     h.press('1').await;
