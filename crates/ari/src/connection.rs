@@ -4,7 +4,9 @@
 //! (`GET /applications/{app}`, then `GET /channels/{id}` for each of its channels) in a separate task and
 //! hands the result to the supervisor, because Asterisk replays nothing that happened while we were away.
 //! The reader itself never awaits HTTP or a database. State is published on a `watch` channel and counters
-//! are kept for /health and metrics. Credentials travel in the URL (`api_key`) and are never logged.
+//! are kept for /health and metrics. Credentials travel in the upgrade request's `Authorization: Basic`
+//! header, as for REST — never in the URL, where proxies and Asterisk's own logs would keep them — and are
+//! never logged.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
@@ -399,7 +402,7 @@ impl Worker {
         tracing::info!(app = %self.config.app, "ARI events connection stopped");
     }
 
-    /// The WebSocket URL, with the credentials in `api_key`. Never log it.
+    /// The WebSocket URL (no credentials: they go in the `Authorization` header).
     fn events_url(&self) -> Result<url::Url, String> {
         let mut url = url::Url::parse(self.client.base_url())
             .map_err(|e| format!("bad ARI base URL: {e}"))?;
@@ -410,13 +413,8 @@ impl Worker {
             .map_err(|()| "ARI base URL cannot have a path".to_owned())?
             .pop_if_empty()
             .push("events");
-        let creds = self.client.credentials();
         url.query_pairs_mut()
             .append_pair("app", &self.config.app)
-            .append_pair(
-                "api_key",
-                &format!("{}:{}", creds.user, creds.password.expose()),
-            )
             .append_pair("subscribeAll", "false");
         Ok(url)
     }
@@ -430,10 +428,17 @@ impl Worker {
         String,
     > {
         let url = self.events_url()?;
-        let request = url
+        let mut request = url
             .as_str()
             .into_client_request()
             .map_err(|e| format!("bad WebSocket request: {e}"))?;
+        let mut authorization =
+            http::HeaderValue::from_str(self.client.credentials().basic_authorization().expose())
+                .map_err(|_| "the ARI credentials cannot go in an HTTP header".to_owned())?;
+        authorization.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, authorization);
         let handshake = tokio_tungstenite::connect_async(request);
         tokio::select! {
             _ = self.cancel.cancelled() => Err("cancelled".to_owned()),

@@ -39,4 +39,4 @@ pub use router::{
     ControlEvent, Mailbox, NewCall, RouteError, Router, RouterConfig, RouterOutputs, RouterStats,
     RouterStatsSnapshot,
 };
-pub use secret::{Credentials, Secret};
+pub use secret::{Credentials, SECRET_SAFE_LOG_DIRECTIVES, Secret};

@@ -43,6 +43,11 @@ impl From<&str> for Secret {
     }
 }
 
+/// Log filter directives a process using this crate must add to its subscriber's filter, after the
+/// operator's own, so that no level the operator picks prints a credential. tungstenite writes the raw
+/// WebSocket upgrade request, `Authorization` header included, at `trace` (`tests/secrets.rs` shows it).
+pub const SECRET_SAFE_LOG_DIRECTIVES: &[&str] = &["tungstenite::handshake::client=debug"];
+
 /// ARI user name and password (Asterisk's `ari.conf` user).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
@@ -60,11 +65,34 @@ impl Credentials {
             password: password.into(),
         }
     }
+
+    /// The `Authorization` header's value for HTTP basic authentication (`Basic base64(user:password)`),
+    /// as REST requests and the WebSocket upgrade send it. It holds the password: wrapped so it is never
+    /// printed.
+    pub fn basic_authorization(&self) -> Secret {
+        use base64::Engine as _;
+        let pair = format!("{}:{}", self.user, self.password.expose());
+        Secret(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_authorization_is_rfc_7617() {
+        // The example of RFC 7617, section 2.
+        let creds = Credentials::new("Aladdin", "open sesame");
+        assert_eq!(
+            creds.basic_authorization().expose(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(format!("{:?}", creds.basic_authorization()), "\"***\"");
+    }
 
     #[test]
     fn password_never_printed() {

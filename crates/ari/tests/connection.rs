@@ -79,7 +79,15 @@ async fn events_reach_mailboxes_and_every_connect_is_reconciled() {
     fake.wait_ws_connections(1).await;
     let query = fake.state.ws_queries.lock().unwrap()[0].clone();
     assert_eq!(query["app"], "ivr-1100");
-    assert_eq!(query["api_key"], "helpline:pw-s3cret");
+    assert!(
+        !query.contains_key("api_key"),
+        "credentials never travel in the URL: {query:?}"
+    );
+    assert_eq!(
+        fake.state.ws_authorizations.lock().unwrap()[0].as_deref(),
+        Some("helpline:pw-s3cret"),
+        "credentials travel in the upgrade's Authorization header"
+    );
     assert_eq!(query["subscribeAll"], "false");
 
     assert!(matches!(
@@ -294,7 +302,11 @@ async fn credentials_with_special_characters_reach_asterisk_intact() {
     fake.wait_ws_connections(1).await;
     let query = fake.state.ws_queries.lock().unwrap()[0].clone();
     assert_eq!(query["app"], "ivr 1100&x");
-    assert_eq!(query["api_key"], "help line:p@ss:w/rd&x=1#?");
+    assert!(!query.contains_key("api_key"), "{query:?}");
+    assert_eq!(
+        fake.state.ws_authorizations.lock().unwrap()[0].as_deref(),
+        Some("help line:p@ss:w/rd&x=1#?")
+    );
     cancel.cancel();
     tokio::time::timeout(WAIT, conn.join()).await.unwrap();
 }

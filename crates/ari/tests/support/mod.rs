@@ -58,6 +58,8 @@ pub struct FakeState {
     /// Routes answered the same way every time (method + path), for background calls such as reconciliation.
     fixed: Mutex<HashMap<(String, String), Reply>>,
     pub ws_queries: Mutex<Vec<HashMap<String, String>>>,
+    /// The `Authorization` header of each WebSocket upgrade, decoded (`user:password`), if any.
+    pub ws_authorizations: Mutex<Vec<Option<String>>>,
     ws_commands: Mutex<Option<mpsc::UnboundedSender<WsCommand>>>,
     ws_count: Mutex<Option<watch::Sender<usize>>>,
 }
@@ -202,9 +204,20 @@ async fn any(
 async fn events(
     State(state): State<Arc<FakeState>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     state.ws_queries.lock().unwrap().push(query);
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b64| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.decode(b64).ok()
+        })
+        .and_then(|raw| String::from_utf8(raw).ok());
+    state.ws_authorizations.lock().unwrap().push(authorization);
     upgrade.on_upgrade(move |socket| serve_ws(state, socket))
 }
 
