@@ -464,6 +464,12 @@ impl RawConfig {
                  (e.g. sqlite://helpline-data/helpline.db)",
             );
         }
+        if let Some(mode) = postgres_tls_mode(&database_url) {
+            v.problem(
+                "database.url",
+                &format!("sslmode={mode}: {NO_TLS_POSTGRES}"),
+            );
+        }
         let max_connections = v.integer("database.max_connections", 10, 1, 1000) as u32;
 
         let journal_dir = v.path("storage.journal_dir", "helpline-data/journal");
@@ -613,7 +619,11 @@ impl Validator<'_> {
             return None;
         }
         match url::Url::parse(&text) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            Ok(url) if url.scheme() == "https" && url.has_host() => {
+                self.problem(key, NO_TLS_ARI);
+                None
+            }
+            Ok(url) if url.scheme() == "http" && url.has_host() => {
                 if url.password().is_some() || !url.username().is_empty() {
                     self.problem(
                         key,
@@ -624,10 +634,7 @@ impl Validator<'_> {
                 Some(url)
             }
             Ok(_) => {
-                self.problem(
-                    key,
-                    "must be an http:// or https:// URL, e.g. http://127.0.0.1:8088",
-                );
+                self.problem(key, "must be an http:// URL, e.g. http://127.0.0.1:8088");
                 None
             }
             Err(err) => {
@@ -655,6 +662,29 @@ impl Validator<'_> {
             },
         }
     }
+}
+
+/// Why an `https://` ARI URL is refused: this build has no TLS stack, and a URL that is accepted but then
+/// fails at connect time would be found only when calls are already being turned away.
+const NO_TLS_ARI: &str = "https:// (ARI over TLS) is not supported: this build has no TLS stack. Run \
+     helpline on the Asterisk host and use ARI on the loopback interface, http://127.0.0.1:8088 \
+     (deploy/asterisk/http.conf binds it there)";
+
+/// Why a PostgreSQL URL that demands TLS is refused (see [`NO_TLS_ARI`]).
+const NO_TLS_POSTGRES: &str = "PostgreSQL over TLS is not supported: this build has no TLS stack. \
+     Reach the database over a private network or a local socket and use sslmode=disable or prefer";
+
+/// The `sslmode` of a PostgreSQL URL when it demands TLS (`require`, `verify-ca`, `verify-full`); `None`
+/// for other URLs and for the modes that work without TLS (`disable`, `allow`, `prefer`).
+fn postgres_tls_mode(database_url: &str) -> Option<String> {
+    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        return None;
+    }
+    let url = url::Url::parse(database_url).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == "sslmode")
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .filter(|mode| matches!(mode.as_str(), "require" | "verify-ca" | "verify-full"))
 }
 
 impl Config {
@@ -834,6 +864,26 @@ mod tests {
             Some(Origin::Env("HELPLINE_SHUTDOWN_GRACE_SECONDS"))
         );
         assert!(err.to_string().contains("7 problem(s)"));
+    }
+
+    #[test]
+    fn tls_that_cannot_work_is_refused_at_check_time() {
+        let err = load("[ari]\nurl = \"https://pbx.example:8089\"\n", &[]).unwrap_err();
+        assert_eq!(err.problems[0].key, "ari.url");
+        assert!(err.problems[0].message.contains("no TLS stack"), "{err}");
+        for mode in ["require", "verify-ca", "VERIFY-FULL"] {
+            let url = format!("postgres://h@db.example/helpline?sslmode={mode}");
+            let err = load("", &[("HELPLINE_DATABASE_URL", &url)]).unwrap_err();
+            assert_eq!(err.problems[0].key, "database.url", "{mode}");
+            assert!(err.problems[0].message.contains("no TLS stack"), "{err}");
+        }
+        for mode in ["disable", "prefer", "allow"] {
+            let url = format!("postgres://h@db.example/helpline?sslmode={mode}");
+            assert!(
+                load("", &[("HELPLINE_DATABASE_URL", &url)]).is_ok(),
+                "{mode}"
+            );
+        }
     }
 
     #[test]
