@@ -1,7 +1,8 @@
 //! Trace tests: every scenario captured from a real Asterisk 22.10.1 (`../shared/ari-traces`, or the copies
-//! in `tests/fixtures/`) is replayed against the simulator with the same REST calls, at the same (scaled)
-//! moments, with the `caller` and `ivr-1100` apps each on their own WebSocket. The simulator must answer
-//! with the same status codes and key body fields, and emit the same events per side. Events on different
+//! in the workspace's `tests/fixtures/ari-traces/`, shared with `crates/ari`'s trace tests) is replayed
+//! against the simulator with the same REST calls, at the same (scaled) moments, with the `caller` and
+//! `ivr-1100` apps each on their own WebSocket. The simulator must answer with the same status codes and
+//! key body fields, and emit the same events per side. Events on different
 //! channels interleave non-deterministically in the real traces, so each side's events are compared per
 //! entity (channel, playback, recording, bridge) in order: types, states and key fields, ids and times
 //! normalised. Pure chatter (caller-id/connected-line updates, BRIDGEPEER, PLAYBACKSTATUS) is left out.
@@ -28,7 +29,7 @@ fn traces_dir() -> PathBuf {
     if shared.join("README.md").exists() {
         shared
     } else {
-        manifest.join("tests/fixtures")
+        manifest.join("../../tests/fixtures/ari-traces")
     }
 }
 

@@ -1,6 +1,6 @@
 //! Every event and every REST reply in the real-Asterisk traces decodes into its typed form, and encodes back
 //! to the same JSON. Reads `../shared/ari-traces/` when present (the source of truth), else the copies in
-//! `tests/fixtures/ari-traces/`.
+//! the workspace's `tests/fixtures/ari-traces/` (one copy, shared with the simulator's trace tests).
 
 #![allow(clippy::unwrap_used)] // tests may unwrap (see clippy.toml); helpers here are test code too
 
@@ -15,7 +15,7 @@ fn traces_dir() -> PathBuf {
     if shared.is_dir() {
         shared
     } else {
-        manifest.join("tests/fixtures/ari-traces")
+        manifest.join("../../tests/fixtures/ari-traces")
     }
 }
 
