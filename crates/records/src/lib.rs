@@ -1,0 +1,22 @@
+//! Every call on record: the call records (one per call that reached helpline or that its fallback
+//! importer filed), the queue and agent event log (`queue_log` style), and the reports computed from them.
+//!
+//! The engine builds a [`CallRecord`] as plain data while the call runs and hands it to a [`Recorder`]
+//! once, with `try_send`: the [`writer`] task appends batches to an fsync'd [`journal`], writes them to
+//! the database ([`RecordStore`], SQLite or PostgreSQL, its own migrations) and trims the journal. Nothing
+//! here knows ARI or the IVR's internals.
+
+pub mod error;
+pub mod journal;
+pub mod model;
+pub mod queue;
+pub mod store;
+pub mod writer;
+
+pub use error::RecordsError;
+pub use model::{
+    AgentLeg, CallRecord, FiledTicket, HungUpBy, MASKED_KEY, Outcome, PathStep, mask_number,
+};
+pub use queue::{QueueEvent, QueueLogEntry};
+pub use store::{CallQuery, RecordStore, StoreOptions};
+pub use writer::{Recorder, WriterConfig, WriterStats};

@@ -1,0 +1,363 @@
+//! The records writer: one task that takes records from a bounded queue, journals each batch (one fsync:
+//! group commit), writes it to the database, then trims the journal. The call task hands its record over
+//! with [`Recorder::record`], which never waits: when the queue is full the record is counted and goes to
+//! the journal synchronously on a blocking thread (never the call's task), and the writer picks it up
+//! from there. Nothing is dropped silently: a record that reaches neither the queue nor the journal is
+//! counted as lost and logged as an error.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::error::RecordsError;
+use crate::journal::{Entry, Journal};
+use crate::model::CallRecord;
+use crate::queue::{QueueEvent, QueueLogEntry};
+use crate::store::RecordStore;
+
+/// How the writer runs.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Where `records.journal` lives.
+    pub journal_dir: PathBuf,
+    /// Records queued for the writer at most; past that they go straight to the journal.
+    pub queue_capacity: usize,
+    /// Records written in one batch at most.
+    pub batch: usize,
+    /// First wait after a failed database write (doubling up to 30 s).
+    pub retry: Duration,
+    /// How long one database write may take before it counts as failed.
+    pub write_timeout: Duration,
+}
+
+impl WriterConfig {
+    /// The defaults, journalling in `journal_dir`.
+    pub fn new(journal_dir: impl Into<PathBuf>) -> WriterConfig {
+        WriterConfig {
+            journal_dir: journal_dir.into(),
+            queue_capacity: 4096,
+            batch: 256,
+            retry: Duration::from_millis(500),
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The writer's counters.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Call records handed to the recorder.
+    pub calls: AtomicU64,
+    /// Queue events handed to the recorder.
+    pub events: AtomicU64,
+    /// Entries stored in the database (a replayed entry counts again).
+    pub stored: AtomicU64,
+    /// Entries that found the queue full (or the writer stopped) and went to the journal directly.
+    pub overflowed: AtomicU64,
+    /// Entries that reached neither the queue nor the journal (logged as errors).
+    pub lost: AtomicU64,
+    /// Failed database writes (the entries stay journalled and are retried).
+    pub write_failures: AtomicU64,
+    /// Entries in the journal not yet known to be stored.
+    pub journalled: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Hands records to the writer; cheap to clone, never waits.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    tx: mpsc::Sender<Entry>,
+    journal: Arc<Mutex<Journal>>,
+    wake: Arc<Notify>,
+    stats: Arc<WriterStats>,
+    /// Prefix of every event key this writer gives out (unique per process start).
+    key_prefix: Arc<str>,
+    next_key: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    /// Opens the journal (its content becomes the first batch: replay) and starts the writer task, which
+    /// runs until `stop` is cancelled, then writes what is queued and returns.
+    pub fn spawn(
+        store: RecordStore,
+        config: WriterConfig,
+        stop: CancellationToken,
+    ) -> Result<(Recorder, JoinHandle<()>), RecordsError> {
+        let journal = Journal::open(&config.journal_dir)?;
+        let stats = Arc::new(WriterStats::default());
+        stats
+            .journalled
+            .store(journal.unconfirmed(), Ordering::Relaxed);
+        if journal.unconfirmed() > 0 {
+            info!(entries = journal.unconfirmed(), "replaying the records journal");
+        }
+        let journal = Arc::new(Mutex::new(journal));
+        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let wake = Arc::new(Notify::new());
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let recorder = Recorder {
+            tx,
+            journal: Arc::clone(&journal),
+            wake: Arc::clone(&wake),
+            stats: Arc::clone(&stats),
+            key_prefix: format!("{started:x}-{:x}", std::process::id()).into(),
+            next_key: Arc::new(AtomicU64::new(0)),
+        };
+        let writer = Writer {
+            store,
+            config,
+            journal,
+            wake,
+            stats,
+            rx,
+        };
+        // The first round runs at once: it stores what the journal held.
+        writer.wake.notify_one();
+        let task = tokio::spawn(writer.run(stop));
+        Ok((recorder, task))
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> Arc<WriterStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Hands over a finished call's record. Never waits.
+    pub fn record(&self, record: CallRecord) {
+        bump(&self.stats.calls);
+        self.hand_over(Entry::Call(Box::new(record)));
+    }
+
+    /// Logs a queue or agent event at `entry.at`. Never waits.
+    pub fn queue_event(&self, entry: QueueLogEntry) {
+        bump(&self.stats.events);
+        let n = self.next_key.fetch_add(1, Ordering::Relaxed);
+        let key = format!("{}-{n}", self.key_prefix);
+        self.hand_over(Entry::Event { key, entry });
+    }
+
+    /// Logs `event` as happening now.
+    pub fn log(&self, event: QueueEvent) {
+        self.queue_event(QueueLogEntry {
+            at: chrono::Utc::now(),
+            event,
+        });
+    }
+
+    fn hand_over(&self, entry: Entry) {
+        let entry = match self.tx.try_send(entry) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(entry) | mpsc::error::TrySendError::Closed(entry)) => {
+                entry
+            }
+        };
+        bump(&self.stats.overflowed);
+        let journal = Arc::clone(&self.journal);
+        let wake = Arc::clone(&self.wake);
+        let stats = Arc::clone(&self.stats);
+        let journal_now = move || {
+            let mut journal = journal.lock().unwrap_or_else(|e| e.into_inner());
+            match journal.append_for_writer(entry) {
+                Ok(()) => {
+                    stats
+                        .journalled
+                        .store(journal.unconfirmed(), Ordering::Relaxed);
+                    wake.notify_one();
+                }
+                Err(err) => {
+                    bump(&stats.lost);
+                    error!(%err, "call record lost: the records queue is full and the journal failed");
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(journal_now);
+            }
+            // Not on a runtime (a test, a shutdown hook): this thread is not an async worker.
+            Err(_) => journal_now(),
+        }
+    }
+}
+
+struct Writer {
+    store: RecordStore,
+    config: WriterConfig,
+    journal: Arc<Mutex<Journal>>,
+    wake: Arc<Notify>,
+    stats: Arc<WriterStats>,
+    rx: mpsc::Receiver<Entry>,
+}
+
+/// Runs `f` on the journal on a blocking thread.
+async fn with_journal<T: Send + 'static>(
+    journal: &Arc<Mutex<Journal>>,
+    f: impl FnOnce(&mut Journal) -> T + Send + 'static,
+) -> T {
+    let journal = Arc::clone(journal);
+    let run = move || f(&mut journal.lock().unwrap_or_else(|e| e.into_inner()));
+    match tokio::task::spawn_blocking(run).await {
+        Ok(value) => value,
+        // The closure panicked: nothing sensible to go on with.
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
+}
+
+impl Writer {
+    async fn run(mut self, stop: CancellationToken) {
+        let mut batch = Vec::with_capacity(self.config.batch);
+        let mut delay = self.config.retry;
+        let mut retry_at: Option<tokio::time::Instant> = None;
+        let mut stopping = false;
+        loop {
+            if !stopping {
+                let retry = async {
+                    match retry_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    () = stop.cancelled() => stopping = true,
+                    // `recv_many` and `Notified` are cancel-safe.
+                    n = self.rx.recv_many(&mut batch, self.config.batch) => {
+                        if n == 0 {
+                            stopping = true;
+                        }
+                    }
+                    () = self.wake.notified() => {}
+                    () = retry => retry_at = None,
+                }
+            }
+            if stopping {
+                self.rx.close();
+                while batch.len() < self.config.batch {
+                    match self.rx.try_recv() {
+                        Ok(entry) => batch.push(entry),
+                        Err(_) => break,
+                    }
+                }
+            }
+            let (fresh, journal_error) = self.journal_batch(&mut batch).await;
+            let backing_off = retry_at.is_some_and(|at| tokio::time::Instant::now() < at);
+            if backing_off && !stopping {
+                with_journal(&self.journal, move |j| j.give_back(fresh)).await;
+                continue;
+            }
+            let mut entries = match with_journal(&self.journal, Journal::take_backlog).await {
+                Ok(entries) => entries,
+                Err(err) => {
+                    error!(%err, "cannot read the records journal back");
+                    Vec::new()
+                }
+            };
+            entries.extend(fresh);
+            let journalled = entries.len() as u64;
+            let unjournalled = journal_error.unwrap_or_default();
+            let all_done = entries.is_empty() && unjournalled.is_empty();
+            if !all_done {
+                match self.write(&entries, &unjournalled).await {
+                    Ok(()) => {
+                        delay = self.config.retry;
+                        retry_at = None;
+                        self.stats
+                            .stored
+                            .fetch_add(journalled + unjournalled.len() as u64, Ordering::Relaxed);
+                        let stats = Arc::clone(&self.stats);
+                        let confirmed = with_journal(&self.journal, move |j| {
+                            let result = j.confirm(journalled);
+                            stats.journalled.store(j.unconfirmed(), Ordering::Relaxed);
+                            result
+                        })
+                        .await;
+                        if let Err(err) = confirmed {
+                            warn!(%err, "cannot trim the records journal (its records are stored; a replay stores them once)");
+                        }
+                    }
+                    Err(err) => {
+                        bump(&self.stats.write_failures);
+                        warn!(%err, entries = entries.len() + unjournalled.len(), retry_in = ?delay, "call records not written; kept in the journal");
+                        if !unjournalled.is_empty() {
+                            // Neither journalled nor stored: try the journal again before giving up.
+                            if let Err(err) = with_journal(&self.journal, {
+                                let unjournalled = unjournalled.clone();
+                                move |j| j.append(&unjournalled)
+                            })
+                            .await
+                            {
+                                self.stats
+                                    .lost
+                                    .fetch_add(unjournalled.len() as u64, Ordering::Relaxed);
+                                error!(%err, lost = unjournalled.len(), "call records lost: neither the journal nor the database took them");
+                            } else {
+                                entries.extend(unjournalled);
+                            }
+                        }
+                        with_journal(&self.journal, move |j| j.give_back(entries)).await;
+                        retry_at = Some(tokio::time::Instant::now() + delay);
+                        delay = (delay * 2).min(Duration::from_secs(30));
+                        if stopping {
+                            info!("records writer stopping with records in the journal; they are written at the next start");
+                            return;
+                        }
+                    }
+                }
+            }
+            if stopping && self.rx.is_empty() && batch.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Journals `batch` (one fsync) and empties it. Returns the journalled entries, and those the
+    /// journal refused (written to the database all the same).
+    async fn journal_batch(&self, batch: &mut Vec<Entry>) -> (Vec<Entry>, Option<Vec<Entry>>) {
+        if batch.is_empty() {
+            return (Vec::new(), None);
+        }
+        let taken = std::mem::replace(batch, Vec::with_capacity(self.config.batch));
+        let stats = Arc::clone(&self.stats);
+        with_journal(&self.journal, move |j| match j.append(&taken) {
+            Ok(()) => {
+                stats.journalled.store(j.unconfirmed(), Ordering::Relaxed);
+                (taken, None)
+            }
+            Err(err) => {
+                error!(%err, "cannot journal call records; writing them to the database unjournalled");
+                (Vec::new(), Some(taken))
+            }
+        })
+        .await
+    }
+
+    async fn write(&self, journalled: &[Entry], unjournalled: &[Entry]) -> Result<(), RecordsError> {
+        let mut calls = Vec::new();
+        let mut events = Vec::new();
+        for entry in journalled.iter().chain(unjournalled) {
+            match entry {
+                Entry::Call(record) => calls.push((**record).clone()),
+                Entry::Event { key, entry } => events.push((key.clone(), entry.clone())),
+            }
+        }
+        let write = async {
+            self.store.insert_calls(&calls).await?;
+            self.store.append_events(&events).await
+        };
+        match tokio::time::timeout(self.config.write_timeout, write).await {
+            Ok(result) => result,
+            Err(_) => Err(RecordsError::Database(sqlx::Error::PoolTimedOut)),
+        }
+    }
+}
