@@ -209,7 +209,10 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn record(n: u32) -> Entry {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).single().expect("valid");
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 10, 0, 0)
+            .single()
+            .expect("valid");
         Entry::Call(Box::new(CallRecord::arrived(
             format!("ast/c{n}"),
             format!("c{n}"),
@@ -220,7 +223,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("records-journal-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("records-journal-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     }
@@ -232,7 +236,10 @@ mod tests {
         journal.append(&[record(1), record(2)]).expect("append");
         drop(journal);
         let mut journal = Journal::open(&dir).expect("reopen");
-        assert_eq!(journal.take_backlog().expect("backlog"), vec![record(1), record(2)]);
+        assert_eq!(
+            journal.take_backlog().expect("backlog"),
+            vec![record(1), record(2)]
+        );
         journal.confirm(2).expect("confirm");
         assert_eq!(std::fs::metadata(journal.path()).expect("stat").len(), 0);
         drop(journal);
@@ -249,7 +256,8 @@ mod tests {
         let path = journal.path().to_owned();
         drop(journal);
         let mut file = OpenOptions::new().append(true).open(&path).expect("open");
-        file.write_all(b"{\"kind\":\"call\",\"call_id\":").expect("write");
+        file.write_all(b"{\"kind\":\"call\",\"call_id\":")
+            .expect("write");
         drop(file);
         let mut journal = Journal::open(&dir).expect("reopen");
         assert_eq!(journal.take_backlog().expect("backlog"), vec![record(1)]);

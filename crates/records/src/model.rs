@@ -313,7 +313,10 @@ mod tests {
             assert_eq!(text.parse::<Outcome>(), Ok(outcome.clone()), "{text}");
             assert!(Outcome::KINDS.contains(&outcome.kind()));
         }
-        assert_eq!(Outcome::Transferred("181".into()).to_string(), "transferred:181");
+        assert_eq!(
+            Outcome::Transferred("181".into()).to_string(),
+            "transferred:181"
+        );
         assert!("transferred:".parse::<Outcome>().is_err());
         assert!("answered".parse::<Outcome>().is_err());
     }

@@ -430,12 +430,43 @@ mod tests {
         let q = || "general".to_owned();
         let a = || "agent7".to_owned();
         vec![
-            QueueEvent::EnterQueue { call_id: c(), queue: q(), position: 3 },
-            QueueEvent::RingNoAnswer { call_id: c(), queue: q(), agent: a(), ring_ms: 15_000 },
-            QueueEvent::Connect { call_id: c(), queue: q(), agent: a(), hold_ms: 12_000 },
-            QueueEvent::CompleteAgent { call_id: c(), queue: q(), agent: a(), hold_ms: 1, talk_ms: 2 },
-            QueueEvent::CompleteCaller { call_id: c(), queue: q(), agent: a(), hold_ms: 3, talk_ms: 4 },
-            QueueEvent::Abandon { call_id: c(), queue: q(), position: 2, wait_ms: 40_000 },
+            QueueEvent::EnterQueue {
+                call_id: c(),
+                queue: q(),
+                position: 3,
+            },
+            QueueEvent::RingNoAnswer {
+                call_id: c(),
+                queue: q(),
+                agent: a(),
+                ring_ms: 15_000,
+            },
+            QueueEvent::Connect {
+                call_id: c(),
+                queue: q(),
+                agent: a(),
+                hold_ms: 12_000,
+            },
+            QueueEvent::CompleteAgent {
+                call_id: c(),
+                queue: q(),
+                agent: a(),
+                hold_ms: 1,
+                talk_ms: 2,
+            },
+            QueueEvent::CompleteCaller {
+                call_id: c(),
+                queue: q(),
+                agent: a(),
+                hold_ms: 3,
+                talk_ms: 4,
+            },
+            QueueEvent::Abandon {
+                call_id: c(),
+                queue: q(),
+                position: 2,
+                wait_ms: 40_000,
+            },
             QueueEvent::Transfer {
                 call_id: c(),
                 queue: q(),
@@ -444,13 +475,27 @@ mod tests {
                 hold_ms: 5,
                 talk_ms: 6,
             },
-            QueueEvent::CallbackOffered { call_id: c(), queue: q() },
-            QueueEvent::CallbackAccepted { call_id: c(), queue: q() },
+            QueueEvent::CallbackOffered {
+                call_id: c(),
+                queue: q(),
+            },
+            QueueEvent::CallbackAccepted {
+                call_id: c(),
+                queue: q(),
+            },
             QueueEvent::AgentLogin { agent: a() },
             QueueEvent::AgentLogoff { agent: a() },
-            QueueEvent::Pause { agent: a(), reason: "lunch".into() },
+            QueueEvent::Pause {
+                agent: a(),
+                reason: "lunch".into(),
+            },
             QueueEvent::Unpause { agent: a() },
-            QueueEvent::Wrapup { call_id: c(), queue: q(), agent: a(), wrapup_ms: 30_000 },
+            QueueEvent::Wrapup {
+                call_id: c(),
+                queue: q(),
+                agent: a(),
+                wrapup_ms: 30_000,
+            },
         ]
     }
 

@@ -166,10 +166,11 @@ impl EventRow {
             position: self.position,
             info: self.info,
         };
-        let event = QueueEvent::from_columns(self.id, columns).map_err(|e| RecordsError::BadRow {
-            id: self.id.to_string(),
-            message: e.to_string(),
-        })?;
+        let event =
+            QueueEvent::from_columns(self.id, columns).map_err(|e| RecordsError::BadRow {
+                id: self.id.to_string(),
+                message: e.to_string(),
+            })?;
         Ok(QueueLogEntry {
             at: from_millis(self.at),
             event,
@@ -274,6 +275,15 @@ impl RecordStore {
         Ok(())
     }
 
+    /// Runs one statement as it is (administration and tests: e.g. `CREATE SCHEMA`).
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), RecordsError> {
+        on_pool!(self, |pool| sqlx::raw_sql(sql)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
@@ -289,7 +299,8 @@ impl RecordStore {
             let mut tx = pool.begin().await?;
             let mut inserted = 0;
             for chunk in records.chunks(ROWS_PER_INSERT) {
-                let mut b = sqlx::QueryBuilder::new(format!("INSERT INTO call_records ({CALL_COLUMNS}) "));
+                let mut b =
+                    sqlx::QueryBuilder::new(format!("INSERT INTO call_records ({CALL_COLUMNS}) "));
                 b.push_values(chunk, |mut row, r| push_call!(row, r));
                 b.push(" ON CONFLICT (call_id) DO NOTHING");
                 inserted += b.build().execute(&mut *tx).await?.rows_affected();
@@ -304,7 +315,10 @@ impl RecordStore {
     pub async fn call(&self, call_id: &str) -> Result<Option<CallRecord>, RecordsError> {
         let sql = format!("SELECT {CALL_COLUMNS} FROM call_records WHERE call_id = $1");
         let row: Option<CallRow> = on_pool!(self, |pool| {
-            sqlx::query_as(&sql).bind(call_id).fetch_optional(pool).await
+            sqlx::query_as(&sql)
+                .bind(call_id)
+                .fetch_optional(pool)
+                .await
         })?;
         row.map(CallRow::into_record).transpose()
     }

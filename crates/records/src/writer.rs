@@ -98,7 +98,10 @@ impl Recorder {
             .journalled
             .store(journal.unconfirmed(), Ordering::Relaxed);
         if journal.unconfirmed() > 0 {
-            info!(entries = journal.unconfirmed(), "replaying the records journal");
+            info!(
+                entries = journal.unconfirmed(),
+                "replaying the records journal"
+            );
         }
         let journal = Arc::new(Mutex::new(journal));
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
@@ -159,9 +162,9 @@ impl Recorder {
     fn hand_over(&self, entry: Entry) {
         let entry = match self.tx.try_send(entry) {
             Ok(()) => return,
-            Err(mpsc::error::TrySendError::Full(entry) | mpsc::error::TrySendError::Closed(entry)) => {
-                entry
-            }
+            Err(
+                mpsc::error::TrySendError::Full(entry) | mpsc::error::TrySendError::Closed(entry),
+            ) => entry,
         };
         bump(&self.stats.overflowed);
         let journal = Arc::clone(&self.journal);
@@ -309,7 +312,9 @@ impl Writer {
                         retry_at = Some(tokio::time::Instant::now() + delay);
                         delay = (delay * 2).min(Duration::from_secs(30));
                         if stopping {
-                            info!("records writer stopping with records in the journal; they are written at the next start");
+                            info!(
+                                "records writer stopping with records in the journal; they are written at the next start"
+                            );
                             return;
                         }
                     }
@@ -342,7 +347,11 @@ impl Writer {
         .await
     }
 
-    async fn write(&self, journalled: &[Entry], unjournalled: &[Entry]) -> Result<(), RecordsError> {
+    async fn write(
+        &self,
+        journalled: &[Entry],
+        unjournalled: &[Entry],
+    ) -> Result<(), RecordsError> {
         let mut calls = Vec::new();
         let mut events = Vec::new();
         for entry in journalled.iter().chain(unjournalled) {

@@ -1,0 +1,226 @@
+//! The records store and writer on both backends (SQLite, and PostgreSQL via
+//! `HELPLINE_TEST_POSTGRES_URL`): records and events round-trip; a writer that "dies" after journalling
+//! and before the database write leaves records that the next start stores exactly once.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use records::journal::{Entry, Journal};
+use records::{
+    CallRecord, FiledTicket, HungUpBy, Outcome, PathStep, QueueEvent, QueueLogEntry, RecordStore,
+    Recorder, StoreOptions, WriterConfig,
+};
+use tokio_util::sync::CancellationToken;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("records-test-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A fresh database: a temp SQLite file, or a fresh PostgreSQL schema (None when not configured).
+async fn databases(tag: &str) -> Vec<(String, StoreOptions)> {
+    let dir = temp_dir(tag);
+    let mut out = vec![(
+        format!("sqlite://{}?mode=rwc", dir.join("records.db").display()),
+        StoreOptions::default(),
+    )];
+    match std::env::var("HELPLINE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            let schema = format!(
+                "records_{tag}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst)
+            );
+            let admin = RecordStore::open(&url, &StoreOptions::default()).expect("pg url");
+            admin
+                .execute_raw(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .expect("schema");
+            admin.close().await;
+            let options = StoreOptions {
+                postgres_schema: Some(schema),
+                ..StoreOptions::default()
+            };
+            out.push((url, options));
+        }
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but HELPLINE_TEST_POSTGRES_URL is not set"
+            );
+            println!("skipped PostgreSQL: HELPLINE_TEST_POSTGRES_URL not set");
+        }
+    }
+    out
+}
+
+fn record(n: u32) -> CallRecord {
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 2, 4, 30, 0)
+        .single()
+        .expect("valid")
+        + chrono::Duration::seconds(i64::from(n));
+    let mut r = CallRecord::arrived(
+        format!("ast1/c{n}"),
+        format!("c{n}"),
+        "node-a",
+        "+91 98765 43210",
+        at,
+    );
+    r.caller = "9876543210".into();
+    r.asterisk_id = Some("ast1".into());
+    r.language = Some("hi".into());
+    r.answered_at = Some(at);
+    r.ended_at = at + chrono::Duration::seconds(95);
+    r.outcome = if n % 2 == 0 {
+        Outcome::ComplaintFiled
+    } else {
+        Outcome::Transferred("181".into())
+    };
+    r.path = vec![PathStep {
+        step: "menu".into(),
+        at,
+        keys: "1".into(),
+    }];
+    r.tickets = vec![FiledTicket {
+        number: "1234567890".into(),
+        department: "PWD".into(),
+    }];
+    r.recordings = vec![format!("c{n}-complaint-1")];
+    r.hangup_cause = Some("normal".into());
+    r.hung_up_by = HungUpBy::Caller;
+    r
+}
+
+async fn eventually_count(store: &RecordStore, want: i64) -> i64 {
+    let mut n = 0;
+    for _ in 0..200 {
+        n = store.count_calls().await.expect("count");
+        if n == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    n
+}
+
+#[tokio::test]
+async fn records_and_events_round_trip_on_both_backends() {
+    for (url, options) in databases("roundtrip").await {
+        let store = RecordStore::connect(&url, &options).await.expect("connect");
+        // Migrating twice is harmless (a second node, a restart).
+        store.migrate().await.expect("migrate again");
+        let records = vec![record(1), record(2)];
+        assert_eq!(store.insert_calls(&records).await.expect("insert"), 2);
+        assert_eq!(
+            store.insert_calls(&records).await.expect("insert again"),
+            0,
+            "{url}"
+        );
+        assert_eq!(store.call("ast1/c2").await.expect("read"), Some(record(2)));
+        let at = record(1).arrived_at;
+        let events = vec![
+            (
+                "k1".to_owned(),
+                QueueLogEntry {
+                    at,
+                    event: QueueEvent::AgentLogin { agent: "a1".into() },
+                },
+            ),
+            (
+                "k2".to_owned(),
+                QueueLogEntry {
+                    at,
+                    event: QueueEvent::Abandon {
+                        call_id: "ast1/c1".into(),
+                        queue: "general".into(),
+                        position: 2,
+                        wait_ms: 40_000,
+                    },
+                },
+            ),
+        ];
+        store.append_events(&events).await.expect("events");
+        store.append_events(&events).await.expect("events again");
+        let read = store
+            .events(None, None, None, None)
+            .await
+            .expect("read events");
+        assert_eq!(read, vec![events[0].1.clone(), events[1].1.clone()]);
+        let (calls, events) = store
+            .purge_before(at + chrono::Duration::days(1))
+            .await
+            .expect("purge");
+        assert_eq!((calls, events), (2, 2));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_journal_and_database_loses_nothing_and_stores_once() {
+    for (url, options) in databases("crash").await {
+        let journal_dir = temp_dir("crash-journal");
+        // The writer journals a batch and "dies" before the database write: exactly what a crash at that
+        // point leaves on disk. One record of it was stored already (a crash after the write, before the
+        // trim), so the replay meets it again.
+        let mut journal = Journal::open(&journal_dir).expect("journal");
+        let batch: Vec<Entry> = (1..=3).map(|n| Entry::Call(Box::new(record(n)))).collect();
+        journal.append(&batch).expect("append");
+        drop(journal);
+        let store = RecordStore::connect(&url, &options).await.expect("connect");
+        store.insert_calls(&[record(1)]).await.expect("insert");
+
+        let stop = CancellationToken::new();
+        let (recorder, task) =
+            Recorder::spawn(store.clone(), WriterConfig::new(&journal_dir), stop.clone())
+                .expect("writer");
+        recorder.record(record(4));
+        assert_eq!(eventually_count(&store, 4).await, 4, "{url}");
+        stop.cancel();
+        task.await.expect("writer ends");
+        for n in 1..=4 {
+            assert_eq!(
+                store.call(&format!("ast1/c{n}")).await.expect("read"),
+                Some(record(n))
+            );
+        }
+        // Everything stored: the journal is empty, so the next start replays nothing.
+        let mut journal = Journal::open(&journal_dir).expect("journal");
+        assert!(journal.take_backlog().expect("backlog").is_empty());
+        assert_eq!(recorder.stats().lost.load(Ordering::Relaxed), 0);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_full_queue_sends_records_to_the_journal_and_none_is_lost() {
+    for (url, options) in databases("overflow").await {
+        let journal_dir = temp_dir("overflow-journal");
+        let store = RecordStore::connect(&url, &options).await.expect("connect");
+        let mut config = WriterConfig::new(&journal_dir);
+        config.queue_capacity = 1;
+        config.batch = 1;
+        let stop = CancellationToken::new();
+        let (recorder, task) =
+            Recorder::spawn(store.clone(), config, stop.clone()).expect("writer");
+        for n in 0..50 {
+            recorder.record(record(n));
+        }
+        assert_eq!(eventually_count(&store, 50).await, 50, "{url}");
+        assert!(
+            recorder.stats().overflowed.load(Ordering::Relaxed) > 0,
+            "the queue of 1 overflowed"
+        );
+        assert_eq!(recorder.stats().lost.load(Ordering::Relaxed), 0);
+        stop.cancel();
+        task.await.expect("writer ends");
+        store.close().await;
+    }
+}
