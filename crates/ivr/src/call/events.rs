@@ -162,31 +162,11 @@ impl CallState {
         }
         match (&self.phase, &script.steps[self.step].kind) {
             (Phase::Menu, StepKind::Menu(menu)) => {
-                self.retry(
-                    script,
-                    Ask {
-                        prompts: &menu.prompts,
-                        barge_in: menu.barge_in,
-                        retry: &menu.retry,
-                    },
-                    false,
-                    now,
-                    out,
-                );
+                self.retry(script, Ask::menu(menu), false, now, out);
             }
             (Phase::Input { digits }, StepKind::Input(input)) => {
                 if digits.is_empty() {
-                    self.retry(
-                        script,
-                        Ask {
-                            prompts: &input.prompts,
-                            barge_in: input.barge_in,
-                            retry: &input.retry,
-                        },
-                        false,
-                        now,
-                        out,
-                    );
+                    self.retry(script, Ask::input(input), false, now, out);
                 } else {
                     // The inter-digit timeout ends the entry.
                     self.finish_input(script, now, out);
@@ -194,17 +174,7 @@ impl CallState {
             }
             (Phase::Confirm, StepKind::Record(rec)) => {
                 if let Some(confirm) = &rec.confirm {
-                    self.retry(
-                        script,
-                        Ask {
-                            prompts: &confirm.prompts,
-                            barge_in: true,
-                            retry: &confirm.retry,
-                        },
-                        false,
-                        now,
-                        out,
-                    );
+                    self.retry(script, Ask::confirm(confirm), false, now, out);
                 }
             }
             (Phase::Recording { name, stop_sent }, StepKind::Record(_)) => {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::state::{CallState, Phase};
 use super::{Action, pop_front};
-use crate::script::{MediaItem, MenuStep, Retry, Script, StepKind};
+use crate::script::{ConfirmMenu, InputStep, MediaItem, MenuStep, Retry, Script, StepKind};
 
 /// What a step asks the caller again on a retry: its prompts, whether keys cut them short, and
 /// its retry rule.
@@ -14,6 +14,33 @@ pub(super) struct Ask<'a> {
     pub(super) prompts: &'a [MediaItem],
     pub(super) barge_in: bool,
     pub(super) retry: &'a Retry,
+}
+
+impl<'a> Ask<'a> {
+    pub(super) fn menu(menu: &'a MenuStep) -> Self {
+        Ask {
+            prompts: &menu.prompts,
+            barge_in: menu.barge_in,
+            retry: &menu.retry,
+        }
+    }
+
+    pub(super) fn input(input: &'a InputStep) -> Self {
+        Ask {
+            prompts: &input.prompts,
+            barge_in: input.barge_in,
+            retry: &input.retry,
+        }
+    }
+
+    /// A recording's "1 keep, 2 again, 3 listen" menu: always cut short by a key.
+    pub(super) fn confirm(confirm: &'a ConfirmMenu) -> Self {
+        Ask {
+            prompts: &confirm.prompts,
+            barge_in: true,
+            retry: &confirm.retry,
+        }
+    }
 }
 
 impl CallState {
@@ -41,17 +68,7 @@ impl CallState {
                 }
                 self.goto(script, *next, now, out);
             }
-            None => self.retry(
-                script,
-                Ask {
-                    prompts: &menu.prompts,
-                    barge_in: menu.barge_in,
-                    retry: &menu.retry,
-                },
-                true,
-                now,
-                out,
-            ),
+            None => self.retry(script, Ask::menu(menu), true, now, out),
         }
         true
     }
@@ -78,17 +95,7 @@ impl CallState {
                 return true;
             }
             if !key.is_ascii_digit() {
-                self.retry(
-                    script,
-                    Ask {
-                        prompts: &input.prompts,
-                        barge_in: input.barge_in,
-                        retry: &input.retry,
-                    },
-                    true,
-                    now,
-                    out,
-                );
+                self.retry(script, Ask::input(input), true, now, out);
                 return true;
             }
             digits.push(key);
@@ -123,17 +130,7 @@ impl CallState {
             self.set_var(&input.var, digits);
             self.goto(script, input.next, now, out);
         } else {
-            self.retry(
-                script,
-                Ask {
-                    prompts: &input.prompts,
-                    barge_in: input.barge_in,
-                    retry: &input.retry,
-                },
-                true,
-                now,
-                out,
-            );
+            self.retry(script, Ask::input(input), true, now, out);
         }
     }
 

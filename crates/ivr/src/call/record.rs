@@ -140,17 +140,7 @@ impl CallState {
                 media.extend(self.render(script, &confirm.prompts));
                 self.play(script, media, true, now, out);
             }
-            _ => self.retry(
-                script,
-                Ask {
-                    prompts: &confirm.prompts,
-                    barge_in: true,
-                    retry: &confirm.retry,
-                },
-                true,
-                now,
-                out,
-            ),
+            _ => self.retry(script, Ask::confirm(confirm), true, now, out),
         }
         true
     }
