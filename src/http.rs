@@ -1,16 +1,23 @@
 //! The service's HTTP side: one axum app with the tickets API (`/api/v1`, from the tickets crate), `/health`
 //! (ARI connection, database, calls in progress: 200 when all is well, 503 otherwise, JSON either way) and
-//! `/metrics` (Prometheus text: calls, events, tickets, errors).
+//! `/metrics` (Prometheus text: calls, events, tickets, errors). Every request goes through
+//! tower-http's `TraceLayer`: one span per request (method and path, never the query string, which
+//! can hold a phone number) and one line per answer; a 5xx answer's internal cause (the tickets API's
+//! `ErrorCause`) is logged there, once.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
+use tickets::api::ErrorCause;
 use tokio::sync::watch;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 use crate::engine::EngineStats;
 
@@ -159,6 +166,33 @@ pub fn app(observed: Observed, api: Router) -> Router {
         .route("/metrics", get(metrics))
         .with_state(observed)
         .merge(api)
+        .layer(
+            // Failures are logged by `log_response`, with their cause, so tower-http's own
+            // failure line is off.
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
+}
+
+/// The span of one request: method and path only (the query string can hold a phone number).
+fn request_span(request: &Request<axum::body::Body>) -> Span {
+    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+}
+
+/// One line per answer; a server error with its internal cause.
+fn log_response(response: &Response, latency: Duration, _: &Span) {
+    let status = response.status();
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    match response.extensions().get::<ErrorCause>() {
+        Some(cause) if status == StatusCode::SERVICE_UNAVAILABLE => {
+            tracing::warn!(%status, latency_ms, cause = %cause.0, "request failed")
+        }
+        Some(cause) => tracing::error!(%status, latency_ms, cause = %cause.0, "request failed"),
+        None => tracing::debug!(%status, latency_ms, "request answered"),
+    }
 }
 
 async fn health(State(observed): State<Observed>) -> Response {

@@ -1,0 +1,139 @@
+//! What happens around a ticket: notes, the citizen's feedback, the audit trail and the call's
+//! recording.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::model::{AuditEntry, FeedbackReason, Note};
+use crate::validate;
+
+use super::ApiState;
+use super::auth::{Action, Caller};
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath};
+use super::tickets::{TicketView, load_ticket, view};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    pub satisfied: bool,
+    pub reason_code: Option<FeedbackReason>,
+}
+
+pub(crate) async fn list_notes(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+) -> Result<Json<Vec<Note>>, ApiError> {
+    caller.require(Action::Read)?;
+    let ticket = load_ticket(&state, &caller, &number).await?;
+    Ok(Json(state.service.store().notes(ticket.number).await?))
+}
+
+pub(crate) async fn add_note(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<(StatusCode, Json<Note>), ApiError> {
+    caller.require(Action::AddNote)?;
+    let text = validate::required_text("text", &body.text, 4000)?;
+    let ticket = load_ticket(&state, &caller, &number).await?;
+    let note = state
+        .service
+        .store()
+        .add_note(
+            ticket.number,
+            &caller.actor(),
+            &text,
+            state.service.clock().now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
+pub(crate) async fn feedback(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(body): ApiJson<FeedbackBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    caller.require(Action::Feedback)?;
+    let ticket = load_ticket(&state, &caller, &number).await?;
+    let now = state.service.clock().now();
+    let ticket = state
+        .service
+        .store()
+        .feedback(
+            ticket.number,
+            body.satisfied,
+            body.reason_code,
+            &caller.actor(),
+            now,
+        )
+        .await?;
+    Ok(Json(view(ticket, now)))
+}
+
+pub(crate) async fn audit(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    caller.require(Action::ReadAudit)?;
+    let ticket = load_ticket(&state, &caller, &number).await?;
+    Ok(Json(
+        state.service.store().audit_trail(ticket.number).await?,
+    ))
+}
+
+pub(crate) async fn recording(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ReadRecording)?;
+    let ticket = load_ticket(&state, &caller, &number).await?;
+    let info = ticket
+        .recording
+        .ok_or_else(|| ApiError::not_found(format!("ticket {} has no recording", ticket.number)))?;
+    // The file name is ours (`<number>.wav`), but never trust a stored path to stay inside the dir.
+    if info.file_name.contains(['/', '\\']) || info.file_name.starts_with('.') {
+        tracing::error!(file = %info.file_name, "refusing a recording path outside the directory");
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        ));
+    }
+    let path = state.service.recordings_dir().join(&info.file_name);
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        tracing::error!(path = %path.display(), error = %e, "recording file missing");
+        ApiError::not_found(format!(
+            "the recording of ticket {} is not on this server",
+            ticket.number
+        ))
+    })?;
+    let disposition = format!("attachment; filename=\"{}\"", info.file_name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("audio/wav")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

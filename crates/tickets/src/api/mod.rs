@@ -1,0 +1,141 @@
+//! The `/api/v1` HTTP API (axum 0.8): tickets, their lifecycle, notes, feedback, audit trail and
+//! recordings; departments; stats; the OpenAPI document. Every route except the OpenAPI document
+//! needs `Authorization: Bearer <token>`; what a token may do depends on its role, and officers only
+//! ever see their own department's tickets (others answer 404, so numbers cannot be probed).
+//!
+//! [`router`] returns routes relative to the mount point: the server nests it at `/api/v1`.
+//! All errors go through [`ApiError`], which answers `{"error": {"code": "...", "message": "..."}}`
+//! with the right status. The module is split along its seams: [`error`], [`extract`] (axum's
+//! extractors with [`ApiError`] rejections), [`auth`] (caller, actions, role matrix) and one module
+//! of handlers per resource ([`tickets`], [`activity`], [`departments`], [`stats`]).
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+
+use crate::service::TicketService;
+
+pub mod activity;
+pub mod auth;
+pub mod departments;
+pub mod error;
+pub mod extract;
+pub mod stats;
+pub mod tickets;
+
+pub use auth::{Action, Caller, allowed};
+pub use error::{ApiError, ErrorCause};
+
+/// Largest request body accepted (JSON only; recordings come from the engine, not the API).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest page a list returns.
+pub const MAX_PAGE: u32 = 200;
+
+/// The hand-kept OpenAPI document (a test checks it lists every route of [`ROUTES`]).
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// Every route the router serves, as (method, path relative to the mount point).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/openapi.json"),
+    ("GET", "/tickets"),
+    ("POST", "/tickets"),
+    ("GET", "/tickets/{number}"),
+    ("POST", "/tickets/{number}/status"),
+    ("POST", "/tickets/{number}/assign"),
+    ("POST", "/tickets/{number}/escalate"),
+    ("GET", "/tickets/{number}/notes"),
+    ("POST", "/tickets/{number}/notes"),
+    ("POST", "/tickets/{number}/feedback"),
+    ("GET", "/tickets/{number}/audit"),
+    ("GET", "/tickets/{number}/recording"),
+    ("GET", "/departments"),
+    ("PATCH", "/departments/{code}"),
+    ("GET", "/stats"),
+    ("GET", "/stats/departments"),
+];
+
+/// What the API handlers share.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub service: TicketService,
+}
+
+impl ApiState {
+    pub fn new(service: TicketService) -> Self {
+        ApiState { service }
+    }
+}
+
+/// The API's routes (mount with `Router::new().nest("/api/v1", tickets::api::router(state))`).
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route(
+            "/tickets",
+            get(tickets::list_tickets).post(tickets::create_ticket),
+        )
+        .route("/tickets/{number}", get(tickets::get_ticket))
+        .route("/tickets/{number}/status", post(tickets::change_status))
+        .route("/tickets/{number}/assign", post(tickets::assign))
+        .route("/tickets/{number}/escalate", post(tickets::escalate))
+        .route(
+            "/tickets/{number}/notes",
+            get(activity::list_notes).post(activity::add_note),
+        )
+        .route("/tickets/{number}/feedback", post(activity::feedback))
+        .route("/tickets/{number}/audit", get(activity::audit))
+        .route("/tickets/{number}/recording", get(activity::recording))
+        .route("/departments", get(departments::departments))
+        .route(
+            "/departments/{code}",
+            patch(departments::configure_department),
+        )
+        .route("/stats", get(stats::stats))
+        .route("/stats/departments", get(stats::department_stats))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_JSON,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_lists_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for (method, path) in ROUTES {
+            let item = paths
+                .get(*path)
+                .unwrap_or_else(|| panic!("{path} missing from openapi.json"));
+            assert!(
+                item.get(method.to_lowercase()).is_some(),
+                "{method} {path} missing from openapi.json"
+            );
+        }
+        let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+        assert_eq!(
+            documented,
+            ROUTES.len(),
+            "openapi.json documents a route the router lacks"
+        );
+    }
+}
