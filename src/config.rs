@@ -322,6 +322,9 @@ enum RawValue {
     Text(String),
 }
 
+/// The largest config file read.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// The configuration as found in the file and the environment, not yet validated.
 #[derive(Debug, Default)]
 pub struct RawConfig {
@@ -339,7 +342,8 @@ impl RawConfig {
     pub fn load_with_env(path: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Self {
         let mut raw = RawConfig::default();
         if let Some(path) = path {
-            match std::fs::read_to_string(path) {
+            // A FIFO or device is refused unopened (opening a FIFO blocks), a huge file unread.
+            match ivr::check::read_regular_file(path, MAX_CONFIG_BYTES) {
                 Ok(text) => raw.read_toml(&text, path),
                 Err(err) => raw.problems.push(Problem {
                     key: path.display().to_string(),

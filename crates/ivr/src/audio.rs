@@ -105,10 +105,11 @@ fn mean_square_dbfs(mean_square: f64) -> f64 {
     }
 }
 
-/// Checks that a prompt file is PCM 16-bit mono at 8 or 16 kHz; the message says what it is.
+/// Checks that a prompt file is PCM 16-bit mono at 8 or 16 kHz, holds sound (not a header
+/// alone) and every sample its header announces; the message says what is wrong. Anything but a
+/// regular file is refused without being opened.
 pub fn check_prompt_wav(path: &Path) -> Result<(), AudioError> {
-    let reader = hound::WavReader::open(path)?;
-    let spec = reader.spec();
+    let spec = prompt_wav(path)?.0;
     let ok = spec.sample_format == hound::SampleFormat::Int
         && spec.bits_per_sample == 16
         && spec.channels == 1
@@ -123,14 +124,43 @@ pub fn check_prompt_wav(path: &Path) -> Result<(), AudioError> {
     }
 }
 
-/// How long a WAV file plays.
+/// How long a WAV prompt plays (checked as [`check_prompt_wav`] checks it, but for format).
 pub fn wav_duration(path: &Path) -> Result<std::time::Duration, AudioError> {
-    let reader = hound::WavReader::open(path)?;
-    let spec = reader.spec();
-    let frames = u64::from(reader.duration());
+    let (spec, frames) = prompt_wav(path)?;
     Ok(std::time::Duration::from_millis(
         frames * 1000 / u64::from(spec.sample_rate.max(1)),
     ))
+}
+
+/// A prompt's format and length in frames, from its header, once the file is known to hold
+/// every byte of the data chunk the header announces and at least one sample.
+fn prompt_wav(path: &Path) -> Result<(hound::WavSpec, u64), AudioError> {
+    use std::io::Seek;
+    let file = crate::check::open_regular_file(path).map_err(hound::Error::IoError)?;
+    let file_len = file.metadata().map_err(hound::Error::IoError)?.len();
+    let reader = hound::WavReader::new(std::io::BufReader::new(file))?;
+    let spec = reader.spec();
+    let frames = u64::from(reader.duration());
+    let samples = u64::from(reader.len());
+    // After the header the reader stands at the first byte of the data chunk.
+    let data_start = reader
+        .into_inner()
+        .stream_position()
+        .map_err(hound::Error::IoError)?;
+    let bytes_per_sample = u64::from(spec.bits_per_sample.div_ceil(8).max(1));
+    let declared = samples * bytes_per_sample;
+    let held = file_len.saturating_sub(data_start);
+    if samples == 0 {
+        return Err(AudioError::Format(
+            "empty: a header with no sound (0 samples); record the prompt again".to_owned(),
+        ));
+    }
+    if held < declared {
+        return Err(AudioError::Format(format!(
+            "cut short: the header announces {declared} bytes of sound, the file holds {held}"
+        )));
+    }
+    Ok((spec, frames))
 }
 
 #[cfg(test)]
@@ -220,6 +250,24 @@ mod tests {
         std::fs::write(&bad, wav(44100, 100, 0, 0.0)).unwrap();
         let err = check_prompt_wav(&bad).unwrap_err().to_string();
         assert!(err.contains("44100 Hz"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_empty_or_cut_short_prompt_is_refused() {
+        let dir = std::env::temp_dir().join(format!("ivr-audio-short-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let header_only = dir.join("empty.wav");
+        std::fs::write(&header_only, wav(8000, 0, 0, 0.0)).unwrap();
+        let err = check_prompt_wav(&header_only).unwrap_err().to_string();
+        assert!(err.contains("empty"), "{err}");
+        let cut = dir.join("cut.wav");
+        let mut bytes = wav(8000, 0, 100, 0.3);
+        bytes.truncate(bytes.len() - 100);
+        std::fs::write(&cut, &bytes).unwrap();
+        let err = check_prompt_wav(&cut).unwrap_err().to_string();
+        assert!(err.contains("cut short"), "{err}");
+        assert!(wav_duration(&cut).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -89,7 +89,8 @@ impl Manifest {
     /// Reads `<audio_dir>/prompts.toml`.
     pub fn load(audio_dir: &Path) -> Result<Manifest, PromptError> {
         let path = audio_dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| PromptError::Read {
+        let text = crate::check::read_regular_file(&path, crate::check::MAX_MANIFEST_BYTES)
+            .map_err(|source| PromptError::Read {
             path: path.clone(),
             source,
         })?;

@@ -157,3 +157,60 @@ fn a_missing_directory_is_an_error() {
         "{report}"
     );
 }
+
+/// A script of `n` steps, each leading to the next and the last back to the first: no exit.
+fn loop_script(n: usize) -> String {
+    let mut s = String::from("[script]\nlanguages = [\"hi\"]\nstart = \"s0\"\n[steps]\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "s{i} = {{ type = \"play\", prompts = [\"welcome\"], next = \"s{}\" }}\n",
+            (i + 1) % n
+        ));
+    }
+    s
+}
+
+/// Issue 10: the longest loop allowed is checked (the old checker kept a set of reachable steps
+/// per step: quadratic memory) and reported once, its names abridged; one step more is refused
+/// before any check runs; a 20,000-step script too.
+#[test]
+fn a_long_loop_with_no_exit_is_reported_once_and_too_many_steps_are_refused() {
+    let err = ivr::Script::from_toml("long.toml", &loop_script(2_000), &validators()).unwrap_err();
+    assert_eq!(err.error_count(), 1, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("loop with no way out"), "{text}");
+    assert!(text.contains("… (1,990 more)"), "{text}");
+
+    let refused = |n| {
+        let err = ivr::Script::from_toml("huge.toml", &loop_script(n), &validators()).unwrap_err();
+        assert_eq!(err.error_count(), 1, "{err}");
+        err.to_string()
+    };
+    let text = refused(2_001);
+    assert!(text.contains("2,001 steps, more than the 2,000 allowed"), "{text}");
+    // 20,000 steps are 1.3 MB of text: refused by size before TOML parses it.
+    let text = refused(20_000);
+    assert!(text.contains("bytes, more than the 1,048,576 allowed"), "{text}");
+}
+
+/// Issue 10: a script file past the size cap is refused unread; a FIFO named *.toml is refused
+/// at once (opening it would block for ever), not skipped.
+#[test]
+fn a_huge_script_file_and_a_fifo_are_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("ivr-check-bounds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let huge = std::fs::File::create(dir.join("huge.toml")).unwrap();
+    huge.set_len(64 * 1024 * 1024).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.toml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report = check_dir(&dir, Path::new(AUDIO), &validators());
+    let text = report.to_string();
+    assert_eq!(report.error_count(), 2, "{text}");
+    assert!(text.contains("more than the 1,048,576 allowed"), "{text}");
+    assert!(text.contains("a FIFO (named pipe), not a regular file"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,7 +14,8 @@ use super::prompt_check::{prompt_checks, prompt_length_checks};
 use super::raw::*;
 use super::steps::Builder;
 use super::vars::variable_checks;
-use super::{AudioContext, CheckReport, Diagnostic, Severity};
+use super::file::group;
+use super::{AudioContext, CheckReport, Diagnostic, MAX_SCRIPT_BYTES, MAX_STEPS, Severity};
 use crate::script::{
     MediaItem, OfficeHours, Script, Step, StepId, StepKind, Validators, parse_duration,
 };
@@ -115,6 +116,20 @@ pub(crate) fn compile_script(
         loc: Locator::new(path, source),
         report,
     };
+    // Checked here too (the loader refuses a large file unread): text handed in directly.
+    let size = u64::try_from(source.len()).unwrap_or(u64::MAX);
+    if size > MAX_SCRIPT_BYTES {
+        ctx.error(
+            0..0,
+            format!(
+                "the script is {} bytes, more than the {} allowed",
+                group(size),
+                group(MAX_SCRIPT_BYTES)
+            ),
+            "split it, or look for a generated or runaway file",
+        );
+        return None;
+    }
     let raw: RawFile = match toml::from_str(source) {
         Ok(raw) => raw,
         Err(e) => {
@@ -142,6 +157,18 @@ pub(crate) fn compile_script(
     // Step names, in file order.
     let mut raw_steps: Vec<(&S<String>, &S<RawStep>)> = raw.steps.get_ref().iter().collect();
     raw_steps.sort_by_key(|(k, _)| k.span().start);
+    if raw_steps.len() > MAX_STEPS {
+        ctx.error(
+            raw.steps.span(),
+            format!(
+                "the script has {} steps, more than the {} allowed",
+                group(raw_steps.len() as u64),
+                group(MAX_STEPS as u64)
+            ),
+            "split it into several scripts, or look for a generated or runaway file",
+        );
+        return None;
+    }
     if raw_steps.is_empty() {
         ctx.error(
             raw.steps.span(),

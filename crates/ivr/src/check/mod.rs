@@ -23,6 +23,7 @@ use crate::prompts::{FileStatus, Manifest};
 use crate::script::{Script, Validators};
 
 mod compile;
+mod file;
 mod graph;
 mod prompt_check;
 mod raw;
@@ -30,6 +31,16 @@ mod steps;
 mod vars;
 
 pub(crate) use compile::compile_script;
+pub use file::{open_regular_file, read_regular_file};
+
+/// The largest script file read (the 1100 script is about 9 KB): past it the file is refused
+/// unread, so a huge file cannot make a loader (or a SIGHUP reload) take the memory it asks for.
+pub const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+/// The most steps a script may have (the 1100 script has 41). The checks are linear in the
+/// script's size; the cap keeps the work and the report of a generated script small.
+pub const MAX_STEPS: usize = 2_000;
+/// The largest prompt manifest read.
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How bad a problem is: errors refuse the script, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -157,7 +168,7 @@ pub(crate) fn check_and_compile(
     let audio = AudioContext::new(audio_dir);
     for path in files {
         report.files_checked += 1;
-        match std::fs::read_to_string(&path) {
+        match read_regular_file(&path, MAX_SCRIPT_BYTES) {
             Ok(source) => {
                 if let Some(s) =
                     compile_script(&path, &source, validators, Some(&audio), &mut report)
@@ -195,7 +206,9 @@ fn script_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        // Everything named *.toml but a directory: a FIFO or device is refused when read, loudly,
+        // rather than skipped.
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.is_dir())
         .collect();
     files.sort();
     Ok(files)
