@@ -91,9 +91,9 @@ impl Manifest {
         let path = audio_dir.join(MANIFEST_FILE);
         let text = crate::check::read_regular_file(&path, crate::check::MAX_MANIFEST_BYTES)
             .map_err(|source| PromptError::Read {
-            path: path.clone(),
-            source,
-        })?;
+                path: path.clone(),
+                source,
+            })?;
         Manifest::parse(&path, &text)
     }
 

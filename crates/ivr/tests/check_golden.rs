@@ -187,10 +187,16 @@ fn a_long_loop_with_no_exit_is_reported_once_and_too_many_steps_are_refused() {
         err.to_string()
     };
     let text = refused(2_001);
-    assert!(text.contains("2,001 steps, more than the 2,000 allowed"), "{text}");
+    assert!(
+        text.contains("2,001 steps, more than the 2,000 allowed"),
+        "{text}"
+    );
     // 20,000 steps are 1.3 MB of text: refused by size before TOML parses it.
     let text = refused(20_000);
-    assert!(text.contains("bytes, more than the 1,048,576 allowed"), "{text}");
+    assert!(
+        text.contains("bytes, more than the 1,048,576 allowed"),
+        "{text}"
+    );
 }
 
 /// Issue 10: a script file past the size cap is refused unread; a FIFO named *.toml is refused
@@ -211,6 +217,9 @@ fn a_huge_script_file_and_a_fifo_are_refused_at_once() {
     let text = report.to_string();
     assert_eq!(report.error_count(), 2, "{text}");
     assert!(text.contains("more than the 1,048,576 allowed"), "{text}");
-    assert!(text.contains("a FIFO (named pipe), not a regular file"), "{text}");
+    assert!(
+        text.contains("a FIFO (named pipe), not a regular file"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

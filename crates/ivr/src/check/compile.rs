@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use chrono::{FixedOffset, NaiveDate, NaiveTime, Weekday};
 
+use super::file::group;
 use super::graph::{check_hangup_tickets, graph_checks};
 use super::prompt_check::{prompt_checks, prompt_length_checks};
 use super::raw::*;
 use super::steps::Builder;
 use super::vars::variable_checks;
-use super::file::group;
 use super::{AudioContext, CheckReport, Diagnostic, MAX_SCRIPT_BYTES, MAX_STEPS, Severity};
 use crate::script::{
     MediaItem, OfficeHours, Script, Step, StepId, StepKind, Validators, parse_duration,
