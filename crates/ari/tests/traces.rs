@@ -1,6 +1,7 @@
 //! Every event and every REST reply in the real-Asterisk traces decodes into its typed form, and encodes back
-//! to the same JSON. Reads `../shared/ari-traces/` when present (the source of truth), else the copies in
-//! the workspace's `tests/fixtures/ari-traces/` (one copy, shared with the simulator's trace tests).
+//! to the same JSON. The traces are the ones the project keeps in `tests/fixtures/ari-traces/` (one copy,
+//! shared with the simulator's trace tests), read from `../shared/ari-traces/` when present (the source of
+//! truth), else from that copy.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap (see clippy.toml); helpers here are test code too
 
@@ -9,26 +10,35 @@ use std::path::PathBuf;
 use ari::{Event, RouteKey, parse_event};
 use serde_json::Value;
 
+/// The traces the project has taken in: the names of its copies in `tests/fixtures/ari-traces/`. A new
+/// trace in `../shared` is taken in by copying it there with the client and simulator work it needs (the
+/// ACD traces of 2026-12-02 wait for the call-centre issue).
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ari-traces")
+}
+
+/// Where each trace's content is read: `../shared/ari-traces/` when present (the source of truth), else the
+/// project's copy.
 fn traces_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = manifest.join("../../../shared/ari-traces");
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ari-traces");
     if shared.is_dir() {
         shared
     } else {
-        manifest.join("../../tests/fixtures/ari-traces")
+        fixtures_dir()
     }
 }
 
 fn traces() -> Vec<(String, Value)> {
     let dir = traces_dir();
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let path = dir.join(&name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         out.push((name, serde_json::from_str(&text).unwrap()));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
