@@ -26,13 +26,7 @@ fn client(fake: &FakeAri) -> Client {
 }
 
 fn config() -> ConnectionConfig {
-    ConnectionConfig {
-        ping_interval: Duration::from_millis(100),
-        idle_timeout: Duration::from_millis(800),
-        backoff_initial: Duration::from_millis(20),
-        backoff_max: Duration::from_millis(200),
-        ..ConnectionConfig::new("ivr-1100")
-    }
+    fast_connection_config()
 }
 
 async fn next_control(rx: &mut mpsc::Receiver<ControlEvent>) -> ControlEvent {

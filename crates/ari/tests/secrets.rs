@@ -67,13 +67,7 @@ async fn no_secret_is_logged_at_trace_level() {
     let conn = Connection::spawn(
         client.clone(),
         router,
-        ConnectionConfig {
-            ping_interval: Duration::from_millis(100),
-            idle_timeout: Duration::from_millis(800),
-            backoff_initial: Duration::from_millis(20),
-            backoff_max: Duration::from_millis(200),
-            ..ConnectionConfig::new("ivr-1100")
-        },
+        fast_connection_config(),
         cancel.clone(),
     );
     fake.wait_ws_connections(1).await;

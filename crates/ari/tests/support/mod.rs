@@ -296,3 +296,14 @@ pub fn app_json(name: &str, channels: &[&str]) -> String {
         serde_json::to_string(channels).unwrap()
     )
 }
+
+/// A connection config with short intervals, so reconnects and silence detection happen quickly in tests.
+pub fn fast_connection_config() -> ari::ConnectionConfig {
+    ari::ConnectionConfig {
+        ping_interval: Duration::from_millis(100),
+        idle_timeout: Duration::from_millis(800),
+        backoff_initial: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(200),
+        ..ari::ConnectionConfig::new("ivr-1100")
+    }
+}
