@@ -226,7 +226,9 @@ impl TicketDesk for ServiceDesk {
             warn!(recording = %r.name, "filing without audio: the recording stays stored on Asterisk");
         }
         let ticket = tickets::NewCallTicket {
-            call_id: draft.call_id.clone(),
+            // Keyed by the complaint, not the call: N complaints in a call are N tickets, and a
+            // retried filing of one of them (after a failure, a hangup, a restart) finds its ticket.
+            call_id: draft.idempotency_key.clone(),
             caller_number: draft.caller.clone(),
             language: draft.language.clone(),
             department_code: draft.department.clone(),

@@ -166,7 +166,7 @@ pub struct FetchedRecording {
 
 /// The ticket store, as the IVR uses it (implemented over `tickets::TicketService`).
 pub trait TicketDesk: Send + Sync + 'static {
-    /// Files the complaint (idempotent per `draft.call_id`) and returns its complaint number once it is
+    /// Files the complaint (idempotent per `draft.idempotency_key`) and returns its complaint number once it is
     /// durable (database or journal).
     fn file(
         &self,

@@ -441,3 +441,73 @@ async fn silence_at_the_beep_is_asked_again_and_a_re_record_replaces_the_first()
     );
     t.stop().await;
 }
+
+/// Issue 9: a second complaint in the same call used to reuse the first recording's name (Asterisk
+/// refuses it with 409) and would have come back with the first complaint's number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_complaints_in_one_call_are_two_tickets_each_with_its_own_recording() {
+    let t = TestNode::start("two-complaints", office_hours()).await;
+    let complaint = |department: &'static str, seconds: f64| {
+        vec![
+            prompt("main_menu"),
+            press("1"),
+            prompt("category_menu"),
+            press(department),
+            prompt("record_instructions"),
+            beep(),
+            speak(seconds),
+            press("#"),
+            prompt("record_confirm"),
+            press("1"),
+            prompt("complaint_registered"),
+            prompt("anything_else"),
+        ]
+    };
+    let mut steps = vec![prompt("welcome"), press("2")];
+    steps.extend(complaint("2", 3.0));
+    steps.push(press("1"));
+    steps.extend(complaint("4", 6.0));
+    steps.extend([press("2"), prompt("goodbye"), wait_hangup()]);
+    let result = t.call(scenario("9816000021", steps)).await;
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:#?}");
+
+    // Each number is read back twice; the two complaints' numbers differ.
+    let numbers: Vec<String> = heard(&result)
+        .into_iter()
+        .filter_map(|m| m.strip_prefix("digits:").map(str::to_owned))
+        .filter(|d| d.len() == 10)
+        .collect();
+    assert_eq!(numbers.len(), 4, "{numbers:?}");
+    assert_eq!(numbers[0], numbers[1]);
+    assert_eq!(numbers[2], numbers[3]);
+    assert_ne!(
+        numbers[0], numbers[2],
+        "the second complaint has its own number"
+    );
+
+    let mut files = Vec::new();
+    for (number, department, at_least_ms) in
+        [(&numbers[0], "PWR", 2_000), (&numbers[2], "HLT", 5_000)]
+    {
+        let ticket = t
+            .node
+            .tickets()
+            .ticket(number.parse().unwrap())
+            .await
+            .unwrap()
+            .expect("each complaint is in the database");
+        assert_eq!(ticket.department_code, department);
+        let recording = ticket.recording.expect("each ticket has its recording");
+        assert!(recording.duration_ms >= at_least_ms, "{recording:?}");
+        assert!(t.config.recordings_dir.join(&recording.file_name).is_file());
+        files.push(recording.file_name);
+    }
+    assert_ne!(files[0], files[1], "two recordings, not one kept twice");
+    let names = &result.recordings;
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_ne!(
+        names[0], names[1],
+        "Asterisk was never asked for a name twice"
+    );
+    t.stop().await;
+}

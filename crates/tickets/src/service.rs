@@ -79,7 +79,8 @@ pub struct Recording {
 /// A complaint taken by the IVR on a call.
 #[derive(Debug, Clone)]
 pub struct NewCallTicket {
-    /// The call's unique id (the Asterisk channel id or the engine's call id): the idempotency key.
+    /// The complaint's idempotency key: the engine passes its recording's name (unique in the call and
+    /// naming it), so a call with two complaints files two tickets and a retry of one finds its ticket.
     pub call_id: String,
     pub caller_number: String,
     /// Language code of the call, e.g. `hi`, `en`.

@@ -40,9 +40,10 @@ pub struct RecordedAudio {
 /// What the IVR asks the ticket store to file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketDraft {
-    /// The same complaint is never filed twice under this key: the call id plus the recording
-    /// (or step) it files, so a retry after a failure or a hangup reuses it, while a second
-    /// complaint in the same call gets its own.
+    /// The same complaint is never filed twice under this key: its recording's name (unique in the
+    /// call and naming it), or for a ticket without a recording the call id and the request's number
+    /// in the call. A retry of the same complaint (after a failure, a hangup, a restart) reuses it; a
+    /// second complaint in the same call gets its own.
     pub idempotency_key: String,
     /// The channel id.
     pub call_id: String,

@@ -65,6 +65,8 @@ impl Call {
             phase: Phase::Finished,
             attempts: 0,
             recordings_made: 0,
+            recordings_started: 0,
+            tickets_requested: 0,
             next_tag: 0,
             playing: None,
             deadline: None,
@@ -127,10 +129,21 @@ fn pop_front(buffer: &mut String) -> Option<char> {
     Some(c)
 }
 
-/// A recording name unique to the call, step and attempt, safe as an ARI recording name.
-pub fn recording_name(call_id: &str, step: &str, attempt: u32) -> String {
-    let safe: String = call_id
-        .chars()
+/// Longest call id and step name kept in a recording name: a name stays well inside what Asterisk and
+/// the ticket store take, whatever the channel ids and step names.
+const NAME_PART_MAX: usize = 48;
+
+/// A recording name unique to the call (`seq` counts the call's recordings, never reused), naming the
+/// call and the step it was made in, safe as an ARI recording name: `ivr-<call>-<step>-<seq>`.
+pub fn recording_name(call_id: &str, step: &str, seq: u32) -> String {
+    format!("ivr-{}-{}-{seq}", name_part(call_id), name_part(step))
+}
+
+/// `raw` with every character other than ASCII letters, digits, `-` and `_` as `_`, at most
+/// [`NAME_PART_MAX`] characters.
+fn name_part(raw: &str) -> String {
+    raw.chars()
+        .take(NAME_PART_MAX)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -138,6 +151,5 @@ pub fn recording_name(call_id: &str, step: &str, attempt: u32) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("ivr-{safe}-{step}-{attempt}")
+        .collect()
 }

@@ -37,10 +37,11 @@ impl CallState {
         // Keys pressed to skip the instructions must not be taken for the complaint.
         self.typeahead.clear();
         self.recordings_made += 1;
+        self.recordings_started += 1;
         let name = recording_name(
             &self.ctx.call_id,
             &script.steps[self.step].name,
-            self.recordings_made,
+            self.recordings_started,
         );
         out.push(Action::Record {
             name: name.clone(),
@@ -97,6 +98,17 @@ impl CallState {
                 self.play(script, media, true, now, out);
             }
             (Some(_), None) => self.goto(script, rec.next, now, out),
+            // The recording itself failed (Asterisk could not record, even after the engine's retries):
+            // "we could not hear you" would be untrue, and recording again is unlikely to work.
+            // An earlier take with speech (before "2, record again") is kept and filed.
+            (None, _) if result.is_none() => {
+                let target = if self.recording.is_some() {
+                    rec.next
+                } else {
+                    rec.on_exhausted
+                };
+                self.goto(script, target, now, out);
+            }
             (None, _) => {
                 if self.recordings_made > rec.retries {
                     self.goto(script, rec.on_exhausted, now, out);

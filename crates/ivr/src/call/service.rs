@@ -20,24 +20,21 @@ impl CallState {
             return false;
         };
         self.step = step;
-        self.request_ticket(script, ticket, out);
+        self.request_ticket(ticket, out);
         true
     }
 
-    pub(super) fn request_ticket(
-        &mut self,
-        script: &Script,
-        ticket: &TicketStep,
-        out: &mut Vec<Action>,
-    ) {
+    pub(super) fn request_ticket(&mut self, ticket: &TicketStep, out: &mut Vec<Action>) {
         self.phase = Phase::AwaitTicket;
         self.deadline = None;
-        let key_part = match &self.recording {
+        self.tickets_requested += 1;
+        // One complaint, one key: its recording (unique in the call), or else this request of the call.
+        let idempotency_key = match &self.recording {
             Some(r) => r.name.clone(),
-            None => script.steps[self.step].name.clone(),
+            None => format!("{}/ticket-{}", self.ctx.call_id, self.tickets_requested),
         };
         out.push(Action::CreateTicket(TicketDraft {
-            idempotency_key: format!("{}/{key_part}", self.ctx.call_id),
+            idempotency_key,
             call_id: self.ctx.call_id.clone(),
             caller: self.ctx.caller.clone(),
             department: self.expand(&ticket.department),

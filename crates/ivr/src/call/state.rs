@@ -58,6 +58,11 @@ pub(super) struct CallState {
     pub(super) attempts: u32,
     /// Recordings made in the current record step (silent ones, re-records).
     pub(super) recordings_made: u32,
+    /// Recordings started in the whole call: numbers each one's name, so no name is ever reused in a
+    /// call (Asterisk refuses an existing name with 409, and each complaint is keyed by its recording).
+    pub(super) recordings_started: u32,
+    /// Ticket requests made in the call: keys a ticket filed without a recording.
+    pub(super) tickets_requested: u32,
     pub(super) next_tag: u32,
     pub(super) playing: Option<Playing>,
     pub(super) deadline: Option<Instant>,
@@ -171,7 +176,7 @@ impl CallState {
                     return;
                 }
                 StepKind::Ticket(ticket) => {
-                    self.request_ticket(script, ticket, out);
+                    self.request_ticket(ticket, out);
                     return;
                 }
                 StepKind::Lookup { number_var, .. } => {
