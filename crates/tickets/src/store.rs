@@ -10,7 +10,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -53,6 +53,36 @@ macro_rules! on_pool {
             Backend::Postgres($pool) => $body,
         }
     };
+}
+
+/// Runs `$body` (which may use `?` and `return Err(…)` with [`StoreError`]s) in a transaction on
+/// a connection of `$pool` taken for it, begun with `$begin` (`None` = plain `BEGIN`), and
+/// commits; evaluates to `Result<body's value, StoreError>`.
+///
+/// Architecture invariant: a connection that saw an error in a transaction — its `COMMIT`
+/// included — is closed, never handed out again. After e.g. `SQLITE_FULL` SQLite may have rolled
+/// the transaction back itself; sqlx's `ROLLBACK` then fails and sqlx-sqlite still counts the
+/// connection as inside a transaction, so its next `BEGIN` would be a `SAVEPOINT` in a
+/// transaction that never ends (issue 9). The pools' `after_release` check is the second guard.
+macro_rules! transaction {
+    ($pool:expr, $begin:expr, |$tx:ident| $body:block) => {{
+        let mut conn = $pool.acquire().await?;
+        let begin: Option<&'static str> = $begin;
+        let result: Result<_, StoreError> = async {
+            let mut $tx = match begin {
+                Some(statement) => sqlx::Connection::begin_with(&mut *conn, statement).await?,
+                None => sqlx::Connection::begin(&mut *conn).await?,
+            };
+            let value = $body;
+            $tx.commit().await?;
+            Ok(value)
+        }
+        .await;
+        if result.is_err() {
+            conn.close_on_drop();
+        }
+        result
+    }};
 }
 
 /// Binds a list of [`BindValue`]s in order.
@@ -395,6 +425,9 @@ pub struct Store {
     /// Set once migrations have been applied through this store (so a node started during an
     /// outage migrates before its first write when the database returns).
     migrated: Arc<AtomicBool>,
+    /// Fault injection (SQLite): the `max_page_count` every connection applies when it is handed
+    /// out; 0 = never set. See [`Store::limit_sqlite_pages`].
+    page_limit: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -436,6 +469,7 @@ impl Store {
     /// Opens the pool without connecting or migrating: connections are made on first use
     /// (`helpline db migrate` then calls [`Store::migrate`]).
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        let page_limit = Arc::new(AtomicU64::new(0));
         let backend = if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)
                 .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?
@@ -443,9 +477,19 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(options.sqlite_busy_timeout)
                 .foreign_keys(true);
+            let (on_connect, on_acquire) = (Arc::clone(&page_limit), Arc::clone(&page_limit));
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
+                .after_connect(move |conn, _| {
+                    let pages = on_connect.load(Ordering::Acquire);
+                    Box::pin(apply_page_limit(conn, pages))
+                })
+                .before_acquire(move |conn, _| {
+                    let pages = on_acquire.load(Ordering::Acquire);
+                    Box::pin(async move { apply_page_limit(conn, pages).await.map(|()| true) })
+                })
+                .after_release(|conn, _| Box::pin(async move { Ok(reusable(conn)) }))
                 .connect_lazy_with(connect);
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -457,6 +501,7 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
+                .after_release(|conn, _| Box::pin(async move { Ok(reusable(conn)) }))
                 .connect_lazy_with(connect);
             Backend::Postgres(pool)
         } else {
@@ -465,7 +510,18 @@ impl Store {
         Ok(Store {
             backend,
             migrated: Arc::new(AtomicBool::new(false)),
+            page_limit,
         })
+    }
+
+    /// Fault injection for tests and disk-full drills; SQLite only (no effect on PostgreSQL).
+    /// From each pooled connection's next acquire on, the database file may grow to at most
+    /// `pages` pages (`PRAGMA max_page_count`; a value below the current size means "no growth"),
+    /// so a write that needs a new page fails with `SQLITE_FULL`, as on a full disk. `None` lifts
+    /// the cap. A connection checked out at the time keeps its old cap until it is handed out again.
+    pub fn limit_sqlite_pages(&self, pages: Option<u32>) {
+        let pages = pages.map_or(UNLIMITED_PAGES, u64::from).max(1);
+        self.page_limit.store(pages, Ordering::Release);
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -492,8 +548,7 @@ impl Store {
             BackendKind::Sqlite => "BEGIN IMMEDIATE",
             BackendKind::Postgres => "BEGIN",
         };
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_with(begin).await?;
+        on_pool!(self, |pool| transaction!(pool, Some(begin), |tx| {
             if kind == BackendKind::Postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock(1100)")
                     .execute(&mut *tx)
@@ -553,9 +608,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        }))?;
         self.migrated.store(true, Ordering::Release);
         Ok(applied)
     }
@@ -645,8 +698,7 @@ impl Store {
         alias_on_conflict: bool,
     ) -> Result<Vec<InsertOutcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(records.len());
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool| transaction!(pool, None, |tx| {
             // "created" audit entries are written together at the end: one round trip, not one
             // per ticket (the difference matters on PostgreSQL).
             let mut created_audits: Vec<(i64, AuditRecord)> = Vec::with_capacity(records.len());
@@ -742,9 +794,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        }))?;
         Ok(outcomes)
     }
 
@@ -1201,8 +1251,7 @@ impl Store {
             to_value: None,
             reason: Some(text.chars().take(200).collect()),
         };
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool| transaction!(pool, None, |tx| {
             sqlx::query("INSERT INTO notes (ticket_id, at, author, text) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(at_ms)
@@ -1211,8 +1260,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             insert_audit!(tx, id, &audit)?;
-            tx.commit().await
-        })?;
+        }))?;
         Ok(Note {
             at: from_millis(at_ms),
             author: author.to_owned(),
@@ -1247,8 +1295,7 @@ impl Store {
                 break;
             }
             let mut progressed = false;
-            on_pool!(self, |pool| {
-                let mut tx = pool.begin().await?;
+            on_pool!(self, |pool| transaction!(pool, None, |tx| {
                 for (id, version, number, level, due_at, sla_days) in &candidates {
                     let done = sqlx::query(
                         "UPDATE tickets SET level = level + 1, due_at = $1, updated_at = $2, \
@@ -1282,9 +1329,7 @@ impl Store {
                         raised.push((n, l));
                     }
                 }
-                tx.commit().await?;
-                Ok::<(), StoreError>(())
-            })?;
+            }))?;
             if !progressed {
                 // Another node raised every candidate we saw between our read and our write; the
                 // next pass re-reads them.
@@ -1325,8 +1370,7 @@ impl Store {
         sql.push_str(&format!(" WHERE id = ${}", binds.len()));
         binds.push(BindValue::Int(Some(version)));
         sql.push_str(&format!(" AND version = ${}", binds.len()));
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool| transaction!(pool, None, |tx| {
             let done = bind_all!(sqlx::query(&sql), binds)
                 .execute(&mut *tx)
                 .await?;
@@ -1336,9 +1380,7 @@ impl Store {
             for entry in &mutation.audit {
                 insert_audit!(tx, id, entry)?;
             }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        }))?;
         self.ticket(number)
             .await?
             .ok_or(StoreError::TicketNotFound(number))
@@ -1423,6 +1465,33 @@ impl Store {
         })?;
         Ok(done == 1)
     }
+}
+
+/// Whether a connection coming back to its pool may be handed out again: not if sqlx still counts
+/// it as inside a transaction (a failed `ROLLBACK` leaves it so; see `transaction!`). Closing it
+/// ends whatever SQLite or PostgreSQL still holds open for it.
+fn reusable<C: sqlx::Connection>(conn: &C) -> bool {
+    let idle = !conn.is_in_transaction();
+    if !idle {
+        tracing::warn!("closing a database connection left inside a transaction");
+    }
+    idle
+}
+
+/// `PRAGMA max_page_count` value meaning "no cap" (SQLite lowers it to its compile-time maximum).
+const UNLIMITED_PAGES: u64 = 4_294_967_294;
+
+/// Applies [`Store::limit_sqlite_pages`]'s cap to a connection; `0` (never set) does nothing.
+async fn apply_page_limit(
+    conn: &mut sqlx::SqliteConnection,
+    pages: u64,
+) -> Result<(), sqlx::Error> {
+    if pages != 0 {
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The "created" audit entry's reason: the call, and any trouble keeping its recording.

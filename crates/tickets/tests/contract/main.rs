@@ -8,6 +8,7 @@
 mod support;
 
 mod api;
+mod disk_full;
 mod lifecycle;
 mod outage;
 mod reports;
