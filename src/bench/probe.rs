@@ -436,6 +436,18 @@ impl<C: CallControl> CallControl for TimedControl<C> {
         self.inner.fetch_recording(name).await
     }
 
+    async fn playback_live(&self, playback_id: &str) -> Result<bool, ControlError> {
+        self.inner.playback_live(playback_id).await
+    }
+
+    async fn recording_live(&self, name: &str) -> Result<bool, ControlError> {
+        self.inner.recording_live(name).await
+    }
+
+    async fn delete_recording(&self, name: &str) -> Result<(), ControlError> {
+        self.inner.delete_recording(name).await
+    }
+
     async fn continue_in_dialplan(
         &self,
         channel: &str,

@@ -121,6 +121,13 @@ impl CallControl for AriControl {
             .map_err(control_error)
     }
 
+    async fn delete_recording(&self, name: &str) -> Result<(), ControlError> {
+        self.client
+            .delete_stored_recording(name)
+            .await
+            .map_err(control_error)
+    }
+
     async fn continue_in_dialplan(
         &self,
         channel: &str,
@@ -175,10 +182,7 @@ impl RecordingStore for AriControl {
     }
 
     async fn delete_stored(&self, name: &str) -> Result<(), ControlError> {
-        self.client
-            .delete_stored_recording(name)
-            .await
-            .map_err(control_error)
+        self.delete_recording(name).await
     }
 }
 

@@ -72,9 +72,40 @@ pub struct CallSignals {
     pub stop: CancellationToken,
 }
 
-/// Attempts at fetching a finished recording before falling back to Asterisk's own figures.
-const FETCH_ATTEMPTS: u32 = 3;
-const FETCH_RETRY_DELAY: Duration = Duration::from_millis(200);
+/// The waits between attempts of an ARI request a call depends on: about 2.5 s in all, which outlasts a
+/// short burst of errors from a busy or restarting Asterisk. Requests are retried by the ids the engine
+/// chose (the same playback id, the same recording name), so a retry never plays or records twice.
+const RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_millis(100),
+    Duration::from_millis(300),
+    Duration::from_millis(700),
+    Duration::from_millis(1400),
+];
+
+/// The longest a caller waits on the ticket store for a status lookup or feedback before hearing that the
+/// service is unavailable (a filing is bounded by the ticket service, which journals a slow write).
+pub const DESK_DEADLINE: Duration = Duration::from_secs(4);
+
+/// Runs `op` (given the attempt's number, from 0) until it succeeds, fails for a reason a retry cannot
+/// mend (gone, conflict), or the retries of [`RETRY_DELAYS`] are spent.
+async fn retried<T, F, Fut>(stats: &EngineStats, what: &str, mut op: F) -> Result<T, ControlError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<T, ControlError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op(attempt).await {
+            Err(ControlError::Failed(err)) if attempt < RETRY_DELAYS.len() => {
+                bump(&stats.ari_retries);
+                debug!(operation = what, attempt, %err, "ARI request failed; trying again");
+                tokio::time::sleep(RETRY_DELAYS[attempt]).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// The call's clock for the IVR. With `speed` 1 it is tokio's clock (so tests with paused time drive the
 /// IVR's timers too); with `speed` > 1 the IVR's time runs that much faster, matching a simulator run at
@@ -154,6 +185,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         live_recording: None,
         kept_recording: None,
         hung_up: false,
+        handed_off: false,
         outcome: None,
         actions,
         spare: Vec::new(),
@@ -223,6 +255,9 @@ struct CallDriver<'a, C, D> {
     kept_recording: Option<FetchedRecording>,
     /// The caller hung up (or the channel is gone); `Input::Hangup` was fed.
     hung_up: bool,
+    /// The call was handed to the dialplan's fallback because Asterisk kept failing: the channel is no
+    /// longer ours to drive.
+    handed_off: bool,
     outcome: Option<CallOutcome>,
     /// Actions the IVR returned and not yet carried out.
     actions: Vec<Action>,
@@ -383,6 +418,35 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         self.hangup_seen(CallOutcome::ShutDown).await;
     }
 
+    /// Asterisk kept failing a request the call cannot go on without (answer, play, transfer): rather than
+    /// leave the caller in silence, hand the call to the dialplan's fallback, which apologises and records
+    /// the complaint; hang up if even that is refused. The IVR then hears a hangup, so a complaint already
+    /// recorded is still filed.
+    async fn give_up(&mut self, what: &str) {
+        if self.handed_off || self.hung_up {
+            return;
+        }
+        self.handed_off = true;
+        warn!(
+            operation = what,
+            "ARI keeps failing: handing the call to the dialplan fallback"
+        );
+        let control = &self.shared.control;
+        let channel = self.channel.as_str();
+        let result = retried(&self.shared.stats, "continue", |_| {
+            control.continue_in_dialplan(channel, None)
+        })
+        .await;
+        let refused = matches!(&result, Err(err) if !err.is_gone());
+        self.control_result("continue to fallback", result);
+        if refused {
+            let hangup = control.hangup(channel).await;
+            self.control_result("hangup", hangup);
+        }
+        self.outcome.get_or_insert(CallOutcome::GivenUp);
+        self.channel_vanished();
+    }
+
     /// Logs and counts a failed channel operation unless the channel is simply gone; true on success.
     fn control_result(&self, what: &str, result: Result<(), ControlError>) -> bool {
         match result {
@@ -401,18 +465,21 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
 
     /// Carries out one action; returns the input that answers it at once, if any.
     async fn execute(&mut self, action: Action) -> Option<Input> {
-        let control = &self.shared.control;
+        if self.handed_off && action.is_channel_operation() {
+            // The channel is the dialplan's now; only the work owed to the caller (a ticket) goes on.
+            return None;
+        }
+        let shared = self.shared;
+        let (control, stats) = (&shared.control, &*shared.stats);
+        let channel = self.channel.as_str();
         match action {
             Action::Entered { step } => {
                 debug!(step = %step, "step");
                 None
             }
             Action::Answer => {
-                let result = control.answer(&self.channel).await;
-                if matches!(&result, Err(err) if err.is_gone()) {
-                    self.channel_vanished();
-                }
-                self.control_result("answer", result);
+                let result = retried(stats, "answer", |_| control.answer(channel)).await;
+                self.settle_essential("answer", result).await;
                 None
             }
             Action::Play {
@@ -420,23 +487,32 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 media,
                 language,
             } => {
-                let id = translate::playback_id(&self.channel, tag);
+                let id = translate::playback_id(channel, tag);
                 self.live_playbacks.push(tag);
-                let result = control.play(&self.channel, &id, &media, &language).await;
-                if matches!(&result, Err(err) if err.is_gone()) {
-                    self.channel_vanished();
+                let result = retried(stats, "play", |attempt| {
+                    let (id, media, language) = (&id, &media, &language);
+                    async move {
+                        match control.play(channel, id, media, language).await {
+                            // A retry finding its own playback: the earlier attempt went through.
+                            Err(ControlError::Conflict(_)) if attempt > 0 => Ok(()),
+                            other => other,
+                        }
+                    }
+                })
+                .await;
+                if result.is_ok() {
+                    return None;
                 }
-                if self.control_result("play", result) {
-                    None
-                } else {
-                    self.live_playbacks.retain(|t| *t != tag);
-                    Some(Input::PlaybackFailed { tag })
-                }
+                self.live_playbacks.retain(|t| *t != tag);
+                let gone = matches!(&result, Err(err) if err.is_gone());
+                self.settle_essential("play", result).await;
+                // Gone: the IVR hears the hangup next. Given up: the IVR hears the hangup at once.
+                gone.then_some(Input::PlaybackFailed { tag })
             }
             Action::StopPlayback { tag } => {
                 self.live_playbacks.retain(|t| *t != tag);
-                let id = translate::playback_id(&self.channel, tag);
-                let result = control.stop_playback(&id).await;
+                let id = translate::playback_id(channel, tag);
+                let result = retried(stats, "stop playback", |_| control.stop_playback(&id)).await;
                 self.control_result("stop playback", result);
                 None
             }
@@ -455,73 +531,122 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     beep,
                     terminate_on,
                 };
-                let result = control.record(&self.channel, &request).await;
+                let request = &request;
+                let result = retried(stats, "record", |attempt| async move {
+                    match control.record(channel, request).await {
+                        // `ifExists=fail` refusing a retry: the earlier attempt may have started it.
+                        Err(ControlError::Conflict(err)) if attempt > 0 => {
+                            match control.recording_live(request.name).await {
+                                Ok(true) => Ok(()),
+                                _ => Err(ControlError::Conflict(err)),
+                            }
+                        }
+                        other => other,
+                    }
+                })
+                .await;
                 if matches!(&result, Err(err) if err.is_gone()) {
                     self.channel_vanished();
                 }
                 if self.control_result("record", result) {
                     None
                 } else {
+                    // The IVR tells the caller honestly (not "we could not hear you") and goes on.
                     self.live_recording = None;
                     Some(Input::RecordingFailed { name })
                 }
             }
             Action::StopRecording { name } => {
                 // Stop, never DELETE: what was recorded is kept and RecordingFinished follows.
-                let result = control.stop_recording(&name).await;
+                let result =
+                    retried(stats, "stop recording", |_| control.stop_recording(&name)).await;
                 self.control_result("stop recording", result);
                 None
             }
             Action::CreateTicket(draft) => Some(self.file_ticket(&draft).await),
-            Action::LookupTicket { number } => Some(match self.shared.desk.lookup(&number).await {
-                Ok(found) => {
-                    bump(&self.shared.stats.lookups);
-                    debug!(%number, found = found.is_some(), "status looked up");
-                    Input::LookupResult(found)
-                }
-                Err(err) => {
-                    warn!(%number, %err, "status lookup failed");
-                    Input::LookupFailed
-                }
-            }),
+            Action::LookupTicket { number } => {
+                let found = self
+                    .desk_call("status lookup", shared.desk.lookup(&number))
+                    .await;
+                Some(match found {
+                    Some(found) => {
+                        bump(&stats.lookups);
+                        debug!(%number, found = found.is_some(), "status looked up");
+                        Input::LookupResult(found)
+                    }
+                    None => Input::LookupFailed,
+                })
+            }
             Action::SubmitFeedback {
                 number,
                 satisfied,
                 reason,
-            } => Some(
-                match self
-                    .shared
-                    .desk
-                    .feedback(&number, satisfied, reason.as_deref())
-                    .await
-                {
-                    Ok(()) => Input::FeedbackStored,
-                    Err(err) => {
-                        warn!(%number, %err, "feedback not stored");
-                        Input::FeedbackFailed
-                    }
-                },
-            ),
+            } => {
+                let stored = self
+                    .desk_call(
+                        "feedback",
+                        shared.desk.feedback(&number, satisfied, reason.as_deref()),
+                    )
+                    .await;
+                Some(match stored {
+                    Some(()) => Input::FeedbackStored,
+                    None => Input::FeedbackFailed,
+                })
+            }
             Action::Transfer { context, extension } => {
                 self.outcome.get_or_insert(CallOutcome::Transferred);
                 info!(%context, %extension, "transferring");
-                let result = control
-                    .continue_in_dialplan(&self.channel, Some((&context, &extension)))
-                    .await;
-                let refused = matches!(&result, Err(err) if !err.is_gone());
-                self.control_result("continue", result);
-                if refused {
-                    // The caller must not be left in silence: end the call if it could not be handed on.
-                    let hangup = control.hangup(&self.channel).await;
-                    self.control_result("hangup", hangup);
-                }
+                let target = Some((context.as_str(), extension.as_str()));
+                let result = retried(stats, "continue", |_| {
+                    control.continue_in_dialplan(channel, target)
+                })
+                .await;
+                // Refused: the caller must not be left in silence, so the fallback takes the call.
+                self.settle_essential("continue", result).await;
                 None
             }
             Action::Hangup { reason } => {
                 self.outcome.get_or_insert(CallOutcome::Completed);
                 debug!(%reason, "hanging up");
-                let result = control.hangup(&self.channel).await;
+                let result = retried(stats, "hangup", |_| control.hangup(channel)).await;
                 self.control_result("hangup", result);
+                None
+            }
+        }
+    }
+
+    /// The end of a request the call cannot go on without: gone means the caller hung up; any other
+    /// failure (after the retries) hands the call to the fallback.
+    async fn settle_essential(&mut self, what: &str, result: Result<(), ControlError>) {
+        let gone = matches!(&result, Err(err) if err.is_gone());
+        if gone {
+            self.channel_vanished();
+        }
+        if !self.control_result(what, result) && !gone {
+            self.give_up(what).await;
+        }
+    }
+
+    /// A call to the ticket store with [`DESK_DEADLINE`]; `None` (logged, counted) when it failed or
+    /// took too long, and the caller hears that the service is unavailable.
+    async fn desk_call<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, super::ports::DeskError>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(DESK_DEADLINE, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(err)) => {
+                warn!(operation = what, %err, "ticket store request failed");
+                None
+            }
+            Err(_) => {
+                bump(&self.shared.stats.desk_timeouts);
+                warn!(
+                    operation = what,
+                    deadline_s = DESK_DEADLINE.as_secs(),
+                    "ticket store too slow: the caller hears that the service is unavailable"
+                );
                 None
             }
         }
@@ -533,10 +658,19 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             .kept_recording
             .as_ref()
             .filter(|r| Some(r.name.as_str()) == wanted);
+        let on_our_disk = recording
+            .filter(|r| r.path.is_some())
+            .map(|r| r.name.clone());
         match self.shared.desk.file(draft, recording).await {
             Ok(number) => {
                 bump(&self.shared.stats.tickets_created);
                 info!(%number, department = %draft.department, hung_up = draft.caller_hung_up, "ticket filed");
+                // The ticket and our copy of its recording are durable: Asterisk's copy is not needed. A
+                // recording we could not fetch stays there, the ticket's only evidence.
+                if let Some(name) = on_our_disk {
+                    self.kept_recording = None;
+                    self.delete_on_asterisk(&name).await;
+                }
                 Input::TicketCreated { number }
             }
             Err(err) => {
@@ -555,32 +689,24 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         duration_s: Option<i64>,
         talking_s: Option<i64>,
     ) -> Input {
-        let mut last_error = None;
-        for attempt in 0..FETCH_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(FETCH_RETRY_DELAY).await;
-            }
-            match self.shared.control.fetch_recording(&name).await {
-                Ok(bytes) => {
-                    bump(&self.shared.stats.recordings_fetched);
-                    match ivr::analyse_wav(&bytes) {
-                        Ok(analysis) => {
-                            return self.keep_recording(name, &bytes, analysis).await;
-                        }
-                        Err(err) => {
-                            warn!(recording = %name, %err, "recording is not a readable WAV");
-                            last_error = Some(err.to_string());
-                            break;
-                        }
+        let control = &self.shared.control;
+        let fetched = retried(&self.shared.stats, "fetch recording", |_| {
+            control.fetch_recording(&name)
+        })
+        .await;
+        let last_error = match fetched {
+            Ok(bytes) => {
+                bump(&self.shared.stats.recordings_fetched);
+                match ivr::analyse_wav(&bytes) {
+                    Ok(analysis) => return self.keep_recording(name, &bytes, analysis).await,
+                    Err(err) => {
+                        warn!(recording = %name, %err, "recording is not a readable WAV");
+                        Some(err.to_string())
                     }
                 }
-                Err(err) if err.is_gone() => {
-                    last_error = Some(err.to_string());
-                    break;
-                }
-                Err(err) => last_error = Some(err.to_string()),
             }
-        }
+            Err(err) => Some(err.to_string()),
+        };
         let duration_ms = u64::try_from(duration_s.unwrap_or(0)).unwrap_or(0) * 1000;
         let talking = talking_s.or(duration_s).unwrap_or(0);
         let has_speech = talking > 0;
@@ -595,11 +721,12 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             return Input::RecordingFailed { name };
         }
         if has_speech {
-            self.kept_recording = Some(FetchedRecording {
+            self.keep(FetchedRecording {
                 name: name.clone(),
                 path: None,
                 duration_ms,
-            });
+            })
+            .await;
         }
         Input::RecordingFinished {
             name,
@@ -621,6 +748,10 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             has_speech = analysis.has_speech,
             "recording analysed"
         );
+        if !analysis.has_speech {
+            // A silent attempt is nobody's evidence: it does not stay on Asterisk's disk.
+            self.delete_on_asterisk(&name).await;
+        }
         if analysis.has_speech {
             let path = self.shared.recordings_dir.join(format!("{name}.wav"));
             let written = match write_file(&path, bytes).await {
@@ -630,16 +761,49 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     None
                 }
             };
-            self.kept_recording = Some(FetchedRecording {
+            self.keep(FetchedRecording {
                 name: name.clone(),
                 path: written,
                 duration_ms: analysis.duration_ms,
-            });
+            })
+            .await;
         }
         Input::RecordingFinished {
             name,
             duration_ms: analysis.duration_ms,
             has_speech: analysis.has_speech,
+        }
+    }
+}
+
+impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
+    /// Deletes a stored recording on Asterisk (best effort: one left behind costs disk, not evidence).
+    async fn delete_on_asterisk(&self, name: &str) {
+        match self.shared.control.delete_recording(name).await {
+            Ok(()) => bump(&self.shared.stats.recordings_deleted),
+            Err(err) if err.is_gone() => {}
+            Err(err) => {
+                warn!(recording = %name, %err, "could not delete the recording on Asterisk")
+            }
+        }
+    }
+
+    /// Keeps the latest take with speech; one it replaces ("2, record again") was discarded by the
+    /// caller's choice.
+    async fn keep(&mut self, recording: FetchedRecording) {
+        if let Some(replaced) = self.kept_recording.replace(recording) {
+            self.discard(replaced).await;
+        }
+    }
+
+    /// A take the caller replaced: gone from Asterisk and from our spool.
+    async fn discard(&self, recording: FetchedRecording) {
+        debug!(recording = %recording.name, "take replaced by a new recording");
+        self.delete_on_asterisk(&recording.name).await;
+        if let Some(path) = recording.path {
+            if let Err(err) = tokio::fs::remove_file(&path).await {
+                warn!(path = %path.display(), %err, "could not remove a replaced recording");
+            }
         }
     }
 }

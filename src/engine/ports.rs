@@ -108,6 +108,11 @@ pub trait CallControl: Send + Sync + 'static {
         name: &str,
     ) -> impl Future<Output = Result<Vec<u8>, ControlError>> + Send;
 
+    /// Deletes a stored recording on Asterisk (`DELETE /recordings/stored/{name}`): done with a silent
+    /// or replaced take at once, and with a complaint's once its ticket and our copy are durable.
+    fn delete_recording(&self, name: &str)
+    -> impl Future<Output = Result<(), ControlError>> + Send;
+
     /// Sends the channel back to the dialplan: to `context`/`extension` priority 1, or, with `None`, to
     /// the extension [`FALLBACK_EXTENSION`] of the channel's own context, where the dialplan apologises
     /// and takes a voicemail-style complaint (`deploy/asterisk/extensions.conf`).

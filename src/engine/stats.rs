@@ -18,16 +18,19 @@ pub enum CallOutcome {
     ShutDown,
     /// The channel disappeared without a hangup we saw (lost during an ARI disconnection).
     Lost,
+    /// Handed to the dialplan fallback because Asterisk kept failing a request the call needed.
+    GivenUp,
 }
 
 impl CallOutcome {
     /// Every outcome, in display order.
-    pub const ALL: [CallOutcome; 5] = [
+    pub const ALL: [CallOutcome; 6] = [
         CallOutcome::Completed,
         CallOutcome::Transferred,
         CallOutcome::CallerHungUp,
         CallOutcome::ShutDown,
         CallOutcome::Lost,
+        CallOutcome::GivenUp,
     ];
 
     /// The outcome's name in metrics and reports.
@@ -38,6 +41,7 @@ impl CallOutcome {
             CallOutcome::CallerHungUp => "caller_hung_up",
             CallOutcome::ShutDown => "shut_down",
             CallOutcome::Lost => "lost",
+            CallOutcome::GivenUp => "given_up",
         }
     }
 
@@ -48,6 +52,7 @@ impl CallOutcome {
             CallOutcome::CallerHungUp => 2,
             CallOutcome::ShutDown => 3,
             CallOutcome::Lost => 4,
+            CallOutcome::GivenUp => 5,
         }
     }
 }
@@ -63,7 +68,7 @@ pub struct EngineStats {
     pub calls_refused_shutdown: AtomicU64,
     /// Calls with a task running now.
     pub calls_in_progress: AtomicU64,
-    ended: [AtomicU64; 5],
+    ended: [AtomicU64; 6],
     /// ARI events delivered to call tasks.
     pub events: AtomicU64,
     /// Tickets filed by calls.
@@ -76,6 +81,12 @@ pub struct EngineStats {
     pub recordings_fetched: AtomicU64,
     /// ARI requests that failed other than with "already gone".
     pub ari_errors: AtomicU64,
+    /// ARI requests of calls tried again after a failure (same ids: never played or recorded twice).
+    pub ari_retries: AtomicU64,
+    /// Status lookups and feedback the ticket store did not answer within the deadline.
+    pub desk_timeouts: AtomicU64,
+    /// Recordings deleted on Asterisk: silent or replaced takes at once, complaints once filed.
+    pub recordings_deleted: AtomicU64,
     /// Times the ARI connection came back and calls were reconciled.
     pub reconnections: AtomicU64,
     /// Channels found in the application after a reconnection that no task ran (sent back or hung up).
@@ -104,12 +115,16 @@ pub struct StatsSnapshot {
     pub calls_caller_hung_up: u64,
     pub calls_shut_down: u64,
     pub calls_lost: u64,
+    pub calls_given_up: u64,
     pub events: u64,
     pub tickets_created: u64,
     pub ticket_failures: u64,
     pub lookups: u64,
     pub recordings_fetched: u64,
     pub ari_errors: u64,
+    pub ari_retries: u64,
+    pub desk_timeouts: u64,
+    pub recordings_deleted: u64,
     pub reconnections: u64,
     pub orphans_reconciled: u64,
     pub script_reloads: u64,
@@ -127,6 +142,7 @@ impl StatsSnapshot {
             + self.calls_caller_hung_up
             + self.calls_shut_down
             + self.calls_lost
+            + self.calls_given_up
     }
 
     /// The number of ended calls with this outcome.
@@ -137,6 +153,7 @@ impl StatsSnapshot {
             CallOutcome::CallerHungUp => self.calls_caller_hung_up,
             CallOutcome::ShutDown => self.calls_shut_down,
             CallOutcome::Lost => self.calls_lost,
+            CallOutcome::GivenUp => self.calls_given_up,
         }
     }
 }
@@ -164,12 +181,16 @@ impl EngineStats {
             calls_caller_hung_up: get(&self.ended[CallOutcome::CallerHungUp.index()]),
             calls_shut_down: get(&self.ended[CallOutcome::ShutDown.index()]),
             calls_lost: get(&self.ended[CallOutcome::Lost.index()]),
+            calls_given_up: get(&self.ended[CallOutcome::GivenUp.index()]),
             events: get(&self.events),
             tickets_created: get(&self.tickets_created),
             ticket_failures: get(&self.ticket_failures),
             lookups: get(&self.lookups),
             recordings_fetched: get(&self.recordings_fetched),
             ari_errors: get(&self.ari_errors),
+            ari_retries: get(&self.ari_retries),
+            desk_timeouts: get(&self.desk_timeouts),
+            recordings_deleted: get(&self.recordings_deleted),
             reconnections: get(&self.reconnections),
             orphans_reconciled: get(&self.orphans_reconciled),
             script_reloads: get(&self.script_reloads),
@@ -273,6 +294,27 @@ impl StatsSnapshot {
             "counter",
             "ARI requests that failed (other than for a channel already gone).",
             self.ari_errors,
+        );
+        metric(
+            out,
+            "helpline_ari_retries_total",
+            "counter",
+            "ARI requests of calls tried again after a failure.",
+            self.ari_retries,
+        );
+        metric(
+            out,
+            "helpline_desk_timeouts_total",
+            "counter",
+            "Status lookups and feedback the ticket store did not answer in time.",
+            self.desk_timeouts,
+        );
+        metric(
+            out,
+            "helpline_recordings_deleted_total",
+            "counter",
+            "Recordings deleted on Asterisk once no longer needed there.",
+            self.recordings_deleted,
         );
         metric(
             out,

@@ -14,6 +14,8 @@ pub struct FakeControl {
     pub ops: Arc<Mutex<Vec<String>>>,
     pub recordings: Mutex<Vec<(String, Vec<u8>)>>,
     pub gone: Mutex<Vec<String>>,
+    /// The next this many channel operations fail as if Asterisk answered 500.
+    pub failures: Mutex<u32>,
 }
 
 impl FakeControl {
@@ -28,8 +30,18 @@ impl FakeControl {
         })
     }
 
+    /// Makes the next `n` channel operations fail.
+    pub fn fail_next(&self, n: u32) {
+        *self.failures.lock().unwrap() = n;
+    }
+
     fn log(&self, channel: &str, op: String) -> Result<(), ControlError> {
         self.ops.lock().unwrap().push(op);
+        let mut failures = self.failures.lock().unwrap();
+        if *failures > 0 {
+            *failures -= 1;
+            return Err(ControlError::Failed("500 Internal Server Error".into()));
+        }
         if self.gone.lock().unwrap().iter().any(|c| c == channel) {
             return Err(ControlError::Gone("Channel not found".into()));
         }
@@ -95,6 +107,11 @@ impl CallControl for FakeControl {
             .ok_or_else(|| ControlError::Gone("Recording not found".into()))
     }
 
+    async fn delete_recording(&self, name: &str) -> Result<(), ControlError> {
+        self.ops.lock().unwrap().push(format!("delete {name}"));
+        Ok(())
+    }
+
     async fn continue_in_dialplan(
         &self,
         channel: &str,
@@ -115,6 +132,8 @@ impl CallControl for FakeControl {
 #[derive(Debug, Default)]
 pub struct FakeDesk {
     pub filed: Mutex<Vec<(ivr::TicketDraft, Option<FetchedRecording>)>>,
+    /// How long a lookup takes (a slow database).
+    pub delay: Mutex<std::time::Duration>,
 }
 
 impl TicketDesk for FakeDesk {
@@ -129,6 +148,8 @@ impl TicketDesk for FakeDesk {
     }
 
     async fn lookup(&self, _number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
         Ok(None)
     }
 

@@ -219,10 +219,15 @@ async fn recording_with_speech_is_fetched_kept_and_filed_before_the_number_is_re
             .duration_ms,
         2000
     );
-    let last = h.ops().last().unwrap().clone();
+    let ops = h.ops();
+    let last = ops.last().unwrap().clone();
     assert!(
         last.contains("digits:1000000001"),
         "number read back after filing: {last}"
+    );
+    assert!(
+        ops.contains(&format!("delete {name}")),
+        "Asterisk's copy is deleted once the ticket and ours are durable: {ops:?}"
     );
 }
 
@@ -279,6 +284,108 @@ async fn silence_is_not_kept_and_the_caller_is_asked_again() {
     assert!(h.shared.desk.filed.lock().unwrap().is_empty());
     let files = std::fs::read_dir(&h.shared.recordings_dir).unwrap().count();
     assert_eq!(files, 0, "silent recordings are not written");
+    assert!(
+        h.ops().contains(&format!("delete {name}")),
+        "nor kept on Asterisk"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replaced_take_is_deleted_and_a_recording_never_fetched_stays_on_asterisk() {
+    let h = Harness::start("replaced");
+    let first = h.to_recording().await;
+    h.store_recording(first.clone(), wav(2.0, true));
+    h.send(recording_finished(CHAN, &first, 2)).await;
+    h.finish_playback().await; // confirm prompt
+    h.press('2').await; // record again
+    h.finish_playback().await; // instructions
+    let second = h.recording_name();
+    assert_ne!(second, first);
+    // The second take cannot be fetched: Asterisk's figures say it holds speech.
+    h.send(recording_finished(CHAN, &second, 4)).await;
+    assert!(
+        h.ops().contains(&format!("delete {first}")),
+        "the replaced take is gone from Asterisk"
+    );
+    h.finish_playback().await;
+    h.press('1').await;
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1);
+    let recording = filed[0].1.as_ref().unwrap();
+    assert_eq!(recording.name, second);
+    assert_eq!(recording.path, None, "never fetched");
+    let ops = h.ops();
+    assert!(
+        !ops.contains(&format!("delete {second}")),
+        "the only copy of the complaint stays on Asterisk: {ops:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_request_is_retried_and_the_call_goes_on() {
+    let h = Harness::start("retry");
+    h.shared.control.fail_next(2);
+    tokio::time::sleep(Duration::from_secs(3)).await; // the retries' waits
+    h.settle().await;
+    let ops = h.ops();
+    assert_eq!(
+        ops[..3],
+        [
+            format!("answer {CHAN}"),
+            format!("answer {CHAN}"),
+            format!("answer {CHAN}")
+        ]
+    );
+    assert_eq!(
+        ops[3],
+        format!("play pb-0-{CHAN} hi sound:helpline/welcome")
+    );
+    assert_eq!(h.shared.stats.snapshot().ari_retries, 2);
+    // A play is retried with its own id: a retry never plays twice.
+    h.shared.control.fail_next(1);
+    h.finish_playback().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let plays: Vec<String> = h.ops()[4..]
+        .iter()
+        .filter(|op| op.starts_with("play "))
+        .cloned()
+        .collect();
+    assert_eq!(plays.len(), 2, "{plays:?}");
+    assert_eq!(plays[0], plays[1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn asterisk_failing_for_good_hands_the_call_to_the_fallback_never_silence() {
+    let h = Harness::start("give-up");
+    // Every attempt at answering fails; then the hand-off to the fallback is accepted.
+    h.shared.control.fail_next(5);
+    h.settle().await;
+    let outcome = h.task.await.unwrap();
+    assert_eq!(outcome, CallOutcome::GivenUp);
+    let ops = h.shared.control.ops();
+    assert_eq!(ops.len(), 6, "{ops:?}");
+    assert_eq!(ops[5], format!("continue {CHAN} back"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_ticket_store_is_a_prompt_within_the_deadline_not_silence() {
+    let h = Harness::start("slow-desk");
+    *h.shared.desk.delay.lock().unwrap() = Duration::from_secs(60);
+    h.settle().await;
+    h.finish_playback().await; // welcome
+    h.press('2').await; // English
+    h.press('2').await; // status of a complaint
+    h.finish_playback().await; // enter the number
+    for key in "1000000001#".chars() {
+        h.press(key).await;
+    }
+    let asked = tokio::time::Instant::now();
+    tokio::time::sleep(super::call::DESK_DEADLINE + Duration::from_millis(10)).await;
+    h.settle().await;
+    let last = h.ops().last().unwrap().clone();
+    assert!(last.contains("service_unavailable"), "{last}");
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    assert_eq!(h.shared.stats.snapshot().desk_timeouts, 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -193,3 +193,17 @@ pub enum Action {
         step: String,
     },
 }
+
+impl Action {
+    /// True for what acts on the caller's channel (answer, play, record, transfer, hang up…); false for
+    /// the ticket store's work and for `Entered`.
+    pub fn is_channel_operation(&self) -> bool {
+        !matches!(
+            self,
+            Action::CreateTicket(_)
+                | Action::LookupTicket { .. }
+                | Action::SubmitFeedback { .. }
+                | Action::Entered { .. }
+        )
+    }
+}
