@@ -133,6 +133,16 @@ pub enum TicketError {
     NumbersExhausted,
     #[error("the ticket writer has shut down")]
     WriterGone,
+    /// A journal replay wrote its tickets, but reading them back on a connection of its own did
+    /// not find them all committed; the journal is kept for the next replay.
+    #[error(
+        "journal replay not committed: {missing} of {replayed} tickets (first {first}) are not in the database; the journal is kept"
+    )]
+    ReplayNotCommitted {
+        missing: usize,
+        replayed: usize,
+        first: ComplaintNumber,
+    },
 }
 
 impl TicketError {

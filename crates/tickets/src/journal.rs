@@ -221,12 +221,13 @@ impl Journal {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::TicketSource;
     use chrono::Utc;
 
-    fn record(call: &str, payload: u64) -> TicketRecord {
+    /// A journaled call ticket for department JSV (also used by the service's tests).
+    pub(crate) fn record(call: &str, payload: u64) -> TicketRecord {
         TicketRecord {
             number: ComplaintNumber::from_payload(payload).unwrap(),
             call_id: Some(call.into()),

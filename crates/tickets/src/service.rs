@@ -673,14 +673,29 @@ impl TicketService {
     }
 
     /// Moves journaled tickets into the database. Idempotent: safe to run again after a failure
-    /// half-way (tickets are keyed by call). The journal is emptied only when all are in.
+    /// half-way (tickets are keyed by call, or found by number). The journal is emptied only when
+    /// all are in — read back on a connection of its own, which sees only committed rows (a
+    /// transaction that looked committed on a connection sqlx had lost track of was not: issue 9).
     pub async fn replay_journal(&self) -> Result<ReplayReport, TicketError> {
+        let store = self.shared.store.clone();
+        self.replay_checked(|numbers| async move { store.numbers_not_committed(&numbers).await })
+            .await
+    }
+
+    /// [`TicketService::replay_journal`] with the read-back passed in: `not_committed` gets the
+    /// numbers the replay wrote and returns those the database does not have.
+    async fn replay_checked<F, Fut>(&self, not_committed: F) -> Result<ReplayReport, TicketError>
+    where
+        F: FnOnce(Vec<ComplaintNumber>) -> Fut,
+        Fut: Future<Output = Result<Vec<ComplaintNumber>, StoreError>>,
+    {
         let mut journal = self.shared.journal.lock().await;
         let mut report = ReplayReport::default();
         if journal.is_empty() {
             return Ok(report);
         }
         let mut refused = Vec::new();
+        let mut written = Vec::with_capacity(journal.len());
         for chunk in journal
             .pending()
             .chunks(self.shared.config.max_batch.max(1))
@@ -698,15 +713,45 @@ impl TicketService {
                 match outcome {
                     InsertOutcome::Created(_) => report.created += 1,
                     InsertOutcome::Existing(_) => report.merged += 1,
-                    InsertOutcome::UnknownDepartment => refused.push(record.clone()),
+                    InsertOutcome::UnknownDepartment => {
+                        refused.push(record.clone());
+                        continue;
+                    }
                 }
+                written.push(record.number);
             }
+        }
+        let replayed = written.len();
+        let missing = match not_committed(written).await {
+            Ok(missing) => missing,
+            Err(e) => {
+                if e.is_unavailable() {
+                    self.shared.health.mark_down();
+                }
+                return Err(e.into());
+            }
+        };
+        if let Some(first) = missing.first() {
+            tracing::error!(
+                missing = missing.len(),
+                replayed,
+                %first,
+                path = %journal.path().display(),
+                "journal replay looked committed but the database does not have all its tickets; \
+                 keeping the journal"
+            );
+            return Err(TicketError::ReplayNotCommitted {
+                missing: missing.len(),
+                replayed,
+                first: *first,
+            });
         }
         if !refused.is_empty() {
             tracing::error!(
                 count = refused.len(),
                 path = %journal.path().display(),
-                "journaled tickets name departments that no longer exist; set aside for an operator"
+                "the database refused journaled tickets (a department that no longer exists, or a \
+                 number another call's ticket has); set aside for an operator"
             );
             journal.set_aside(&refused)?;
             report.set_aside = refused.len();
@@ -862,4 +907,82 @@ async fn journal_one(shared: &Shared, record: TicketRecord) -> Result<WriteOutco
     numbers.pop().map(WriteOutcome::Journaled).ok_or_else(|| {
         TicketError::Store(StoreError::CorruptRow("journal returned no number".into()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::tests::record;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replay_the_database_does_not_have_keeps_the_journal() {
+        let dir = std::env::temp_dir().join(format!("tickets-replay-check-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("tickets.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let config = ServiceConfig::new(dir.join("journal"), dir.join("recordings"));
+        let service = TicketService::new(store.clone(), config).await.unwrap();
+        let keyed = record("call-1", 100_000_001);
+        let keyless = TicketRecord {
+            call_id: None,
+            ..record("", 100_000_002)
+        };
+        service
+            .shared
+            .journal
+            .lock()
+            .await
+            .append(vec![keyed.clone(), keyless.clone()])
+            .unwrap();
+
+        // The read-back does not find one of them: the journal stays as it is.
+        let lost = keyless.number;
+        let err = service
+            .replay_checked(|_| async move { Ok(vec![lost]) })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TicketError::ReplayNotCommitted { missing: 1, replayed: 2, first } if first == lost
+            ),
+            "{err}"
+        );
+        assert_eq!(service.journal_len().await, 2);
+        let journal_file = dir.join("journal").join("tickets.journal");
+        assert!(std::fs::metadata(&journal_file).unwrap().len() > 0);
+
+        // Run again with the real read-back (the rows did commit): the keyed record is found by
+        // its call, the keyless one by its number; nothing is written twice.
+        let report = service.replay_journal().await.unwrap();
+        assert_eq!(
+            report,
+            ReplayReport {
+                created: 0,
+                merged: 2,
+                set_aside: 0
+            }
+        );
+        assert_eq!(service.journal_len().await, 0);
+        assert_eq!(std::fs::metadata(&journal_file).unwrap().len(), 0);
+        let unknown = ComplaintNumber::from_payload(100_000_003).unwrap();
+        assert_eq!(
+            store
+                .numbers_not_committed(&[keyed.number, keyless.number, unknown])
+                .await
+                .unwrap(),
+            vec![unknown]
+        );
+        let (_, total) = store
+            .list_tickets(
+                &crate::model::TicketFilter::default(),
+                crate::model::Page::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 2);
+        store.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

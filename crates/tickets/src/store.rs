@@ -16,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -179,7 +180,8 @@ pub enum InsertOutcome {
     Created(ComplaintNumber),
     /// The call already had a ticket; this is its number (the record's number was not used).
     Existing(ComplaintNumber),
-    /// The record names a department that does not exist; nothing was written.
+    /// The record names a department that does not exist (on replay also: its number belongs to
+    /// another call's ticket); nothing was written.
     UnknownDepartment,
 }
 
@@ -691,13 +693,31 @@ impl Store {
     /// Inserts a batch of new tickets in ONE transaction (group commit: one fsync for all), keyed by
     /// call: a record whose `call_id` already has a ticket yields that ticket's number instead.
     /// With `alias_on_conflict` (journal replay: the caller already heard the record's number) the
-    /// record's number is kept as an alias of the existing ticket so it still finds the complaint.
+    /// record's number is kept as an alias of the existing ticket so it still finds the complaint,
+    /// and a record without a call that an earlier replay already wrote is found by its number, so
+    /// a replay can always be run again.
     pub async fn insert_tickets(
         &self,
         records: &[TicketRecord],
         alias_on_conflict: bool,
     ) -> Result<Vec<InsertOutcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(records.len());
+        // Outside a replay a taken number is an error (the allocator went wrong); on replay it is
+        // what an earlier replay of the same record left.
+        let on_conflict = if alias_on_conflict {
+            "ON CONFLICT DO NOTHING"
+        } else {
+            "ON CONFLICT (call_id) DO NOTHING"
+        };
+        let insert_sql = format!(
+            "INSERT INTO tickets (number, call_id, source, caller_number, language, \
+             department_code, category, district, description, recording_file, \
+             recording_duration_ms, recording_sha256, recording_bytes, after_hours, status, \
+             level, due_at, created_at, updated_at) \
+             SELECT $1, $2, $3, $4, $5, d.code, $6, $7, $8, $9, $10, $11, $12, $13, \
+             'registered', 1, $14 + d.sla_days * 86400000, $14, $14 \
+             FROM departments d WHERE d.code = $15 {on_conflict} RETURNING id"
+        );
         on_pool!(self, |pool| transaction!(pool, None, |tx| {
             // "created" audit entries are written together at the end: one round trip, not one
             // per ticket (the difference matters on PostgreSQL).
@@ -705,33 +725,24 @@ impl Store {
             for record in records {
                 let created_ms = to_millis(record.created_at);
                 let recording = record.recording.as_ref();
-                let inserted: Option<(i64,)> = sqlx::query_as(
-                    "INSERT INTO tickets (number, call_id, source, caller_number, language, \
-                     department_code, category, district, description, recording_file, \
-                     recording_duration_ms, recording_sha256, recording_bytes, after_hours, status, \
-                     level, due_at, created_at, updated_at) \
-                     SELECT $1, $2, $3, $4, $5, d.code, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     'registered', 1, $14 + d.sla_days * 86400000, $14, $14 \
-                     FROM departments d WHERE d.code = $15 \
-                     ON CONFLICT (call_id) DO NOTHING RETURNING id",
-                )
-                .bind(record.number.to_string())
-                .bind(record.call_id.clone())
-                .bind(record.source.as_str())
-                .bind(record.caller_number.clone())
-                .bind(record.language.clone())
-                .bind(record.category.clone())
-                .bind(record.district.clone())
-                .bind(record.description.clone())
-                .bind(recording.map(|r| r.file_name.clone()))
-                .bind(recording.map(|r| i64::try_from(r.duration_ms).unwrap_or(i64::MAX)))
-                .bind(recording.map(|r| r.sha256.clone()))
-                .bind(recording.map(|r| i64::try_from(r.bytes).unwrap_or(i64::MAX)))
-                .bind(i64::from(record.after_hours))
-                .bind(created_ms)
-                .bind(record.department_code.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
+                let inserted: Option<(i64,)> = sqlx::query_as(&insert_sql)
+                    .bind(record.number.to_string())
+                    .bind(record.call_id.clone())
+                    .bind(record.source.as_str())
+                    .bind(record.caller_number.clone())
+                    .bind(record.language.clone())
+                    .bind(record.category.clone())
+                    .bind(record.district.clone())
+                    .bind(record.description.clone())
+                    .bind(recording.map(|r| r.file_name.clone()))
+                    .bind(recording.map(|r| i64::try_from(r.duration_ms).unwrap_or(i64::MAX)))
+                    .bind(recording.map(|r| r.sha256.clone()))
+                    .bind(recording.map(|r| i64::try_from(r.bytes).unwrap_or(i64::MAX)))
+                    .bind(i64::from(record.after_hours))
+                    .bind(created_ms)
+                    .bind(record.department_code.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if let Some((id,)) = inserted {
                     created_audits.push((
                         id,
@@ -753,6 +764,16 @@ impl Store {
                             .bind(call_id.clone())
                             .fetch_optional(&mut *tx)
                             .await?
+                    }
+                    None if alias_on_conflict => {
+                        sqlx::query_as(
+                            "SELECT id, number FROM tickets \
+                             WHERE number = $1 AND call_id IS NULL AND created_at = $2",
+                        )
+                        .bind(record.number.to_string())
+                        .bind(created_ms)
+                        .fetch_optional(&mut *tx)
+                        .await?
                     }
                     None => None,
                 };
@@ -799,6 +820,47 @@ impl Store {
     }
 
     // ----- reading ------------------------------------------------------------------------------
+
+    /// Which of `numbers` are not in the database — neither a ticket's number nor a merged one —
+    /// as seen by a connection opened for this question (not one of the pool's), so only what was
+    /// committed counts, whatever state the pool's connections are in. The journal replay asks
+    /// this before it empties the journal (issue 9).
+    pub async fn numbers_not_committed(
+        &self,
+        numbers: &[ComplaintNumber],
+    ) -> Result<Vec<ComplaintNumber>, StoreError> {
+        let mut found = std::collections::HashSet::new();
+        on_pool!(self, |pool| {
+            let mut conn = pool.connect_options().connect().await?;
+            let read = async {
+                // Well under SQLite's and PostgreSQL's limits on bound parameters.
+                for chunk in numbers.chunks(500) {
+                    let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let list = list.join(", ");
+                    let sql = format!(
+                        "SELECT number FROM tickets WHERE number IN ({list}) \
+                         UNION SELECT number FROM number_aliases WHERE number IN ({list})"
+                    );
+                    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+                    for number in chunk {
+                        query = query.bind(number.to_string());
+                    }
+                    found.extend(query.fetch_all(&mut conn).await?.into_iter().map(|(n,)| n));
+                }
+                Ok::<(), sqlx::Error>(())
+            }
+            .await;
+            if let Err(e) = sqlx::Connection::close(conn).await {
+                tracing::debug!(error = %e, "closing the read-back connection");
+            }
+            read
+        })?;
+        Ok(numbers
+            .iter()
+            .filter(|n| !found.contains(&n.to_string()))
+            .copied()
+            .collect())
+    }
 
     pub async fn ticket(&self, number: ComplaintNumber) -> Result<Option<Ticket>, StoreError> {
         Ok(self.ticket_row(number).await?.map(|(_, _, t)| t))
