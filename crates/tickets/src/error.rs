@@ -16,6 +16,17 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// SQLite stayed locked by another connection (another process, a backup, a node starting at
+    /// the same time) through every attempt to open and migrate it.
+    #[error(
+        "the SQLite database stayed locked by another connection through {attempts} attempts over {waited:?}; is another helpline process or a backup holding it? last error: {source}"
+    )]
+    Locked {
+        attempts: u32,
+        waited: std::time::Duration,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error(
         "unsupported database URL {0:?}: use sqlite://PATH?mode=rwc or postgres://USER@HOST/DB"
     )]
@@ -63,7 +74,7 @@ impl StoreError {
     }
 
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Locked { .. })
     }
 }
 

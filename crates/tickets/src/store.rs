@@ -541,7 +541,38 @@ impl Store {
     /// Applies pending migrations (each in its own transaction; on PostgreSQL under an advisory lock
     /// so several nodes starting at once migrate exactly once) and upserts the seed departments
     /// (names are refreshed; a configured SLA is kept). Returns the versions applied.
+    ///
+    /// SQLite locked by another connection (`SQLITE_BUSY`/`SQLITE_LOCKED`, e.g. nodes starting
+    /// together, or a backup) is retried [`MIGRATE_ATTEMPTS`] times with a growing pause, each
+    /// attempt waiting the busy timeout; then it is [`StoreError::Locked`].
     pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let started = std::time::Instant::now();
+        let mut pause = MIGRATE_FIRST_PAUSE;
+        let mut attempt = 1;
+        loop {
+            let err = match self.migrate_once().await {
+                Ok(applied) => return Ok(applied),
+                Err(err) => err,
+            };
+            let source = match sqlite_lock_error(err) {
+                Ok(source) => source,
+                Err(other) => return Err(other),
+            };
+            if attempt >= MIGRATE_ATTEMPTS {
+                return Err(StoreError::Locked {
+                    attempts: attempt,
+                    waited: started.elapsed(),
+                    source,
+                });
+            }
+            tracing::warn!(attempt, error = %source, retry_in = ?pause, "SQLite database locked while migrating; retrying");
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+            attempt += 1;
+        }
+    }
+
+    async fn migrate_once(&self) -> Result<Vec<i64>, StoreError> {
         let kind = self.kind();
         let mut applied = Vec::new();
         // One transaction for the lot, taken as a write lock up front (SQLite `BEGIN IMMEDIATE`,
@@ -1538,6 +1569,32 @@ fn reusable<C: sqlx::Connection>(conn: &C) -> bool {
         tracing::warn!("closing a database connection left inside a transaction");
     }
     idle
+}
+
+/// How often [`Store::migrate`] tries a locked SQLite database, and its first pause (doubling).
+pub const MIGRATE_ATTEMPTS: u32 = 4;
+const MIGRATE_FIRST_PAUSE: Duration = Duration::from_millis(100);
+
+/// The driver error if `err` is SQLite's BUSY or LOCKED (primary result codes 5 and 6: another
+/// connection holds the lock), else `err` back.
+fn sqlite_lock_error(err: StoreError) -> Result<sqlx::Error, StoreError> {
+    let locked = |source: &sqlx::Error| match source {
+        sqlx::Error::Database(db)
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() =>
+        {
+            db.code()
+                .and_then(|code| code.parse::<i64>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        }
+        _ => false,
+    };
+    match err {
+        StoreError::Unavailable(source) | StoreError::Database(source) if locked(&source) => {
+            Ok(source)
+        }
+        StoreError::Migration { source, .. } if locked(&source) => Ok(source),
+        other => Err(other),
+    }
 }
 
 /// `PRAGMA max_page_count` value meaning "no cap" (SQLite lowers it to its compile-time maximum).

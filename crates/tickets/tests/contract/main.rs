@@ -10,5 +10,6 @@ mod support;
 mod api;
 mod disk_full;
 mod lifecycle;
+mod locked_at_start;
 mod outage;
 mod reports;

@@ -1,0 +1,75 @@
+//! SQLite locked by another connection while a node starts (another node migrating, a backup):
+//! opening retries a few times with a pause, then fails with a clear "locked" error — which still
+//! counts as unavailable, so an engine node starts anyway and files tickets in its journal.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tickets::store::MIGRATE_ATTEMPTS;
+use tickets::{Store, StoreError};
+
+use crate::support::{Env, test_options};
+
+/// Another connection holding SQLite's write lock.
+async fn hold_write_lock(env: &Env) -> SqliteConnection {
+    let mut conn = SqliteConnectOptions::from_str(&env.url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_waits_out_a_lock_longer_than_the_busy_timeout() {
+    let env = Env::sqlite().await;
+    let busy_timeout = test_options().sqlite_busy_timeout;
+    let mut lock = hold_write_lock(&env).await;
+    let held_for = busy_timeout * 2;
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(held_for).await;
+        sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+        lock
+    });
+    let started = Instant::now();
+    let store = Store::connect_with(&env.url, test_options()).await.unwrap();
+    assert!(
+        started.elapsed() > busy_timeout,
+        "the lock outlasted one busy timeout"
+    );
+    assert!(store.department("JSV").await.unwrap().is_some());
+    drop(release.await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_that_stays_is_a_clear_error_and_an_engine_node_starts_anyway() {
+    let env = Env::sqlite().await;
+    let _lock = hold_write_lock(&env).await;
+    let started = Instant::now();
+    let err = Store::connect_with(&env.url, test_options())
+        .await
+        .unwrap_err();
+    match &err {
+        StoreError::Locked { attempts, .. } => assert_eq!(*attempts, MIGRATE_ATTEMPTS),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(err.is_unavailable());
+    assert!(err.to_string().contains("stayed locked"), "{err}");
+    let busy_timeout = test_options().sqlite_busy_timeout;
+    assert!(
+        started.elapsed() >= busy_timeout * MIGRATE_ATTEMPTS,
+        "each attempt waited the busy timeout: {:?}",
+        started.elapsed()
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The engine's way in: start unmigrated and journal until the database is free.
+    Store::connect_or_defer(&env.url, test_options())
+        .await
+        .unwrap();
+}
