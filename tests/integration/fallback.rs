@@ -103,7 +103,7 @@ async fn a_node_files_fallback_recordings_once_deletes_silence_and_leaves_bad_na
         .await
         .unwrap()
         .expect("a ticket for the fallback complaint");
-    assert_eq!(ticket.caller_number, "9876543210");
+    assert_eq!(ticket.caller_number, "+919876543210");
     assert_eq!(ticket.source, tickets::TicketSource::Ivr);
     assert_eq!(ticket.language, "hi");
     assert_eq!(ticket.department_code, "GAD");

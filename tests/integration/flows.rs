@@ -44,7 +44,7 @@ async fn register_a_complaint_in_english() {
         .expect("the ticket is in the database");
     assert_eq!(ticket.department_code, "JSV");
     assert_eq!(ticket.language, "en");
-    assert_eq!(ticket.caller_number, "9816000001");
+    assert_eq!(ticket.caller_number, "+919816000001");
     let recording = ticket.recording.expect("kept with its recording");
     assert!(recording.duration_ms >= 3000, "{recording:?}");
     assert!(t.config.recordings_dir.join(&recording.file_name).is_file());

@@ -128,7 +128,7 @@ async fn two_hundred_concurrent_calls_each_file_their_own_complaint() {
             .unwrap()
             .unwrap();
         // No crosstalk: the number this caller heard is the ticket of this caller's complaint.
-        assert_eq!(ticket.caller_number, caller);
+        assert_eq!(ticket.caller_number, format!("+91{caller}"));
         let key: usize = department.parse().unwrap();
         assert_eq!(ticket.department_code, departments[key - 1]);
     }

@@ -117,7 +117,7 @@ async fn two_engines_on_one_postgresql_number_every_complaint_once() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(ticket.caller_number, caller);
+        assert_eq!(ticket.caller_number, format!("+91{caller}"));
     }
     let (tickets, total) = a
         .node

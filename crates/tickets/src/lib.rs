@@ -8,6 +8,7 @@
 pub mod allocator;
 pub mod api;
 pub mod bench;
+pub mod caller;
 pub mod cli;
 pub mod clock;
 pub mod departments;
@@ -20,6 +21,7 @@ pub mod store;
 pub mod tokens;
 pub mod validate;
 
+pub use caller::CallerId;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{StoreError, TicketError};
 pub use model::{

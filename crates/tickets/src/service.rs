@@ -301,7 +301,8 @@ impl TicketService {
             .file(
                 TicketSource::Ivr,
                 Some(validate::call_id(&call_id)?),
-                caller_number,
+                // Whatever the trunk sent, the complaint is filed (an unreadable number as `unknown`).
+                crate::CallerId::from_trunk(&caller_number).into_number(),
                 language,
                 department_code,
                 category,

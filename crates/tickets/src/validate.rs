@@ -1,6 +1,7 @@
 //! Input checks shared by the service and the API: sizes, character sets and formats, each failing
 //! with the field's name and what is wrong.
 
+use crate::caller::CallerId;
 use crate::departments::is_valid_department_code;
 use crate::error::TicketError;
 
@@ -28,20 +29,24 @@ pub fn call_id(raw: &str) -> Result<String, TicketError> {
     Ok(raw.to_owned())
 }
 
-/// Caller numbers: an optional leading `+` and 3–20 digits (`anonymous` for a withheld number).
+/// Caller numbers: any form a trunk or a client sends, normalised by [`CallerId::from_trunk`] to
+/// E.164 (`+919816012345`) or `unknown` (withheld or missing). Every normalised form is accepted as
+/// itself. Only a value that is there but is no number at all (letters, control characters, a local
+/// number without its STD code) is refused, for an API client to correct; a call's complaint never
+/// gets here with one (`TicketService::create_from_call` files it under `unknown`). A search by
+/// caller normalises the same way, so `?caller=09816012345` finds the tickets of `+919816012345`.
 pub fn caller_number(raw: &str) -> Result<String, TicketError> {
-    let trimmed = raw.trim();
-    if trimmed.eq_ignore_ascii_case("anonymous") {
-        return Ok("anonymous".to_owned());
-    }
-    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    if !(3..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let caller = CallerId::from_trunk(raw);
+    if caller.is_unreadable() {
         return Err(TicketError::invalid(
             "caller_number",
-            format!("{raw:?} is not a phone number (optional + and 3-20 digits)"),
+            format!(
+                "{:?} is not a phone number (E.164 like +919816012345, a 10-digit Indian number, or anonymous)",
+                caller.raw()
+            ),
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(caller.into_number())
 }
 
 /// Language codes: 2–3 lower-case letters, optionally `-` and a 2–4 letter region (`hi`, `en-IN`).
@@ -128,13 +133,15 @@ mod tests {
     #[test]
     fn accepts_good_and_names_the_field_on_bad() {
         assert_eq!(caller_number(" +919816012345 ").unwrap(), "+919816012345");
-        assert_eq!(caller_number("Anonymous").unwrap(), "anonymous");
+        assert_eq!(caller_number("+91 98160 12345").unwrap(), "+919816012345");
+        assert_eq!(caller_number("Anonymous").unwrap(), "unknown");
         assert!(
             caller_number("98-16")
                 .unwrap_err()
                 .to_string()
                 .contains("caller_number")
         );
+        assert_eq!(caller_number("unknown").unwrap(), "unknown");
         assert!(language("hi").is_ok() && language("en-IN").is_ok());
         assert!(language("Hindi").is_err());
         assert!(department_code("JSV").is_ok());

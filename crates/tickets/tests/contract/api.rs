@@ -15,12 +15,12 @@ use crate::contract;
 use crate::lifecycle::call;
 use crate::support::Env;
 
-struct Api {
+pub(crate) struct Api {
     app: Router,
 }
 
 impl Api {
-    fn new(env: &Env) -> Api {
+    pub(crate) fn new(env: &Env) -> Api {
         Api {
             app: Router::new().nest("/api/v1", router(ApiState::new(env.service.clone()))),
         }
@@ -64,7 +64,7 @@ impl Api {
         (status, bytes, ctype)
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -90,7 +90,7 @@ impl Api {
     }
 }
 
-async fn token(env: &Env, role: Role, dept: Option<&str>) -> String {
+pub(crate) async fn token(env: &Env, role: Role, dept: Option<&str>) -> String {
     create_token(
         &env.store,
         role,
@@ -103,7 +103,7 @@ async fn token(env: &Env, role: Role, dept: Option<&str>) -> String {
     .token
 }
 
-fn new_ticket(dept: &str) -> Value {
+pub(crate) fn new_ticket(dept: &str) -> Value {
     json!({"source": "agent", "caller_number": "9816000001", "language": "hi",
            "department_code": dept, "description": "No water in ward 4 since Monday"})
 }

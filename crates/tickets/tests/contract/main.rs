@@ -8,6 +8,7 @@
 mod support;
 
 mod api;
+mod caller;
 mod disk_full;
 mod lifecycle;
 mod locked_at_start;
