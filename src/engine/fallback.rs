@@ -43,7 +43,8 @@ pub struct FallbackName {
     pub name: String,
     /// When the dialplan started recording, in Asterisk's local time.
     pub recorded_at: NaiveDateTime,
-    /// The caller's number (digits), or `anonymous` when the caller id was withheld.
+    /// The caller's number normalised ([`tickets::CallerId`]): E.164, or `unknown` when the caller id was
+    /// withheld or is no number.
     pub caller: String,
     /// Asterisk's unique id of the call.
     pub unique_id: String,
@@ -79,15 +80,11 @@ pub fn parse_name(name: &str) -> Result<FallbackName, NameError> {
     }
     let recorded_at = NaiveDateTime::parse_from_str(&format!("{date}{time}"), "%Y%m%d%H%M%S")
         .map_err(|_| NameError::Malformed("the time is not a real date and time"))?;
-    let caller = match caller.len() {
-        0 => "anonymous".to_owned(),
-        3..=20 if caller.bytes().all(|b| b.is_ascii_digit()) => caller.to_owned(),
-        _ => {
-            return Err(NameError::Malformed(
-                "the caller is not 3-20 digits (or empty)",
-            ));
-        }
-    };
+    if !caller.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NameError::Malformed("the caller is not digits (or empty)"));
+    }
+    // Any digits (none for a withheld number) make a complaint: normalised like a live call's.
+    let caller = tickets::CallerId::from_trunk(caller).into_number();
     let unique_ok = unique_id.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && unique_id.starts_with(|c: char| c.is_ascii_digit())
         && unique_id.ends_with(|c: char| c.is_ascii_digit());
@@ -479,14 +476,19 @@ mod tests {
     #[test]
     fn the_dialplans_names_parse() {
         let parsed = parse_name("fallback-20261129-045600-9876543210-1764391560.42").unwrap();
-        assert_eq!(parsed.caller, "9876543210");
+        assert_eq!(parsed.caller, "+919876543210");
         assert_eq!(parsed.unique_id, "1764391560.42");
         assert_eq!(
             parsed.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             "2026-11-29 04:56:00"
         );
         let anonymous = parse_name("fallback-20261129-045600--1764391560.42").unwrap();
-        assert_eq!(anonymous.caller, "anonymous");
+        assert_eq!(anonymous.caller, "unknown");
+        // Never set aside for its caller id: a short or overlong one is `unknown`.
+        for odd in ["12", &"9".repeat(25)] {
+            let name = format!("fallback-20261129-045600-{odd}-1764391560.42");
+            assert_eq!(parse_name(&name).unwrap().caller, "unknown");
+        }
     }
 
     #[test]
@@ -500,7 +502,6 @@ mod tests {
             "fallback-20261339-045600-98765-1.2",
             "fallback-20261129-256000-98765-1.2",
             "fallback-20261129-045600-98a65-1.2",
-            "fallback-20261129-045600-12-1.2",
             "fallback-20261129-045600-98765-",
             "fallback-20261129-045600-98765-.12",
             "fallback-20261129-045600-98765-12.",

@@ -86,7 +86,8 @@ pub enum EngineInput<M> {
     NewCall {
         /// The channel id.
         channel_id: String,
-        /// The caller's number (may be empty).
+        /// The caller's number as the trunk sent it (may be empty, withheld, in any form): the engine
+        /// normalises it ([`tickets::CallerId`]).
         caller: String,
         /// The channel's events, in wire order.
         mailbox: M,
@@ -372,14 +373,22 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             stop: self.stop.clone(),
         };
         self.calls.insert(channel_id.clone(), signals.clone());
+        // The edge for caller ids: the IVR and the ticket see one form (E.164 or `unknown`), whatever
+        // the trunk sent; what it sent stays in the call's span (escaped) for the record.
+        let caller = tickets::CallerId::from_trunk(&caller);
         let params = CallParams {
             channel_id: channel_id.clone(),
-            caller,
+            caller: caller.number().to_owned(),
             started_at: (self.engine.settings.clock)(),
             script: Arc::clone(&self.engine.script),
             speed: self.engine.settings.speed,
         };
-        let span = info_span!("call", call_id = %params.channel_id, caller = %params.caller);
+        let span = info_span!(
+            "call",
+            call_id = %params.channel_id,
+            caller = %params.caller,
+            caller_raw = caller.raw_if_changed(),
+        );
         let shared = Arc::clone(&self.engine.shared);
         let ended = self.ended.0.clone();
         stats

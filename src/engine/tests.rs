@@ -541,11 +541,15 @@ mod supervisor {
     }
 
     async fn offer(r: &Running, channel: &str) -> mpsc::Sender<ari::Event> {
+        offer_from(r, channel, "9816000001").await
+    }
+
+    async fn offer_from(r: &Running, channel: &str, caller: &str) -> mpsc::Sender<ari::Event> {
         let (tx, rx) = mpsc::channel(64);
         r.inputs
             .send(EngineInput::NewCall {
                 channel_id: channel.to_owned(),
-                caller: "9816000001".to_owned(),
+                caller: caller.to_owned(),
                 mailbox: rx,
             })
             .await
@@ -556,6 +560,50 @@ mod supervisor {
 
     fn ops(r: &Running) -> Vec<String> {
         r.ops.lock().unwrap().clone()
+    }
+
+    /// Issue 9.4: the call runs on the normalised caller id; what the trunk sent is in the call's span,
+    /// escaped, and no log line is broken or coloured by it.
+    #[tokio::test(start_paused = true)]
+    async fn the_caller_id_is_normalised_at_the_edge_and_logged_escaped() {
+        let (subscriber, capture) = crate::telemetry::capture(crate::telemetry::LogFormat::Text);
+        let _logging = tracing::subscriber::set_default(subscriber);
+        // With one live subscriber, tracing-core asks the *registering thread's* default about a new
+        // callsite: other tests' threads (no subscriber) would switch this test's callsites off for good.
+        // A second live dispatcher makes it ask every live one; then redo what was cached meanwhile.
+        let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        tracing::callsite::rebuild_interest_cache();
+        let r = start(4, Duration::from_secs(5));
+        let _spaced = offer_from(&r, "c1", "+91-98160-12345").await;
+        let _hostile = offer_from(&r, "c2", "98160\n2026-12-01 ERROR forged\u{1b}[31m").await;
+        let _plain = offer_from(&r, "c3", "+919816012345").await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let out = capture.text();
+        assert!(!out.contains('\u{1b}'), "{out}");
+        let of = |call: &str| -> Vec<&str> {
+            let span = format!("call{{call_id={call} ");
+            out.lines().filter(|l| l.contains(&span)).collect()
+        };
+        let (c1, c2, c3) = (of("c1"), of("c2"), of("c3"));
+        assert!(!c1.is_empty() && !c2.is_empty() && !c3.is_empty(), "{out}");
+        assert!(
+            c1.iter()
+                .all(|l| l.contains("caller=+919816012345 caller_raw=\"+91-98160-12345\"}")),
+            "{c1:?}"
+        );
+        assert!(
+            c2.iter().all(|l| l.contains(
+                r#"caller=unknown caller_raw="98160\\n2026-12-01 ERROR forged\\u{1b}[31m"}"#
+            )),
+            "{c2:?}"
+        );
+        // Already in the normal form: nothing more to keep.
+        assert!(
+            c3.iter().all(|l| l.contains("caller=+919816012345}")),
+            "{c3:?}"
+        );
+        // No line was forged: every one starts with the formatter's timestamp.
+        assert!(out.lines().all(|l| l.starts_with("20")), "{out}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -162,6 +162,17 @@ impl TestNode {
         self.sim.call_result(id, CALL_TIMEOUT).await.unwrap()
     }
 
+    /// The ticket of a complaint number read back to a caller; it must be in the database.
+    pub async fn ticket(&self, number: &str) -> tickets::Ticket {
+        let number = number.parse().expect("a complaint number");
+        self.node
+            .tickets()
+            .ticket(number)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("ticket {number} is not in the database"))
+    }
+
     /// Waits until no call task runs (a call the simulator reports ended may still be finishing).
     pub async fn wait_until_idle(&self) {
         for _ in 0..400 {
