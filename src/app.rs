@@ -242,7 +242,9 @@ pub async fn open_store(config: &Config) -> Result<tickets::Store, AppError> {
 /// Opens the ticket service (store + journal + recordings folder).
 pub async fn open_tickets(config: &Config) -> Result<tickets::TicketService, AppError> {
     let store = open_store(config).await?;
-    let service_config = tickets::ServiceConfig::new(&config.journal_dir, &config.recordings_dir);
+    let mut service_config =
+        tickets::ServiceConfig::new(&config.journal_dir, &config.recordings_dir);
+    service_config.feedback_check = config.feedback_check;
     Ok(tickets::TicketService::new(store, service_config).await?)
 }
 

@@ -88,6 +88,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Importing the complaints Asterisk's dialplan fallback recorded.
     pub fallback: FallbackConfig,
+    /// Who may give feedback on a complaint by phone (`tickets.feedback_from`).
+    pub feedback_check: tickets::complainant::FeedbackCheck,
     /// Logging.
     pub log: LogConfig,
 }
@@ -298,6 +300,10 @@ const KEYS: &[KeySpec] = &[
         env: &["HELPLINE_FALLBACK_IMPORT_SECONDS"],
     },
     KeySpec {
+        key: "tickets.feedback_from",
+        env: &["HELPLINE_FEEDBACK_FROM"],
+    },
+    KeySpec {
         key: "log.level",
         env: &["HELPLINE_LOG_LEVEL"],
     },
@@ -493,6 +499,13 @@ impl RawConfig {
         let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
         let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
         let import_every = v.seconds("fallback.import_seconds", 60, 1, 3600);
+        let feedback_check = match v.string("tickets.feedback_from") {
+            None => tickets::complainant::FeedbackCheck::default(),
+            Some(text) => text.parse().unwrap_or_else(|err: String| {
+                v.problem("tickets.feedback_from", &err);
+                tickets::complainant::FeedbackCheck::default()
+            }),
+        };
 
         let level = v.string("log.level").unwrap_or_else(|| "info".to_owned());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
@@ -528,6 +541,7 @@ impl RawConfig {
                 shutdown_grace,
             },
             fallback: FallbackConfig { import_every },
+            feedback_check,
             log: LogConfig { level, json },
         })
     }
@@ -727,6 +741,7 @@ impl Config {
              http:       {}\n\
              limits:     {} concurrent calls, {}s shutdown grace\n\
              fallback:   recordings imported every {}s\n\
+             feedback:   by phone from {}\n\
              log:        {}{}",
             self.database.url,
             self.database.max_connections,
@@ -739,6 +754,7 @@ impl Config {
             self.limits.max_concurrent_calls,
             self.limits.shutdown_grace.as_secs(),
             self.fallback.import_every.as_secs(),
+            self.feedback_check,
             self.log.level,
             if self.log.json { " (JSON)" } else { "" },
         )
@@ -820,6 +836,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.database.url.expose(), "sqlite://mine.db");
+    }
+
+    #[test]
+    fn feedback_by_phone_is_from_the_complainant_unless_configured_otherwise() {
+        use tickets::complainant::FeedbackCheck;
+        let config = load("", &[]).unwrap();
+        assert_eq!(
+            config.feedback_check,
+            FeedbackCheck::RegisteredNumberOrDigits
+        );
+        let config = load("[tickets]\nfeedback_from = \"registered_number\"\n", &[]).unwrap();
+        assert_eq!(config.feedback_check, FeedbackCheck::RegisteredNumber);
+        let err = load("", &[("HELPLINE_FEEDBACK_FROM", "everybody")]).unwrap_err();
+        assert_eq!(err.problems[0].key, "tickets.feedback_from");
+        assert!(
+            err.problems[0]
+                .message
+                .contains("registered_number_or_digits")
+        );
     }
 
     #[test]

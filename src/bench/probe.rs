@@ -18,7 +18,8 @@ use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::engine::{
-    CallControl, CallMailbox, ControlError, DeskError, FetchedRecording, RecordRequest, TicketDesk,
+    CallControl, CallMailbox, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording,
+    RecordRequest, TicketDesk,
 };
 
 /// A latency histogram of lock-free counters: 64 linear sub-buckets per power of two of microseconds, so
@@ -492,13 +493,8 @@ impl<D: TicketDesk> TicketDesk for TimedDesk<D> {
         self.inner.lookup(number).await
     }
 
-    async fn feedback(
-        &self,
-        number: &str,
-        satisfied: bool,
-        reason: Option<&str>,
-    ) -> Result<(), DeskError> {
-        self.inner.feedback(number, satisfied, reason).await
+    async fn feedback(&self, feedback: &Feedback<'_>) -> Result<FeedbackReply, DeskError> {
+        self.inner.feedback(feedback).await
     }
 }
 

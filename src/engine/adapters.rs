@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tracing::warn;
 
 use super::ports::{
-    CallControl, ControlError, DeskError, FetchedRecording, RecordRequest, RecordingStore,
-    StoredRecording, TicketDesk,
+    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, RecordRequest,
+    RecordingStore, StoredRecording, TicketDesk,
 };
 use super::translate;
 
@@ -273,24 +273,28 @@ impl TicketDesk for ServiceDesk {
         }))
     }
 
-    async fn feedback(
-        &self,
-        number: &str,
-        satisfied: bool,
-        reason: Option<&str>,
-    ) -> Result<(), DeskError> {
+    async fn feedback(&self, feedback: &Feedback<'_>) -> Result<FeedbackReply, DeskError> {
+        let number = feedback.number;
         let parsed = tickets::ComplaintNumber::parse(number)
             .map_err(|e| DeskError(format!("complaint number {number}: {e}")))?;
         // The script's reason values are the store's names; anything else is kept as "other".
-        let reason = reason.map(|text| {
+        let reason = feedback.reason.map(|text| {
             text.parse::<tickets::FeedbackReason>()
                 .unwrap_or(tickets::FeedbackReason::Other)
         });
-        self.service
-            .feedback(&parsed, satisfied, reason)
+        let claim = tickets::complainant::Claim {
+            caller: feedback.caller,
+            digits: feedback.check_digits,
+        };
+        match self
+            .service
+            .feedback_by_phone(&parsed, feedback.satisfied, reason, claim)
             .await
-            .map(drop)
-            .map_err(|e| DeskError(e.to_string()))
+        {
+            Ok(tickets::PhoneFeedback::Stored(_)) => Ok(FeedbackReply::Stored),
+            Ok(tickets::PhoneFeedback::Refused) => Ok(FeedbackReply::Refused),
+            Err(e) => Err(DeskError(e.to_string())),
+        }
     }
 }
 
@@ -313,11 +317,9 @@ impl<D: TicketDesk> TicketDesk for Arc<D> {
 
     fn feedback(
         &self,
-        number: &str,
-        satisfied: bool,
-        reason: Option<&str>,
-    ) -> impl Future<Output = Result<(), DeskError>> + Send {
-        D::feedback(self, number, satisfied, reason)
+        feedback: &Feedback<'_>,
+    ) -> impl Future<Output = Result<FeedbackReply, DeskError>> + Send {
+        D::feedback(self, feedback)
     }
 }
 

@@ -14,7 +14,9 @@ use ivr::{Action, Input};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::ports::{CallControl, ControlError, FetchedRecording, RecordRequest, TicketDesk};
+use super::ports::{
+    CallControl, ControlError, Feedback, FeedbackReply, FetchedRecording, RecordRequest, TicketDesk,
+};
 use super::stats::{CallOutcome, EngineStats, bump};
 use super::translate::{self, CallEvent};
 
@@ -581,15 +583,22 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 number,
                 satisfied,
                 reason,
+                caller,
+                check_digits,
             } => {
-                let stored = self
-                    .desk_call(
-                        "feedback",
-                        shared.desk.feedback(&number, satisfied, reason.as_deref()),
-                    )
+                let feedback = Feedback {
+                    number: &number,
+                    satisfied,
+                    reason: reason.as_deref(),
+                    caller: &caller,
+                    check_digits: check_digits.as_deref(),
+                };
+                let reply = self
+                    .desk_call("feedback", shared.desk.feedback(&feedback))
                     .await;
-                Some(match stored {
-                    Some(()) => Input::FeedbackStored,
+                Some(match reply {
+                    Some(FeedbackReply::Stored) => Input::FeedbackStored,
+                    Some(FeedbackReply::Refused) => Input::FeedbackRefused,
                     None => Input::FeedbackFailed,
                 })
             }

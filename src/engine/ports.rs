@@ -185,11 +185,31 @@ pub trait TicketDesk: Send + Sync + 'static {
         number: &str,
     ) -> impl Future<Output = Result<Option<ivr::TicketStatusView>, DeskError>> + Send;
 
-    /// Stores a citizen's feedback on a resolved complaint.
+    /// Stores a citizen's feedback on a resolved complaint, if the caller is its complainant.
     fn feedback(
         &self,
-        number: &str,
-        satisfied: bool,
-        reason: Option<&str>,
-    ) -> impl Future<Output = Result<(), DeskError>> + Send;
+        feedback: &Feedback<'_>,
+    ) -> impl Future<Output = Result<FeedbackReply, DeskError>> + Send;
+}
+
+/// Feedback given on a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feedback<'a> {
+    pub number: &'a str,
+    pub satisfied: bool,
+    /// The script's reason value (the store's names), if the caller gave one.
+    pub reason: Option<&'a str>,
+    /// The calling number.
+    pub caller: &'a str,
+    /// Digits the caller keyed to show the complaint is theirs, if asked.
+    pub check_digits: Option<&'a str>,
+}
+
+/// What the ticket store made of feedback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedbackReply {
+    /// Counted.
+    Stored,
+    /// Refused (and audited): the caller is not, or could not show to be, the complainant.
+    Refused,
 }

@@ -9,7 +9,9 @@ use std::sync::Mutex;
 
 use helpline::engine::adapters::{AriControl, ServiceDesk};
 use helpline::engine::fallback::{FallbackImporter, ImporterSettings};
-use helpline::engine::{DeskError, EngineStats, FetchedRecording, TicketDesk};
+use helpline::engine::{
+    DeskError, EngineStats, Feedback, FeedbackReply, FetchedRecording, TicketDesk,
+};
 
 use crate::support::*;
 
@@ -191,13 +193,8 @@ impl TicketDesk for SwitchedDesk {
         self.inner.lookup(number).await
     }
 
-    async fn feedback(
-        &self,
-        number: &str,
-        satisfied: bool,
-        reason: Option<&str>,
-    ) -> Result<(), DeskError> {
-        self.inner.feedback(number, satisfied, reason).await
+    async fn feedback(&self, feedback: &Feedback<'_>) -> Result<FeedbackReply, DeskError> {
+        self.inner.feedback(feedback).await
     }
 }
 

@@ -511,3 +511,77 @@ async fn two_complaints_in_one_call_are_two_tickets_each_with_its_own_recording(
     );
     t.stop().await;
 }
+
+/// Issue 9.5: "satisfied" from another phone closed someone else's complaint. Now it takes the registered
+/// number or that number's last four digits, and every refusal is in the audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_from_another_number_is_refused_and_audited_unless_it_knows_the_registered_digits()
+{
+    use tickets::TicketStatus;
+    let t = TestNode::start("feedback-forged", office_hours()).await;
+    let (_, number) = register(&t, "9816012345", "2", "4").await;
+    let parsed: tickets::ComplaintNumber = number.parse().unwrap();
+    let store = t.node.tickets().store().clone();
+    for to in [
+        TicketStatus::Assigned,
+        TicketStatus::InProgress,
+        TicketStatus::Resolved,
+    ] {
+        store
+            .change_status(parsed, to, "officer:test", None, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    let give_feedback = |digits: &str| {
+        vec![
+            prompt("welcome"),
+            press("2"),
+            prompt("main_menu"),
+            press("3"),
+            prompt("enter_complaint_number"),
+            press(&number),
+            prompt("feedback_menu"),
+            press("1"),
+            prompt("feedback_verify"),
+            press(digits),
+            prompt(if digits == "2345" {
+                "feedback_thanks"
+            } else {
+                "feedback_refused"
+            }),
+            prompt("anything_else"),
+            press("2"),
+            wait_hangup(),
+        ]
+    };
+
+    // Someone else, guessing the digits: refused twice, the complaint stays resolved.
+    let forged = t.call(scenario("9800000099", give_feedback("1111"))).await;
+    assert_eq!(forged.outcome, CallOutcome::Completed, "{forged:#?}");
+    let ticket = t.node.tickets().ticket(parsed).await.unwrap().unwrap();
+    assert_eq!(ticket.status, TicketStatus::Resolved);
+    let refusals: Vec<_> = store
+        .audit_trail(parsed)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "feedback_refused")
+        .collect();
+    assert_eq!(refusals.len(), 2, "both attempts are audited: {refusals:?}");
+    let reason = refusals[1].reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("9800000099"),
+        "the calling number is named: {reason}"
+    );
+    assert!(
+        !reason.contains("1111"),
+        "the keyed digits are not stored: {reason}"
+    );
+
+    // The citizen on a neighbour's phone, keying the last four digits of their own number.
+    let verified = t.call(scenario("9800000099", give_feedback("2345"))).await;
+    assert_eq!(verified.outcome, CallOutcome::Completed, "{verified:#?}");
+    let ticket = t.node.tickets().ticket(parsed).await.unwrap().unwrap();
+    assert_eq!(ticket.status, TicketStatus::ClosedSatisfied);
+    t.stop().await;
+}

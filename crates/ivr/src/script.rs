@@ -198,8 +198,14 @@ pub enum StepKind {
         number_var: String,
         satisfied_var: String,
         reason_var: Option<String>,
+        /// The variable holding the digits the caller keyed to show the complaint is theirs (e.g. the
+        /// last four digits of the number it was registered from), sent with the feedback.
+        check_var: Option<String>,
         next: StepId,
         on_failure: StepId,
+        /// Where the call goes when the ticket store refuses the feedback because the caller is not
+        /// (or could not show to be) the complainant; `on_failure` when the script does not say.
+        on_refused: StepId,
     },
     /// `transfer` / `agent`: hand the call back to the dialplan (after optional prompts).
     Transfer {
@@ -258,8 +264,11 @@ impl Step {
                 vec![*next, *not_found, *on_failure]
             }
             StepKind::Feedback {
-                next, on_failure, ..
-            } => vec![*next, *on_failure],
+                next,
+                on_failure,
+                on_refused,
+                ..
+            } => vec![*next, *on_failure, *on_refused],
             StepKind::Branch { cases, otherwise } => {
                 let mut out: Vec<StepId> = cases.iter().map(|(_, s)| *s).collect();
                 out.push(*otherwise);

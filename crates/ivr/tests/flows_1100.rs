@@ -6,8 +6,8 @@
 //! Caller tokens: `listen` (the prompt plays to its end), `press:KEYS` (keys pressed now: during a
 //! prompt they barge in), `wait` (the caller does nothing until the IVR's timer fires), `speak` /
 //! `silent` / `rec-failed` (how the recording ends), `ticket:N` / `ticket-failed`,
-//! `found:STATUS,DEPT[,DUE]` / `not-found` / `lookup-failed`, `feedback-ok` / `feedback-failed`,
-//! `hangup`.
+//! `found:STATUS,DEPT[,DUE]` / `not-found` / `lookup-failed`, `feedback-ok` / `feedback-failed` /
+//! `feedback-refused`, `hangup`.
 
 mod common;
 
@@ -483,6 +483,49 @@ const SCENARIOS: &[Scenario] = &[
             "hangup (caller finished)",
         ],
         finished: true,
+    },
+    Scenario {
+        name: "feedback_from_another_phone_is_taken_after_the_registered_numbers_last_digits",
+        at: OPEN,
+        caller: "press:23 listen press:1234567890# found:resolved,EDU listen press:1 feedback-refused listen press:2345 feedback-ok listen",
+        expect: &[
+            "answer",
+            "play[hi] welcome",
+            "stop",
+            "play[en] main_menu",
+            "stop",
+            "play[en] enter_complaint_number",
+            "lookup 1234567890",
+            "play[en] feedback_menu",
+            "feedback 1234567890 satisfied=true reason=None",
+            "play[en] feedback_verify",
+            "feedback 1234567890 satisfied=true reason=None check=2345",
+            "play[en] feedback_thanks",
+            "play[en] anything_else",
+        ],
+        finished: false,
+    },
+    Scenario {
+        name: "feedback_refused_twice_is_explained_and_changes_nothing",
+        at: OPEN,
+        caller: "press:23 listen press:1234567890# found:resolved,EDU listen press:2 listen press:3 feedback-refused listen press:9999 feedback-refused listen",
+        expect: &[
+            "answer",
+            "play[hi] welcome",
+            "stop",
+            "play[en] main_menu",
+            "stop",
+            "play[en] enter_complaint_number",
+            "lookup 1234567890",
+            "play[en] feedback_menu",
+            "play[en] feedback_reason_menu",
+            "feedback 1234567890 satisfied=false reason=Some(\"too_slow\")",
+            "play[en] feedback_verify",
+            "feedback 1234567890 satisfied=false reason=Some(\"too_slow\") check=9999",
+            "play[en] feedback_refused",
+            "play[en] anything_else",
+        ],
+        finished: false,
     },
     Scenario {
         name: "feedback_unsatisfied_with_reason",

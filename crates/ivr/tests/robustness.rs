@@ -115,10 +115,11 @@ fn random_input(rng: &mut Lcg, last_tag: u32, recording: &str) -> Input {
                 name: recording.to_owned(),
             },
         },
-        10 => match rng.below(4) {
+        10 => match rng.below(5) {
             0 => Input::LookupResult(None),
             1 => Input::LookupFailed,
             2 => Input::FeedbackStored,
+            3 => Input::FeedbackRefused,
             _ => Input::LookupResult(Some(TicketStatusView {
                 number: "1234567890".into(),
                 status: TicketStatus::ALL[rng.below(TicketStatus::ALL.len())],

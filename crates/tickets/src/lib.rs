@@ -11,6 +11,7 @@ pub mod bench;
 pub mod caller;
 pub mod cli;
 pub mod clock;
+pub mod complainant;
 pub mod departments;
 pub mod error;
 mod journal;
@@ -30,7 +31,7 @@ pub use model::{
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
 pub use service::{
-    Filed, NewCallTicket, NewTicket, Recording, RecordingAudio, ReplayReport, ServiceConfig,
-    TicketService, TicketStatusView,
+    Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio, ReplayReport,
+    ServiceConfig, TicketService, TicketStatusView,
 };
 pub use store::{BackendKind, Store, StoreOptions, TicketRecord};

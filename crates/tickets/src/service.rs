@@ -42,6 +42,8 @@ pub struct ServiceConfig {
     pub max_batch: usize,
     /// Largest recording accepted, in bytes.
     pub max_recording_bytes: u64,
+    /// Who may give feedback by phone.
+    pub feedback_check: crate::complainant::FeedbackCheck,
 }
 
 impl ServiceConfig {
@@ -54,6 +56,7 @@ impl ServiceConfig {
             retry_database_after: Duration::from_secs(10),
             max_batch: 256,
             max_recording_bytes: 64 * 1024 * 1024,
+            feedback_check: crate::complainant::FeedbackCheck::default(),
         }
     }
 }
@@ -130,6 +133,15 @@ pub struct TicketStatusView {
     pub level: u8,
     /// The ticket is in this node's journal and not yet in the database.
     pub pending_sync: bool,
+}
+
+/// What became of feedback given by phone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhoneFeedback {
+    /// Counted: the ticket as it is now (closed satisfied or unsatisfied).
+    Stored(Box<Ticket>),
+    /// Refused and audited: the caller is not (or could not show to be) the complainant.
+    Refused,
 }
 
 /// What a journal replay did.
@@ -654,6 +666,59 @@ impl TicketService {
                 self.shared.clock.now(),
             )
             .await?)
+    }
+
+    /// Feedback given on a call: counted only when the caller is the complainant under the configured
+    /// [`FeedbackCheck`](crate::complainant::FeedbackCheck) (the registered number, or its last digits
+    /// keyed on another phone). A refusal changes nothing but the audit trail, where it is recorded
+    /// with the calling number; the caller's keyed digits are never stored.
+    pub async fn feedback_by_phone(
+        &self,
+        number: &ComplaintNumber,
+        satisfied: bool,
+        reason: Option<FeedbackReason>,
+        claim: crate::complainant::Claim<'_>,
+    ) -> Result<PhoneFeedback, TicketError> {
+        use crate::complainant::{Verdict, judge};
+        let ticket = self
+            .shared
+            .store
+            .ticket(*number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(*number))?;
+        let check = self.shared.config.feedback_check;
+        match judge(check, &ticket.caller_number, claim) {
+            Verdict::Accepted(how) => {
+                tracing::debug!(%number, how, "feedback from the complainant");
+                self.feedback(number, satisfied, reason)
+                    .await
+                    .map(|t| PhoneFeedback::Stored(Box::new(t)))
+            }
+            Verdict::Refused(why) => {
+                // The calling number is from outside: escaped, so it cannot forge log lines.
+                let caller = claim.caller.escape_debug().to_string();
+                tracing::warn!(%number, caller = %caller, why, "feedback refused: not the complainant");
+                let note = format!(
+                    "by phone from {caller} ({why}; {})",
+                    if satisfied {
+                        "satisfied"
+                    } else {
+                        "not satisfied"
+                    }
+                );
+                self.shared
+                    .store
+                    .record_refusal(
+                        *number,
+                        "system:ivr",
+                        "feedback_refused",
+                        &note,
+                        self.shared.clock.now(),
+                    )
+                    .await?;
+                Ok(PhoneFeedback::Refused)
+            }
+        }
     }
 
     /// The escalation job, at `now`. Returns the tickets raised and their new level.

@@ -1361,6 +1361,34 @@ impl Store {
         })
     }
 
+    /// Writes an audit entry that changes nothing else, e.g. a refused attempt at feedback: who tried,
+    /// what was refused and why.
+    pub async fn record_refusal(
+        &self,
+        number: ComplaintNumber,
+        actor: &str,
+        action: &'static str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (id, _, _) = self
+            .ticket_row(number)
+            .await?
+            .ok_or(StoreError::TicketNotFound(number))?;
+        let audit = AuditRecord {
+            at_ms: to_millis(now),
+            actor: actor.to_owned(),
+            action,
+            from_value: None,
+            to_value: None,
+            reason: Some(reason.chars().take(200).collect()),
+        };
+        on_pool!(self, |pool| transaction!(pool, None, |tx| {
+            insert_audit!(tx, id, &audit)?;
+        }))?;
+        Ok(())
+    }
+
     /// The escalation job: every open ticket past its due date goes up one level (to at most L4), gets
     /// a fresh due date from its department's SLA, and an audit entry saying why. Safe to run on
     /// several nodes at once: each raise is conditional on the row version it read.

@@ -68,6 +68,11 @@ impl CallState {
                     self.after_service(script, input == Input::FeedbackStored, now, out);
                 }
             }
+            Input::FeedbackRefused => {
+                if self.phase == Phase::AwaitFeedback {
+                    self.on_feedback_refused(script, now, out);
+                }
+            }
             Input::Timeout => {
                 if self.deadline.is_some_and(|d| now >= d) {
                     self.deadline = None;

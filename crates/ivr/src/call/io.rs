@@ -135,6 +135,8 @@ pub enum Input {
     LookupFailed,
     FeedbackStored,
     FeedbackFailed,
+    /// The ticket store refused the feedback: the caller is not the complainant (or could not show it).
+    FeedbackRefused,
     /// [`Call::deadline`](super::Call::deadline) has passed.
     Timeout,
     /// The caller hung up (or the channel left Stasis).
@@ -173,11 +175,15 @@ pub enum Action {
     LookupTicket {
         number: String,
     },
-    /// Answer with `FeedbackStored` or `FeedbackFailed`.
+    /// Answer with `FeedbackStored`, `FeedbackRefused` or `FeedbackFailed`. Only the complainant may
+    /// close a complaint: the store checks `caller` (the call's number) or `check_digits` against the
+    /// number the complaint was registered from.
     SubmitFeedback {
         number: String,
         satisfied: bool,
         reason: Option<String>,
+        caller: String,
+        check_digits: Option<String>,
     },
     /// Hand the call back to the dialplan; the IVR is done with it.
     Transfer {

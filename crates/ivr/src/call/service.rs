@@ -72,6 +72,22 @@ impl CallState {
         }
     }
 
+    /// The store refused the feedback (not the complainant): on to the step's `on_refused`.
+    pub(super) fn on_feedback_refused(
+        &mut self,
+        script: &Script,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        if self.hung_up {
+            self.finish();
+            return;
+        }
+        if let StepKind::Feedback { on_refused, .. } = &script.steps[self.step].kind {
+            self.goto(script, *on_refused, now, out);
+        }
+    }
+
     /// A ticket/lookup/feedback reply: on to `next` or `on_failure`.
     pub(super) fn after_service(
         &mut self,

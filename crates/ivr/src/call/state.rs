@@ -189,6 +189,7 @@ impl CallState {
                     number_var,
                     satisfied_var,
                     reason_var,
+                    check_var,
                     ..
                 } => {
                     let number = self.var(number_var).unwrap_or_default().to_owned();
@@ -198,11 +199,18 @@ impl CallState {
                         .and_then(|v| self.var(v))
                         .filter(|v| !v.is_empty())
                         .map(str::to_owned);
+                    let check_digits = check_var
+                        .as_deref()
+                        .and_then(|v| self.var(v))
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned);
                     self.phase = Phase::AwaitFeedback;
                     out.push(Action::SubmitFeedback {
                         number,
                         satisfied,
                         reason,
+                        caller: self.ctx.caller.clone(),
+                        check_digits,
                     });
                     return;
                 }

@@ -92,16 +92,27 @@ impl Builder<'_, '_, '_> {
                 not_found: self.required_ref(raw.not_found.as_ref())?,
                 on_failure: self.required_ref(raw.on_failure.as_ref())?,
             },
-            "feedback" => StepKind::Feedback {
-                number_var: self.var_name(raw.number_var.as_ref())?,
-                satisfied_var: self.var_name(raw.satisfied_var.as_ref())?,
-                reason_var: match &raw.reason_var {
-                    Some(v) => Some(self.var_name(Some(v))?),
-                    None => None,
-                },
-                next: self.required_ref(raw.next.as_ref())?,
-                on_failure: self.required_ref(raw.on_failure.as_ref())?,
-            },
+            "feedback" => {
+                let on_failure = self.required_ref(raw.on_failure.as_ref())?;
+                StepKind::Feedback {
+                    number_var: self.var_name(raw.number_var.as_ref())?,
+                    satisfied_var: self.var_name(raw.satisfied_var.as_ref())?,
+                    reason_var: match &raw.reason_var {
+                        Some(v) => Some(self.var_name(Some(v))?),
+                        None => None,
+                    },
+                    check_var: match &raw.check_var {
+                        Some(v) => Some(self.var_name(Some(v))?),
+                        None => None,
+                    },
+                    next: self.required_ref(raw.next.as_ref())?,
+                    on_failure,
+                    on_refused: match &raw.on_refused {
+                        Some(r) => self.required_ref(Some(r))?,
+                        None => on_failure,
+                    },
+                }
+            }
             "transfer" | "agent" => {
                 let context = self.required(raw.context.as_ref())?;
                 let extension = self.required(raw.extension.as_ref())?;

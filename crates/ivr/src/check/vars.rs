@@ -88,7 +88,12 @@ pub(super) fn variable_checks(
     }
     for (_, raw) in raw_steps {
         let raw = raw.get_ref();
-        let fields = [&raw.number_var, &raw.satisfied_var, &raw.reason_var];
+        let fields = [
+            &raw.number_var,
+            &raw.satisfied_var,
+            &raw.reason_var,
+            &raw.check_var,
+        ];
         for field in fields.into_iter().flatten() {
             warn_unset(ctx, field.get_ref(), field.span());
         }

@@ -120,9 +120,14 @@ impl Caller {
                     number,
                     satisfied,
                     reason,
-                } => {
-                    format!("feedback {number} satisfied={satisfied} reason={reason:?}")
-                }
+                    caller: _,
+                    check_digits,
+                } => match check_digits {
+                    None => format!("feedback {number} satisfied={satisfied} reason={reason:?}"),
+                    Some(digits) => format!(
+                        "feedback {number} satisfied={satisfied} reason={reason:?} check={digits}"
+                    ),
+                },
                 Action::Transfer { context, extension } => {
                     format!("transfer {context}/{extension}")
                 }
@@ -227,6 +232,7 @@ impl Caller {
             "lookup-failed" => self.send(Input::LookupFailed),
             "feedback-ok" => self.send(Input::FeedbackStored),
             "feedback-failed" => self.send(Input::FeedbackFailed),
+            "feedback-refused" => self.send(Input::FeedbackRefused),
             "hangup" => self.send(Input::Hangup),
             other => panic!("unknown scenario token {other}"),
         }
