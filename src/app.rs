@@ -340,6 +340,8 @@ impl Node {
                 max_concurrent_calls: config.limits.max_concurrent_calls,
                 shutdown_grace: config.limits.shutdown_grace,
                 recordings_dir: spool.clone(),
+                // Beside the ticket journal: local, durable, this node's own.
+                progress_dir: config.journal_dir.join("calls"),
                 clock: options.clock.clone(),
                 speed: options.speed,
             },
@@ -382,7 +384,12 @@ impl Node {
         let ari_state = connection.state();
 
         let (inputs_tx, inputs_rx) = mpsc::channel(1024);
-        let bridge_task = tokio::spawn(bridge(outputs, inputs_tx, infra_stop.clone()));
+        let bridge_task = tokio::spawn(bridge(
+            outputs,
+            router.clone(),
+            inputs_tx,
+            infra_stop.clone(),
+        ));
         let (reload, reload_rx) = mpsc::channel(4);
         let engine_task = tokio::spawn(engine.run(inputs_rx, reload_rx, engine_stop.clone()));
         let (fallback, fallback_task) = importer.spawn(ari_state.clone(), engine_stop.clone());
@@ -527,6 +534,7 @@ impl Node {
 /// Carries what the ARI router produces to the engine: new calls, reconciliations, failed calls.
 async fn bridge(
     mut outputs: ari::RouterOutputs,
+    router: ari::Router,
     inputs: mpsc::Sender<EngineInput<ari::Mailbox>>,
     stop: CancellationToken,
 ) {
@@ -548,7 +556,7 @@ async fn bridge(
                 }
             },
             event = outputs.control.recv(), if control_open => match event {
-                Some(event) => match control_input(event) {
+                Some(event) => match control_input(event, &router) {
                     Some(input) => input,
                     None => continue,
                 },
@@ -565,7 +573,10 @@ async fn bridge(
     }
 }
 
-fn control_input(event: ari::ControlEvent) -> Option<EngineInput<ari::Mailbox>> {
+fn control_input(
+    event: ari::ControlEvent,
+    router: &ari::Router,
+) -> Option<EngineInput<ari::Mailbox>> {
     match event {
         ari::ControlEvent::Connection(ari::ConnectionEvent::Reconciled(reconciliation)) => {
             let present = reconciliation
@@ -579,10 +590,16 @@ fn control_input(event: ari::ControlEvent) -> Option<EngineInput<ari::Mailbox>> 
                 .filter(|c| !c.routed)
                 .map(|c| c.channel.id.clone())
                 .collect();
+            // A call an engine that died left progress for is resumed on a mailbox made for its channel.
+            let router = router.clone();
+            let adopt = crate::engine::Adopter::new(move |channel: &str| {
+                router.register_channel(channel).ok()
+            });
             Some(EngineInput::Reconnected {
                 generation: reconciliation.generation,
                 present,
                 unrouted,
+                adopt: Some(adopt),
             })
         }
         ari::ControlEvent::Connection(ari::ConnectionEvent::Up { generation }) => {

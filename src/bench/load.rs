@@ -344,6 +344,7 @@ async fn drive(
         max_concurrent_calls: options.max_calls,
         shutdown_grace: Duration::from_secs(30),
         recordings_dir: work.join("spool"),
+        progress_dir: work.join("calls"),
         clock: office_hours_clock(),
         speed: 1.0,
     };
@@ -405,7 +406,7 @@ async fn drive(
                             let present = r.channels.iter().map(|c| c.channel.id.clone()).collect();
                             let unrouted = r.channels.iter().filter(|c| !c.routed).map(|c| c.channel.id.clone()).collect();
                             let generation = r.generation;
-                            if inputs.send(EngineInput::Reconnected { generation, present, unrouted }).await.is_err() {
+                            if inputs.send(EngineInput::Reconnected { generation, present, unrouted, adopt: None }).await.is_err() {
                                 break;
                             }
                         }

@@ -15,8 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::ports::{
-    CallControl, ControlError, Feedback, FeedbackReply, FetchedRecording, RecordRequest, TicketDesk,
+    CallControl, ControlError, Feedback, FeedbackReply, FetchedRecording, FilterGone,
+    RecordRequest, TicketDesk,
 };
+use super::progress::{CallProgress, KeptRecording, ProgressJournal};
 use super::stats::{CallOutcome, EngineStats, bump};
 use super::translate::{self, CallEvent};
 
@@ -48,6 +50,8 @@ pub struct CallShared<C, D> {
     pub stats: Arc<EngineStats>,
     /// Recordings with speech are written here as `<name>.wav` when fetched.
     pub recordings_dir: PathBuf,
+    /// Each call's progress, for the engine that follows this one should it die.
+    pub progress: ProgressJournal,
 }
 
 /// What a call task starts from.
@@ -60,6 +64,8 @@ pub struct CallParams {
     pub script: Arc<ivr::Script>,
     /// How much faster than real time the IVR's timers run (1 in production; a simulator's speed factor).
     pub speed: f64,
+    /// Where an engine that died left this call: pick it up from there instead of starting anew.
+    pub resume: Option<CallProgress>,
 }
 
 /// Signals from the supervisor.
@@ -156,31 +162,58 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     mut mailbox: M,
     signals: CallSignals,
 ) -> CallOutcome {
-    // The router puts the call's StasisStart first in its mailbox. Its `asterisk_id` names the Asterisk
-    // box: prefixed to the channel id it makes the call id (the ticket's idempotency key and the recording
-    // names) unique across several nodes sharing one database, whose channel ids may coincide.
-    let mut first_event = futures_util::FutureExt::now_or_never(mailbox.recv()).flatten();
-    let call_id = match &first_event {
-        Some(event @ ari::Event::StasisStart(_)) => {
-            let call_id = match event.asterisk_id().filter(|id| !id.is_empty()) {
-                Some(asterisk) => format!("{asterisk}/{}", params.channel_id),
-                None => params.channel_id.clone(),
-            };
-            first_event = None;
-            call_id
-        }
-        _ => params.channel_id.clone(),
-    };
-    let ctx = ivr::CallContext {
-        call_id,
-        caller: params.caller,
-        started_at: params.started_at,
-    };
     let clock = CallClock::start(params.speed);
-    let (call, actions) = ivr::Call::start(params.script, ctx, clock.now());
+    let channel = params.channel_id;
+    let (call, actions, first_event, resumed) = match params.resume {
+        Some(progress) => {
+            let ctx = ivr::CallContext {
+                call_id: progress.call_id.clone(),
+                caller: progress.caller.clone(),
+                started_at: progress.started_at,
+            };
+            match ivr::Call::resume(params.script, ctx, &progress.ivr, clock.now()) {
+                Ok((call, actions)) => (call, actions, None, Some(progress)),
+                Err(err) => {
+                    // The script changed under it: the dialplan's fallback takes the caller.
+                    warn!(%err, "cannot resume the call; handing it to the dialplan fallback");
+                    let result = shared.control.continue_in_dialplan(&channel, None).await;
+                    if let Err(err) = result.filter_gone() {
+                        warn!(%err, "could not hand the call over");
+                    }
+                    shared.progress.remove(&channel);
+                    return CallOutcome::GivenUp;
+                }
+            }
+        }
+        None => {
+            // The router puts the call's StasisStart first in its mailbox. Its `asterisk_id` names the
+            // Asterisk box: prefixed to the channel id it makes the call id (the ticket's idempotency key
+            // and the recording names) unique across several nodes sharing one database, whose channel
+            // ids may coincide.
+            let mut first_event = futures_util::FutureExt::now_or_never(mailbox.recv()).flatten();
+            let call_id = match &first_event {
+                Some(event @ ari::Event::StasisStart(_)) => {
+                    let call_id = match event.asterisk_id().filter(|id| !id.is_empty()) {
+                        Some(asterisk) => format!("{asterisk}/{channel}"),
+                        None => channel.clone(),
+                    };
+                    first_event = None;
+                    call_id
+                }
+                _ => channel.clone(),
+            };
+            let ctx = ivr::CallContext {
+                call_id,
+                caller: params.caller,
+                started_at: params.started_at,
+            };
+            let (call, actions) = ivr::Call::start(params.script, ctx, clock.now());
+            (call, actions, first_event, None)
+        }
+    };
     let mut driver = CallDriver {
         shared: &shared,
-        channel: params.channel_id,
+        channel,
         call,
         clock,
         live_playbacks: Vec::new(),
@@ -192,7 +225,21 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         actions,
         spare: Vec::new(),
         inputs: VecDeque::new(),
+        saved: None,
     };
+    if let Some(progress) = resumed {
+        info!(step = %progress.ivr.step, "call resumed from where the previous engine left it");
+        driver.kept_recording = progress.kept_recording.map(|k| FetchedRecording {
+            name: k.name,
+            path: k.path,
+            duration_ms: k.duration_ms,
+        });
+        if let ivr::SnapshotPhase::Recording { name } = &progress.ivr.phase {
+            driver.live_recording = Some(name.clone());
+        }
+        // Whatever happened while no engine listened: ask Asterisk (a recording may have ended).
+        driver.resync().await;
+    }
     driver.settle().await;
     if let Some(event) = first_event {
         driver.on_event(&event).await;
@@ -232,6 +279,8 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         }
     }
     let outcome = driver.outcome.unwrap_or(CallOutcome::CallerHungUp);
+    // Nothing is owed to the caller any more: no engine after this one should pick the call up.
+    shared.progress.remove(&driver.channel);
     debug!(outcome = outcome.as_str(), "call ended");
     outcome
 }
@@ -267,6 +316,8 @@ struct CallDriver<'a, C, D> {
     spare: Vec<Action>,
     /// Inputs produced by carrying out actions, fed in order.
     inputs: VecDeque<Input>,
+    /// Where the call was when its progress was last saved.
+    saved: Option<(ivr::ProgressMark, bool)>,
 }
 
 impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
@@ -293,10 +344,36 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 Some(input) => self
                     .call
                     .handle_into(input, self.clock.now(), &mut self.actions),
-                None if self.actions.is_empty() => return,
+                None if self.actions.is_empty() => break,
                 None => {}
             }
         }
+        self.save_progress();
+    }
+
+    /// Saves the call's progress when it moved on (another step or phase, a recording kept).
+    fn save_progress(&mut self) {
+        let mark = (self.call.progress_mark(), self.kept_recording.is_some());
+        if self.saved == Some(mark) {
+            return;
+        }
+        self.saved = Some(mark);
+        let Some(ivr) = self.call.snapshot() else {
+            return;
+        };
+        let ctx = self.call.context();
+        self.shared.progress.save(&CallProgress {
+            channel_id: self.channel.clone(),
+            call_id: ctx.call_id.clone(),
+            caller: ctx.caller.clone(),
+            started_at: ctx.started_at,
+            ivr,
+            kept_recording: self.kept_recording.as_ref().map(|k| KeptRecording {
+                name: k.name.clone(),
+                path: k.path.clone(),
+                duration_ms: k.duration_ms,
+            }),
+        });
     }
 
     async fn on_event(&mut self, event: &ari::Event) {

@@ -13,6 +13,7 @@ pub mod adapters;
 pub mod call;
 pub mod fallback;
 pub mod ports;
+pub mod progress;
 pub mod stats;
 pub mod translate;
 
@@ -61,6 +62,8 @@ pub struct EngineSettings {
     pub shutdown_grace: Duration,
     /// Where fetched recordings with speech are written.
     pub recordings_dir: PathBuf,
+    /// Where each call's progress is kept for an engine that follows this one (`<journal>/calls`).
+    pub progress_dir: PathBuf,
     /// The wall clock for office hours.
     pub clock: WallClock,
     /// How much faster than real time the IVR's timers run: 1 against a real Asterisk, the simulator's
@@ -74,6 +77,7 @@ impl std::fmt::Debug for EngineSettings {
             .field("max_concurrent_calls", &self.max_concurrent_calls)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("recordings_dir", &self.recordings_dir)
+            .field("progress_dir", &self.progress_dir)
             .field("speed", &self.speed)
             .finish_non_exhaustive()
     }
@@ -99,8 +103,11 @@ pub enum EngineInput<M> {
         /// Every channel the application owns now (for the log: every call task resyncs after a
         /// reconnection and finds out for itself whether its channel is still there).
         present: Vec<String>,
-        /// Listed channels with no mailbox: nobody drives them; they go back to the dialplan.
+        /// Listed channels with no mailbox: nobody drives them. Those an engine that died left progress
+        /// for are resumed; the others go back to the dialplan.
         unrouted: Vec<String>,
+        /// Gives an unrouted channel a mailbox, so that a call can be resumed on it (`None`: cannot).
+        adopt: Option<Adopter<M>>,
     },
     /// This call cannot be served properly (its mailbox overflowed and it lost events, or the router could
     /// not hand it over): end its task if it has one and send the channel back to the dialplan.
@@ -110,12 +117,39 @@ pub enum EngineInput<M> {
     },
 }
 
+/// Makes a mailbox for an existing channel, or `None` if it cannot be routed.
+type AdoptFn<M> = dyn Fn(&str) -> Option<M> + Send + Sync;
+
+/// Routes an existing channel's events to a new mailbox (over ARI: `Router::register_channel`).
+#[derive(Clone)]
+pub struct Adopter<M>(Arc<AdoptFn<M>>);
+
+impl<M> Adopter<M> {
+    /// Adopts with `f`: a mailbox for the channel, or `None` if it cannot be routed.
+    pub fn new(f: impl Fn(&str) -> Option<M> + Send + Sync + 'static) -> Self {
+        Adopter(Arc::new(f))
+    }
+
+    fn adopt(&self, channel_id: &str) -> Option<M> {
+        (self.0)(channel_id)
+    }
+}
+
+impl<M> std::fmt::Debug for Adopter<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Adopter")
+    }
+}
+
 /// The engine could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The IVR script is invalid: the engine refuses to run it.
     #[error("the IVR script cannot be used: {0}")]
     Script(String),
+    /// The call progress folder cannot be used.
+    #[error(transparent)]
+    Progress(#[from] progress::ProgressError),
 }
 
 /// The closed set of things the supervisor reacts to.
@@ -162,6 +196,7 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
             desk,
             stats: Arc::new(EngineStats::default()),
             recordings_dir: settings.recordings_dir.clone(),
+            progress: progress::ProgressJournal::open(&settings.progress_dir)?,
         });
         Ok(Engine {
             shared,
@@ -289,7 +324,13 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                     generation,
                     present,
                     unrouted,
+                    adopt,
                 }) => {
+                    let unrouted = if shutting_down {
+                        unrouted
+                    } else {
+                        self.resume_calls(&present, unrouted, adopt.as_ref())
+                    };
                     self.reconcile(generation, &present, unrouted);
                 }
                 SupervisorEvent::Input(EngineInput::Abandon { channel_id }) => {
@@ -361,6 +402,19 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             warn!(call_id = %channel_id, "channel already has a call task");
             return;
         }
+        let caller = tickets::CallerId::from_trunk(&caller);
+        self.spawn_call(channel_id, caller, mailbox, None);
+    }
+
+    /// Runs a call's task: a new call, or one an engine that died left progress for (`resume`).
+    fn spawn_call<M: CallMailbox>(
+        &mut self,
+        channel_id: String,
+        caller: tickets::CallerId,
+        mailbox: M,
+        resume: Option<progress::CallProgress>,
+    ) {
+        let stats = &self.engine.shared.stats;
         let Ok(permit) = Arc::clone(&self.semaphore).try_acquire_owned() else {
             bump(&stats.calls_over_capacity);
             warn!(call_id = %channel_id, "at the call cap: call sent back to the dialplan");
@@ -375,13 +429,13 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         self.calls.insert(channel_id.clone(), signals.clone());
         // The edge for caller ids: the IVR and the ticket see one form (E.164 or `unknown`), whatever
         // the trunk sent; what it sent stays in the call's span (escaped) for the record.
-        let caller = tickets::CallerId::from_trunk(&caller);
         let params = CallParams {
             channel_id: channel_id.clone(),
             caller: caller.number().to_owned(),
             started_at: (self.engine.settings.clock)(),
             script: Arc::clone(&self.engine.script),
             speed: self.engine.settings.speed,
+            resume,
         };
         let span = info_span!(
             "call",
@@ -429,6 +483,51 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 }
             }
         });
+    }
+
+    /// Calls an engine that died left progress for and no task of ours runs: those Asterisk still holds
+    /// are picked up on their channel (a mailbox is made for it); those it no longer holds (the caller
+    /// hung up meanwhile) are run to their end all the same, so a complaint already spoken is filed from
+    /// the recording on Asterisk. Returns the unrouted channels left for the orphan check.
+    fn resume_calls<M: CallMailbox>(
+        &mut self,
+        present: &[String],
+        unrouted: Vec<String>,
+        adopt: Option<&Adopter<M>>,
+    ) -> Vec<String> {
+        let mut left = unrouted;
+        for progress in self.engine.shared.progress.load_all() {
+            let channel = progress.channel_id.clone();
+            if self.calls.contains_key(&channel) {
+                continue;
+            }
+            let caller = tickets::CallerId::from_trunk(&progress.caller);
+            let listed = present.contains(&channel);
+            let unrouted_here = left.iter().position(|c| *c == channel);
+            match (listed, unrouted_here, adopt) {
+                (true, Some(index), Some(adopt)) => match adopt.adopt(&channel) {
+                    Some(mailbox) => {
+                        left.swap_remove(index);
+                        bump(&self.engine.shared.stats.calls_resumed);
+                        info!(call_id = %channel, step = %progress.ivr.step, "resuming a call");
+                        self.spawn_call(channel, caller, mailbox, Some(progress));
+                    }
+                    None => {
+                        warn!(call_id = %channel, "cannot route the call's events: not resumed")
+                    }
+                },
+                // Routed already (its StasisStart is on its way) or not ours to adopt: leave it.
+                (true, _, _) => {}
+                (false, _, _) => {
+                    // Gone while no engine listened: no event will come (a closed mailbox).
+                    let (_, closed) = mpsc::channel::<ari::Event>(1);
+                    bump(&self.engine.shared.stats.calls_resumed);
+                    info!(call_id = %channel, step = %progress.ivr.step, "finishing a call that ended while the engine was away");
+                    self.spawn_call(channel, caller, closed, Some(progress));
+                }
+            }
+        }
+        left
     }
 
     /// After a (re)connection: calls we run whose channel is gone are told so; channels in the application

@@ -36,6 +36,21 @@ impl ControlError {
     }
 }
 
+/// "Already gone" is what a request on a channel that hung up meets: not a failure.
+pub trait FilterGone {
+    /// The result with [`ControlError::Gone`] counted as success.
+    fn filter_gone(self) -> Result<(), ControlError>;
+}
+
+impl FilterGone for Result<(), ControlError> {
+    fn filter_gone(self) -> Result<(), ControlError> {
+        match self {
+            Err(err) if err.is_gone() => Ok(()),
+            other => other,
+        }
+    }
+}
+
 /// A recording request (always `format=wav`, `ifExists=fail`: an existing recording is never overwritten).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRequest<'a> {

@@ -87,6 +87,9 @@ pub struct EngineStats {
     pub desk_timeouts: AtomicU64,
     /// Recordings deleted on Asterisk: silent or replaced takes at once, complaints once filed.
     pub recordings_deleted: AtomicU64,
+    /// Calls picked up from the progress an engine that died left (on their channel, or to file what
+    /// their caller said before hanging up).
+    pub calls_resumed: AtomicU64,
     /// Times the ARI connection came back and calls were reconciled.
     pub reconnections: AtomicU64,
     /// Channels found in the application after a reconnection that no task ran (sent back or hung up).
@@ -125,6 +128,7 @@ pub struct StatsSnapshot {
     pub ari_retries: u64,
     pub desk_timeouts: u64,
     pub recordings_deleted: u64,
+    pub calls_resumed: u64,
     pub reconnections: u64,
     pub orphans_reconciled: u64,
     pub script_reloads: u64,
@@ -191,6 +195,7 @@ impl EngineStats {
             ari_retries: get(&self.ari_retries),
             desk_timeouts: get(&self.desk_timeouts),
             recordings_deleted: get(&self.recordings_deleted),
+            calls_resumed: get(&self.calls_resumed),
             reconnections: get(&self.reconnections),
             orphans_reconciled: get(&self.orphans_reconciled),
             script_reloads: get(&self.script_reloads),
@@ -315,6 +320,13 @@ impl StatsSnapshot {
             "counter",
             "Recordings deleted on Asterisk once no longer needed there.",
             self.recordings_deleted,
+        );
+        metric(
+            out,
+            "helpline_calls_resumed_total",
+            "counter",
+            "Calls picked up from the progress an engine that died left.",
+            self.calls_resumed,
         );
         metric(
             out,

@@ -35,6 +35,7 @@ fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
         desk: FakeDesk::default(),
         stats: Arc::new(EngineStats::default()),
         recordings_dir: dir.to_owned(),
+        progress: super::progress::ProgressJournal::open(dir.join("calls")).unwrap(),
     });
     let signals = CallSignals {
         lost: CancellationToken::new(),
@@ -47,6 +48,7 @@ fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
         started_at: office_hours(),
         script: script(),
         speed: 1.0,
+        resume: None,
     };
     (shared, signals, params)
 }
@@ -282,7 +284,10 @@ async fn silence_is_not_kept_and_the_caller_is_asked_again() {
     let second = h.recording_name();
     assert_ne!(second, name);
     assert!(h.shared.desk.filed.lock().unwrap().is_empty());
-    let files = std::fs::read_dir(&h.shared.recordings_dir).unwrap().count();
+    let files = std::fs::read_dir(&h.shared.recordings_dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("wav".as_ref()))
+        .count();
     assert_eq!(files, 0, "silent recordings are not written");
     assert!(
         h.ops().contains(&format!("delete {name}")),
@@ -505,6 +510,16 @@ mod supervisor {
         done: tokio::task::JoinHandle<()>,
     }
 
+    /// Each engine its own progress folder: tests run at once and must not resume each other's calls.
+    fn unique_progress_dir() -> std::path::PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("helpline-engine-calls-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
     fn start(max_calls: usize, grace: Duration) -> Running {
         start_with_loader(max_calls, grace, Box::new(|| Ok(script())))
     }
@@ -519,6 +534,7 @@ mod supervisor {
                 max_concurrent_calls: max_calls,
                 shutdown_grace: grace,
                 recordings_dir: std::env::temp_dir(),
+                progress_dir: unique_progress_dir(),
                 clock: Arc::new(office_hours),
                 speed: 1.0,
             },
@@ -648,6 +664,7 @@ mod supervisor {
             generation: 2,
             present: unrouted.iter().map(|c| (*c).to_owned()).collect(),
             unrouted: unrouted.iter().map(|c| (*c).to_owned()).collect(),
+            adopt: None,
         };
         r.inputs
             .send(reconnected(&["orphan", "racing"]))
@@ -714,4 +731,86 @@ mod supervisor {
             "calls still run on the old script"
         );
     }
+}
+
+/// The engine died (its task is gone mid-call, as after `kill -9`): another picks the call up from the
+/// progress file, on a new mailbox, with the same shared ports.
+fn resume_on(
+    h: &Harness,
+    mailbox: mpsc::Receiver<ari::Event>,
+) -> tokio::task::JoinHandle<CallOutcome> {
+    h.task.abort();
+    let mut saved = h.shared.progress.load_all();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let (_, signals, mut params) = call_parts(&h.shared.recordings_dir);
+    params.resume = Some(saved.remove(0));
+    tokio::spawn(run_call(Arc::clone(&h.shared), params, mailbox, signals))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_recording_when_the_engine_died_is_picked_up_and_its_complaint_filed_once() {
+    let h = Harness::start("resume-rec");
+    let name = h.to_recording().await;
+    // The caller went on speaking and pressed #: Asterisk stored the recording meanwhile.
+    h.store_recording(name.clone(), wav(4.0, true));
+    let (tx, rx) = mpsc::channel(64);
+    let resumed = resume_on(&h, rx);
+    h.settle().await;
+    // The new engine asked how the recording stands, fetched it, and asks "1 keep, 2 again".
+    let ops = h.ops();
+    assert!(ops.contains(&format!("recording? {name}")), "{ops:?}");
+    let last = ops.last().unwrap();
+    assert!(last.contains("record_confirm"), "{last}");
+    assert!(
+        !last.contains(&format!("pb-{}-", 0)),
+        "no playback id of the engine that died is reused: {last}"
+    );
+    let _ = tx.send(dtmf(CHAN, '1')).await;
+    h.settle().await;
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].0.idempotency_key, name);
+    assert_eq!(filed[0].1.as_ref().unwrap().name, name);
+    let _ = tx.send(stasis_end(CHAN)).await;
+    resumed.await.unwrap();
+    assert!(
+        h.shared.progress.load_all().is_empty(),
+        "the call ended: nothing left to resume"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_who_hung_up_while_no_engine_listened_has_the_spoken_complaint_filed() {
+    let h = Harness::start("resume-gone");
+    let name = h.to_recording().await;
+    h.store_recording(name.clone(), wav(3.0, true));
+    // The channel is gone by the time an engine is back: no event will ever come.
+    let (tx, rx) = mpsc::channel(1);
+    drop(tx);
+    let outcome = resume_on(&h, rx).await.unwrap();
+    assert_eq!(outcome, CallOutcome::Lost);
+    let filed = h.shared.desk.filed.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1, "the complaint on Asterisk became a ticket");
+    assert!(filed[0].0.caller_hung_up);
+    assert_eq!(filed[0].0.idempotency_key, name);
+    assert!(h.shared.progress.load_all().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn progress_follows_the_call_and_is_gone_when_it_ends() {
+    let h = Harness::start("progress");
+    h.settle().await;
+    let saved = h.shared.progress.load_all();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].channel_id, CHAN);
+    assert_eq!(saved[0].ivr.step, "welcome");
+    h.finish_playback().await;
+    h.press('2').await;
+    let saved = h.shared.progress.load_all();
+    assert_eq!(
+        (saved[0].ivr.step.as_str(), saved[0].ivr.language.as_str()),
+        ("main_menu", "en")
+    );
+    h.send(stasis_end(CHAN)).await;
+    assert!(h.shared.progress.load_all().is_empty());
 }

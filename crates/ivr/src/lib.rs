@@ -49,8 +49,8 @@ pub mod script;
 
 pub use audio::{RecordingAnalysis, analyse_wav};
 pub use call::{
-    Action, Call, CallContext, Input, Media, RecordedAudio, TicketDraft, TicketStatus,
-    TicketStatusView,
+    Action, Call, CallContext, Input, Media, ProgressMark, RecordedAudio, ResumeError, Snapshot,
+    SnapshotPhase, SnapshotRecording, TicketDraft, TicketStatus, TicketStatusView,
 };
 pub use check::{CheckReport, Diagnostic, Severity, check_dir};
 pub use script::{Script, ScriptSet, ValidatorFn, Validators};

@@ -27,10 +27,12 @@ mod io;
 mod media;
 mod menu;
 mod record;
+mod resume;
 mod service;
 mod state;
 
 pub use io::*;
+pub use resume::{ProgressMark, ResumeError, Snapshot, SnapshotPhase, SnapshotRecording};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -115,6 +117,11 @@ impl Call {
     /// A variable's value (`ticket_number`, `department`, …).
     pub fn var(&self, name: &str) -> Option<&str> {
         self.state.var(name)
+    }
+
+    /// What the call is (its id, the caller, when it started).
+    pub fn context(&self) -> &CallContext {
+        &self.state.ctx
     }
 
     /// The script version this call runs on.

@@ -67,6 +67,38 @@ impl Caller {
         caller
     }
 
+    /// The same call picked up by another engine from its snapshot (the first one died).
+    pub fn resumed(&self) -> Caller {
+        let snapshot = self
+            .call
+            .snapshot()
+            .expect("a call in progress has a snapshot");
+        // Through JSON, as the engine keeps it.
+        let json = serde_json::to_string(&snapshot).expect("a snapshot serialises");
+        let snapshot: ivr::Snapshot = serde_json::from_str(&json).expect("and reads back");
+        let ctx = CallContext {
+            call_id: "c1".into(),
+            caller: "9800000001".into(),
+            started_at: DateTime::parse_from_rfc3339(OPEN).expect("RFC 3339"),
+        };
+        let now = self.now + Duration::from_secs(5);
+        let (call, actions) =
+            Call::resume(Arc::clone(self.call.script()), ctx, &snapshot, now).expect("resumable");
+        let recording = match &snapshot.phase {
+            ivr::SnapshotPhase::Recording { name } => Some(name.clone()),
+            _ => None,
+        };
+        let mut caller = Caller {
+            call,
+            now,
+            log: Vec::new(),
+            playing: None,
+            recording,
+        };
+        caller.apply(actions);
+        caller
+    }
+
     fn apply(&mut self, actions: Vec<Action>) {
         for action in actions {
             let line = match action {

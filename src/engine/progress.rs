@@ -1,0 +1,240 @@
+//! Each call's progress on local disk, so that an engine that died (crash, `kill -9`, OOM, deploy) is
+//! followed by one that picks its calls up where they were (see `ivr::Call::resume`).
+//!
+//! One small JSON file per call in the progress folder (`<journal_dir>/calls`), written when the call
+//! moves to another step or phase — not on every key — as a temporary file renamed over the old one, and
+//! removed when the call task ends. It is not fsync'd: what it guards against is the engine process
+//! dying, which leaves the page cache intact; a machine that loses power loses its calls anyway, and the
+//! complaints already spoken are then in Asterisk's spool and the ticket journal (which is fsync'd).
+//! Writes are a few tens of microseconds and happen a few times per call-minute.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+/// The progress of one call: who it is, and where its IVR was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallProgress {
+    /// The Asterisk channel the call is on.
+    pub channel_id: String,
+    /// The call id (recording names and ticket keys derive from it).
+    pub call_id: String,
+    /// The caller's number, normalised.
+    pub caller: String,
+    pub started_at: DateTime<FixedOffset>,
+    /// The IVR's state.
+    pub ivr: ivr::Snapshot,
+    /// The recording with speech as the engine kept it (fetched to our disk, or only on Asterisk).
+    pub kept_recording: Option<KeptRecording>,
+}
+
+/// A recording with speech the call task holds for the ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptRecording {
+    pub name: String,
+    /// Our copy, if it was fetched.
+    pub path: Option<PathBuf>,
+    pub duration_ms: u64,
+}
+
+/// Why the progress folder could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("call progress in {path}: {source}")]
+pub struct ProgressError {
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+/// The folder of call progress files.
+#[derive(Debug, Clone)]
+pub struct ProgressJournal {
+    dir: PathBuf,
+}
+
+/// The largest progress file read back (a call's state is well under a kilobyte).
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+impl ProgressJournal {
+    /// Uses (and creates) `dir`.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ProgressError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|source| ProgressError {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(ProgressJournal { dir })
+    }
+
+    /// Where the progress folder is.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file_of(&self, channel_id: &str) -> PathBuf {
+        let safe: String = channel_id
+            .chars()
+            .take(128)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.dir.join(format!("{safe}.json"))
+    }
+
+    /// Saves a call's progress, replacing what was there. A failure is logged: the call goes on (it
+    /// would only not survive an engine crash).
+    pub fn save(&self, progress: &CallProgress) {
+        let path = self.file_of(&progress.channel_id);
+        let tmp = path.with_extension("json.tmp");
+        let written = serde_json::to_vec(progress)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| {
+                let mut file = std::fs::File::create(&tmp)?;
+                file.write_all(&bytes)?;
+                std::fs::rename(&tmp, &path)
+            });
+        if let Err(err) = written {
+            warn!(path = %path.display(), %err, "could not save the call's progress");
+        }
+    }
+
+    /// Forgets a call (it ended and owes nothing any more).
+    pub fn remove(&self, channel_id: &str) {
+        let path = self.file_of(channel_id);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => warn!(path = %path.display(), %err, "could not remove the call's progress"),
+        }
+    }
+
+    /// Every call progress left in the folder (by an engine that died). A file that cannot be read is
+    /// moved aside as `<name>.bad`, logged, and skipped.
+    pub fn load_all(&self) -> Vec<CallProgress> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                warn!(dir = %self.dir.display(), %err, "cannot read the call progress folder");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            match read_progress(&path) {
+                Ok(progress) => out.push(progress),
+                Err(err) => {
+                    warn!(path = %path.display(), %err, "unreadable call progress set aside");
+                    let _ = std::fs::rename(&path, path.with_extension("bad"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn read_progress(path: &Path) -> std::io::Result<CallProgress> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(
+            "larger than a call's progress can be",
+        ));
+    }
+    serde_json::from_reader(std::io::BufReader::new(file)).map_err(std::io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh folder for one test, removed when dropped.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(tag: &str) -> Dir {
+            let dir = std::env::temp_dir()
+                .join(format!("helpline-progress-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Dir(dir)
+        }
+
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn progress(channel: &str) -> CallProgress {
+        CallProgress {
+            channel_id: channel.to_owned(),
+            call_id: format!("02:fc/{channel}"),
+            caller: "+919816012345".into(),
+            started_at: DateTime::parse_from_rfc3339("2026-12-01T10:00:00+05:30").unwrap(),
+            ivr: ivr::Snapshot {
+                step: "record_complaint".into(),
+                phase: ivr::SnapshotPhase::Recording {
+                    name: "ivr-x-record_complaint-1".into(),
+                },
+                language: "hi".into(),
+                vars: vec![("department".into(), "REV".into())],
+                recording: None,
+                owed_ticket: None,
+                recordings_made: 1,
+                recordings_started: 1,
+                tickets_requested: 0,
+                next_tag: 7,
+            },
+            kept_recording: None,
+        }
+    }
+
+    #[test]
+    fn progress_is_saved_replaced_read_back_and_removed() {
+        let dir = Dir::new("saved");
+        let journal = ProgressJournal::open(dir.path().join("calls")).unwrap();
+        let mut first = progress("1795921121.47");
+        journal.save(&first);
+        journal.save(&progress("odd/../id;2"));
+        first.ivr.next_tag = 9;
+        journal.save(&first);
+        let mut all = journal.load_all();
+        all.sort_by(|a, b| a.channel_id.cmp(&b.channel_id));
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0], first, "the latest save wins");
+        assert_eq!(
+            all[1].channel_id, "odd/../id;2",
+            "the id is kept, the file name made safe"
+        );
+        journal.remove("1795921121.47");
+        journal.remove("never-saved");
+        assert_eq!(journal.load_all().len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_file_is_set_aside_not_fatal() {
+        let dir = Dir::new("garbage");
+        let journal = ProgressJournal::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("garbage.json"), b"{ not json").unwrap();
+        journal.save(&progress("ok"));
+        let all = journal.load_all();
+        assert_eq!(all.len(), 1);
+        assert!(dir.path().join("garbage.bad").exists());
+    }
+}
