@@ -30,7 +30,10 @@ pub use config::{
     DialplanApp, EndpointBehaviour, EndpointConfig, SimConfig, default_dialplan, default_endpoints,
 };
 pub use error::SimError;
-pub use scenario::{CallOutcome, CallResult, HeardMedia, HungUpBy, Scenario, Step};
+pub use scenario::{
+    CallOutcome, CallResult, HeardMedia, HungUpBy, MAX_REPORTED_SILENCES, REPORTED_SILENCE_MS,
+    SPOKEN_MS, Scenario, Silence, Step,
+};
 
 use model::{Command, Model};
 

@@ -371,6 +371,15 @@ struct CallRun {
     voice_generation: u64,
     /// Digits of the current `press` step not yet sent.
     digits_pending: usize,
+    // Measured only (dead air, spoken complaints); nothing below changes what the simulator does.
+    /// Spans (model ms) in which the caller pressed keys or their channel was being recorded.
+    covered: Vec<(u64, u64)>,
+    /// Recordings capturing the caller now: (name, since model ms).
+    recording_since: Vec<(String, u64)>,
+    /// Recordings of the caller's channel during which they spoke.
+    spoken_recordings: Vec<String>,
+    /// When the call left for another party (a redirect, or the dialplan of another context), model ms.
+    left_ms: Option<u64>,
 }
 
 /// The actor: owns the whole simulated Asterisk.
@@ -380,6 +389,8 @@ pub(crate) struct Model {
     recordings_dir: PathBuf,
     started: Instant,
     wall_start: chrono::DateTime<chrono::Utc>,
+    /// `started` as real Unix ms (for `CallResult::started_unix_ms`).
+    started_unix_ms: f64,
     channels: HashMap<String, Channel>,
     bridges: HashMap<String, Bridge>,
     playbacks: HashMap<String, Playback>,
@@ -419,6 +430,7 @@ impl Model {
             recordings_dir,
             started: Instant::now(),
             wall_start: chrono::Utc::now(),
+            started_unix_ms: unix_ms_now(),
             channels: HashMap::new(),
             bridges: HashMap::new(),
             playbacks: HashMap::new(),
@@ -500,6 +512,11 @@ impl Model {
         self.clock.unwrap_or_else(|| {
             (self.started.elapsed().as_secs_f64() * 1000.0 * self.config.speed) as u64
         })
+    }
+
+    /// Model time `ms` as real Unix ms.
+    fn unix_ms_at(&self, ms: u64) -> u64 {
+        (self.started_unix_ms + ms as f64 / self.config.speed) as u64
     }
 
     fn now_stamp(&self) -> String {
@@ -754,6 +771,7 @@ impl Model {
         self.timer_slab.clear();
         self.started = Instant::now();
         self.wall_start = chrono::Utc::now();
+        self.started_unix_ms = unix_ms_now();
         self.stats.restarts += 1;
     }
 
@@ -1362,6 +1380,15 @@ impl Model {
         };
         let context = p.get("context").map(str::to_owned);
         let extension = p.get("extension").map(str::to_owned);
+        // Sent to another context (a transfer to another helpline, an agent queue): out of the IVR.
+        let now = self.now_ms();
+        if let Some(ctx) = &context
+            && let Some(call) = c.call
+            && let Some(run) = self.calls.get_mut(&call)
+            && *ctx != run.scenario.context
+        {
+            run.left_ms.get_or_insert(now);
+        }
         self.leave_stasis(id);
         let Some(c) = self.channels.get_mut(id) else {
             return RestReply::empty();
@@ -1439,10 +1466,12 @@ impl Model {
         if !endpoint.starts_with("Local/") && self.endpoint_config(&endpoint).is_none() {
             return RestReply::error(422, "Endpoint not found");
         }
+        let now = self.now_ms();
         if let Some(call) = self.channels.get(id).and_then(|c| c.call)
             && let Some(run) = self.calls.get_mut(&call)
         {
             run.transferred_to = Some(endpoint.clone());
+            run.left_ms.get_or_insert(now);
         }
         self.end_channel_media(id);
         if let Some(bridge) = self.channels.get(id).and_then(|c| c.bridge.clone()) {
@@ -1887,6 +1916,12 @@ fn set_member(list: &mut Vec<String>, app: &str, on: bool) {
     } else {
         list.retain(|a| a != app);
     }
+}
+
+fn unix_ms_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 fn secs(seconds: f64) -> u64 {

@@ -289,6 +289,69 @@ pub struct CallResult {
     pub duration_ms: u64,
     /// Whether every step ran.
     pub outcome: CallOutcome,
+    /// The longest stretch of dead air, simulated ms: time in the call (answered, not yet hung up,
+    /// transferred or sent to another context) with nothing playing to the caller, their channel not
+    /// being recorded and the caller not pressing keys. Measured only; the simulator acts the same.
+    #[serde(default)]
+    pub longest_silence_ms: u64,
+    /// When that stretch began, simulated ms since the call began (`None`: no dead air at all).
+    #[serde(default)]
+    pub longest_silence_start_ms: Option<u64>,
+    /// Every stretch of dead air of at least [`REPORTED_SILENCE_MS`], in time order (at most
+    /// [`MAX_REPORTED_SILENCES`]: the longest are kept).
+    #[serde(default)]
+    pub silences: Vec<Silence>,
+    /// Recordings of the caller's channel, in `recordings`, during which the caller spoke: ended (written,
+    /// or failed to write) with at least [`SPOKEN_MS`] of the caller's voice captured. Cancelled takes and
+    /// recordings that vanished with a simulator restart are not counted.
+    #[serde(default)]
+    pub spoken_recordings: Vec<String>,
+    /// When the call began, real (wall-clock) Unix ms. Simulated ms into the call are `ms / speed` real ms,
+    /// so a harness can relate a silence to the moments it injected faults.
+    #[serde(default)]
+    pub started_unix_ms: u64,
+}
+
+/// Dead air shorter than this (simulated ms) is not listed in [`CallResult::silences`].
+pub const REPORTED_SILENCE_MS: u64 = 1000;
+/// At most this many silences are listed per call.
+pub const MAX_REPORTED_SILENCES: usize = 32;
+/// A recording with at least this much of the caller's voice (simulated ms) counts as spoken.
+pub const SPOKEN_MS: u64 = 1000;
+
+/// A stretch of dead air on a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Silence {
+    /// Simulated ms since the call began.
+    pub start_ms: u64,
+    /// Its length, simulated ms.
+    pub ms: u64,
+}
+
+/// The gaps in `[from, to)` covered by none of `spans` (half-open `(start, end)` pairs, any order, may
+/// overlap or reach outside the window), as `(start, length)` in time order; empty gaps are left out.
+pub(crate) fn dead_air(from: u64, to: u64, spans: &mut [(u64, u64)]) -> Vec<(u64, u64)> {
+    spans.sort_unstable();
+    let mut gaps = Vec::new();
+    // The first instant not known to be covered.
+    let mut cursor = from;
+    for &(start, end) in spans.iter() {
+        if cursor >= to {
+            break;
+        }
+        if end <= cursor {
+            continue;
+        }
+        if start > cursor {
+            let gap_end = start.min(to);
+            gaps.push((cursor, gap_end - cursor));
+        }
+        cursor = cursor.max(end);
+    }
+    if cursor < to {
+        gaps.push((cursor, to - cursor));
+    }
+    gaps
 }
 
 #[cfg(test)]
@@ -351,6 +414,33 @@ action = "hangup"
             .step(Step::Hangup);
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(Scenario::from_json(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn dead_air_is_what_no_span_covers_inside_the_window() {
+        // Nothing at all: the whole window.
+        assert_eq!(dead_air(100, 400, &mut []), vec![(100, 300)]);
+        // Overlapping, unsorted spans reaching outside the window; a gap between them and one at the end.
+        let mut spans = [(350, 380), (0, 150), (120, 200), (250, 300), (290, 320)];
+        assert_eq!(
+            dead_air(100, 400, &mut spans),
+            vec![(200, 50), (320, 30), (380, 20)]
+        );
+        // Fully covered; touching spans leave no gap.
+        let mut spans = [(0, 50), (50, 500)];
+        assert!(dead_air(10, 400, &mut spans).is_empty());
+        // An empty window.
+        assert!(dead_air(10, 10, &mut []).is_empty());
+    }
+
+    #[test]
+    fn results_without_the_measurements_still_parse() {
+        let text = r#"{"call_id":1,"scenario":"","channel_id":"c","caller":"1","heard":[],"digits_sent":"",
+            "recordings":[],"hung_up_by":"caller","transferred_to":null,"cause":16,"cause_txt":"Normal Clearing",
+            "answered_ms":null,"duration_ms":5,"outcome":{"status":"completed"}}"#;
+        let r: CallResult = serde_json::from_str(text).unwrap();
+        assert_eq!(r.longest_silence_ms, 0);
+        assert!(r.spoken_recordings.is_empty() && r.silences.is_empty());
     }
 
     #[test]

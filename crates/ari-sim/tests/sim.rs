@@ -1408,3 +1408,167 @@ async fn music_on_hold_is_heard_by_the_caller() {
     assert_eq!(result.heard[0].state, "done");
     sim.shutdown().await.unwrap();
 }
+
+/// Places a call, takes its `StasisStart` and answers it; returns the call and its channel.
+async fn place_and_answer(
+    sim: &SimHandle,
+    ivr: &mut App,
+    ari: &Rest,
+    scenario: Scenario,
+) -> (u64, String) {
+    let call = sim.place_call(scenario).await.unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    (call, chan)
+}
+
+#[tokio::test]
+async fn dead_air_and_spoken_complaints_are_measured_without_changing_the_call() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let scenario = Scenario::new("9816000002")
+        .step(Step::WaitPrompt {
+            sound: Some("hello-world".to_owned()),
+            timeout_seconds: 30.0,
+        })
+        .step(Step::WaitPromptEnd {
+            timeout_seconds: 30.0,
+        })
+        .step(Step::Press {
+            digits: "12".to_owned(),
+            gap_ms: 250,
+            duration_ms: 120,
+        })
+        .step(Step::WaitPrompt {
+            sound: Some("beep".to_owned()),
+            timeout_seconds: 60.0,
+        })
+        .step(Step::Speak { seconds: 2.0 })
+        .step(Step::WaitPrompt {
+            sound: Some("beep".to_owned()),
+            timeout_seconds: 30.0,
+        })
+        .step(Step::WaitHangup {
+            timeout_seconds: 30.0,
+        });
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
+    ari.call(
+        "POST",
+        &format!("/channels/{chan}/play/pb-1"),
+        &[("media", "sound:hello-world")],
+    )
+    .await;
+    ivr.next("PlaybackFinished").await;
+    // Both keys arrive; then the IVR says nothing for a while: 300 ms real, 6 s simulated at speed 20.
+    ivr.next("ChannelDtmfReceived").await;
+    ivr.next("ChannelDtmfReceived").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let record = |name: &'static str| {
+        let ari = &ari;
+        let chan = chan.clone();
+        async move {
+            let (status, body) = ari
+                .call(
+                    "POST",
+                    &format!("/channels/{chan}/record"),
+                    &[
+                        ("name", name),
+                        ("format", "wav"),
+                        ("maxSilenceSeconds", "1"),
+                        ("beep", "true"),
+                    ],
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    };
+    // The caller speaks into the first take and says nothing in the second.
+    record("take-spoken").await;
+    ivr.next("RecordingFinished").await;
+    record("take-silent").await;
+    ivr.next("RecordingFinished").await;
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    assert_eq!(result.recordings, ["take-spoken", "take-silent"]);
+    assert_eq!(result.spoken_recordings, ["take-spoken"]);
+    // The longest dead air is the IVR's pause after the keys (the prompt, the key presses and both
+    // recordings cover the rest); its start is the last key's release.
+    let hello_end = result.heard[0].finished_ms.unwrap();
+    let start = result.longest_silence_start_ms.unwrap();
+    assert!(
+        (5_000..=9_000).contains(&result.longest_silence_ms),
+        "{result:?}"
+    );
+    assert!(start > hello_end && start < hello_end + 1_500, "{result:?}");
+    assert!(
+        result
+            .silences
+            .iter()
+            .all(|s| s.ms >= ari_sim::REPORTED_SILENCE_MS)
+    );
+    assert!(result.silences.contains(&ari_sim::Silence {
+        start_ms: start,
+        ms: result.longest_silence_ms
+    }));
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(
+        (before.saturating_sub(50)..=after).contains(&result.started_unix_ms),
+        "{} not in {before}..{after}",
+        result.started_unix_ms
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unanswered_call_has_no_dead_air_and_a_transfer_ends_the_measure() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let scenario = Scenario::new("9816000003").step(Step::WaitHangup {
+        timeout_seconds: 60.0,
+    });
+    let call = sim.place_call(scenario.clone()).await.unwrap();
+    let chan = ivr.next("StasisStart").await["channel"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.answered_ms, None);
+    assert_eq!(
+        (result.longest_silence_ms, result.longest_silence_start_ms),
+        (0, None)
+    );
+
+    // Answered, then sent to the agents' context at once: what follows there is not the IVR's silence.
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
+    let (status, _) = ari
+        .call(
+            "POST",
+            &format!("/channels/{chan}/continue"),
+            &[("context", "agents"), ("extension", "noanswer")],
+        )
+        .await;
+    assert_eq!(status, 204);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sim.restart().await.unwrap();
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert!(result.duration_ms >= 5_000, "{result:?}");
+    assert!(result.longest_silence_ms < 1_000, "{result:?}");
+    sim.shutdown().await.unwrap();
+}

@@ -2,6 +2,7 @@
 //! (waiting for prompts, pressing keys, speaking, hanging up), and the `CallResult` each run yields.
 
 use super::*;
+use crate::scenario::{MAX_REPORTED_SILENCES, REPORTED_SILENCE_MS, Silence};
 
 impl Model {
     // ----- simulated callers -----
@@ -52,6 +53,10 @@ impl Model {
                 transferred_to: None,
                 voice_generation: 0,
                 digits_pending: 0,
+                covered: Vec::new(),
+                recording_since: Vec::new(),
+                spoken_recordings: Vec::new(),
+                left_ms: None,
             },
         );
         let exists = self.channels.get(&id).is_some_and(|c| {
@@ -80,6 +85,7 @@ impl Model {
     pub(super) fn advance_call(&mut self, call: u64) {
         loop {
             let generation = self.generation();
+            let now = self.now_ms();
             let Some(run) = self.calls.get_mut(&call) else {
                 return;
             };
@@ -136,6 +142,10 @@ impl Model {
                     run.digits_sent.push_str(&digits);
                     run.digits_pending = digits.chars().count();
                     run.wait = CallWait::Timer;
+                    // Pressing: from the first key down to the last key up.
+                    let keys = digits.chars().count() as u64;
+                    let pressing = keys * duration_ms + keys.saturating_sub(1) * gap_ms;
+                    run.covered.push((now, now + pressing));
                     let mut at = 0;
                     for d in digits.chars() {
                         at += duration_ms;
@@ -355,6 +365,44 @@ impl Model {
                 h.finished_ms = Some(now.saturating_sub(run.started_ms));
             }
         }
+        // Dead air: inside the call (answered → hung up or gone elsewhere), what no prompt, recording or
+        // key press covers.
+        let mut silences = Vec::new();
+        if let Some(answered) = run.answered_ms {
+            let from = run.started_ms + answered;
+            let to = run.left_ms.map_or(now, |left| left.min(now)).max(from);
+            let mut spans: Vec<(u64, u64)> = heard
+                .iter()
+                .map(|h| {
+                    let start = run.started_ms + h.started_ms;
+                    (
+                        start,
+                        run.started_ms + h.finished_ms.unwrap_or(now - run.started_ms),
+                    )
+                })
+                .chain(run.covered.iter().copied())
+                .chain(run.recording_since.iter().map(|(_, since)| (*since, now)))
+                .collect();
+            silences = crate::scenario::dead_air(from, to, &mut spans)
+                .into_iter()
+                .map(|(start, ms)| Silence {
+                    start_ms: start - run.started_ms,
+                    ms,
+                })
+                .collect();
+        }
+        let longest = silences
+            .iter()
+            .copied()
+            .reduce(|a, b| if b.ms > a.ms { b } else { a });
+        silences.retain(|s| s.ms >= REPORTED_SILENCE_MS);
+        if silences.len() > MAX_REPORTED_SILENCES {
+            let mut by_length: Vec<u64> = silences.iter().map(|s| s.ms).collect();
+            by_length.sort_unstable_by(|a, b| b.cmp(a));
+            let shortest_kept = by_length[MAX_REPORTED_SILENCES - 1];
+            silences.retain(|s| s.ms >= shortest_kept);
+            silences.truncate(MAX_REPORTED_SILENCES);
+        }
         let result = CallResult {
             call_id: run.id,
             scenario: run.scenario.name.clone(),
@@ -370,6 +418,11 @@ impl Model {
             answered_ms: run.answered_ms,
             duration_ms: now.saturating_sub(run.started_ms),
             outcome,
+            longest_silence_ms: longest.map_or(0, |s| s.ms),
+            longest_silence_start_ms: longest.map(|s| s.start_ms),
+            silences,
+            spoken_recordings: run.spoken_recordings,
+            started_unix_ms: self.unix_ms_at(run.started_ms),
         };
         for waiter in self.waiters.remove(&call).unwrap_or_default() {
             let _ = waiter.send(Ok(result.clone()));

@@ -121,6 +121,14 @@ impl Model {
                 b.channels.clone()
             }
         };
+        // Measured only: a caller being recorded (the beep included) is not in dead air.
+        for l in &listeners {
+            if let Some(call) = self.channels.get(l).and_then(|c| c.call)
+                && let Some(run) = self.calls.get_mut(&call)
+            {
+                run.recording_since.push((name.clone(), now));
+            }
+        }
         let apps = self.target_subscribers(&target);
         if let Some(r) = self.recordings.get(&name) {
             let event =
@@ -207,6 +215,16 @@ impl Model {
             rel = rel.min(rec.max_duration_s * 1000);
         }
         close_voices(&mut rec, rel);
+        // Measured only: the callers it captured are no longer being recorded.
+        for l in self.recording_listeners(&rec.target) {
+            if let Some(call) = self.channels.get(&l).and_then(|c| c.call)
+                && let Some(run) = self.calls.get_mut(&call)
+                && let Some(i) = run.recording_since.iter().position(|(n, _)| n == name)
+            {
+                let (_, since) = run.recording_since.remove(i);
+                run.covered.push((since, now));
+            }
+        }
         let apps = self.target_subscribers(&rec.target);
         match &rec.target {
             Target::Channel(c) => {
@@ -252,6 +270,14 @@ impl Model {
                     .saturating_sub(s.start_ms.min(kept_ms))
             })
             .sum();
+        // Measured only: the caller spoke their complaint into this recording of their channel.
+        if talking_ms >= crate::scenario::SPOKEN_MS
+            && let Target::Channel(c) = &rec.target
+            && let Some(call) = self.channels.get(c).and_then(|c| c.call)
+            && let Some(run) = self.calls.get_mut(&call)
+        {
+            run.spoken_recordings.push(name.to_owned());
+        }
         let written = audio::write_wav(&path, &all);
         rec.state = if written.is_ok() { "done" } else { "failed" };
         let mut recording = self.recording_json(&rec, true);
