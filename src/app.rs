@@ -592,8 +592,15 @@ fn control_input(
                 .collect();
             // A call an engine that died left progress for is resumed on a mailbox made for its channel.
             let router = router.clone();
+            let callers: std::collections::HashMap<String, String> = reconciliation
+                .channels
+                .iter()
+                .map(|c| (c.channel.id.clone(), c.channel.caller.number.clone()))
+                .collect();
             let adopt = crate::engine::Adopter::new(move |channel: &str| {
-                router.register_channel(channel).ok()
+                let caller = callers.get(channel)?.clone();
+                let mailbox = router.register_channel(channel).ok()?;
+                Some(crate::engine::Adopted { mailbox, caller })
             });
             Some(EngineInput::Reconnected {
                 generation: reconciliation.generation,

@@ -118,7 +118,14 @@ pub enum EngineInput<M> {
 }
 
 /// Makes a mailbox for an existing channel, or `None` if it cannot be routed.
-type AdoptFn<M> = dyn Fn(&str) -> Option<M> + Send + Sync;
+type AdoptFn<M> = dyn Fn(&str) -> Option<Adopted<M>> + Send + Sync;
+
+/// An existing channel's new mailbox, and its caller's number as the trunk sent it.
+#[derive(Debug)]
+pub struct Adopted<M> {
+    pub mailbox: M,
+    pub caller: String,
+}
 
 /// Routes an existing channel's events to a new mailbox (over ARI: `Router::register_channel`).
 #[derive(Clone)]
@@ -126,11 +133,11 @@ pub struct Adopter<M>(Arc<AdoptFn<M>>);
 
 impl<M> Adopter<M> {
     /// Adopts with `f`: a mailbox for the channel, or `None` if it cannot be routed.
-    pub fn new(f: impl Fn(&str) -> Option<M> + Send + Sync + 'static) -> Self {
+    pub fn new(f: impl Fn(&str) -> Option<Adopted<M>> + Send + Sync + 'static) -> Self {
         Adopter(Arc::new(f))
     }
 
-    fn adopt(&self, channel_id: &str) -> Option<M> {
+    fn adopt(&self, channel_id: &str) -> Option<Adopted<M>> {
         (self.0)(channel_id)
     }
 }
@@ -506,7 +513,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             let unrouted_here = left.iter().position(|c| *c == channel);
             match (listed, unrouted_here, adopt) {
                 (true, Some(index), Some(adopt)) => match adopt.adopt(&channel) {
-                    Some(mailbox) => {
+                    Some(Adopted { mailbox, .. }) => {
                         left.swap_remove(index);
                         bump(&self.engine.shared.stats.calls_resumed);
                         info!(call_id = %channel, step = %progress.ivr.step, "resuming a call");
@@ -526,6 +533,27 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                     self.spawn_call(channel, caller, closed, Some(progress));
                 }
             }
+        }
+        // Channels that entered the application while no engine listened (their StasisStart was lost
+        // with the connection): their callers are waiting in silence, so their calls start now rather
+        // than being sent to the fallback's apology. Without a StasisStart the call id is the channel's.
+        if let Some(adopt) = adopt {
+            left.retain(|channel| {
+                if self.calls.contains_key(channel) {
+                    return true;
+                }
+                match adopt.adopt(channel) {
+                    Some(Adopted { mailbox, caller }) => {
+                        bump(&self.engine.shared.stats.calls_offered);
+                        bump(&self.engine.shared.stats.calls_picked_up);
+                        info!(call_id = %channel, "a call that arrived while events were lost: starting it");
+                        let caller = tickets::CallerId::from_trunk(&caller);
+                        self.spawn_call(channel.clone(), caller, mailbox, None);
+                        false
+                    }
+                    None => true,
+                }
+            });
         }
         left
     }

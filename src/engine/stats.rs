@@ -90,6 +90,9 @@ pub struct EngineStats {
     /// Calls picked up from the progress an engine that died left (on their channel, or to file what
     /// their caller said before hanging up).
     pub calls_resumed: AtomicU64,
+    /// Calls found waiting in the application after their StasisStart was lost with the connection,
+    /// started then.
+    pub calls_picked_up: AtomicU64,
     /// Times the ARI connection came back and calls were reconciled.
     pub reconnections: AtomicU64,
     /// Channels found in the application after a reconnection that no task ran (sent back or hung up).
@@ -129,6 +132,7 @@ pub struct StatsSnapshot {
     pub desk_timeouts: u64,
     pub recordings_deleted: u64,
     pub calls_resumed: u64,
+    pub calls_picked_up: u64,
     pub reconnections: u64,
     pub orphans_reconciled: u64,
     pub script_reloads: u64,
@@ -196,6 +200,7 @@ impl EngineStats {
             desk_timeouts: get(&self.desk_timeouts),
             recordings_deleted: get(&self.recordings_deleted),
             calls_resumed: get(&self.calls_resumed),
+            calls_picked_up: get(&self.calls_picked_up),
             reconnections: get(&self.reconnections),
             orphans_reconciled: get(&self.orphans_reconciled),
             script_reloads: get(&self.script_reloads),
@@ -327,6 +332,13 @@ impl StatsSnapshot {
             "counter",
             "Calls picked up from the progress an engine that died left.",
             self.calls_resumed,
+        );
+        metric(
+            out,
+            "helpline_calls_picked_up_total",
+            "counter",
+            "Calls found waiting after their StasisStart was lost with the connection, started then.",
+            self.calls_picked_up,
         );
         metric(
             out,

@@ -508,6 +508,7 @@ mod supervisor {
         stats: Arc<EngineStats>,
         ops: Arc<std::sync::Mutex<Vec<String>>>,
         done: tokio::task::JoinHandle<()>,
+        progress_dir: std::path::PathBuf,
     }
 
     /// Each engine its own progress folder: tests run at once and must not resume each other's calls.
@@ -527,6 +528,7 @@ mod supervisor {
     fn start_with_loader(max_calls: usize, grace: Duration, loader: ScriptLoader) -> Running {
         let control = FakeControl::default();
         let log = Arc::clone(&control.ops);
+        let progress_dir = unique_progress_dir();
         let engine = Engine::new(
             control,
             FakeDesk::default(),
@@ -534,7 +536,7 @@ mod supervisor {
                 max_concurrent_calls: max_calls,
                 shutdown_grace: grace,
                 recordings_dir: std::env::temp_dir(),
-                progress_dir: unique_progress_dir(),
+                progress_dir: progress_dir.clone(),
                 clock: Arc::new(office_hours),
                 speed: 1.0,
             },
@@ -553,7 +555,74 @@ mod supervisor {
             stats,
             ops: log,
             done,
+            progress_dir,
         }
+    }
+
+    /// The senders of adopted channels' mailboxes, by channel.
+    type Senders = Arc<std::sync::Mutex<Vec<(String, mpsc::Sender<ari::Event>)>>>;
+
+    /// An adopter as the ARI glue makes one: a mailbox per channel (its sender kept for the test).
+    fn adopter(senders: &Senders) -> super::super::Adopter<mpsc::Receiver<ari::Event>> {
+        let senders = Arc::clone(senders);
+        super::super::Adopter::new(move |channel: &str| {
+            let (tx, rx) = mpsc::channel(64);
+            senders.lock().unwrap().push((channel.to_owned(), tx));
+            Some(super::super::Adopted {
+                mailbox: rx,
+                caller: "09816000001".to_owned(),
+            })
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_waiting_after_lost_events_start_and_calls_a_dead_engine_left_resume() {
+        let r = start(10, Duration::from_secs(5));
+        // A dead engine left progress for "left": it was at the main menu, in English.
+        let journal = super::super::progress::ProgressJournal::open(&r.progress_dir).unwrap();
+        journal.save(&super::super::progress::CallProgress {
+            channel_id: "left".into(),
+            call_id: "left".into(),
+            caller: "+919816000002".into(),
+            started_at: office_hours(),
+            ivr: ivr::Snapshot {
+                step: "main_menu".into(),
+                phase: ivr::SnapshotPhase::Step,
+                language: "en".into(),
+                vars: Vec::new(),
+                recording: None,
+                owed_ticket: None,
+                recordings_made: 0,
+                recordings_started: 0,
+                tickets_requested: 0,
+                next_tag: 3,
+            },
+            kept_recording: None,
+        });
+        let senders = Arc::new(std::sync::Mutex::new(Vec::new()));
+        r.inputs
+            .send(EngineInput::Reconnected {
+                generation: 1,
+                present: vec!["left".into(), "waiting".into()],
+                unrouted: vec!["left".into(), "waiting".into()],
+                adopt: Some(adopter(&senders)),
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let ops = ops(&r);
+        assert!(
+            ops.contains(&"play pb-1003-left en sound:helpline/main_menu".to_owned()),
+            "resumed at its step, in its language, with fresh playback ids: {ops:?}"
+        );
+        assert!(ops.contains(&"answer waiting".to_owned()), "{ops:?}");
+        assert!(
+            !ops.iter().any(|op| op.starts_with("continue")),
+            "nobody is sent to the fallback's apology: {ops:?}"
+        );
+        let stats = r.stats.snapshot();
+        assert_eq!((stats.calls_resumed, stats.calls_picked_up), (1, 1));
+        assert_eq!(senders.lock().unwrap().len(), 2);
     }
 
     async fn offer(r: &Running, channel: &str) -> mpsc::Sender<ari::Event> {
