@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -41,8 +41,12 @@ pub const DEFAULT_SETTLE: Duration = Duration::from_secs(240);
 pub struct FallbackName {
     /// The whole stored-recording name (the ticket's idempotency key).
     pub name: String,
-    /// When the dialplan started recording, in Asterisk's local time.
+    /// When the dialplan started recording, in Asterisk's local time (for people: its time zone is not
+    /// known here).
     pub recorded_at: NaiveDateTime,
+    /// When the call began, from the epoch seconds Asterisk puts in every unique id: the instant both
+    /// machines agree on, whatever their time zones (what the settle time is judged by).
+    pub call_began: Option<DateTime<Utc>>,
     /// The caller's number normalised ([`tickets::CallerId`]): E.164, or `unknown` when the caller id was
     /// withheld or is no number.
     pub caller: String,
@@ -91,9 +95,17 @@ pub fn parse_name(name: &str) -> Result<FallbackName, NameError> {
     if !unique_ok {
         return Err(NameError::Malformed("the unique id is not digits and dots"));
     }
+    // `<epoch seconds>.<sequence>`; a value before 2001 is not such an epoch (a system's own ids).
+    let call_began = unique_id
+        .split('.')
+        .next()
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|secs| *secs > 978_307_200)
+        .and_then(|secs| DateTime::from_timestamp(secs, 0));
     Ok(FallbackName {
         name: name.to_owned(),
         recorded_at,
+        call_began,
         caller,
         unique_id: unique_id.to_owned(),
     })
@@ -309,7 +321,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 return report;
             }
         };
-        let now = (self.settings.clock)().naive_local();
+        let now = (self.settings.clock)();
         let mut seen_malformed = HashSet::new();
         for recording in list {
             if stop.is_some_and(CancellationToken::is_cancelled) {
@@ -331,9 +343,15 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 report.left_alone += 1;
                 continue;
             }
-            let settled_at = parsed.recorded_at
-                + chrono::Duration::from_std(self.settings.settle).unwrap_or(chrono::Duration::MAX);
-            if now < settled_at {
+            // Judged by the epoch in the unique id: two machines' clocks agree on it, their zones need not.
+            // Only a name without one falls back on the local time written in the name.
+            let settle =
+                chrono::Duration::from_std(self.settings.settle).unwrap_or(chrono::Duration::MAX);
+            let settled = match parsed.call_began {
+                Some(began) => now.with_timezone(&Utc) >= began + settle,
+                None => now.naive_local() >= parsed.recorded_at + settle,
+            };
+            if !settled {
                 debug!(recording = %parsed.name, "fallback recording too recent; next round");
                 report.not_settled += 1;
                 continue;
@@ -481,6 +499,17 @@ mod tests {
         assert_eq!(
             parsed.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             "2026-11-29 04:56:00"
+        );
+        assert_eq!(
+            parsed.call_began.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2025-11-29T04:46:00+00:00"),
+            "the instant in the unique id, whatever the zones"
+        );
+        assert_eq!(
+            parse_name("fallback-20261129-045600-9876543210-42.1")
+                .unwrap()
+                .call_began,
+            None
         );
         let anonymous = parse_name("fallback-20261129-045600--1764391560.42").unwrap();
         assert_eq!(anonymous.caller, "unknown");

@@ -19,7 +19,8 @@ const SPEECH: &str = "fallback-20261129-045600-9876543210-1764391560.42";
 const SILENT: &str = "fallback-20261129-050100-9812345678-1764391861.43";
 const MALFORMED: &str = "fallback-2026-11-29-9876543210";
 /// One minute before the test clock (1 December 2026, 10:00): the dialplan may still be writing it.
-const RECENT: &str = "fallback-20261201-095900-9811111111-1764563340.44";
+// 09:59 in India on the test day is 04:29 UTC: the epoch in the unique id says so too.
+const RECENT: &str = "fallback-20261201-095900-9811111111-1796099340.44";
 const OTHER: &str = "some-other-recording";
 
 /// Writes a 16-bit mono 8 kHz WAV: `seconds` of a loud tone (speech to the analyser) or of silence.
