@@ -239,6 +239,9 @@ pub async fn open_store(config: &Config) -> Result<tickets::Store, AppError> {
         })
 }
 
+/// The folder in the journal folder where each call's progress is kept (`engine::progress`).
+const PROGRESS_DIR: &str = "calls";
+
 /// Opens the ticket service (store + journal + recordings folder).
 pub async fn open_tickets(config: &Config) -> Result<tickets::TicketService, AppError> {
     let store = open_store(config).await?;
@@ -341,7 +344,7 @@ impl Node {
                 shutdown_grace: config.limits.shutdown_grace,
                 recordings_dir: spool.clone(),
                 // Beside the ticket journal: local, durable, this node's own.
-                progress_dir: config.journal_dir.join("calls"),
+                progress_dir: config.journal_dir.join(PROGRESS_DIR),
                 clock: options.clock.clone(),
                 speed: options.speed,
             },
@@ -357,6 +360,12 @@ impl Node {
                 spool_dir: spool,
                 settle: crate::engine::fallback::DEFAULT_SETTLE,
                 clock: options.clock,
+                progress: Some(
+                    crate::engine::progress::ProgressJournal::open(
+                        config.journal_dir.join(PROGRESS_DIR),
+                    )
+                    .map_err(crate::engine::EngineError::from)?,
+                ),
             },
         );
 

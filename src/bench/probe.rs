@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{
     CallControl, CallMailbox, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording,
-    RecordRequest, TicketDesk,
+    FiledTicket, RecordRequest, TicketDesk,
 };
 
 /// A latency histogram of lock-free counters: 64 linear sub-buckets per power of two of microseconds, so
@@ -483,7 +483,7 @@ impl<D: TicketDesk> TicketDesk for TimedDesk<D> {
         &self,
         draft: &ivr::TicketDraft,
         recording: Option<&FetchedRecording>,
-    ) -> Result<String, DeskError> {
+    ) -> Result<FiledTicket, DeskError> {
         self.probe.desk_used(&draft.call_id);
         self.inner.file(draft, recording).await
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tracing::warn;
 
 use super::ports::{
-    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, RecordRequest,
-    RecordingStore, StoredRecording, TicketDesk,
+    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
+    RecordRequest, RecordingStore, StoredRecording, TicketDesk,
 };
 use super::translate;
 
@@ -218,7 +218,7 @@ impl TicketDesk for ServiceDesk {
         &self,
         draft: &ivr::TicketDraft,
         recording: Option<&FetchedRecording>,
-    ) -> Result<String, DeskError> {
+    ) -> Result<FiledTicket, DeskError> {
         let audio = recording.and_then(|r| {
             r.path.as_ref().map(|path| tickets::Recording {
                 audio: tickets::RecordingAudio::File(path.clone()),
@@ -241,9 +241,9 @@ impl TicketDesk for ServiceDesk {
             recording: audio,
             after_hours: draft.callback_requested,
         };
-        let number = self
+        let filed = self
             .service
-            .create_from_call(ticket)
+            .file_from_call(ticket)
             .await
             .map_err(|e| DeskError(e.to_string()))?;
         // The service keeps its own copy beside the ticket; the engine's spool file is no longer needed.
@@ -252,7 +252,10 @@ impl TicketDesk for ServiceDesk {
                 warn!(path = %path.display(), %err, "could not remove the spooled recording");
             }
         }
-        Ok(number.to_string())
+        Ok(FiledTicket {
+            number: filed.number.to_string(),
+            recording_kept: filed.recording_kept,
+        })
     }
 
     async fn lookup(&self, number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {
@@ -304,7 +307,7 @@ impl<D: TicketDesk> TicketDesk for Arc<D> {
         &self,
         draft: &ivr::TicketDraft,
         recording: Option<&FetchedRecording>,
-    ) -> impl Future<Output = Result<String, DeskError>> + Send {
+    ) -> impl Future<Output = Result<FiledTicket, DeskError>> + Send {
         D::file(self, draft, recording)
     }
 

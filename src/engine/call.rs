@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::ports::{
-    CallControl, ControlError, Feedback, FeedbackReply, FetchedRecording, FilterGone,
+    CallControl, ControlError, Feedback, FeedbackReply, FetchedRecording, FiledTicket, FilterGone,
     RecordRequest, TicketDesk,
 };
 use super::progress::{CallProgress, KeptRecording, ProgressJournal};
@@ -744,17 +744,19 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             .kept_recording
             .as_ref()
             .filter(|r| Some(r.name.as_str()) == wanted);
-        let on_our_disk = recording
-            .filter(|r| r.path.is_some())
-            .map(|r| r.name.clone());
+        let name: Option<String> = recording.map(|r| r.name.clone());
         match self.shared.desk.file(draft, recording).await {
-            Ok(number) => {
+            Ok(FiledTicket {
+                number,
+                recording_kept,
+            }) => {
                 bump(&self.shared.stats.tickets_created);
-                info!(%number, department = %draft.department, hung_up = draft.caller_hung_up, "ticket filed");
-                // The ticket and our copy of its recording are durable: Asterisk's copy is not needed. A
-                // recording we could not fetch stays there, the ticket's only evidence.
-                if let Some(name) = on_our_disk {
-                    self.kept_recording = None;
+                info!(%number, department = %draft.department, hung_up = draft.caller_hung_up, recording_kept, "ticket filed");
+                self.kept_recording = None;
+                // The ticket holds its recording: Asterisk's copy is not needed. One the ticket does not
+                // hold (not fetched, or not kept) stays on Asterisk, the only evidence, until the
+                // fallback importer attaches it.
+                if let (Some(name), true) = (name, recording_kept) {
                     self.delete_on_asterisk(&name).await;
                 }
                 Input::TicketCreated { number }

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::WallClock;
-use super::ports::{FetchedRecording, RecordingStore, StoredRecording, TicketDesk};
+use super::ports::{FetchedRecording, FiledTicket, RecordingStore, StoredRecording, TicketDesk};
 use super::stats::{EngineStats, bump};
 
 /// What every fallback recording's name starts with.
@@ -139,6 +139,9 @@ pub struct ImporterSettings {
     pub settle: Duration,
     /// The clock the names' times are compared with (Asterisk's and the node's local time agree).
     pub clock: WallClock,
+    /// This node's call progress: a live call's `ivr-*` recordings are its own, not left over. `None`:
+    /// `ivr-*` recordings are not looked at.
+    pub progress: Option<super::progress::ProgressJournal>,
 }
 
 impl std::fmt::Debug for ImporterSettings {
@@ -169,6 +172,8 @@ pub struct FallbackImporter<S, D> {
     settings: ImporterSettings,
     /// Malformed names already warned about, so a bad file is reported once, not every round.
     warned: HashSet<String>,
+    /// `ivr-*` recordings no live call owns, and since when (see [`FallbackImporter::leftovers`]).
+    leftovers_seen: std::collections::HashMap<String, tokio::time::Instant>,
 }
 
 impl<S, D> std::fmt::Debug for FallbackImporter<S, D> {
@@ -212,6 +217,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             stats,
             settings,
             warned: HashSet::new(),
+            leftovers_seen: std::collections::HashMap::new(),
         }
     }
 
@@ -323,13 +329,21 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
         };
         let now = (self.settings.clock)();
         let mut seen_malformed = HashSet::new();
+        let mut leftovers = Vec::new();
         for recording in list {
             if stop.is_some_and(CancellationToken::is_cancelled) {
                 break;
             }
             let parsed = match parse_name(&recording.name) {
                 Ok(parsed) => parsed,
-                Err(NameError::NotFallback) => continue,
+                Err(NameError::NotFallback) => {
+                    if recording.name.starts_with(ivr::call::RECORDING_PREFIX)
+                        && recording.format.eq_ignore_ascii_case("wav")
+                    {
+                        leftovers.push(recording.name);
+                    }
+                    continue;
+                }
                 Err(err) => {
                     self.warn_once(&recording, &err.to_string());
                     seen_malformed.insert(recording.name);
@@ -356,25 +370,77 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 report.not_settled += 1;
                 continue;
             }
-            match self.import(&parsed).await {
-                Outcome::Imported => {
-                    bump(&self.stats.fallback_imported);
-                    report.imported += 1;
-                }
-                Outcome::Skipped => {
-                    bump(&self.stats.fallback_skipped);
-                    report.skipped += 1;
-                }
-                Outcome::Failed => {
-                    bump(&self.stats.fallback_failed);
-                    report.failed += 1;
-                }
-                Outcome::Vanished => {}
-            }
+            let outcome = self.import(&parsed.name, &parsed.caller).await;
+            self.count(outcome, &mut report);
         }
+        self.leftovers(&leftovers, stop, &mut report).await;
         // Forget names that are gone, so the set stays as small as the folder's bad files.
         self.warned.retain(|name| seen_malformed.contains(name));
         report
+    }
+
+    /// Recordings of the IVR's own calls left on Asterisk (`ivr-*`): a complaint whose ticket could not
+    /// keep its audio (a full disk, a failed fetch), or one spoken on a call whose engine died and whose
+    /// progress was lost. Once no live call owns one (none of this node's call progress names its call)
+    /// and it has stayed so for the settle time, it is filed like a fallback recording under its own
+    /// name — the key its call's ticket has, so a ticket filed without it gets it attached, and one never
+    /// filed is filed (for a call-back) — then deleted.
+    async fn leftovers(
+        &mut self,
+        names: &[String],
+        stop: Option<&CancellationToken>,
+        report: &mut RoundReport,
+    ) {
+        let Some(progress) = &self.settings.progress else {
+            return;
+        };
+        let owned: Vec<String> = progress
+            .load_all()
+            .iter()
+            .map(|p| ivr::call::recording_prefix(&p.call_id))
+            .collect();
+        let now = tokio::time::Instant::now();
+        self.leftovers_seen.retain(|name, _| names.contains(name));
+        for name in names {
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                break;
+            }
+            if owned.iter().any(|prefix| name.starts_with(prefix.as_str())) {
+                self.leftovers_seen.remove(name);
+                continue;
+            }
+            let first_seen = *self.leftovers_seen.entry(name.clone()).or_insert(now);
+            if now.duration_since(first_seen) < self.settings.settle {
+                report.not_settled += 1;
+                continue;
+            }
+            let outcome = self.import(name, tickets::caller::UNKNOWN).await;
+            if matches!(
+                outcome,
+                Outcome::Imported | Outcome::Skipped | Outcome::Vanished
+            ) {
+                self.leftovers_seen.remove(name);
+            }
+            self.count(outcome, report);
+        }
+    }
+
+    fn count(&self, outcome: Outcome, report: &mut RoundReport) {
+        match outcome {
+            Outcome::Imported => {
+                bump(&self.stats.fallback_imported);
+                report.imported += 1;
+            }
+            Outcome::Skipped => {
+                bump(&self.stats.fallback_skipped);
+                report.skipped += 1;
+            }
+            Outcome::Failed => {
+                bump(&self.stats.fallback_failed);
+                report.failed += 1;
+            }
+            Outcome::Vanished => {}
+        }
     }
 
     fn warn_once(&mut self, recording: &StoredRecording, why: &str) {
@@ -384,8 +450,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
         }
     }
 
-    async fn import(&self, parsed: &FallbackName) -> Outcome {
-        let name = parsed.name.as_str();
+    async fn import(&self, name: &str, caller: &str) -> Outcome {
         let bytes = match self.store.fetch_stored(name).await {
             Ok(bytes) => bytes,
             Err(err) if err.is_gone() => {
@@ -412,7 +477,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
         if !analysis.has_speech {
             info!(
                 recording = name,
-                caller = %parsed.caller,
+                caller = %caller,
                 duration_ms = analysis.duration_ms,
                 "fallback recording holds no speech: deleted without a ticket"
             );
@@ -436,7 +501,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             // between filing and deleting) finds the same ticket.
             idempotency_key: name.to_owned(),
             call_id: name.to_owned(),
-            caller: parsed.caller.clone(),
+            caller: caller.to_owned(),
             department: DEPARTMENT.to_owned(),
             language: LANGUAGE.to_owned(),
             recording: Some(ivr::RecordedAudio {
@@ -452,8 +517,11 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             path: Some(path.clone()),
             duration_ms: analysis.duration_ms,
         };
-        let number = match self.desk.file(&draft, Some(&evidence)).await {
-            Ok(number) => number,
+        let FiledTicket {
+            number,
+            recording_kept,
+        } = match self.desk.file(&draft, Some(&evidence)).await {
+            Ok(filed) => filed,
             Err(err) => {
                 warn!(recording = name, %err, "could not file fallback complaint; recording kept for the next round");
                 // The desk keeps the spool file only on success; a failed filing leaves no copy behind.
@@ -466,6 +534,12 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             }
         };
         bump(&self.stats.tickets_created);
+        if !recording_kept {
+            // Filed, but the ticket does not hold the audio yet (our disk is full, say): Asterisk's
+            // copy is the evidence. The next round files it again, which attaches it, then deletes.
+            warn!(recording = name, %number, "complaint filed without its recording; kept on Asterisk for the next round");
+            return Outcome::Failed;
+        }
         match self.store.delete_stored(name).await {
             Ok(()) => {}
             Err(err) if err.is_gone() => {}
@@ -475,7 +549,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 return Outcome::Failed;
             }
         }
-        info!(recording = name, %number, caller = %parsed.caller, "fallback complaint filed as a ticket");
+        info!(recording = name, %number, %caller, "fallback complaint filed as a ticket");
         Outcome::Imported
     }
 }

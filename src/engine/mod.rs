@@ -35,8 +35,8 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
 pub use ports::{
-    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, RecordRequest,
-    RecordingStore, StoredRecording, TicketDesk,
+    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
+    RecordRequest, RecordingStore, StoredRecording, TicketDesk,
 };
 pub use stats::{CallOutcome, EngineStats, StatsSnapshot};
 

@@ -173,6 +173,17 @@ pub trait RecordingStore: Send + Sync + 'static {
 #[error("{0}")]
 pub struct DeskError(pub String);
 
+/// A complaint filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiledTicket {
+    /// Its complaint number, read to the caller.
+    pub number: String,
+    /// The ticket holds its recording: Asterisk's copy may go. False when it was filed without it
+    /// (not fetched, or not kept — a full disk) or that is not known yet: Asterisk's copy stays, and
+    /// is filed again (attached) later.
+    pub recording_kept: bool,
+}
+
 /// A complaint recording fetched from Asterisk and written to the recordings folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedRecording {
@@ -187,12 +198,12 @@ pub struct FetchedRecording {
 /// The ticket store, as the IVR uses it (implemented over `tickets::TicketService`).
 pub trait TicketDesk: Send + Sync + 'static {
     /// Files the complaint (idempotent per `draft.idempotency_key`) and returns its complaint number once it is
-    /// durable (database or journal).
+    /// durable (database or journal). Filing again a complaint filed without its recording attaches it.
     fn file(
         &self,
         draft: &ivr::TicketDraft,
         recording: Option<&FetchedRecording>,
-    ) -> impl Future<Output = Result<String, DeskError>> + Send;
+    ) -> impl Future<Output = Result<FiledTicket, DeskError>> + Send;
 
     /// A complaint's status by number; `Ok(None)` when there is no such complaint.
     fn lookup(

@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use super::ports::{
-    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, RecordRequest,
-    TicketDesk,
+    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
+    RecordRequest, TicketDesk,
 };
 
 /// Logs operations; `fetch_recording` answers from `recordings`; channels in `gone` answer "gone".
@@ -135,6 +135,8 @@ pub struct FakeDesk {
     pub filed: Mutex<Vec<(ivr::TicketDraft, Option<FetchedRecording>)>>,
     /// How long a lookup takes (a slow database).
     pub delay: Mutex<std::time::Duration>,
+    /// Files tickets without keeping their recordings (the ticket store's disk is full).
+    pub drops_recordings: std::sync::atomic::AtomicBool,
 }
 
 impl TicketDesk for FakeDesk {
@@ -142,10 +144,17 @@ impl TicketDesk for FakeDesk {
         &self,
         draft: &ivr::TicketDraft,
         recording: Option<&FetchedRecording>,
-    ) -> Result<String, DeskError> {
+    ) -> Result<FiledTicket, DeskError> {
         let mut filed = self.filed.lock().unwrap();
         filed.push((draft.clone(), recording.cloned()));
-        Ok(format!("{}", 1_000_000_000 + filed.len()))
+        Ok(FiledTicket {
+            number: format!("{}", 1_000_000_000 + filed.len()),
+            // Kept when we had a copy to give.
+            recording_kept: recording.is_some_and(|r| r.path.is_some())
+                && !self
+                    .drops_recordings
+                    .load(std::sync::atomic::Ordering::Relaxed),
+        })
     }
 
     async fn lookup(&self, _number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {

@@ -327,6 +327,26 @@ async fn a_replaced_take_is_deleted_and_a_recording_never_fetched_stays_on_aster
 }
 
 #[tokio::test(start_paused = true)]
+async fn asterisks_copy_stays_when_the_ticket_could_not_keep_the_recording() {
+    let h = Harness::start("not-kept");
+    h.shared
+        .desk
+        .drops_recordings
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let name = h.to_recording().await;
+    h.store_recording(name.clone(), wav(2.0, true));
+    h.send(recording_finished(CHAN, &name, 2)).await;
+    h.finish_playback().await;
+    h.press('1').await;
+    assert_eq!(h.shared.desk.filed.lock().unwrap().len(), 1);
+    let ops = h.ops();
+    assert!(
+        !ops.contains(&format!("delete {name}")),
+        "the only copy the ticket can get is Asterisk's: {ops:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failing_request_is_retried_and_the_call_goes_on() {
     let h = Harness::start("retry");
     h.shared.control.fail_next(2);

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use helpline::engine::adapters::{AriControl, ServiceDesk};
 use helpline::engine::fallback::{FallbackImporter, ImporterSettings};
 use helpline::engine::{
-    DeskError, EngineStats, Feedback, FeedbackReply, FetchedRecording, TicketDesk,
+    DeskError, EngineStats, Feedback, FeedbackReply, FetchedRecording, FiledTicket, TicketDesk,
 };
 
 use crate::support::*;
@@ -178,7 +178,7 @@ impl TicketDesk for SwitchedDesk {
         &self,
         draft: &ivr::TicketDraft,
         recording: Option<&FetchedRecording>,
-    ) -> Result<String, DeskError> {
+    ) -> Result<FiledTicket, DeskError> {
         let mode = *self.mode.lock().unwrap();
         match mode {
             DeskMode::Down => Err(DeskError("ticket database unreachable (test)".to_owned())),
@@ -226,6 +226,7 @@ async fn a_failed_filing_keeps_the_recording_and_a_lost_reply_never_makes_a_seco
             spool_dir: spool.clone(),
             settle: helpline::engine::fallback::DEFAULT_SETTLE,
             clock: office_hours(),
+            progress: None,
         },
     );
     let ari = ari_client(&sim);
@@ -331,4 +332,107 @@ async fn recordings_made_while_connected_are_imported_at_the_next_interval() {
     assert_eq!(stored_names(&ari).await, vec![OTHER.to_owned()]);
     assert_eq!(ticket_count(t.node.tickets()).await, 1);
     t.stop().await;
+}
+
+/// Issue 9: the IVR's own recordings left on Asterisk — a complaint whose ticket could not keep its
+/// audio, one spoken on a call whose engine died with its progress — are filed under their own name
+/// (attached to the ticket that lacks it, or a new ticket for a call-back) once no live call owns them,
+/// then deleted; a live call's recordings and silent leftovers are handled as they must be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_a_call_left_on_asterisk_are_attached_or_filed_never_a_live_calls() {
+    use helpline::engine::progress::{CallProgress, ProgressJournal};
+    const WITHOUT_AUDIO: &str = "ivr-02_fc_1796281801_1-record_complaint-1";
+    const ORPHAN: &str = "ivr-02_fc_1796281802_7-record_complaint-2";
+    const SILENT_TAKE: &str = "ivr-02_fc_1796281803_2-record_complaint-1";
+    const LIVE: &str = "ivr-02_fc_1796281804_3-record_complaint-1";
+    let dir = TempDir::new("leftovers");
+    let sim_recordings = dir.path().join("asterisk");
+    std::fs::create_dir_all(&sim_recordings).unwrap();
+    for name in [WITHOUT_AUDIO, ORPHAN, LIVE] {
+        write_wav(&sim_recordings, name, 3.0, true);
+    }
+    write_wav(&sim_recordings, SILENT_TAKE, 2.0, false);
+    let config = config(dir.path(), None, "");
+    let mut sim_config =
+        helpline::app::simulator_config(&config.ari_app, &config.ivr.audio_dir, SPEED);
+    sim_config.recordings_dir = Some(sim_recordings);
+    let sim = ari_sim::Simulator::start(sim_config).await.unwrap();
+    let tickets = helpline::app::open_tickets(&config).await.unwrap();
+    // The call's ticket, filed while our disk was full: no audio.
+    let filed = tickets
+        .file_from_call(tickets::NewCallTicket {
+            call_id: WITHOUT_AUDIO.to_owned(),
+            caller_number: "+919816012345".to_owned(),
+            language: "en".to_owned(),
+            department_code: "REV".to_owned(),
+            category: None,
+            district: None,
+            recording: None,
+            after_hours: false,
+        })
+        .await
+        .unwrap();
+    // A call in progress on this node owns LIVE.
+    let progress = ProgressJournal::open(dir.path().join("calls")).unwrap();
+    progress.save(&CallProgress {
+        channel_id: "1796281804.3".into(),
+        call_id: "02:fc/1796281804.3".into(),
+        caller: "+919816000004".into(),
+        started_at: office_hours()(),
+        ivr: ivr::Snapshot {
+            step: "record_complaint".into(),
+            phase: ivr::SnapshotPhase::Confirm,
+            language: "hi".into(),
+            vars: Vec::new(),
+            recording: None,
+            owed_ticket: None,
+            recordings_made: 1,
+            recordings_started: 1,
+            tickets_requested: 0,
+            next_tag: 4,
+        },
+        kept_recording: None,
+    });
+    let stats = Arc::new(EngineStats::default());
+    let mut importer = FallbackImporter::new(
+        AriControl::new(ari_client(&sim)),
+        ServiceDesk::new(tickets.clone()),
+        Arc::clone(&stats),
+        ImporterSettings {
+            interval: std::time::Duration::from_secs(1),
+            spool_dir: config.recordings_dir.join("incoming"),
+            settle: std::time::Duration::from_millis(200),
+            clock: office_hours(),
+            progress: Some(progress),
+        },
+    );
+    let ari = ari_client(&sim);
+
+    // Seen once: nothing is touched before the settle time (a call may be about to file it).
+    let report = importer.run_round().await;
+    assert_eq!((report.imported, report.not_settled), (0, 3), "{report:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let report = importer.run_round().await;
+    assert_eq!((report.imported, report.skipped), (2, 1), "{report:?}");
+    assert_eq!(
+        stored_names(&ari).await,
+        vec![LIVE.to_owned()],
+        "a live call's recording stays"
+    );
+
+    let attached = tickets.store().ticket(filed.number).await.unwrap().unwrap();
+    assert!(attached.recording.is_some(), "the ticket got its evidence");
+    assert_eq!(attached.department_code, "REV");
+    let orphan = tickets
+        .store()
+        .ticket_by_call(ORPHAN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        orphan.recording.is_some() && orphan.after_hours,
+        "filed for a call-back: {orphan:?}"
+    );
+    assert_eq!(ticket_count(&tickets).await, 2);
+    sim.shutdown().await.unwrap();
 }

@@ -120,6 +120,9 @@ pub struct Filed {
     pub created: bool,
     /// True when the ticket is in the local journal, waiting for the database.
     pub journaled: bool,
+    /// The ticket holds its recording (kept now, or earlier): the caller's copy elsewhere (Asterisk's)
+    /// is no longer the only one. False when it was filed without one, or when that is not known yet.
+    pub recording_kept: bool,
 }
 
 /// What the IVR reads back when a citizen asks about a complaint.
@@ -299,6 +302,12 @@ impl TicketService {
         &self,
         call: NewCallTicket,
     ) -> Result<ComplaintNumber, TicketError> {
+        self.file_from_call(call).await.map(|filed| filed.number)
+    }
+
+    /// [`TicketService::create_from_call`], saying also whether the ticket holds its recording (filing
+    /// again a complaint filed without it attaches it): until it does, the caller keeps its copy.
+    pub async fn file_from_call(&self, call: NewCallTicket) -> Result<Filed, TicketError> {
         let NewCallTicket {
             call_id,
             caller_number,
@@ -309,23 +318,21 @@ impl TicketService {
             recording,
             after_hours,
         } = call;
-        let filed = self
-            .file(
-                TicketSource::Ivr,
-                Some(validate::call_id(&call_id)?),
-                // Whatever the trunk sent, the complaint is filed (an unreadable number as `unknown`).
-                crate::CallerId::from_trunk(&caller_number).into_number(),
-                language,
-                department_code,
-                category,
-                district,
-                None,
-                recording,
-                after_hours,
-                "system:ivr".to_owned(),
-            )
-            .await?;
-        Ok(filed.number)
+        self.file(
+            TicketSource::Ivr,
+            Some(validate::call_id(&call_id)?),
+            // Whatever the trunk sent, the complaint is filed (an unreadable number as `unknown`).
+            crate::CallerId::from_trunk(&caller_number).into_number(),
+            language,
+            department_code,
+            category,
+            district,
+            None,
+            recording,
+            after_hours,
+            "system:ivr".to_owned(),
+        )
+        .await
     }
 
     /// Files a ticket from the API on behalf of `actor`.
@@ -392,6 +399,8 @@ impl TicketService {
                     number,
                     created: false,
                     journaled: true,
+                    // Known once it is in the database; the caller keeps its copy until then.
+                    recording_kept: false,
                 });
             }
             if recording.is_some()
@@ -401,11 +410,25 @@ impl TicketService {
                     .skip_database(self.shared.config.retry_database_after)
             {
                 match self.shared.store.ticket_by_call(key).await {
-                    Ok(Some(t)) => {
+                    Ok(Some(t)) if t.recording.is_some() => {
                         return Ok(Filed {
                             number: t.number,
                             created: false,
                             journaled: false,
+                            recording_kept: true,
+                        });
+                    }
+                    Ok(Some(t)) => {
+                        // Filed earlier without its recording: the evidence has turned up.
+                        let kept = match recording {
+                            Some(r) => self.attach(t.number, r, &created_by).await,
+                            None => false,
+                        };
+                        return Ok(Filed {
+                            number: t.number,
+                            created: false,
+                            journaled: false,
+                            recording_kept: kept,
                         });
                     }
                     Ok(None) => {}
@@ -453,6 +476,7 @@ impl TicketService {
             },
             None => (None, None),
         };
+        let has_recording = recording.is_some();
         let record = TicketRecord {
             number,
             call_id: key,
@@ -475,6 +499,7 @@ impl TicketService {
             .await
             .map_err(|_| TicketError::WriterGone)?;
         let outcome = answer.await.map_err(|_| TicketError::WriterGone)?;
+        let kept = has_recording;
         let filed = match outcome {
             Err(e) => {
                 self.discard_recording(number).await;
@@ -484,11 +509,14 @@ impl TicketService {
                 number: n,
                 created: true,
                 journaled: false,
+                recording_kept: kept,
             },
+            // A concurrent filing of the same complaint won; whether it kept a recording is its own.
             Ok(WriteOutcome::Stored(InsertOutcome::Existing(n))) => Filed {
                 number: n,
                 created: false,
                 journaled: false,
+                recording_kept: false,
             },
             Ok(WriteOutcome::Stored(InsertOutcome::UnknownDepartment)) => {
                 self.discard_recording(number).await;
@@ -501,6 +529,7 @@ impl TicketService {
                 number: n,
                 created: n == number,
                 journaled: true,
+                recording_kept: kept && n == number,
             },
         };
         if filed.number != number {
@@ -508,6 +537,34 @@ impl TicketService {
             self.discard_recording(number).await;
         }
         Ok(filed)
+    }
+
+    /// Keeps `recording` for a ticket filed without one and records it on the ticket; false (logged)
+    /// when it could not be kept, so the caller's copy stays where it is.
+    async fn attach(&self, number: ComplaintNumber, recording: Recording, actor: &str) -> bool {
+        let info = match self.keep_recording(number, recording).await {
+            Ok(info) => info,
+            Err(e) => {
+                tracing::warn!(%number, error = %e, "the recording found later could not be kept either");
+                return false;
+            }
+        };
+        match self
+            .shared
+            .store
+            .attach_recording(number, &info, actor, self.shared.clock.now())
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(%number, "recording attached to a ticket filed without it");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(%number, error = %e, "could not attach the recording");
+                self.discard_recording(number).await;
+                false
+            }
+        }
     }
 
     async fn allocate(&self) -> Result<ComplaintNumber, TicketError> {

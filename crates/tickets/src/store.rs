@@ -1361,6 +1361,56 @@ impl Store {
         })
     }
 
+    /// Attaches a recording to a ticket filed without one (its audio could not be fetched or kept when
+    /// the complaint was filed, and was found on Asterisk later). A ticket that has one keeps it.
+    pub async fn attach_recording(
+        &self,
+        number: ComplaintNumber,
+        recording: &RecordingInfo,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        self.mutate(
+            number,
+            |t| {
+                if t.recording.is_some() {
+                    return Err(StoreError::NotAllowedNow(
+                        "the ticket has its recording already".to_owned(),
+                    ));
+                }
+                let mut m = Mutation::default();
+                m.set.push((
+                    "recording_file",
+                    BindValue::Text(Some(recording.file_name.clone())),
+                ));
+                m.set.push((
+                    "recording_duration_ms",
+                    BindValue::Int(i64::try_from(recording.duration_ms).ok()),
+                ));
+                m.set.push((
+                    "recording_sha256",
+                    BindValue::Text(Some(recording.sha256.clone())),
+                ));
+                m.set.push((
+                    "recording_bytes",
+                    BindValue::Int(i64::try_from(recording.bytes).ok()),
+                ));
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: "recording_attached",
+                    from_value: None,
+                    to_value: Some(recording.file_name.clone()),
+                    reason: Some("found on Asterisk after the complaint was filed".to_owned()),
+                });
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
     /// Writes an audit entry that changes nothing else, e.g. a refused attempt at feedback: who tried,
     /// what was refused and why.
     pub async fn record_refusal(

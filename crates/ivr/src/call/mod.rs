@@ -140,10 +140,18 @@ fn pop_front(buffer: &mut String) -> Option<char> {
 /// the ticket store take, whatever the channel ids and step names.
 const NAME_PART_MAX: usize = 48;
 
+/// What every recording the IVR makes is named with first.
+pub const RECORDING_PREFIX: &str = "ivr-";
+
 /// A recording name unique to the call (`seq` counts the call's recordings, never reused), naming the
 /// call and the step it was made in, safe as an ARI recording name: `ivr-<call>-<step>-<seq>`.
 pub fn recording_name(call_id: &str, step: &str, seq: u32) -> String {
-    format!("ivr-{}-{}-{seq}", name_part(call_id), name_part(step))
+    format!("{}{}-{seq}", recording_prefix(call_id), name_part(step))
+}
+
+/// The start of every recording name of the call `call_id`: `ivr-<call>-`.
+pub fn recording_prefix(call_id: &str) -> String {
+    format!("{RECORDING_PREFIX}{}-", name_part(call_id))
 }
 
 /// `raw` with every character other than ASCII letters, digits, `-` and `_` as `_`, at most

@@ -500,6 +500,77 @@ async fn recordings_are_kept_as_evidence(env: Env) {
 }
 contract!(recordings_are_kept_as_evidence);
 
+/// Issue 9: a ticket filed without its recording (the audio not fetched or not kept: a full disk) gets it
+/// attached when the same complaint is filed again with it, once; the caller learns when it is kept, so
+/// it deletes its own copy (Asterisk's) only then.
+async fn a_recording_found_later_is_attached_to_its_ticket(env: Env) {
+    let audio = b"RIFF\x24\x00\x00\x00WAVEfmt the complaint, found again".to_vec();
+    let mut first = call("ivr-c9-record_complaint-1", "REV");
+    first.recording = Some(Recording {
+        audio: RecordingAudio::File(env.dir.join("spool-was-full.wav")),
+        duration_ms: 5000,
+        sha256: None,
+    });
+    let filed = env.service.file_from_call(first).await.unwrap();
+    assert!(filed.created && !filed.recording_kept, "{filed:?}");
+    assert!(
+        env.store
+            .ticket(filed.number)
+            .await
+            .unwrap()
+            .unwrap()
+            .recording
+            .is_none()
+    );
+
+    let mut again = call("ivr-c9-record_complaint-1", "GAD");
+    again.caller_number = "unknown".to_owned();
+    again.recording = Some(Recording {
+        audio: RecordingAudio::Bytes(audio.clone()),
+        duration_ms: 5000,
+        sha256: None,
+    });
+    let second = env.service.file_from_call(again.clone()).await.unwrap();
+    assert_eq!(
+        second.number, filed.number,
+        "the same complaint, the same ticket"
+    );
+    assert!(!second.created && second.recording_kept, "{second:?}");
+    let t = env.store.ticket(filed.number).await.unwrap().unwrap();
+    assert_eq!(
+        t.department_code, "REV",
+        "nothing but the recording changes"
+    );
+    assert_eq!(t.caller_number, "+919816012345");
+    let rec = t.recording.expect("attached");
+    assert_eq!(rec.bytes, audio.len() as u64);
+    assert_eq!(
+        std::fs::read(env.service.recordings_dir().join(&rec.file_name)).unwrap(),
+        audio
+    );
+    let trail = env.store.audit_trail(filed.number).await.unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.action == "recording_attached")
+            .count(),
+        1
+    );
+
+    // A third filing finds it kept and attaches nothing more.
+    let third = env.service.file_from_call(again).await.unwrap();
+    assert!(third.recording_kept);
+    let trail = env.store.audit_trail(filed.number).await.unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.action == "recording_attached")
+            .count(),
+        1
+    );
+}
+contract!(a_recording_found_later_is_attached_to_its_ticket);
+
 async fn nodes_starting_together_migrate_once(env: Env) {
     // `env` already migrated; a fresh database is what matters, so start three more stores at once
     // on a brand-new SQLite file / PostgreSQL schema.
