@@ -908,6 +908,10 @@ impl TicketService {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = escalate.tick() => {
+                        if let Err(e) = service.shared.store.ensure_migrated().await {
+                            tracing::warn!(error = %e, "database still not migrated; will retry");
+                            continue;
+                        }
                         if let Err(e) = service.escalate_overdue(service.shared.clock.now()).await {
                             tracing::warn!(error = %e, "escalation job failed; will retry");
                         }

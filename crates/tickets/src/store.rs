@@ -703,6 +703,8 @@ impl Store {
         count: u64,
         max_blocks: u64,
     ) -> Result<u64, StoreError> {
+        // A node that started while the database was away has not migrated it yet.
+        self.ensure_migrated().await?;
         let count_i = i64::try_from(count).map_err(|_| StoreError::NumberSpaceExhausted)?;
         let (next,): (i64,) = on_pool!(self, |pool| {
             sqlx::query_as(
@@ -732,6 +734,9 @@ impl Store {
         records: &[TicketRecord],
         alias_on_conflict: bool,
     ) -> Result<Vec<InsertOutcome>, StoreError> {
+        // A node that started while the database was away (a fresh one included) migrates it before
+        // its first write: the journal's tickets must not meet a database without tables.
+        self.ensure_migrated().await?;
         let mut outcomes = Vec::with_capacity(records.len());
         // Outside a replay a taken number is an error (the allocator went wrong); on replay it is
         // what an earlier replay of the same record left.

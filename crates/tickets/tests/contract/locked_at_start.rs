@@ -73,3 +73,35 @@ async fn a_lock_that_stays_is_a_clear_error_and_an_engine_node_starts_anyway() {
         .await
         .unwrap();
 }
+
+/// A node that started while a fresh database was locked (nothing migrated yet) migrates it before its
+/// first write, so the first complaint lands in the database rather than failing on missing tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_started_deferred_on_a_fresh_database_migrates_before_its_first_write() {
+    let env = Env::sqlite().await;
+    let url = format!("sqlite://{}?mode=rwc", env.dir.join("fresh.db").display());
+    let mut lock = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let store = Store::connect_or_defer(&url, test_options()).await.unwrap();
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    drop(lock);
+    let service = tickets::TicketService::new(
+        store.clone(),
+        crate::support::service_config(&env.dir.join("fresh-node"), "fresh"),
+    )
+    .await
+    .unwrap();
+    let filed = service
+        .file_from_call(crate::lifecycle::call("fresh-1", "JSV"))
+        .await
+        .unwrap();
+    assert!(!filed.journaled, "written to the database: {filed:?}");
+    assert!(store.ticket(filed.number).await.unwrap().is_some());
+}
