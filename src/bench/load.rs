@@ -78,24 +78,15 @@ pub struct LoadOptions {
 
 impl LoadOptions {
     fn validate(&self) -> Result<(), BenchError> {
-        let mut problems = Vec::new();
-        if self.calls == 0 {
-            problems.push("--calls must be at least 1".to_owned());
-        }
-        for (name, v) in [("--rate", self.rate), ("--speed", self.speed)] {
-            if !(v.is_finite() && v > 0.0) {
-                problems.push(format!("{name} must be a positive number"));
-            }
-        }
-        for (name, v) in [
-            ("--ramp", self.ramp),
-            ("--speech", self.speech),
-            ("--finish-timeout", self.finish_timeout),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                problems.push(format!("{name} must be 0 or more"));
-            }
-        }
+        let mut problems = number_problems(
+            self.calls,
+            &[("--rate", self.rate), ("--speed", self.speed)],
+            &[
+                ("--ramp", self.ramp),
+                ("--speech", self.speech),
+                ("--finish-timeout", self.finish_timeout),
+            ],
+        );
         if self.rss_high_mark <= self.rss_low_mark {
             problems.push("--rss-high-mark must be above --rss-low-mark".to_owned());
         }
@@ -120,6 +111,30 @@ impl LoadOptions {
         }
         cmd
     }
+}
+
+/// What is wrong with a run's numbers: `calls` must be at least 1, `positive` above 0, `non_negative` 0 or
+/// more (all finite).
+pub(super) fn number_problems(
+    calls: u64,
+    positive: &[(&str, f64)],
+    non_negative: &[(&str, f64)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if calls == 0 {
+        problems.push("--calls must be at least 1".to_owned());
+    }
+    for (name, v) in positive {
+        if !(v.is_finite() && *v > 0.0) {
+            problems.push(format!("{name} must be a positive number"));
+        }
+    }
+    for (name, v) in non_negative {
+        if !(v.is_finite() && *v >= 0.0) {
+            problems.push(format!("{name} must be 0 or more"));
+        }
+    }
+    problems
 }
 
 /// What every simulated caller does: the 1100 complaint path in Hindi — language 1, complaint 1, category
@@ -232,9 +247,25 @@ struct GlueCounters {
 }
 
 /// A temporary working directory removed on drop (unless the user chose it).
-struct WorkDir {
-    path: PathBuf,
+pub(super) struct WorkDir {
+    pub(super) path: PathBuf,
     remove: bool,
+}
+
+impl WorkDir {
+    /// The folder the user chose (kept), or a fresh one under the temp dir named `<prefix>-<pid>` (removed).
+    pub(super) fn new(chosen: Option<&Path>, prefix: &str) -> WorkDir {
+        match chosen {
+            Some(dir) => WorkDir {
+                path: dir.to_owned(),
+                remove: false,
+            },
+            None => WorkDir {
+                path: std::env::temp_dir().join(format!("{prefix}-{}", std::process::id())),
+                remove: true,
+            },
+        }
+    }
 }
 
 impl Drop for WorkDir {
@@ -245,7 +276,7 @@ impl Drop for WorkDir {
     }
 }
 
-fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
+pub(super) fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
     let what = what.into();
     move |source| BenchError::Io { what, source }
 }
@@ -274,16 +305,7 @@ fn script_loader(scripts: PathBuf, audio: PathBuf) -> ScriptLoader {
 /// Runs one load test and reports.
 pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, BenchError> {
     options.validate()?;
-    let work = match &options.work_dir {
-        Some(dir) => WorkDir {
-            path: dir.clone(),
-            remove: false,
-        },
-        None => WorkDir {
-            path: std::env::temp_dir().join(format!("helpline-bench-load-{}", std::process::id())),
-            remove: true,
-        },
-    };
+    let work = WorkDir::new(options.work_dir.as_deref(), "helpline-bench-load");
     for sub in [
         "sim-recordings",
         "spool",
@@ -305,6 +327,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, BenchError> {
         speed: options.speed,
         sounds: options.audio.clone(),
         recordings: work.path.join("sim-recordings"),
+        helpline_dialplan: false,
     };
     let mut sim = SimProcess::spawn(&exe, &child_args, Duration::from_secs(30)).await?;
 
@@ -444,6 +467,7 @@ async fn drive(
         scenario,
         must_hear,
         finish_timeout_seconds: options.finish_timeout,
+        return_results: false,
     };
     // How late a woken task runs: a timer task on the engine's runtime measures how long after its
     // deadline it gets to run. An event waiting in a call's mailbox waits about this long for its task
@@ -489,8 +513,8 @@ async fn drive(
                     engine_stop.cancel();
                     return Err(BenchError::Sim(error));
                 }
-                ChildMessage::Ready { .. } => {
-                    return Err(BenchError::Protocol("a second ready message".to_owned()));
+                ChildMessage::Ready { .. } | ChildMessage::Injected { .. } => {
+                    return Err(BenchError::Protocol("an unexpected message".to_owned()));
                 }
             },
             _ = tick.tick() => {

@@ -4,6 +4,8 @@
 //! and reports event→command latency ([`probe`]), throughput, the engine's CPU and memory ([`procstat`]) and
 //! every call that did not go as scripted. `bench load-sim` is that child process (not for direct use).
 
+mod engineproc;
+pub mod faults;
 pub mod load;
 pub mod probe;
 pub mod procstat;
@@ -12,6 +14,7 @@ pub mod simproc;
 
 use std::path::PathBuf;
 
+pub use faults::{FaultKind, FaultOptions, FaultReport, run_faults};
 pub use load::{LoadOptions, run_load};
 pub use report::LoadReport;
 
@@ -21,6 +24,10 @@ pub enum BenchCommand {
     /// Load test: N simulated callers (simulator in a separate process) against the engine; prints a
     /// table and writes JSON with --json.
     Load(LoadOptions),
+    /// Fault test: the engine as a child process against the simulator in another, N complaint calls,
+    /// a fault injected now and then (kill -9, SIGTERM, WebSocket drop/silence, REST 500/slow,
+    /// simulator restart, SQLite locked); reports lost/doubled complaints and dead air.
+    Faults(FaultOptions),
     /// The simulator side of `bench load`, started by it (talks JSON lines on stdin/stdout).
     #[command(hide = true)]
     LoadSim(simproc::SimChildArgs),
@@ -56,10 +63,25 @@ pub enum BenchError {
     /// The options make no sense.
     #[error("invalid options: {0}")]
     Options(String),
+    /// The engine process (`bench faults`) would not start, or failed.
+    #[error("engine process: {0}")]
+    Engine(String),
+    /// Something the harness waits for did not happen in time.
+    #[error("{what} did not happen within {after:?}")]
+    Timeout {
+        what: String,
+        after: std::time::Duration,
+    },
+    /// A fault could not be injected or cleared.
+    #[error("fault injection: {0}")]
+    Fault(String),
+    /// The ticket database could not be read.
+    #[error("ticket database: {0}")]
+    Tickets(String),
 }
 
-/// Runs one `helpline bench …` command on its own runtime. For `load`, returns whether the run met its
-/// correctness bar (every call as scripted, no errors).
+/// Runs one `helpline bench …` command on its own runtime. For `load` and `faults`, returns whether the run
+/// met its correctness bar (`load`: every call as scripted, no errors; `faults`: nothing lost or doubled).
 pub fn run(command: BenchCommand) -> Result<bool, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -73,15 +95,28 @@ pub fn run(command: BenchCommand) -> Result<bool, BenchError> {
             let report = run_load(&options).await?;
             print!("{}", report.table());
             if let Some(path) = &options.json {
-                let text = serde_json::to_string_pretty(&report)
-                    .map_err(|e| BenchError::Setup(format!("cannot encode the report: {e}")))?;
-                std::fs::write(path, text + "\n").map_err(|source| BenchError::Io {
-                    what: format!("cannot write {}", path.display()),
-                    source,
-                })?;
+                write_json(path, &report)?;
+            }
+            Ok(report.clean())
+        }),
+        BenchCommand::Faults(options) => runtime.block_on(async move {
+            let report = run_faults(&options).await?;
+            print!("{}", report.table());
+            if let Some(path) = &options.json {
+                write_json(path, &report)?;
             }
             Ok(report.clean())
         }),
         BenchCommand::LoadSim(args) => runtime.block_on(simproc::child_main(args)).map(|()| true),
     }
+}
+
+/// Writes a report as pretty JSON.
+fn write_json(path: &std::path::Path, report: &impl serde::Serialize) -> Result<(), BenchError> {
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| BenchError::Setup(format!("cannot encode the report: {e}")))?;
+    std::fs::write(path, text + "\n").map_err(|source| BenchError::Io {
+        what: format!("cannot write {}", path.display()),
+        source,
+    })
 }

@@ -15,6 +15,9 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use super::BenchError;
 
+/// The Stasis application the helpline dialplan sends calls to.
+pub const ARI_APP: &str = "ivr-1100";
+
 /// What the generator does once the engine is connected.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunPlan {
@@ -30,6 +33,17 @@ pub struct RunPlan {
     pub must_hear: Vec<String>,
     /// How long (real seconds) to wait for the last calls to end after the last one was placed.
     pub finish_timeout_seconds: f64,
+    /// Send every call's [`ari_sim::CallResult`] back in the summary (`bench faults` judges each call).
+    #[serde(default)]
+    pub return_results: bool,
+}
+
+/// What the parent may say after the run plan, one per line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParentCommand {
+    /// Inject a fault into the simulator (its `/sim/faults`); answered with [`ChildMessage::Injected`].
+    Inject(ari_sim::Fault),
 }
 
 /// How the simulated calls went, as the simulator saw them.
@@ -51,6 +65,9 @@ pub struct CallsSummary {
     pub duration_p99_ms: u64,
     /// The simulator's counters at the end.
     pub sim: ari_sim::SimStats,
+    /// Every call's result, when the plan asked for them.
+    #[serde(default)]
+    pub results: Vec<ari_sim::CallResult>,
 }
 
 /// What the child says.
@@ -69,6 +86,8 @@ pub enum ChildMessage {
     Done(Box<CallsSummary>),
     /// The child could not go on.
     Failed { error: String },
+    /// A fault the parent asked for was injected (`error`: it could not be).
+    Injected { error: Option<String> },
 }
 
 /// How the child simulator is set up (`helpline bench load-sim` arguments).
@@ -83,17 +102,27 @@ pub struct SimChildArgs {
     /// Where the simulator writes recordings.
     #[arg(long)]
     pub recordings: PathBuf,
+    /// The dialplan helpline expects of its Asterisk (`app::simulator_config`: an apology when the app
+    /// is not connected, the `fallback` extension, agents and the integrated helplines) instead of the
+    /// simulator's default one.
+    #[arg(long)]
+    pub helpline_dialplan: bool,
 }
 
 /// The child side: runs the simulator and the generator; returns when its stdin closes.
 pub async fn child_main(args: SimChildArgs) -> Result<(), BenchError> {
+    let base = if args.helpline_dialplan {
+        crate::app::simulator_config(ARI_APP, &args.sounds, args.speed)
+    } else {
+        ari_sim::SimConfig::default()
+    };
     let config = ari_sim::SimConfig {
         speed: args.speed,
         sounds_dirs: vec![args.sounds],
         recordings_dir: Some(args.recordings),
         // The benchmark holds thousands of calls; a stuck socket must not be taken for a slow one.
         ws_buffer: 1 << 16,
-        ..ari_sim::SimConfig::default()
+        ..base
     };
     let sim = ari_sim::Simulator::start(config)
         .await
@@ -119,7 +148,7 @@ pub async fn child_main(args: SimChildArgs) -> Result<(), BenchError> {
     let outcome = tokio::select! {
         outcome = generate(&sim, &plan) => outcome,
         // The parent is gone (stdin closed): stop at once.
-        _ = wait_for_eof(&mut stdin) => return sim.shutdown().await.map_err(|e| BenchError::Sim(e.to_string())),
+        _ = obey(&sim, &mut stdin) => return sim.shutdown().await.map_err(|e| BenchError::Sim(e.to_string())),
     };
     match outcome {
         Ok(summary) => say(&ChildMessage::Done(Box::new(summary))).await?,
@@ -130,20 +159,35 @@ pub async fn child_main(args: SimChildArgs) -> Result<(), BenchError> {
             .await?;
         }
     }
-    wait_for_eof(&mut stdin).await;
+    obey(&sim, &mut stdin).await;
     sim.shutdown()
         .await
         .map_err(|e| BenchError::Sim(e.to_string()))
 }
 
-async fn wait_for_eof(lines: &mut tokio::io::Lines<BufReader<tokio::io::Stdin>>) {
-    while let Ok(Some(_)) = lines.next_line().await {}
+/// Carries out the parent's commands until its stdin closes.
+async fn obey(sim: &ari_sim::SimHandle, lines: &mut tokio::io::Lines<BufReader<tokio::io::Stdin>>) {
+    while let Ok(Some(line)) = lines.next_line().await {
+        let error = match serde_json::from_str::<ParentCommand>(&line) {
+            Ok(ParentCommand::Inject(fault)) => {
+                sim.inject(fault).await.err().map(|e| e.to_string())
+            }
+            Err(e) => Some(format!("bad command ({e}): {line}")),
+        };
+        if say(&ChildMessage::Injected { error }).await.is_err() {
+            return;
+        }
+    }
 }
+
+/// One message line at a time on stdout (the generator and [`obey`] both speak).
+static STDOUT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn say(message: &ChildMessage) -> Result<(), BenchError> {
     let mut line = serde_json::to_string(message)
         .map_err(|e| BenchError::Protocol(format!("cannot encode a message: {e}")))?;
     line.push('\n');
+    let _one_at_a_time = STDOUT.lock().await;
     let mut out = tokio::io::stdout();
     out.write_all(line.as_bytes())
         .await
@@ -232,6 +276,9 @@ async fn generate(sim: &ari_sim::SimHandle, plan: &RunPlan) -> Result<CallsSumma
         .stats()
         .await
         .map_err(|e| BenchError::Sim(e.to_string()))?;
+    if plan.return_results {
+        summary.results = results;
+    }
     Ok(summary)
 }
 
@@ -285,6 +332,7 @@ impl SimProcess {
             .arg(&args.sounds)
             .arg("--recordings")
             .arg(&args.recordings)
+            .args(args.helpline_dialplan.then_some("--helpline-dialplan"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -331,8 +379,18 @@ impl SimProcess {
 
     /// Starts the generator.
     pub async fn run(&mut self, plan: &RunPlan) -> Result<(), BenchError> {
-        let mut line = serde_json::to_string(plan)
-            .map_err(|e| BenchError::Protocol(format!("cannot encode the run plan: {e}")))?;
+        self.write_line(plan, "the run plan").await
+    }
+
+    /// Asks the child to inject a fault. Its answer ([`ChildMessage::Injected`]) comes with the other
+    /// messages.
+    pub async fn send(&mut self, command: &ParentCommand) -> Result<(), BenchError> {
+        self.write_line(command, "a command").await
+    }
+
+    async fn write_line(&mut self, value: &impl Serialize, what: &str) -> Result<(), BenchError> {
+        let mut line = serde_json::to_string(value)
+            .map_err(|e| BenchError::Protocol(format!("cannot encode {what}: {e}")))?;
         line.push('\n');
         let stdin = self
             .stdin
@@ -381,6 +439,7 @@ mod tests {
             scenario: ari_sim::Scenario::new("1"),
             must_hear: Vec::new(),
             finish_timeout_seconds: 1.0,
+            return_results: false,
         }
     }
 

@@ -380,6 +380,10 @@ struct CallRun {
     spoken_recordings: Vec<String>,
     /// When the call left for another party (a redirect, or the dialplan of another context), model ms.
     left_ms: Option<u64>,
+    /// An `answer_replays` step ran: a prompt heard again takes the caller back.
+    answer_replays: bool,
+    /// Where each passed `wait_prompt` step was satisfied: (step index, media URI).
+    prompts_answered: Vec<(usize, String)>,
 }
 
 /// The actor: owns the whole simulated Asterisk.

@@ -104,6 +104,11 @@ pub enum Step {
         #[serde(default = "default_wait_timeout")]
         timeout_seconds: f64,
     },
+    /// From here on, behave like a person when the IVR asks again: a prompt that an earlier `wait_prompt`
+    /// step waited for, starting again while the caller waits for a later one, takes the caller back to
+    /// the step after that `wait_prompt` (they answer the menu again, say their complaint again). Takes no
+    /// time.
+    AnswerReplays,
 }
 
 impl Step {
@@ -120,6 +125,7 @@ impl Step {
             Step::Wait { seconds } => format!("wait {seconds}s"),
             Step::Hangup => "hangup".to_owned(),
             Step::WaitHangup { .. } => "wait_hangup".to_owned(),
+            Step::AnswerReplays => "answer_replays".to_owned(),
         }
     }
 }
@@ -210,7 +216,7 @@ impl Scenario {
                         problems.push(format!("step {n}: speak_wav needs a path"));
                     }
                 }
-                Step::Hangup => {}
+                Step::Hangup | Step::AnswerReplays => {}
             }
         }
         if problems.is_empty() {

@@ -1572,3 +1572,55 @@ async fn an_unanswered_call_has_no_dead_air_and_a_transfer_ends_the_measure() {
     assert!(result.longest_silence_ms < 1_000, "{result:?}");
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_caller_who_answers_replays_presses_again_when_a_menu_comes_back() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let scenario = Scenario::new("9816000004")
+        .step(Step::AnswerReplays)
+        .step(Step::WaitPrompt {
+            sound: Some("hello-world".to_owned()),
+            timeout_seconds: 30.0,
+        })
+        .step(Step::WaitPromptEnd {
+            timeout_seconds: 30.0,
+        })
+        .step(Step::Press {
+            digits: "1".to_owned(),
+            gap_ms: 250,
+            duration_ms: 120,
+        })
+        .step(Step::WaitPrompt {
+            sound: Some("digits:42".to_owned()),
+            timeout_seconds: 30.0,
+        })
+        .step(Step::WaitHangup {
+            timeout_seconds: 30.0,
+        });
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
+    // The IVR plays the menu, takes the key, and (as an engine restarted without it would) asks twice more.
+    for id in ["pb-1", "pb-2", "pb-2b"] {
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/play/{id}"),
+            &[("media", "sound:hello-world")],
+        )
+        .await;
+        ivr.next("PlaybackFinished").await;
+        assert_eq!(ivr.next("ChannelDtmfReceived").await["digit"], "1");
+    }
+    ari.call(
+        "POST",
+        &format!("/channels/{chan}/play/pb-3"),
+        &[("media", "digits:42")],
+    )
+    .await;
+    ivr.next("PlaybackFinished").await;
+    ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    assert_eq!(result.digits_sent, "111");
+    sim.shutdown().await.unwrap();
+}

@@ -57,6 +57,8 @@ impl Model {
                 recording_since: Vec::new(),
                 spoken_recordings: Vec::new(),
                 left_ms: None,
+                answer_replays: false,
+                prompts_answered: Vec::new(),
             },
         );
         let exists = self.channels.get(&id).is_some_and(|c| {
@@ -107,8 +109,16 @@ impl Model {
                         .iter()
                         .position(|h| prompt_matches(sound.as_deref(), &h.media_uri))
                     {
+                        let uri = run.heard[run.cursor + index].media_uri.clone();
+                        run.prompts_answered.push((run.step, uri));
                         run.cursor += index + 1;
                         run.step += 1;
+                        continue;
+                    }
+                    if let Some(step) = replayed(run) {
+                        // Asked again while busy: back to what the caller did after it the first time.
+                        run.cursor = run.heard.len();
+                        run.step = step + 1;
                         continue;
                     }
                     run.wait = CallWait::Prompt(sound);
@@ -200,6 +210,11 @@ impl Model {
                     self.hangup(&channel, 16, HangupHow::Caller);
                     return;
                 }
+                Step::AnswerReplays => {
+                    run.answer_replays = true;
+                    run.step += 1;
+                    continue;
+                }
                 Step::WaitHangup { timeout_seconds } => {
                     run.wait = CallWait::Hangup;
                     self.schedule(
@@ -273,8 +288,19 @@ impl Model {
             && prompt_matches(sound.as_deref(), uri)
             && !hanging_up
         {
+            run.prompts_answered.push((run.step, uri.to_owned()));
             run.cursor = run.heard.len();
             run.step += 1;
+            run.wait = CallWait::Nothing;
+            self.advance_call(call);
+        } else if matches!(run.wait, CallWait::Prompt(_))
+            && !hanging_up
+            && let Some(step) = replayed(run)
+        {
+            // Asked again: back to what the caller did after hearing this the first time (the pending
+            // wait's timeout belongs to the old generation and no longer fires).
+            run.cursor = run.heard.len();
+            run.step = step + 1;
             run.wait = CallWait::Nothing;
             self.advance_call(call);
         }
@@ -429,4 +455,21 @@ impl Model {
         }
         self.results.insert(call, result);
     }
+}
+
+/// With `answer_replays`: the `wait_prompt` step whose prompt has started again since the caller last
+/// waited (the latest such prompt heard); the answers after it are forgotten.
+fn replayed(run: &mut CallRun) -> Option<usize> {
+    if !run.answer_replays {
+        return None;
+    }
+    let at = run.heard[run.cursor..].iter().rev().find_map(|h| {
+        run.prompts_answered
+            .iter()
+            .rposition(|(_, uri)| *uri == h.media_uri)
+    })?;
+    let (step, _) = run.prompts_answered[at];
+    // That prompt stays answered (it may come back once more); what came after is to be done again.
+    run.prompts_answered.truncate(at + 1);
+    Some(step)
 }
