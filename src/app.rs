@@ -248,6 +248,7 @@ pub async fn open_tickets(config: &Config) -> Result<tickets::TicketService, App
     let mut service_config =
         tickets::ServiceConfig::new(&config.journal_dir, &config.recordings_dir);
     service_config.feedback_check = config.feedback_check;
+    service_config.retention = config.retention;
     Ok(tickets::TicketService::new(store, service_config).await?)
 }
 

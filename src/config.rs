@@ -90,6 +90,8 @@ pub struct Config {
     pub fallback: FallbackConfig,
     /// Who may give feedback on a complaint by phone (`tickets.feedback_from`).
     pub feedback_check: tickets::complainant::FeedbackCheck,
+    /// How long recordings are kept after closure (`tickets.recordings_keep_days_*`).
+    pub retention: tickets::RecordingRetention,
     /// Logging.
     pub log: LogConfig,
 }
@@ -304,6 +306,14 @@ const KEYS: &[KeySpec] = &[
         env: &["HELPLINE_FEEDBACK_FROM"],
     },
     KeySpec {
+        key: "tickets.recordings_keep_days_satisfied",
+        env: &["HELPLINE_RECORDINGS_KEEP_DAYS_SATISFIED"],
+    },
+    KeySpec {
+        key: "tickets.recordings_keep_days_unsatisfied",
+        env: &["HELPLINE_RECORDINGS_KEEP_DAYS_UNSATISFIED"],
+    },
+    KeySpec {
         key: "log.level",
         env: &["HELPLINE_LOG_LEVEL"],
     },
@@ -499,6 +509,16 @@ impl RawConfig {
         let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
         let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
         let import_every = v.seconds("fallback.import_seconds", 60, 1, 3600);
+        // 0 keeps recordings (a legal hold); otherwise days after closure, at most ten years.
+        let keep_days = |v: &mut Validator<'_>, key, default| match v.integer(key, default, 0, 3650)
+        {
+            0 => None,
+            days => Some(Duration::from_secs(days * 24 * 3600)),
+        };
+        let retention = tickets::RecordingRetention {
+            after_satisfied: keep_days(&mut v, "tickets.recordings_keep_days_satisfied", 180),
+            after_unsatisfied: keep_days(&mut v, "tickets.recordings_keep_days_unsatisfied", 365),
+        };
         let feedback_check = match v.string("tickets.feedback_from") {
             None => tickets::complainant::FeedbackCheck::default(),
             Some(text) => text.parse().unwrap_or_else(|err: String| {
@@ -542,6 +562,7 @@ impl RawConfig {
             },
             fallback: FallbackConfig { import_every },
             feedback_check,
+            retention,
             log: LogConfig { level, json },
         })
     }
@@ -732,6 +753,10 @@ impl Config {
                 self.ari_app
             ),
         };
+        let keep = |d: Option<Duration>| match d {
+            Some(d) => format!("deleted {} days", d.as_secs() / 86_400),
+            None => "kept".to_owned(),
+        };
         format!(
             "ari:        {ari}\n\
              database:   {} (pool {})\n\
@@ -742,6 +767,7 @@ impl Config {
              limits:     {} concurrent calls, {}s shutdown grace\n\
              fallback:   recordings imported every {}s\n\
              feedback:   by phone from {}\n\
+             retention:  recordings {} after a satisfied closure, {} after an unsatisfied one\n\
              log:        {}{}",
             self.database.url,
             self.database.max_connections,
@@ -755,6 +781,8 @@ impl Config {
             self.limits.shutdown_grace.as_secs(),
             self.fallback.import_every.as_secs(),
             self.feedback_check,
+            keep(self.retention.after_satisfied),
+            keep(self.retention.after_unsatisfied),
             self.log.level,
             if self.log.json { " (JSON)" } else { "" },
         )
@@ -836,6 +864,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.database.url.expose(), "sqlite://mine.db");
+    }
+
+    #[test]
+    fn recordings_are_kept_a_bounded_number_of_days_after_closure_or_on_hold() {
+        let day = Duration::from_secs(86_400);
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.retention.after_satisfied, Some(day * 180));
+        assert_eq!(config.retention.after_unsatisfied, Some(day * 365));
+        let config = load(
+            "[tickets]\nrecordings_keep_days_satisfied = 0\n",
+            &[("HELPLINE_RECORDINGS_KEEP_DAYS_UNSATISFIED", "30")],
+        )
+        .unwrap();
+        assert_eq!(config.retention.after_satisfied, None, "0 is a legal hold");
+        assert_eq!(config.retention.after_unsatisfied, Some(day * 30));
+        let err = load("[tickets]\nrecordings_keep_days_satisfied = 5000\n", &[]).unwrap_err();
+        assert_eq!(
+            err.problems[0].key,
+            "tickets.recordings_keep_days_satisfied"
+        );
     }
 
     #[test]

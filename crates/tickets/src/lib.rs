@@ -31,7 +31,7 @@ pub use model::{
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
 pub use service::{
-    Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio, ReplayReport,
-    ServiceConfig, TicketService, TicketStatusView,
+    Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio, RecordingRetention,
+    ReplayReport, ServiceConfig, TicketService, TicketStatusView,
 };
 pub use store::{BackendKind, Store, StoreOptions, TicketRecord};

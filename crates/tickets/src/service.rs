@@ -44,6 +44,32 @@ pub struct ServiceConfig {
     pub max_recording_bytes: u64,
     /// Who may give feedback by phone.
     pub feedback_check: crate::complainant::FeedbackCheck,
+    /// How long recordings are kept once their complaint is closed.
+    pub retention: RecordingRetention,
+}
+
+/// How often the background job applies the recordings retention.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// How long helpline keeps a citizen's recording after the complaint is closed: recordings are personal
+/// data (India's Digital Personal Data Protection Act, 2023: kept no longer than the purpose needs).
+/// `None` keeps them. A reopened complaint is not closed, so its recording stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordingRetention {
+    /// After the citizen confirmed satisfaction.
+    pub after_satisfied: Option<Duration>,
+    /// After the citizen said they were not satisfied (it may still be reopened, appealed).
+    pub after_unsatisfied: Option<Duration>,
+}
+
+impl Default for RecordingRetention {
+    fn default() -> Self {
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        RecordingRetention {
+            after_satisfied: Some(DAY * 180),
+            after_unsatisfied: Some(DAY * 365),
+        }
+    }
 }
 
 impl ServiceConfig {
@@ -57,6 +83,7 @@ impl ServiceConfig {
             max_batch: 256,
             max_recording_bytes: 64 * 1024 * 1024,
             feedback_check: crate::complainant::FeedbackCheck::default(),
+            retention: RecordingRetention::default(),
         }
     }
 }
@@ -778,6 +805,54 @@ impl TicketService {
         }
     }
 
+    /// The retention job, at `now`: deletes the recordings of complaints closed longer ago than
+    /// [`RecordingRetention`] says (file and reference; the audit trail records it). Returns how many.
+    pub async fn apply_retention(&self, now: DateTime<Utc>) -> Result<usize, TicketError> {
+        let retention = self.shared.config.retention;
+        let mut deleted = 0;
+        for (status, keep) in [
+            (TicketStatus::ClosedSatisfied, retention.after_satisfied),
+            (TicketStatus::ClosedUnsatisfied, retention.after_unsatisfied),
+        ] {
+            let Some(keep) = keep.and_then(|k| chrono::Duration::from_std(k).ok()) else {
+                continue;
+            };
+            let cutoff = now - keep;
+            loop {
+                let batch = self
+                    .shared
+                    .store
+                    .recordings_past(status, cutoff, 200)
+                    .await?;
+                if batch.is_empty() {
+                    break;
+                }
+                for (number, file) in batch {
+                    let path = self.shared.config.recordings_dir.join(&file);
+                    match tokio::fs::remove_file(&path).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            // Kept referenced: the next run tries again; nothing is half-forgotten.
+                            tracing::warn!(%number, path = %path.display(), error = %e, "could not delete a recording past retention");
+                            return Ok(deleted);
+                        }
+                    }
+                    let why = format!("retention: {} days after {status}", keep.num_days());
+                    self.shared
+                        .store
+                        .forget_recording(number, "system:retention", &why, now)
+                        .await?;
+                    deleted += 1;
+                }
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, "recordings past their retention deleted");
+        }
+        Ok(deleted)
+    }
+
     /// The escalation job, at `now`. Returns the tickets raised and their new level.
     pub async fn escalate_overdue(
         &self,
@@ -899,6 +974,7 @@ impl TicketService {
     ) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         tokio::spawn(async move {
+            let mut last_retention = None;
             let mut escalate = tokio::time::interval(escalate_every);
             let mut replay = tokio::time::interval(replay_every);
             escalate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -911,6 +987,13 @@ impl TicketService {
                         if let Err(e) = service.shared.store.ensure_migrated().await {
                             tracing::warn!(error = %e, "database still not migrated; will retry");
                             continue;
+                        }
+                        // Retention is a matter of days: once an hour is plenty (and one scan).
+                        if last_retention.is_none_or(|at: tokio::time::Instant| at.elapsed() >= RETENTION_EVERY) {
+                            last_retention = Some(tokio::time::Instant::now());
+                            if let Err(e) = service.apply_retention(service.shared.clock.now()).await {
+                                tracing::warn!(error = %e, "recordings retention job failed; will retry");
+                            }
                         }
                         if let Err(e) = service.escalate_overdue(service.shared.clock.now()).await {
                             tracing::warn!(error = %e, "escalation job failed; will retry");

@@ -1416,6 +1416,74 @@ impl Store {
         .await
     }
 
+    /// Tickets in `status` unchanged since before `cutoff` that still hold a recording (at most `limit`):
+    /// what the recordings retention deletes next.
+    pub async fn recordings_past(
+        &self,
+        status: TicketStatus,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(ComplaintNumber, String)>, StoreError> {
+        let rows: Vec<(String, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT number, recording_file FROM tickets WHERE status = $1 AND updated_at < $2 \
+                 AND recording_file IS NOT NULL ORDER BY updated_at LIMIT $3",
+            )
+            .bind(status.to_string())
+            .bind(to_millis(cutoff))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(number, file)| {
+                ComplaintNumber::parse(&number)
+                    .map(|n| (n, file))
+                    .map_err(|e| StoreError::CorruptRow(format!("ticket number {number}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Forgets a ticket's recording (its file is deleted by the caller): the retention period is over.
+    /// The audit trail says when and why; the rest of the ticket stays.
+    pub async fn forget_recording(
+        &self,
+        number: ComplaintNumber,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        self.mutate(
+            number,
+            |t| {
+                let Some(recording) = &t.recording else {
+                    return Err(StoreError::NotAllowedNow(
+                        "the ticket holds no recording".to_owned(),
+                    ));
+                };
+                let mut m = Mutation::default();
+                for column in ["recording_file", "recording_sha256"] {
+                    m.set.push((column, BindValue::Text(None)));
+                }
+                for column in ["recording_duration_ms", "recording_bytes"] {
+                    m.set.push((column, BindValue::Int(None)));
+                }
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: "recording_deleted",
+                    from_value: Some(recording.file_name.clone()),
+                    to_value: None,
+                    reason: Some(reason.chars().take(200).collect()),
+                });
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
     /// Writes an audit entry that changes nothing else, e.g. a refused attempt at feedback: who tried,
     /// what was refused and why.
     pub async fn record_refusal(

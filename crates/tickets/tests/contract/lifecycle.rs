@@ -618,3 +618,101 @@ pub async fn walk(
         }
     }
 }
+
+/// Issue 9 (DPDP Act, 2023): a citizen's recording is kept as long as its complaint needs it — while
+/// open, resolved or reopened — and deleted a set time after closure (180 days satisfied, 365 not, by
+/// default), with the audit trail saying so. The ticket itself stays.
+async fn recordings_are_deleted_a_set_time_after_closure(env: Env) {
+    let with_audio = |key: &str| {
+        let mut c = call(key, "JSV");
+        c.recording = Some(Recording {
+            audio: RecordingAudio::Bytes(b"RIFF\x24\x00\x00\x00WAVEfmt a citizen's voice".to_vec()),
+            duration_ms: 3000,
+            sha256: None,
+        });
+        c
+    };
+    let store = &env.store;
+    let mut numbers = Vec::new();
+    for (key, satisfied) in [
+        ("keep-sat", Some(true)),
+        ("keep-unsat", Some(false)),
+        ("open", None),
+    ] {
+        let number = env.service.create_from_call(with_audio(key)).await.unwrap();
+        let now = env.clock.now();
+        store
+            .assign(number, "ee", "supervisor:asha", None, now)
+            .await
+            .unwrap();
+        for to in [TicketStatus::InProgress, TicketStatus::Resolved] {
+            store
+                .change_status(number, to, "officer:ee", None, now)
+                .await
+                .unwrap();
+        }
+        if let Some(satisfied) = satisfied {
+            env.service
+                .feedback(&number, satisfied, None)
+                .await
+                .unwrap();
+        }
+        numbers.push(number);
+    }
+    let file_of = |n: ComplaintNumber| env.service.recordings_dir().join(format!("{n}.wav"));
+    assert_eq!(
+        env.service.apply_retention(env.clock.now()).await.unwrap(),
+        0
+    );
+
+    env.clock.advance(Duration::days(181));
+    assert_eq!(
+        env.service.apply_retention(env.clock.now()).await.unwrap(),
+        1
+    );
+    let satisfied = store.ticket(numbers[0]).await.unwrap().unwrap();
+    assert_eq!(satisfied.status, TicketStatus::ClosedSatisfied);
+    assert!(satisfied.recording.is_none() && !file_of(numbers[0]).exists());
+    let trail = store.audit_trail(numbers[0]).await.unwrap();
+    let deleted = trail
+        .iter()
+        .find(|e| e.action == "recording_deleted")
+        .unwrap();
+    assert!(
+        deleted.reason.as_deref().unwrap().contains("180 days"),
+        "{deleted:?}"
+    );
+    assert!(file_of(numbers[1]).exists(), "not satisfied: kept longer");
+
+    env.clock.advance(Duration::days(185));
+    assert_eq!(
+        env.service.apply_retention(env.clock.now()).await.unwrap(),
+        1
+    );
+    assert!(
+        store
+            .ticket(numbers[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .recording
+            .is_none()
+    );
+    assert!(
+        store
+            .ticket(numbers[2])
+            .await
+            .unwrap()
+            .unwrap()
+            .recording
+            .is_some()
+            && file_of(numbers[2]).exists(),
+        "a complaint not closed keeps its evidence however old"
+    );
+    assert_eq!(
+        env.service.apply_retention(env.clock.now()).await.unwrap(),
+        0,
+        "nothing twice"
+    );
+}
+contract!(recordings_are_deleted_a_set_time_after_closure);
