@@ -213,6 +213,23 @@ struct Mutation {
     audit: Vec<AuditRecord>,
 }
 
+impl Mutation {
+    /// Sets the ticket's recording columns to `recording` (`None`: no recording).
+    fn set_recording(&mut self, recording: Option<&RecordingInfo>) {
+        let text = |f: fn(&RecordingInfo) -> String| BindValue::Text(recording.map(f));
+        let int = |f: fn(&RecordingInfo) -> u64| {
+            BindValue::Int(recording.and_then(|r| i64::try_from(f(r)).ok()))
+        };
+        self.set
+            .push(("recording_file", text(|r| r.file_name.clone())));
+        self.set
+            .push(("recording_sha256", text(|r| r.sha256.clone())));
+        self.set
+            .push(("recording_duration_ms", int(|r| r.duration_ms)));
+        self.set.push(("recording_bytes", int(|r| r.bytes)));
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 struct TicketRow {
     id: i64,
@@ -1385,22 +1402,7 @@ impl Store {
                     ));
                 }
                 let mut m = Mutation::default();
-                m.set.push((
-                    "recording_file",
-                    BindValue::Text(Some(recording.file_name.clone())),
-                ));
-                m.set.push((
-                    "recording_duration_ms",
-                    BindValue::Int(i64::try_from(recording.duration_ms).ok()),
-                ));
-                m.set.push((
-                    "recording_sha256",
-                    BindValue::Text(Some(recording.sha256.clone())),
-                ));
-                m.set.push((
-                    "recording_bytes",
-                    BindValue::Int(i64::try_from(recording.bytes).ok()),
-                ));
+                m.set_recording(Some(recording));
                 m.audit.push(AuditRecord {
                     at_ms,
                     actor: actor.to_owned(),
@@ -1463,12 +1465,7 @@ impl Store {
                     ));
                 };
                 let mut m = Mutation::default();
-                for column in ["recording_file", "recording_sha256"] {
-                    m.set.push((column, BindValue::Text(None)));
-                }
-                for column in ["recording_duration_ms", "recording_bytes"] {
-                    m.set.push((column, BindValue::Int(None)));
-                }
+                m.set_recording(None);
                 m.audit.push(AuditRecord {
                     at_ms,
                     actor: actor.to_owned(),
