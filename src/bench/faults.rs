@@ -202,8 +202,8 @@ pub struct FaultReport {
     pub windows: Vec<(u64, u64)>,
     /// The first lost recordings, by name.
     pub lost_recordings: Vec<String>,
-    /// The worst calls for dead air after the engine was back: (channel, real ms, Unix ms it began).
-    pub worst_silences: Vec<(String, u64, u64)>,
+    /// The worst dead air after the engine was back (at most 10).
+    pub worst_silences: Vec<WorstSilence>,
     /// Why calls did not go as scripted (the simulator's reasons).
     pub failures: BTreeMap<String, u64>,
     pub run_seconds: f64,
@@ -263,6 +263,19 @@ impl FaultReport {
         }
         t
     }
+}
+
+/// One caller's dead air after the engine was back.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorstSilence {
+    /// The caller's channel.
+    pub channel: String,
+    /// How much of it lay outside the fault windows, real ms.
+    pub ms: u64,
+    /// When it began, Unix ms.
+    pub began_unix_ms: u64,
+    /// The last media the caller heard before it (`""`: none).
+    pub after: String,
 }
 
 /// A small seeded generator (SplitMix64): the same seed gives the same fault schedule.
@@ -408,16 +421,27 @@ struct Inbox {
     done: Option<CallsSummary>,
 }
 
+/// The child's answer to a [`ParentCommand`].
+#[derive(Debug)]
+enum Answer {
+    Injected(Option<String>),
+    Stats(Box<ari_sim::SimStats>),
+}
+
+/// How long the child may take to answer a command.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
 impl Inbox {
-    /// Takes one message from the child.
-    async fn take(&mut self, sim: &mut SimProcess) -> Result<Option<Option<String>>, BenchError> {
+    /// Takes one message from the child; an answer to a command is returned.
+    async fn take(&mut self, sim: &mut SimProcess) -> Result<Option<Answer>, BenchError> {
         match sim.next_message().await? {
             ChildMessage::Done(summary) => {
                 self.done = Some(*summary);
                 Ok(None)
             }
             ChildMessage::PlacingDone { .. } => Ok(None),
-            ChildMessage::Injected { error } => Ok(Some(error)),
+            ChildMessage::Injected { error } => Ok(Some(Answer::Injected(error))),
+            ChildMessage::Stats(stats) => Ok(Some(Answer::Stats(stats))),
             ChildMessage::Failed { error } => Err(BenchError::Sim(error)),
             ChildMessage::Ready { .. } => {
                 Err(BenchError::Protocol("a second ready message".to_owned()))
@@ -425,15 +449,14 @@ impl Inbox {
         }
     }
 
-    /// Injects a fault in the simulator and waits for the child to say it did.
-    async fn inject(
+    /// Sends a command and waits (bounded) for its answer, keeping what else the child says.
+    async fn ask(
         &mut self,
         sim: &mut SimProcess,
-        fault: ari_sim::Fault,
-    ) -> Result<(), BenchError> {
-        sim.send(&ParentCommand::Inject(fault.clone())).await?;
-        let within = Duration::from_secs(10);
-        let answer = tokio::time::timeout(within, async {
+        command: ParentCommand,
+    ) -> Result<Answer, BenchError> {
+        sim.send(&command).await?;
+        tokio::time::timeout(ANSWER_WITHIN, async {
             loop {
                 if let Some(answer) = self.take(sim).await? {
                     return Ok::<_, BenchError>(answer);
@@ -442,13 +465,49 @@ impl Inbox {
         })
         .await
         .map_err(|_| BenchError::Timeout {
-            what: format!("the simulator injecting {fault:?}"),
-            after: within,
-        })??;
-        match answer {
-            None => Ok(()),
-            Some(error) => Err(BenchError::Fault(format!("{fault:?}: {error}"))),
+            what: format!("the simulator answering {command:?}"),
+            after: ANSWER_WITHIN,
+        })?
+    }
+
+    /// Injects a fault in the simulator.
+    async fn inject(
+        &mut self,
+        sim: &mut SimProcess,
+        fault: ari_sim::Fault,
+    ) -> Result<(), BenchError> {
+        match self.ask(sim, ParentCommand::Inject(fault.clone())).await? {
+            Answer::Injected(None) => Ok(()),
+            Answer::Injected(Some(error)) => Err(BenchError::Fault(format!("{fault:?}: {error}"))),
+            Answer::Stats(_) => Err(BenchError::Protocol(
+                "counters where an injection was answered".to_owned(),
+            )),
         }
+    }
+
+    /// The simulator's WebSocket connections so far.
+    async fn websocket_connects(&mut self, sim: &mut SimProcess) -> Result<u64, BenchError> {
+        match self.ask(sim, ParentCommand::Stats).await? {
+            Answer::Stats(stats) => Ok(stats.websocket_connects),
+            Answer::Injected(_) => Err(BenchError::Protocol(
+                "an injection answer where counters were asked".to_owned(),
+            )),
+        }
+    }
+
+    /// Waits (bounded) until the simulator has accepted a WebSocket connection beyond the first `seen`.
+    async fn wait_reconnect(&mut self, sim: &mut SimProcess, seen: u64) -> Result<(), BenchError> {
+        let deadline = Instant::now() + ENGINE_START;
+        while self.websocket_connects(sim).await? <= seen {
+            if Instant::now() >= deadline {
+                return Err(BenchError::Timeout {
+                    what: "the engine reconnecting its ARI WebSocket".to_owned(),
+                    after: ENGINE_START,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
     }
 }
 
@@ -601,9 +660,10 @@ async fn inject(
             } else {
                 Fault::Restart
             };
+            // Back once the engine has connected again (as the simulator counts connections).
+            let seen = inbox.websocket_connects(sim).await?;
             inbox.inject(sim, fault).await?;
-            // The engine notices at once; give it a moment to be seen disconnected.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            inbox.wait_reconnect(sim, seen).await?;
             engine
         }
         FaultKind::WsSilence => {
@@ -694,7 +754,7 @@ fn judge(
     let complaints = Complaints::count(&summary.results, &named);
     let speed = options.speed;
     let mut longest = 0u64;
-    let mut worst: Vec<(String, u64, u64)> = Vec::new();
+    let mut worst: Vec<WorstSilence> = Vec::new();
     for call in &summary.results {
         longest = longest.max((call.longest_silence_ms as f64 / speed) as u64);
         for s in &call.silences {
@@ -702,11 +762,21 @@ fn judge(
             let to = from + (s.ms as f64 / speed) as u64;
             let after_back = outside_windows(from, to, &windows);
             if after_back > 0 {
-                worst.push((call.channel_id.clone(), after_back, from));
+                let after = call
+                    .heard
+                    .iter()
+                    .rfind(|h| h.started_ms <= s.start_ms)
+                    .map_or_else(String::new, |h| h.media_uri.clone());
+                worst.push(WorstSilence {
+                    channel: call.channel_id.clone(),
+                    ms: after_back,
+                    began_unix_ms: from,
+                    after,
+                });
             }
         }
     }
-    worst.sort_by_key(|w| std::cmp::Reverse(w.1));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.ms));
     worst.truncate(10);
     let apology = "sound:helpline/service_unavailable";
     let turned_away = summary
@@ -727,7 +797,7 @@ fn judge(
         doubled: complaints.doubled,
         tickets_without_recording,
         tickets_not_for_speech: complaints.not_for_speech,
-        longest_silence_after_back_ms: worst.first().map_or(0, |w| w.1),
+        longest_silence_after_back_ms: worst.first().map_or(0, |w| w.ms),
         longest_silence_ms: longest,
         turned_away,
         not_as_scripted: summary.not_as_scripted,

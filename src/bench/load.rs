@@ -513,7 +513,7 @@ async fn drive(
                     engine_stop.cancel();
                     return Err(BenchError::Sim(error));
                 }
-                ChildMessage::Ready { .. } | ChildMessage::Injected { .. } => {
+                ChildMessage::Ready { .. } | ChildMessage::Injected { .. } | ChildMessage::Stats(_) => {
                     return Err(BenchError::Protocol("an unexpected message".to_owned()));
                 }
             },

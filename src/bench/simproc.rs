@@ -44,6 +44,8 @@ pub struct RunPlan {
 pub enum ParentCommand {
     /// Inject a fault into the simulator (its `/sim/faults`); answered with [`ChildMessage::Injected`].
     Inject(ari_sim::Fault),
+    /// The simulator's counters now; answered with [`ChildMessage::Stats`].
+    Stats,
 }
 
 /// How the simulated calls went, as the simulator saw them.
@@ -88,6 +90,8 @@ pub enum ChildMessage {
     Failed { error: String },
     /// A fault the parent asked for was injected (`error`: it could not be).
     Injected { error: Option<String> },
+    /// The simulator's counters, as the parent asked.
+    Stats(Box<ari_sim::SimStats>),
 }
 
 /// How the child simulator is set up (`helpline bench load-sim` arguments).
@@ -168,13 +172,21 @@ pub async fn child_main(args: SimChildArgs) -> Result<(), BenchError> {
 /// Carries out the parent's commands until its stdin closes.
 async fn obey(sim: &ari_sim::SimHandle, lines: &mut tokio::io::Lines<BufReader<tokio::io::Stdin>>) {
     while let Ok(Some(line)) = lines.next_line().await {
-        let error = match serde_json::from_str::<ParentCommand>(&line) {
-            Ok(ParentCommand::Inject(fault)) => {
-                sim.inject(fault).await.err().map(|e| e.to_string())
-            }
-            Err(e) => Some(format!("bad command ({e}): {line}")),
+        let answer = match serde_json::from_str::<ParentCommand>(&line) {
+            Ok(ParentCommand::Inject(fault)) => ChildMessage::Injected {
+                error: sim.inject(fault).await.err().map(|e| e.to_string()),
+            },
+            Ok(ParentCommand::Stats) => match sim.stats().await {
+                Ok(stats) => ChildMessage::Stats(Box::new(stats)),
+                Err(e) => ChildMessage::Failed {
+                    error: e.to_string(),
+                },
+            },
+            Err(e) => ChildMessage::Injected {
+                error: Some(format!("bad command ({e}): {line}")),
+            },
         };
-        if say(&ChildMessage::Injected { error }).await.is_err() {
+        if say(&answer).await.is_err() {
             return;
         }
     }
@@ -382,8 +394,7 @@ impl SimProcess {
         self.write_line(plan, "the run plan").await
     }
 
-    /// Asks the child to inject a fault. Its answer ([`ChildMessage::Injected`]) comes with the other
-    /// messages.
+    /// Sends the child a command. Its answer comes with the other messages.
     pub async fn send(&mut self, command: &ParentCommand) -> Result<(), BenchError> {
         self.write_line(command, "a command").await
     }

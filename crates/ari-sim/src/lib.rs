@@ -72,6 +72,9 @@ pub struct SimStats {
     pub events_lost: u64,
     pub rest_requests: u64,
     pub restarts: u64,
+    /// ARI WebSocket connections accepted since the simulator started (a reconnection counts again).
+    #[serde(default)]
+    pub websocket_connects: u64,
 }
 
 /// REST/WebSocket fault switches, read by the HTTP layer without a trip to the model.

@@ -703,6 +703,7 @@ impl Model {
                 stats.live_recordings = self.recordings.len() as u64;
                 stats.calls_active = self.calls.len() as u64;
                 stats.websockets = self.conns.len() as u64;
+                stats.websocket_connects = self.next_conn - 1;
                 let _ = reply.send(stats);
             }
         }
