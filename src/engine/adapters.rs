@@ -234,6 +234,7 @@ impl TicketDesk for ServiceDesk {
             // retried filing of one of them (after a failure, a hangup, a restart) finds its ticket.
             call_id: draft.idempotency_key.clone(),
             caller_number: draft.caller.clone(),
+            caller_raw: draft.caller_raw.clone(),
             language: draft.language.clone(),
             department_code: draft.department.clone(),
             category: None,

@@ -58,7 +58,10 @@ pub struct CallShared<C, D> {
 #[derive(Debug)]
 pub struct CallParams {
     pub channel_id: String,
+    /// The caller id, normalised.
     pub caller: String,
+    /// As the trunk delivered it, when that differs.
+    pub caller_raw: Option<String>,
     pub started_at: DateTime<FixedOffset>,
     /// The script version the call runs on to its end, whatever reloads happen meanwhile.
     pub script: Arc<ivr::Script>,
@@ -169,6 +172,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
             let ctx = ivr::CallContext {
                 call_id: progress.call_id.clone(),
                 caller: progress.caller.clone(),
+                caller_raw: progress.caller_raw.clone(),
                 started_at: progress.started_at,
             };
             match ivr::Call::resume(params.script, ctx, &progress.ivr, clock.now()) {
@@ -205,6 +209,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
             let ctx = ivr::CallContext {
                 call_id,
                 caller: params.caller,
+                caller_raw: params.caller_raw,
                 started_at: params.started_at,
             };
             let (call, actions) = ivr::Call::start(params.script, ctx, clock.now());
@@ -331,6 +336,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
     async fn settle(&mut self) {
         loop {
             if !self.actions.is_empty() {
+                // Saved before the actions go out: a recording is known to the next engine before
+                // Asterisk starts it, so a restart never asks for the same name again.
+                self.save_progress();
                 let mut batch =
                     std::mem::replace(&mut self.actions, std::mem::take(&mut self.spare));
                 for action in batch.drain(..) {
@@ -366,6 +374,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             channel_id: self.channel.clone(),
             call_id: ctx.call_id.clone(),
             caller: ctx.caller.clone(),
+            caller_raw: ctx.caller_raw.clone(),
             started_at: ctx.started_at,
             ivr,
             kept_recording: self.kept_recording.as_ref().map(|k| KeptRecording {
@@ -611,10 +620,11 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     terminate_on,
                 };
                 let request = &request;
-                let result = retried(stats, "record", |attempt| async move {
+                let result = retried(stats, "record", |_| async move {
                     match control.record(channel, request).await {
-                        // `ifExists=fail` refusing a retry: the earlier attempt may have started it.
-                        Err(ControlError::Conflict(err)) if attempt > 0 => {
+                        // `ifExists=fail` refusing the name: a retry whose earlier attempt started it, or
+                        // a resumed call whose dead engine did. Live, it is ours to go on with.
+                        Err(ControlError::Conflict(err)) => {
                             match control.recording_live(request.name).await {
                                 Ok(true) => Ok(()),
                                 _ => Err(ControlError::Conflict(err)),

@@ -502,6 +502,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             idempotency_key: name.to_owned(),
             call_id: name.to_owned(),
             caller: caller.to_owned(),
+            caller_raw: None,
             department: DEPARTMENT.to_owned(),
             language: LANGUAGE.to_owned(),
             recording: Some(ivr::RecordedAudio {

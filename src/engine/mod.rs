@@ -439,6 +439,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         let params = CallParams {
             channel_id: channel_id.clone(),
             caller: caller.number().to_owned(),
+            caller_raw: caller.raw_if_changed().map(str::to_owned),
             started_at: (self.engine.settings.clock)(),
             script: Arc::clone(&self.engine.script),
             speed: self.engine.settings.speed,

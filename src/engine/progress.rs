@@ -24,6 +24,9 @@ pub struct CallProgress {
     pub call_id: String,
     /// The caller's number, normalised.
     pub caller: String,
+    /// As the trunk delivered it, when that differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_raw: Option<String>,
     pub started_at: DateTime<FixedOffset>,
     /// The IVR's state.
     pub ivr: ivr::Snapshot,
@@ -186,6 +189,7 @@ mod tests {
             channel_id: channel.to_owned(),
             call_id: format!("02:fc/{channel}"),
             caller: "+919816012345".into(),
+            caller_raw: Some("09816012345".into()),
             started_at: DateTime::parse_from_rfc3339("2026-12-01T10:00:00+05:30").unwrap(),
             ivr: ivr::Snapshot {
                 step: "record_complaint".into(),

@@ -45,6 +45,7 @@ fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
     let params = CallParams {
         channel_id: CHAN.to_owned(),
         caller: "9816000001".to_owned(),
+        caller_raw: None,
         started_at: office_hours(),
         script: script(),
         speed: 1.0,
@@ -604,6 +605,7 @@ mod supervisor {
             channel_id: "left".into(),
             call_id: "left".into(),
             caller: "+919816000002".into(),
+            caller_raw: None,
             started_at: office_hours(),
             ivr: ivr::Snapshot {
                 step: "main_menu".into(),

@@ -34,6 +34,13 @@ async fn every_trunk_form_of_caller_id_gets_its_complaint_filed() {
             .unwrap_or_else(|| panic!("no complaint number read back to {raw:?}: {result:#?}"));
         let ticket = t.ticket(&number).await;
         assert_eq!(ticket.caller_number, *expected, "caller id {raw:?}");
+        // What the trunk sent is kept for the record (escaped), when it says more than the number.
+        let kept = tickets::CallerId::from_trunk(raw);
+        assert_eq!(
+            ticket.caller_raw.as_deref(),
+            kept.raw_if_changed(),
+            "caller id {raw:?}"
+        );
     }
     t.stop().await;
 }

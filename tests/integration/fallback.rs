@@ -363,6 +363,7 @@ async fn recordings_a_call_left_on_asterisk_are_attached_or_filed_never_a_live_c
         .file_from_call(tickets::NewCallTicket {
             call_id: WITHOUT_AUDIO.to_owned(),
             caller_number: "+919816012345".to_owned(),
+            caller_raw: None,
             language: "en".to_owned(),
             department_code: "REV".to_owned(),
             category: None,
@@ -378,6 +379,7 @@ async fn recordings_a_call_left_on_asterisk_are_attached_or_filed_never_a_live_c
         channel_id: "1796281804.3".into(),
         call_id: "02:fc/1796281804.3".into(),
         caller: "+919816000004".into(),
+        caller_raw: None,
         started_at: office_hours()(),
         ivr: ivr::Snapshot {
             step: "record_complaint".into(),

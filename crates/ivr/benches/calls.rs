@@ -29,6 +29,7 @@ fn main() {
         let ctx = CallContext {
             call_id: format!("1795921121.{i}"),
             caller: format!("98{i:08}"),
+            caller_raw: None,
             started_at,
         };
         let (call, actions) = Call::start(script.clone(), ctx, now);

@@ -26,7 +26,8 @@
 //! "#, &Validators::new()).expect("a valid script");
 //! let ctx = CallContext {
 //!     call_id: "1795921121.47".into(),
-//!     caller: "9800000001".into(),
+//!     caller: "+919800000001".into(),
+//!     caller_raw: Some("09800000001".into()),
 //!     started_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+05:30").unwrap(),
 //! };
 //! let now = Instant::now();

@@ -128,6 +128,7 @@ fn a_call_finishes_on_the_version_it_started_with() {
     let ctx = ivr::CallContext {
         call_id: "c1".into(),
         caller: String::new(),
+        caller_raw: None,
         started_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+05:30").unwrap(),
     };
     let (call, _) = ivr::Call::start(first.get("1100").unwrap(), ctx, std::time::Instant::now());

@@ -11,6 +11,7 @@ fn context() -> CallContext {
     CallContext {
         call_id: "c1".into(),
         caller: "9800000001".into(),
+        caller_raw: None,
         started_at: chrono::DateTime::parse_from_rfc3339(OPEN).expect("RFC 3339"),
     }
 }

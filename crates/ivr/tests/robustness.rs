@@ -146,6 +146,7 @@ fn random_events_never_break_a_call() {
         let ctx = CallContext {
             call_id: format!("c{call_no}"),
             caller: "9800000001".into(),
+            caller_raw: None,
             started_at: chrono::DateTime::parse_from_rfc3339(started_at).unwrap(),
         };
         let mut now = std::time::Instant::now();

@@ -144,6 +144,7 @@ async fn measure(
                 let call = NewCallTicket {
                     call_id: format!("bench-{i}"),
                     caller_number: format!("98160{:05}", i % 100_000),
+                    caller_raw: None,
                     language: "hi".into(),
                     department_code: DEPARTMENTS[i % DEPARTMENTS.len()].into(),
                     category: None,

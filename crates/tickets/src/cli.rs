@@ -375,7 +375,7 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
         let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
         let mut out = Vec::new();
-        assert_eq!(db_migrate(&store, &mut out).await.unwrap(), vec![1]);
+        assert_eq!(db_migrate(&store, &mut out).await.unwrap(), vec![1, 2]);
         assert!(db_migrate(&store, &mut out).await.unwrap().is_empty());
         let created = token_create(&store, "officer", Some("JSV"), "ee shimla", &mut out)
             .await

@@ -233,6 +233,7 @@ pub(crate) mod tests {
             call_id: Some(call.into()),
             source: TicketSource::Ivr,
             caller_number: "9816000000".into(),
+            caller_raw: None,
             language: "hi".into(),
             department_code: "JSV".into(),
             category: None,

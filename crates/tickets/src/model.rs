@@ -213,6 +213,10 @@ pub struct Ticket {
     pub call_id: Option<String>,
     pub source: TicketSource,
     pub caller_number: String,
+    /// The caller id as delivered (a trunk's `+91 98160-12345`, `anonymous` …), when normalising changed
+    /// it: kept for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_raw: Option<String>,
     pub language: String,
     pub department_code: String,
     pub department_name: String,

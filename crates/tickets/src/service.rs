@@ -109,6 +109,8 @@ pub struct Recording {
 /// A complaint taken by the IVR on a call.
 #[derive(Debug, Clone)]
 pub struct NewCallTicket {
+    /// The caller id as the trunk delivered it, when the engine's normalised `caller_number` differs.
+    pub caller_raw: Option<String>,
     /// The complaint's idempotency key: the engine passes its recording's name (unique in the call and
     /// naming it), so a call with two complaints files two tickets and a retry of one finds its ticket.
     pub call_id: String,
@@ -337,6 +339,7 @@ impl TicketService {
     pub async fn file_from_call(&self, call: NewCallTicket) -> Result<Filed, TicketError> {
         let NewCallTicket {
             call_id,
+            caller_raw,
             caller_number,
             language,
             department_code,
@@ -350,6 +353,11 @@ impl TicketService {
             Some(validate::call_id(&call_id)?),
             // Whatever the trunk sent, the complaint is filed (an unreadable number as `unknown`).
             crate::CallerId::from_trunk(&caller_number).into_number(),
+            caller_raw.or_else(|| {
+                crate::CallerId::from_trunk(&caller_number)
+                    .raw_if_changed()
+                    .map(str::to_owned)
+            }),
             language,
             department_code,
             category,
@@ -375,10 +383,14 @@ impl TicketService {
                 "ivr tickets are filed by the engine",
             ));
         }
+        let caller_raw = crate::CallerId::from_trunk(&ticket.caller_number)
+            .raw_if_changed()
+            .map(str::to_owned);
         self.file(
             ticket.source,
             key,
             ticket.caller_number,
+            caller_raw,
             ticket.language,
             ticket.department_code,
             ticket.category,
@@ -397,6 +409,7 @@ impl TicketService {
         source: TicketSource,
         key: Option<String>,
         caller_number: String,
+        caller_raw: Option<String>,
         language: String,
         department_code: String,
         category: Option<String>,
@@ -509,6 +522,8 @@ impl TicketService {
             call_id: key,
             source,
             caller_number,
+            // Bounded, whatever a caller sent (the normaliser keeps at most 64 escaped characters).
+            caller_raw: caller_raw.map(|raw| raw.chars().take(64).collect()),
             language,
             department_code,
             category,

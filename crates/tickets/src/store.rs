@@ -157,6 +157,9 @@ pub struct TicketRecord {
     pub call_id: Option<String>,
     pub source: TicketSource,
     pub caller_number: String,
+    /// The caller id as delivered, when normalising changed it (for the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_raw: Option<String>,
     pub language: String,
     pub department_code: String,
     pub category: Option<String>,
@@ -238,6 +241,7 @@ struct TicketRow {
     call_id: Option<String>,
     source: String,
     caller_number: String,
+    caller_raw: Option<String>,
     language: String,
     department_code: String,
     department_name: String,
@@ -260,7 +264,7 @@ struct TicketRow {
     reopen_count: i64,
 }
 
-const TICKET_SELECT: &str = "SELECT t.id, t.version, t.number, t.call_id, t.source, t.caller_number, \
+const TICKET_SELECT: &str = "SELECT t.id, t.version, t.number, t.call_id, t.source, t.caller_number, t.caller_raw, \
     t.language, t.department_code, d.name AS department_name, t.category, t.district, t.description, \
     t.recording_file, t.recording_duration_ms, t.recording_sha256, t.recording_bytes, t.after_hours, \
     t.status, t.level, t.assigned_to, t.due_at, t.created_at, t.updated_at, t.feedback_satisfied, \
@@ -298,6 +302,7 @@ impl TicketRow {
                 .parse()
                 .map_err(|e| corrupt(format!("ticket {number}: {e}")))?,
             caller_number: self.caller_number,
+            caller_raw: self.caller_raw,
             language: self.language,
             department_code: self.department_code,
             department_name: self.department_name,
@@ -335,10 +340,11 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "tickets, departments, audit, notes, tokens, number blocks",
-    sql: r#"
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "tickets, departments, audit, notes, tokens, number blocks",
+        sql: r#"
 CREATE TABLE departments (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -415,10 +421,16 @@ CREATE TABLE api_tokens (
     revoked_at BIGINT
 )
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "the caller id as the trunk delivered it",
+        sql: "ALTER TABLE tickets ADD COLUMN caller_raw TEXT",
+    },
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 fn migration_statements(sql: &str, kind: BackendKind) -> Vec<String> {
     let id = match kind {
@@ -766,9 +778,9 @@ impl Store {
             "INSERT INTO tickets (number, call_id, source, caller_number, language, \
              department_code, category, district, description, recording_file, \
              recording_duration_ms, recording_sha256, recording_bytes, after_hours, status, \
-             level, due_at, created_at, updated_at) \
+             level, due_at, created_at, updated_at, caller_raw) \
              SELECT $1, $2, $3, $4, $5, d.code, $6, $7, $8, $9, $10, $11, $12, $13, \
-             'registered', 1, $14 + d.sla_days * 86400000, $14, $14 \
+             'registered', 1, $14 + d.sla_days * 86400000, $14, $14, $16 \
              FROM departments d WHERE d.code = $15 {on_conflict} RETURNING id"
         );
         on_pool!(self, |pool| transaction!(pool, None, |tx| {
@@ -794,6 +806,7 @@ impl Store {
                     .bind(i64::from(record.after_hours))
                     .bind(created_ms)
                     .bind(record.department_code.clone())
+                    .bind(record.caller_raw.clone())
                     .fetch_optional(&mut *tx)
                     .await?;
                 if let Some((id,)) = inserted {

@@ -11,8 +11,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 pub struct CallContext {
     /// The channel id; recording names and the ticket's idempotency key derive from it.
     pub call_id: String,
-    /// The caller's number (CallerID), may be empty.
+    /// The caller's number (CallerID) as the engine normalised it.
     pub caller: String,
+    /// The caller id as the trunk delivered it, when that differs (kept with the ticket for the record).
+    pub caller_raw: Option<String>,
     /// Wall-clock time the call started, for office hours and holidays (any offset; the
     /// script's UTC offset is applied).
     pub started_at: DateTime<FixedOffset>,
@@ -48,6 +50,8 @@ pub struct TicketDraft {
     /// The channel id.
     pub call_id: String,
     pub caller: String,
+    /// The caller id as the trunk delivered it, when it differs from `caller`.
+    pub caller_raw: Option<String>,
     /// Department code (JSV, PWR, PWD, HLT, EDU, REV, POL, FCS, GAD).
     pub department: String,
     /// The language the caller used (`hi`, `en`).

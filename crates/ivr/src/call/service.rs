@@ -37,6 +37,7 @@ impl CallState {
             idempotency_key,
             call_id: self.ctx.call_id.clone(),
             caller: self.ctx.caller.clone(),
+            caller_raw: self.ctx.caller_raw.clone(),
             department: self.expand(&ticket.department),
             language: self.language.clone(),
             recording: self.recording.clone(),

@@ -51,6 +51,7 @@ impl Caller {
         let ctx = CallContext {
             call_id: "c1".into(),
             caller: "9800000001".into(),
+            caller_raw: None,
             started_at: DateTime::parse_from_rfc3339(started_at)
                 .expect("scenario start is RFC 3339"),
         };
@@ -79,6 +80,7 @@ impl Caller {
         let ctx = CallContext {
             call_id: "c1".into(),
             caller: "9800000001".into(),
+            caller_raw: None,
             started_at: DateTime::parse_from_rfc3339(OPEN).expect("RFC 3339"),
         };
         let now = self.now + Duration::from_secs(5);

@@ -15,6 +15,7 @@ async fn every_trunk_form_files_a_ticket(env: Env) {
     for (i, (raw, expected)) in EXAMPLES.iter().enumerate() {
         let ticket = NewCallTicket {
             caller_number: (*raw).to_owned(),
+            caller_raw: None,
             ..call(&format!("caller-form-{i}"), "JSV")
         };
         let number = env
@@ -24,6 +25,8 @@ async fn every_trunk_form_files_a_ticket(env: Env) {
             .unwrap_or_else(|e| panic!("caller id {raw:?} refused: {e}"));
         let stored = env.store.ticket(number).await.unwrap().unwrap();
         assert_eq!(stored.caller_number, *expected, "caller id {raw:?}");
+        let changed = tickets::CallerId::from_trunk(raw);
+        assert_eq!(stored.caller_raw.as_deref(), changed.raw_if_changed(), "{raw:?}");
     }
 }
 contract!(every_trunk_form_files_a_ticket);

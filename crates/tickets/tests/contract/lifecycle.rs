@@ -17,6 +17,7 @@ pub fn call(call_id: &str, department: &str) -> NewCallTicket {
     NewCallTicket {
         call_id: call_id.to_owned(),
         caller_number: "+919816012345".to_owned(),
+        caller_raw: None,
         language: "hi".to_owned(),
         department_code: department.to_owned(),
         category: Some("water".to_owned()),

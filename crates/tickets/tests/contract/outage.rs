@@ -207,6 +207,7 @@ async fn a_call_journaled_and_also_stored_is_merged_not_duplicated(env: Env) {
         call_id: Some("twice".into()),
         source: TicketSource::Ivr,
         caller_number: "+919816012345".into(),
+        caller_raw: None,
         language: "hi".into(),
         department_code: "REV".into(),
         category: None,
