@@ -26,7 +26,11 @@ async fn every_trunk_form_files_a_ticket(env: Env) {
         let stored = env.store.ticket(number).await.unwrap().unwrap();
         assert_eq!(stored.caller_number, *expected, "caller id {raw:?}");
         let changed = tickets::CallerId::from_trunk(raw);
-        assert_eq!(stored.caller_raw.as_deref(), changed.raw_if_changed(), "{raw:?}");
+        assert_eq!(
+            stored.caller_raw.as_deref(),
+            changed.raw_if_changed(),
+            "{raw:?}"
+        );
     }
 }
 contract!(every_trunk_form_files_a_ticket);
