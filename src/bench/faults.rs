@@ -43,6 +43,9 @@ pub enum FaultKind {
     SimRestart,
     /// Another connection holds an exclusive lock on the SQLite ticket database for --fault-seconds.
     DbLocked,
+    /// helpline's recordings folder (its copies and spool) is on a small tmpfs filled up for
+    /// --fault-seconds (needs root, to mount it).
+    RecordingsFull,
 }
 
 impl FaultKind {
@@ -57,6 +60,7 @@ impl FaultKind {
             FaultKind::RestSlow => "rest-slow",
             FaultKind::SimRestart => "sim-restart",
             FaultKind::DbLocked => "db-locked",
+            FaultKind::RecordingsFull => "recordings-full",
         }
     }
 }
@@ -153,7 +157,10 @@ impl FaultOptions {
             FaultKind::Kill9 | FaultKind::Sigterm => {
                 cmd.push_str(&format!(" --restart-within {}", self.restart_within));
             }
-            FaultKind::WsSilence | FaultKind::Rest500 | FaultKind::DbLocked => {
+            FaultKind::WsSilence
+            | FaultKind::Rest500
+            | FaultKind::DbLocked
+            | FaultKind::RecordingsFull => {
                 cmd.push_str(&format!(" --fault-seconds {}", self.fault_seconds));
             }
             FaultKind::RestSlow => cmd.push_str(&format!(
@@ -378,6 +385,55 @@ impl DbLock {
     }
 }
 
+/// A small tmpfs mounted over a folder, unmounted on drop.
+#[derive(Debug)]
+struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    /// 32 MiB: room for a run's recordings, quick to fill.
+    const SIZE: &'static str = "size=32m";
+
+    fn mount(path: &Path) -> Result<SmallDisk, BenchError> {
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", Self::SIZE, "helpline-faults"])
+            .arg(path)
+            .status()
+            .map_err(|e| BenchError::Fault(format!("cannot run mount: {e}")))?;
+        if !status.success() {
+            return Err(BenchError::Fault(format!(
+                "mount -t tmpfs on {} failed ({status}): recordings-full needs root",
+                path.display()
+            )));
+        }
+        Ok(SmallDisk {
+            path: path.to_owned(),
+        })
+    }
+
+    /// Fills the disk under `dir` to the last byte; returns the filler file.
+    fn fill(dir: &Path) -> Result<PathBuf, BenchError> {
+        use std::io::Write as _;
+        let path = dir.join("filler");
+        let mut file = std::fs::File::create(&path)
+            .map_err(|e| BenchError::Fault(format!("creating {}: {e}", path.display())))?;
+        for chunk in [1 << 20, 4096, 1] {
+            let bytes = vec![0u8; chunk];
+            while file.write_all(&bytes).is_ok() {}
+        }
+        Ok(path)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
+    }
+}
+
 /// Runs one fault test and reports.
 pub async fn run_faults(options: &FaultOptions) -> Result<FaultReport, BenchError> {
     options.validate()?;
@@ -398,6 +454,11 @@ pub async fn run_faults(options: &FaultOptions) -> Result<FaultReport, BenchErro
     let copy = work.path.join("scripts/1100.toml");
     std::fs::write(&copy, always_open(&script)?)
         .map_err(io_err(format!("cannot write {}", copy.display())))?;
+    // Unmounted (on every way out) before the folder is removed.
+    let _small_disk = match options.fault {
+        FaultKind::RecordingsFull => Some(SmallDisk::mount(&work.path.join("tickets/recordings"))?),
+        _ => None,
+    };
 
     let exe = match &options.exe {
         Some(exe) => exe.clone(),
@@ -689,6 +750,13 @@ async fn inject(
                 .await?;
             tokio::time::sleep(lasting).await;
             inbox.inject(sim, Fault::Clear).await?;
+            engine
+        }
+        FaultKind::RecordingsFull => {
+            let filler = SmallDisk::fill(&world.work.join("tickets/recordings"))?;
+            tokio::time::sleep(lasting).await;
+            std::fs::remove_file(&filler)
+                .map_err(|e| BenchError::Fault(format!("removing {}: {e}", filler.display())))?;
             engine
         }
         FaultKind::DbLocked => {
