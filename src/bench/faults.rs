@@ -36,6 +36,8 @@ pub enum FaultKind {
     /// The simulator's WebSockets go silent (no events, no pongs) for --fault-seconds.
     WsSilence,
     /// Every ARI REST request answered 500 for --fault-seconds.
+    #[value(name = "rest-500")]
+    #[serde(rename = "rest-500")]
     Rest500,
     /// Every ARI REST reply delayed by --slow-ms for --fault-seconds.
     RestSlow,
@@ -1027,6 +1029,16 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert!(set.unwrap().get("1100").is_some());
         assert!(always_open("[steps.x]\ntype = \"play\"").is_err());
+    }
+
+    #[test]
+    fn every_fault_is_named_on_the_command_line_as_in_the_report() {
+        use clap::ValueEnum as _;
+        for kind in FaultKind::value_variants() {
+            assert_eq!(FaultKind::from_str(kind.name(), false), Ok(*kind));
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.name());
+        }
     }
 
     #[test]

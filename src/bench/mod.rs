@@ -3,6 +3,10 @@
 //! separate process ([`simproc`]), with thousands of simulated callers following the 1100 complaint script,
 //! and reports event→command latency ([`probe`]), throughput, the engine's CPU and memory ([`procstat`]) and
 //! every call that did not go as scripted. `bench load-sim` is that child process (not for direct use).
+//! `bench faults` ([`faults`]) runs the engine as a child process too (`engineproc`: `helpline serve`
+//! with a generated config), injects one kind of fault at seeded random moments while complaint calls run,
+//! and reports what callers lost: complaints without a ticket or with two, tickets without their recording,
+//! dead air after the engine was back (RELIABILITY.md).
 
 mod engineproc;
 pub mod faults;

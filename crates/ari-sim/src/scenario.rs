@@ -105,9 +105,9 @@ pub enum Step {
         timeout_seconds: f64,
     },
     /// From here on, behave like a person when the IVR asks again: a prompt that an earlier `wait_prompt`
-    /// step waited for, starting again while the caller waits for a later one, takes the caller back to
-    /// the step after that `wait_prompt` (they answer the menu again, say their complaint again). Takes no
-    /// time.
+    /// step waited for, starting again while the caller waits for a later one (or for the hangup, or
+    /// heard while they were busy), takes the caller back to the step after that `wait_prompt` (they
+    /// answer the menu again, say their complaint again). Takes no time.
     AnswerReplays,
 }
 

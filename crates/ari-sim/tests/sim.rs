@@ -1600,7 +1600,8 @@ async fn a_caller_who_answers_replays_presses_again_when_a_menu_comes_back() {
             timeout_seconds: 30.0,
         });
     let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
-    // The IVR plays the menu, takes the key, and (as an engine restarted without it would) asks twice more.
+    // The IVR plays the menu, takes the key, and (as an engine restarted without it would) asks twice more;
+    // then once more after its last prompt, while the caller only waits for the hangup.
     for id in ["pb-1", "pb-2", "pb-2b"] {
         ari.call(
             "POST",
@@ -1611,9 +1612,19 @@ async fn a_caller_who_answers_replays_presses_again_when_a_menu_comes_back() {
         ivr.next("PlaybackFinished").await;
         assert_eq!(ivr.next("ChannelDtmfReceived").await["digit"], "1");
     }
+    for (id, media) in [("pb-3", "digits:42"), ("pb-4", "sound:hello-world")] {
+        ari.call(
+            "POST",
+            &format!("/channels/{chan}/play/{id}"),
+            &[("media", media)],
+        )
+        .await;
+        ivr.next("PlaybackFinished").await;
+    }
+    assert_eq!(ivr.next("ChannelDtmfReceived").await["digit"], "1");
     ari.call(
         "POST",
-        &format!("/channels/{chan}/play/pb-3"),
+        &format!("/channels/{chan}/play/pb-5"),
         &[("media", "digits:42")],
     )
     .await;
@@ -1621,6 +1632,6 @@ async fn a_caller_who_answers_replays_presses_again_when_a_menu_comes_back() {
     ari.call("DELETE", &format!("/channels/{chan}"), &[]).await;
     let result = sim.call_result(call, WAIT).await.unwrap();
     assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
-    assert_eq!(result.digits_sent, "111");
+    assert_eq!(result.digits_sent, "1111");
     sim.shutdown().await.unwrap();
 }

@@ -293,7 +293,7 @@ impl Model {
             run.step += 1;
             run.wait = CallWait::Nothing;
             self.advance_call(call);
-        } else if matches!(run.wait, CallWait::Prompt(_))
+        } else if matches!(run.wait, CallWait::Prompt(_) | CallWait::Hangup)
             && !hanging_up
             && let Some(step) = replayed(run)
         {
