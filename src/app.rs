@@ -239,6 +239,42 @@ pub async fn open_store(config: &Config) -> Result<tickets::Store, AppError> {
         })
 }
 
+/// Opens the call records' store on the ticket database and starts their writer, journalling in
+/// `<journal_dir>/records`. A database away at start delays the migration to the next start; records
+/// are journalled meanwhile, never lost.
+async fn open_call_records(
+    config: &Config,
+    stop: CancellationToken,
+) -> Result<(records::RecordStore, records::Recorder, JoinHandle<()>), AppError> {
+    let url = prepare_database_url(config.database.url.expose())?;
+    let options = tickets::StoreOptions {
+        max_connections: config.database.max_connections.clamp(1, 4),
+        ..tickets::StoreOptions::default()
+    };
+    let records_error = |err: records::RecordsError| AppError::Io {
+        what: format!("call records in {}", config.database.url.redacted()),
+        source: std::io::Error::other(err.to_string()),
+    };
+    let store = records::RecordStore::open(&url, &options).map_err(records_error)?;
+    if let Err(err) = store.migrate().await {
+        warn!(%err, "call records not migrated (database away?): they are journalled until it is");
+    }
+    let writer = records::WriterConfig::new(config.journal_dir.join("records"));
+    let (recorder, task) =
+        records::Recorder::spawn(store.clone(), writer, stop).map_err(records_error)?;
+    Ok((store, recorder, task))
+}
+
+/// This node's name in call records: the machine's host name.
+fn node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "helpline".to_owned())
+}
+
 /// The folder in the journal folder where each call's progress is kept (`engine::progress`).
 const PROGRESS_DIR: &str = "calls";
 
@@ -270,6 +306,9 @@ pub struct Node {
     background_task: JoinHandle<()>,
     /// Files the dialplan fallback's recordings as tickets; stops with the engine (SIGTERM).
     fallback_task: JoinHandle<()>,
+    /// The call records: their store, and the writer that batches them (stops after the engine).
+    records: records::RecordStore,
+    records_task: JoinHandle<()>,
     fallback: ImportHandle,
     connection: ari::Connection,
 }
@@ -337,6 +376,9 @@ impl Node {
             ),
             timeout: options.ari.request_timeout,
         })?;
+        let infra_stop = CancellationToken::new();
+        let (records, recorder, records_task) =
+            open_call_records(config, infra_stop.clone()).await?;
         let engine = Engine::new(
             AriControl::new(client.clone()),
             ServiceDesk::new(tickets.clone()),
@@ -346,11 +388,13 @@ impl Node {
                 recordings_dir: spool.clone(),
                 // Beside the ticket journal: local, durable, this node's own.
                 progress_dir: config.journal_dir.join(PROGRESS_DIR),
+                node: node_name(),
                 clock: options.clock.clone(),
                 speed: options.speed,
             },
             loader,
         )?;
+        let engine = engine.with_call_log(Arc::new(recorder));
         let stats = engine.stats();
         let importer = FallbackImporter::new(
             AriControl::new(client.clone()),
@@ -380,7 +424,6 @@ impl Node {
             .local_addr()
             .map_err(io_error("reading the HTTP address"))?;
 
-        let infra_stop = CancellationToken::new();
         let engine_stop = CancellationToken::new();
         let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
         let mut connection_config = ari::ConnectionConfig::new(config.ari_app.clone());
@@ -442,6 +485,8 @@ impl Node {
             background_task,
             fallback_task,
             fallback,
+            records,
+            records_task,
             connection,
         })
     }
@@ -454,6 +499,11 @@ impl Node {
     /// The engine's counters.
     pub fn stats(&self) -> Arc<EngineStats> {
         Arc::clone(&self.stats)
+    }
+
+    /// The call records' store.
+    pub fn call_records(&self) -> &records::RecordStore {
+        &self.records
     }
 
     /// The ticket service.
@@ -529,6 +579,10 @@ impl Node {
         }
         if let Err(err) = self.background_task.await {
             warn!(%err, "the ticket background task ended abnormally");
+        }
+        // Stopped after the engine: every call's record has been handed over; what is queued is written.
+        if let Err(err) = self.records_task.await {
+            warn!(%err, "the call records writer ended abnormally");
         }
         let pending = self.tickets.journal_len().await;
         if pending > 0 {

@@ -368,6 +368,7 @@ async fn drive(
         shutdown_grace: Duration::from_secs(30),
         recordings_dir: work.join("spool"),
         progress_dir: work.join("calls"),
+        node: "bench".to_owned(),
         clock: office_hours_clock(),
         speed: 1.0,
     };

@@ -15,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::ports::{
-    CallControl, ControlError, Feedback, FeedbackReply, FetchedRecording, FiledTicket, FilterGone,
-    RecordRequest, TicketDesk,
+    CallControl, CallLog, ControlError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
+    FilterGone, RecordRequest, TicketDesk,
 };
 use super::progress::{CallProgress, KeptRecording, ProgressJournal};
 use super::stats::{CallOutcome, EngineStats, bump};
+use super::trace::CallTrace;
 use super::translate::{self, CallEvent};
 
 /// A call's source of ARI events, in wire order.
@@ -52,6 +53,10 @@ pub struct CallShared<C, D> {
     pub recordings_dir: PathBuf,
     /// Each call's progress, for the engine that follows this one should it die.
     pub progress: ProgressJournal,
+    /// Where each finished call's record goes.
+    pub log: Arc<dyn CallLog>,
+    /// This node's name in call records.
+    pub node: String,
 }
 
 /// What a call task starts from.
@@ -68,7 +73,7 @@ pub struct CallParams {
     /// How much faster than real time the IVR's timers run (1 in production; a simulator's speed factor).
     pub speed: f64,
     /// Where an engine that died left this call: pick it up from there instead of starting anew.
-    pub resume: Option<CallProgress>,
+    pub resume: Option<Box<CallProgress>>,
 }
 
 /// Signals from the supervisor.
@@ -216,10 +221,21 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
             (call, actions, first_event, None)
         }
     };
+    let ctx = call.context();
+    let trace = CallTrace::arrived(
+        &ctx.call_id,
+        &channel,
+        &shared.node,
+        &ctx.caller,
+        ctx.caller_raw.as_deref(),
+        chrono::Utc::now(),
+    );
     let mut driver = CallDriver {
         shared: &shared,
         channel,
         call,
+        trace: Some(Box::new(trace)),
+        we_ended: false,
         clock,
         live_playbacks: Vec::new(),
         live_recording: None,
@@ -284,6 +300,16 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         }
     }
     let outcome = driver.outcome.unwrap_or(CallOutcome::CallerHungUp);
+    if let Some(trace) = driver.trace.take() {
+        let caller_hung_up = driver.hung_up && !driver.we_ended;
+        let record = trace.finish(
+            outcome,
+            caller_hung_up,
+            driver.call.language(),
+            chrono::Utc::now(),
+        );
+        shared.log.record(record);
+    }
     // Nothing is owed to the caller any more: no engine after this one should pick the call up.
     shared.progress.remove(&driver.channel);
     debug!(outcome = outcome.as_str(), "call ended");
@@ -323,6 +349,10 @@ struct CallDriver<'a, C, D> {
     inputs: VecDeque<Input>,
     /// Where the call was when its progress was last saved.
     saved: Option<(ivr::ProgressMark, bool)>,
+    /// The call's record in the making (taken at the end); boxed, as the call task's future stays small.
+    trace: Option<Box<CallTrace>>,
+    /// The helpline ended the call (hung up, handed it on): a hangup that follows is not the caller's.
+    we_ended: bool,
 }
 
 impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
@@ -391,7 +421,13 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             return;
         };
         match event {
-            CallEvent::Dtmf(key) => self.feed(Input::Dtmf(key)).await,
+            CallEvent::Dtmf(key) => {
+                let private = self.call.in_entry();
+                if let Some(trace) = &mut self.trace {
+                    trace.key(key, private);
+                }
+                self.feed(Input::Dtmf(key)).await;
+            }
             CallEvent::PlaybackEnded {
                 playback_id,
                 failed,
@@ -515,6 +551,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             return;
         }
         self.handed_off = true;
+        self.we_ended = true;
         warn!(
             operation = what,
             "ARI keeps failing: handing the call to the dialplan fallback"
@@ -563,10 +600,16 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         match action {
             Action::Entered { step } => {
                 debug!(step = %step, "step");
+                if let Some(trace) = &mut self.trace {
+                    trace.entered(&step, chrono::Utc::now());
+                }
                 None
             }
             Action::Answer => {
                 let result = retried(stats, "answer", |_| control.answer(channel)).await;
+                if let (Ok(()), Some(trace)) = (&result, &mut self.trace) {
+                    trace.answered(chrono::Utc::now());
+                }
                 self.settle_essential("answer", result).await;
                 None
             }
@@ -612,6 +655,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 terminate_on,
             } => {
                 self.live_recording = Some(name.clone());
+                if let Some(trace) = &mut self.trace {
+                    trace.recording(&name);
+                }
                 let request = RecordRequest {
                     name: &name,
                     max_duration,
@@ -659,6 +705,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     .await;
                 Some(match found {
                     Some(found) => {
+                        if let (Some(_), Some(trace)) = (&found, &mut self.trace) {
+                            trace.status_heard();
+                        }
                         bump(&stats.lookups);
                         debug!(%number, found = found.is_some(), "status looked up");
                         Input::LookupResult(found)
@@ -683,6 +732,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 let reply = self
                     .desk_call("feedback", shared.desk.feedback(&feedback))
                     .await;
+                if let (Some(FeedbackReply::Stored), Some(trace)) = (&reply, &mut self.trace) {
+                    trace.feedback_given();
+                }
                 Some(match reply {
                     Some(FeedbackReply::Stored) => Input::FeedbackStored,
                     Some(FeedbackReply::Refused) => Input::FeedbackRefused,
@@ -691,6 +743,10 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             }
             Action::Transfer { context, extension } => {
                 self.outcome.get_or_insert(CallOutcome::Transferred);
+                self.we_ended = true;
+                if let Some(trace) = &mut self.trace {
+                    trace.transferred(&context, &extension);
+                }
                 info!(%context, %extension, "transferring");
                 let target = Some((context.as_str(), extension.as_str()));
                 let result = retried(stats, "continue", |_| {
@@ -703,6 +759,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             }
             Action::Hangup { reason } => {
                 self.outcome.get_or_insert(CallOutcome::Completed);
+                self.we_ended = true;
                 debug!(%reason, "hanging up");
                 let result = retried(stats, "hangup", |_| control.hangup(channel)).await;
                 self.control_result("hangup", result);
@@ -762,6 +819,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             }) => {
                 bump(&self.shared.stats.tickets_created);
                 info!(%number, department = %draft.department, hung_up = draft.caller_hung_up, recording_kept, "ticket filed");
+                if let Some(trace) = &mut self.trace {
+                    trace.ticket(&number, &draft.department);
+                }
                 self.kept_recording = None;
                 // The ticket holds its recording: Asterisk's copy is not needed. One the ticket does not
                 // hold (not fetched, or not kept) stays on Asterisk, the only evidence, until the

@@ -15,6 +15,7 @@ pub mod fallback;
 pub mod ports;
 pub mod progress;
 pub mod stats;
+pub mod trace;
 pub mod translate;
 
 #[cfg(test)]
@@ -35,8 +36,8 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
 pub use ports::{
-    CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
-    RecordRequest, RecordingStore, StoredRecording, TicketDesk,
+    CallControl, CallLog, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording,
+    FiledTicket, RecordRequest, RecordingStore, StoredRecording, TicketDesk,
 };
 pub use stats::{CallOutcome, EngineStats, StatsSnapshot};
 
@@ -64,6 +65,8 @@ pub struct EngineSettings {
     pub recordings_dir: PathBuf,
     /// Where each call's progress is kept for an engine that follows this one (`<journal>/calls`).
     pub progress_dir: PathBuf,
+    /// This node's name in call records.
+    pub node: String,
     /// The wall clock for office hours.
     pub clock: WallClock,
     /// How much faster than real time the IVR's timers run: 1 against a real Asterisk, the simulator's
@@ -78,6 +81,7 @@ impl std::fmt::Debug for EngineSettings {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("recordings_dir", &self.recordings_dir)
             .field("progress_dir", &self.progress_dir)
+            .field("node", &self.node)
             .field("speed", &self.speed)
             .finish_non_exhaustive()
     }
@@ -204,6 +208,8 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
             stats: Arc::new(EngineStats::default()),
             recordings_dir: settings.recordings_dir.clone(),
             progress: progress::ProgressJournal::open(&settings.progress_dir)?,
+            log: Arc::new(ports::NoCallLog),
+            node: settings.node.clone(),
         });
         Ok(Engine {
             shared,
@@ -211,6 +217,15 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
             loader,
             script,
         })
+    }
+
+    /// Sends each finished call's record to `log` (by default there is none). Call before `run`.
+    #[must_use]
+    pub fn with_call_log(mut self, log: Arc<dyn CallLog>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.log = log;
+        }
+        self
     }
 
     /// The engine's counters (for `/health`, `/metrics`, the demo).
@@ -419,7 +434,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         channel_id: String,
         caller: tickets::CallerId,
         mailbox: M,
-        resume: Option<progress::CallProgress>,
+        resume: Option<Box<progress::CallProgress>>,
     ) {
         let stats = &self.engine.shared.stats;
         let Ok(permit) = Arc::clone(&self.semaphore).try_acquire_owned() else {
@@ -518,7 +533,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                         left.swap_remove(index);
                         bump(&self.engine.shared.stats.calls_resumed);
                         info!(call_id = %channel, step = %progress.ivr.step, "resuming a call");
-                        self.spawn_call(channel, caller, mailbox, Some(progress));
+                        self.spawn_call(channel, caller, mailbox, Some(Box::new(progress)));
                     }
                     None => {
                         warn!(call_id = %channel, "cannot route the call's events: not resumed")
@@ -531,7 +546,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                     let (_, closed) = mpsc::channel::<ari::Event>(1);
                     bump(&self.engine.shared.stats.calls_resumed);
                     info!(call_id = %channel, step = %progress.ivr.step, "finishing a call that ended while the engine was away");
-                    self.spawn_call(channel, caller, closed, Some(progress));
+                    self.spawn_call(channel, caller, closed, Some(Box::new(progress)));
                 }
             }
         }

@@ -168,6 +168,27 @@ pub trait RecordingStore: Send + Sync + 'static {
     fn delete_stored(&self, name: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
 }
 
+/// Where a finished call's record goes (implemented over `records::Recorder`: batched, journalled, off the
+/// call's task). Never waits.
+pub trait CallLog: Send + Sync + std::fmt::Debug + 'static {
+    /// Hands over a finished call's record.
+    fn record(&self, record: records::CallRecord);
+}
+
+/// No call log (tests and benchmarks that do not measure it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCallLog;
+
+impl CallLog for NoCallLog {
+    fn record(&self, _: records::CallRecord) {}
+}
+
+impl CallLog for records::Recorder {
+    fn record(&self, record: records::CallRecord) {
+        records::Recorder::record(self, record);
+    }
+}
+
 /// Why the ticket store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

@@ -36,6 +36,8 @@ fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
         stats: Arc::new(EngineStats::default()),
         recordings_dir: dir.to_owned(),
         progress: super::progress::ProgressJournal::open(dir.join("calls")).unwrap(),
+        log: Arc::new(super::ports::NoCallLog),
+        node: "test".to_owned(),
     });
     let signals = CallSignals {
         lost: CancellationToken::new(),
@@ -558,6 +560,7 @@ mod supervisor {
                 shutdown_grace: grace,
                 recordings_dir: std::env::temp_dir(),
                 progress_dir: progress_dir.clone(),
+                node: "test".to_owned(),
                 clock: Arc::new(office_hours),
                 speed: 1.0,
             },
@@ -834,7 +837,7 @@ fn resume_on(
     let mut saved = h.shared.progress.load_all();
     assert_eq!(saved.len(), 1, "{saved:?}");
     let (_, signals, mut params) = call_parts(&h.shared.recordings_dir);
-    params.resume = Some(saved.remove(0));
+    params.resume = Some(Box::new(saved.remove(0)));
     tokio::spawn(run_call(Arc::clone(&h.shared), params, mailbox, signals))
 }
 

@@ -119,6 +119,12 @@ impl Call {
         self.state.var(name)
     }
 
+    /// The caller is keying an entry (a complaint number, digits of a phone number): keys pressed now
+    /// are private, not to be logged as they are.
+    pub fn in_entry(&self) -> bool {
+        matches!(self.state.phase, Phase::Input { .. })
+    }
+
     /// What the call is (its id, the caller, when it started).
     pub fn context(&self) -> &CallContext {
         &self.state.ctx
