@@ -518,6 +518,10 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 Err(err) => warn!(recording = %name, %err, "cannot ask about the recording"),
             }
         }
+        // A key pressed meanwhile is lost: a caller waiting at a question hears it again now.
+        if !self.hung_up {
+            self.feed(Input::Reprompt).await;
+        }
     }
 
     /// A channel operation found the channel gone before its hangup event was read (the caller hung up

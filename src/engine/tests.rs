@@ -350,6 +350,33 @@ async fn asterisks_copy_stays_when_the_ticket_could_not_keep_the_recording() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn after_a_reconnection_a_caller_waiting_at_a_menu_is_asked_again_at_once() {
+    let h = Harness::start("reprompt");
+    h.settle().await;
+    h.finish_playback().await; // welcome
+    h.finish_playback().await; // choose language: the menu now waits for a key
+    let asked = |h: &Harness| {
+        h.ops()
+            .iter()
+            .filter(|op| op.ends_with("sound:helpline/choose_language"))
+            .count()
+    };
+    assert_eq!(asked(&h), 1);
+    // The connection came back: the key the caller pressed meanwhile is lost.
+    h.signals.resync.notify_one();
+    h.settle().await;
+    assert_eq!(
+        asked(&h),
+        2,
+        "asked again, not after the timeout: {:?}",
+        h.ops()
+    );
+    h.press('2').await;
+    let last = h.ops().last().unwrap().clone();
+    assert!(last.contains(" en sound:helpline/main_menu"), "{last}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failing_request_is_retried_and_the_call_goes_on() {
     let h = Harness::start("retry");
     h.shared.control.fail_next(2);

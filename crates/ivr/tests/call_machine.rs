@@ -492,3 +492,24 @@ fn recording_names_stay_short_and_safe_whatever_the_ids() {
         "{name}"
     );
 }
+
+#[test]
+fn a_reprompt_asks_a_waiting_caller_again_but_never_talks_over_a_prompt() {
+    let mut c = caller();
+    c.listen();
+    c.press("3");
+    c.listen();
+    // Recording: nothing is asked.
+    assert_eq!(c.call.handle(Input::Reprompt, c.now), []);
+    let mut c = caller();
+    c.take_log();
+    // The intro is playing: nothing either.
+    assert_eq!(c.call.handle(Input::Reprompt, c.now), []);
+    c.listen();
+    let log = c.take_log();
+    assert_eq!(log, ["play[hi] menu"]);
+    c.listen();
+    // Waiting at the question with nothing playing: asked again at once, not as a failed try.
+    c.send(Input::Reprompt);
+    assert_eq!(c.take_log(), ["play[hi] menu"]);
+}

@@ -100,7 +100,13 @@ fn random_input(rng: &mut Lcg, last_tag: u32, recording: &str) -> Input {
         6 => Input::PlaybackFailed {
             tag: rng.below(4) as u32,
         },
-        7 => Input::Timeout,
+        7 => {
+            if rng.below(4) == 0 {
+                Input::Reprompt
+            } else {
+                Input::Timeout
+            }
+        }
         8 => Input::RecordingFinished {
             name: recording.to_owned(),
             duration_ms: rng.below(60_000) as u64,

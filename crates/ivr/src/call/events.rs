@@ -73,6 +73,7 @@ impl CallState {
                     self.on_feedback_refused(script, now, out);
                 }
             }
+            Input::Reprompt => self.reprompt(script, now, out),
             Input::Timeout => {
                 if self.deadline.is_some_and(|d| now >= d) {
                     self.deadline = None;
@@ -156,6 +157,30 @@ impl CallState {
             }
             _ => {}
         }
+    }
+
+    /// See [`Input::Reprompt`].
+    fn reprompt(&mut self, script: &Script, now: Instant, out: &mut Vec<Action>) {
+        if self.playing.is_some() || self.hung_up {
+            return;
+        }
+        let ask = match (&mut self.phase, &script.steps[self.step].kind) {
+            (Phase::Menu, StepKind::Menu(menu)) => Ask::menu(menu),
+            (Phase::Input { digits }, StepKind::Input(input)) => {
+                // Part of an entry may be lost with the events: it starts over.
+                digits.clear();
+                Ask::input(input)
+            }
+            (Phase::Confirm, StepKind::Record(rec)) => match &rec.confirm {
+                Some(confirm) => Ask::confirm(confirm),
+                None => return,
+            },
+            _ => return,
+        };
+        self.typeahead.clear();
+        self.deadline = None;
+        let media = self.render(script, ask.prompts);
+        self.play(script, media, ask.barge_in, now, out);
     }
 
     pub(super) fn on_timeout(&mut self, script: &Script, now: Instant, out: &mut Vec<Action>) {

@@ -143,6 +143,10 @@ pub enum Input {
     FeedbackRefused,
     /// [`Call::deadline`](super::Call::deadline) has passed.
     Timeout,
+    /// Events may have been lost (the engine's connection to Asterisk was down): a caller waiting at a
+    /// question with nothing playing is asked it again now, rather than after its timeout (a key they
+    /// pressed meanwhile is gone). Not counted as a try.
+    Reprompt,
     /// The caller hung up (or the channel left Stasis).
     Hangup,
 }
