@@ -671,6 +671,7 @@ fn control_input(
                 present,
                 unrouted,
                 adopt: Some(adopt),
+                stalled: reconciliation.after_stall,
             })
         }
         ari::ControlEvent::Connection(ari::ConnectionEvent::Up { generation }) => {

@@ -430,7 +430,7 @@ async fn drive(
                             let present = r.channels.iter().map(|c| c.channel.id.clone()).collect();
                             let unrouted = r.channels.iter().filter(|c| !c.routed).map(|c| c.channel.id.clone()).collect();
                             let generation = r.generation;
-                            if inputs.send(EngineInput::Reconnected { generation, present, unrouted, adopt: None }).await.is_err() {
+                            if inputs.send(EngineInput::Reconnected { generation, present, unrouted, adopt: None, stalled: r.after_stall }).await.is_err() {
                                 break;
                             }
                         }

@@ -112,6 +112,8 @@ pub enum EngineInput<M> {
         unrouted: Vec<String>,
         /// Gives an unrouted channel a mailbox, so that a call can be resumed on it (`None`: cannot).
         adopt: Option<Adopter<M>>,
+        /// The connection stayed up but Asterisk stalled: events may have been lost all the same.
+        stalled: bool,
     },
     /// This call cannot be served properly (its mailbox overflowed and it lost events, or the router could
     /// not hand it over): end its task if it has one and send the channel back to the dialplan.
@@ -347,13 +349,14 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                     present,
                     unrouted,
                     adopt,
+                    stalled,
                 }) => {
                     let unrouted = if shutting_down {
                         unrouted
                     } else {
                         self.resume_calls(&present, unrouted, adopt.as_ref())
                     };
-                    self.reconcile(generation, &present, unrouted);
+                    self.reconcile(generation, &present, unrouted, stalled);
                 }
                 SupervisorEvent::Input(EngineInput::Abandon { channel_id }) => {
                     self.abandon(channel_id);
@@ -577,18 +580,26 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
     /// After a (re)connection: calls we run whose channel is gone are told so; channels in the application
     /// that no mailbox routes (they arrived while we were away, or their task is gone) go back to the
     /// dialplan, whose fallback takes them.
-    fn reconcile(&mut self, generation: u64, present: &[String], unrouted: Vec<String>) {
+    fn reconcile(
+        &mut self,
+        generation: u64,
+        present: &[String],
+        unrouted: Vec<String>,
+        stalled: bool,
+    ) {
         let stats = &self.engine.shared.stats;
-        if generation > 1 {
+        if generation > 1 && !stalled {
             bump(&stats.reconnections);
         }
+        // Events may have been missed after a reconnection, or a stall of a connection that stayed up.
+        let catch_up = generation > 1 || stalled;
         // A call not listed may have ended while we were away, or may have started after the listing was
         // taken (a race at every connect): either way its task asks Asterisk about what it waits for, and
         // a channel that is gone ends the call at its next request. At the first connection nothing can
         // have been missed.
         let mut resumed = 0usize;
         let mut unlisted = 0usize;
-        if generation > 1 {
+        if catch_up {
             for (channel, signals) in &self.calls {
                 if present.iter().any(|c| c == channel) {
                     resumed += 1;
@@ -611,7 +622,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 });
             }
         }
-        if generation > 1 || orphans > 0 {
+        if catch_up || orphans > 0 {
             info!(
                 generation,
                 resumed, unlisted, orphans, "ARI connected: calls reconciled"

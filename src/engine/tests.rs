@@ -658,6 +658,7 @@ mod supervisor {
                 present: vec!["left".into(), "waiting".into()],
                 unrouted: vec!["left".into(), "waiting".into()],
                 adopt: Some(adopter(&senders)),
+                stalled: false,
             })
             .await
             .unwrap();
@@ -786,6 +787,7 @@ mod supervisor {
             present: unrouted.iter().map(|c| (*c).to_owned()).collect(),
             unrouted: unrouted.iter().map(|c| (*c).to_owned()).collect(),
             adopt: None,
+            stalled: false,
         };
         r.inputs
             .send(reconnected(&["orphan", "racing"]))

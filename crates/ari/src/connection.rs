@@ -49,6 +49,10 @@ pub struct ConnectionConfig {
     pub ping_interval: Duration,
     /// A peer that sends nothing (no event, no pong) for this long is treated as gone.
     pub idle_timeout: Duration,
+    /// A pong later than this after its ping means the peer stalled (Asterisk answers a ping in
+    /// milliseconds): events of the stall may be lost, so the connection reconciles as after a
+    /// reconnect, without reconnecting.
+    pub stall_after: Duration,
     /// Time allowed for the WebSocket handshake.
     pub connect_timeout: Duration,
     /// First reconnect delay; doubles per failed attempt.
@@ -60,12 +64,14 @@ pub struct ConnectionConfig {
 }
 
 impl ConnectionConfig {
-    /// Defaults: ping every 3 s, dead after 10 s of silence, backoff 250 ms … 10 s.
+    /// Defaults: ping every 3 s, stalled at a pong 1 s late, dead after 10 s of silence, backoff 250 ms …
+    /// 10 s.
     pub fn new(app: impl Into<String>) -> Self {
         Self {
             app: app.into(),
             ping_interval: Duration::from_secs(3),
             idle_timeout: Duration::from_secs(10),
+            stall_after: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(5),
             backoff_initial: Duration::from_millis(250),
             backoff_max: Duration::from_secs(10),
@@ -138,6 +144,9 @@ pub struct ReconciledChannel {
 pub struct Reconciliation {
     /// The connection this belongs to.
     pub generation: u64,
+    /// Taken because the peer stalled (a pong came late) on a connection that stayed up: events of the
+    /// stall may have been lost, though nothing reconnected.
+    pub after_stall: bool,
     /// `GET /applications/{app}` as answered.
     pub application: Application,
     /// Each channel the app lists that still exists.
@@ -179,6 +188,8 @@ pub struct ConnectionStats {
     pub connect_failures: AtomicU64,
     /// Peers dropped for silence.
     pub silent_peers: AtomicU64,
+    /// Stalls detected (late pongs) on connections that stayed up.
+    pub stalls: AtomicU64,
     /// Unknown event types already logged at info level (later ones go to debug, so a new Asterisk event
     /// type at thousands per second cannot flood the log).
     logged_unknown_types: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -194,6 +205,7 @@ pub struct ConnectionStatsSnapshot {
     pub reconnects: u64,
     pub connect_failures: u64,
     pub silent_peers: u64,
+    pub stalls: u64,
 }
 
 impl ConnectionStats {
@@ -207,6 +219,7 @@ impl ConnectionStats {
             reconnects: self.reconnects.load(Ordering::Relaxed),
             connect_failures: self.connect_failures.load(Ordering::Relaxed),
             silent_peers: self.silent_peers.load(Ordering::Relaxed),
+            stalls: self.stalls.load(Ordering::Relaxed),
         }
     }
 }
@@ -356,9 +369,9 @@ impl Worker {
                         .send_replace(ConnectionState::Connected { generation });
                     self.router
                         .send_control(ControlEvent::Connection(ConnectionEvent::Up { generation }));
-                    self.spawn_reconciliation(generation);
+                    self.spawn_reconciliation(generation, false);
                     let heard_before = self.stats.frames.load(Ordering::Relaxed);
-                    let end = self.session(ws).await;
+                    let end = self.session(ws, generation).await;
                     // A session that carried events was a good connection: start backing off afresh.
                     if self.stats.frames.load(Ordering::Relaxed) > heard_before {
                         attempt = 0;
@@ -456,8 +469,12 @@ impl Worker {
         ws: tokio_tungstenite::WebSocketStream<
             tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
         >,
+        generation: u64,
     ) -> SessionEnd {
         let (mut sink, mut stream) = ws.split();
+        // When the ping awaiting its pong went out. A pong later than `stall_after` means the peer
+        // stalled: it sent nothing meanwhile, and what it should have sent may be lost.
+        let mut ping_out: Option<Instant> = None;
         let mut ping = tokio::time::interval_at(
             Instant::now() + self.config.ping_interval,
             self.config.ping_interval,
@@ -496,7 +513,14 @@ impl Worker {
                             let reason = frame.map(|f| format!("{} {}", f.code, f.reason)).unwrap_or_default();
                             return SessionEnd::Closed(reason);
                         }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                        Some(Ok(Message::Pong(_))) => {
+                            if ping_out.take().is_some_and(|at| at.elapsed() > self.config.stall_after) {
+                                self.stats.stalls.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(app = %self.config.app, generation, "Asterisk stalled (a late pong): calls re-read their state");
+                                self.spawn_reconciliation(generation, true);
+                            }
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
                         Some(Err(e)) => return SessionEnd::Failed(format!("WebSocket error: {e}")),
                         None => return SessionEnd::Closed("stream ended".to_owned()),
                     }
@@ -504,7 +528,9 @@ impl Worker {
                 _ = ping.tick() => {
                     let sent = tokio::time::timeout(self.config.ping_interval, sink.send(Message::Ping(Vec::new().into()))).await;
                     match sent {
-                        Ok(Ok(())) => {}
+                        Ok(Ok(())) => {
+                            ping_out.get_or_insert_with(Instant::now);
+                        }
                         Ok(Err(e)) => return SessionEnd::Failed(format!("ping failed: {e}")),
                         Err(_) => return SessionEnd::Silent,
                     }
@@ -520,7 +546,7 @@ impl Worker {
         }
     }
 
-    fn spawn_reconciliation(&self, generation: u64) {
+    fn spawn_reconciliation(&self, generation: u64, after_stall: bool) {
         let client = self.client.clone();
         let router = self.router.clone();
         let app = self.config.app.clone();
@@ -532,7 +558,11 @@ impl Worker {
                 // connecting `GET /applications/{app}` can still say 404: ask again a few times.
                 let mut tries = 0u32;
                 loop {
-                    let event = reconcile(&client, &router, &app, generation, concurrency).await;
+                    let mut event =
+                        reconcile(&client, &router, &app, generation, concurrency).await;
+                    if let ConnectionEvent::Reconciled(r) = &mut event {
+                        r.after_stall = after_stall;
+                    }
                     match &event {
                         ConnectionEvent::ReconciliationFailed {
                             error: AriError::NotFound { operation, .. },
@@ -603,6 +633,7 @@ pub async fn reconcile(
     lost.sort_unstable();
     ConnectionEvent::Reconciled(Box::new(Reconciliation {
         generation,
+        after_stall: false,
         application,
         channels,
         vanished,

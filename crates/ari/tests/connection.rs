@@ -228,6 +228,38 @@ async fn silent_peer_is_detected_and_replaced() {
     tokio::time::timeout(WAIT, conn.join()).await.unwrap();
 }
 
+/// Issue 9.7: a peer silent for less than the idle timeout (a stalled Asterisk, a half-open moment) keeps
+/// the connection, but events of the stall may be lost: a late pong starts a reconciliation, so calls
+/// re-read their state.
+#[tokio::test]
+async fn a_stall_shorter_than_the_idle_timeout_is_reconciled_without_reconnecting() {
+    let fake = FakeAri::start().await;
+    fake.fixed(
+        "GET",
+        "/applications/ivr-1100",
+        200,
+        &app_json("ivr-1100", &[]),
+    );
+    let (router, mut out) = Router::new(RouterConfig::default());
+    let cancel = CancellationToken::new();
+    let conn = Connection::spawn(client(&fake), router, config(), cancel.clone());
+    fake.wait_ws_connections(1).await;
+    next_connection_event(&mut out.control).await;
+    assert!(!reconciled(&mut out.control).await.after_stall);
+
+    fake.ws_send(WsCommand::Stall(Duration::from_millis(500)));
+    let after = reconciled(&mut out.control).await;
+    assert!(after.after_stall, "{after:?}");
+    assert_eq!(after.generation, 1, "the same connection");
+    let stats = conn.stats();
+    assert_eq!(
+        (stats.stalls, stats.reconnects, stats.silent_peers),
+        (1, 0, 0)
+    );
+    cancel.cancel();
+    tokio::time::timeout(WAIT, conn.join()).await.unwrap();
+}
+
 #[tokio::test]
 async fn failed_connects_back_off_and_reconciliation_failure_is_reported() {
     let port = {

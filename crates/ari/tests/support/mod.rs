@@ -49,6 +49,8 @@ pub enum WsCommand {
     Burst(Vec<String>),
     Close,
     GoSilent,
+    /// Neither read nor write for this long (no pongs, events dropped), then carry on: a stalled Asterisk.
+    Stall(Duration),
 }
 
 #[derive(Default)]
@@ -249,6 +251,9 @@ async fn serve_ws(state: Arc<FakeState>, mut socket: WebSocket) {
                     let _ = socket.send(Message::Close(None)).await;
                     return;
                 }
+                Some(WsCommand::Stall(pause)) => {
+                    tokio::time::sleep(pause).await;
+                }
                 Some(WsCommand::GoSilent) => {
                     // Hold the socket without reading it: no pongs, no events, like a hung Asterisk. Released
                     // when the client gives up and closes its end (the read then fails).
@@ -302,6 +307,7 @@ pub fn fast_connection_config() -> ari::ConnectionConfig {
     ari::ConnectionConfig {
         ping_interval: Duration::from_millis(100),
         idle_timeout: Duration::from_millis(800),
+        stall_after: Duration::from_millis(250),
         backoff_initial: Duration::from_millis(20),
         backoff_max: Duration::from_millis(200),
         ..ari::ConnectionConfig::new("ivr-1100")
