@@ -259,6 +259,13 @@ impl TicketDesk for ServiceDesk {
         })
     }
 
+    async fn filed_without_recording(&self, key: &str) -> Result<bool, DeskError> {
+        match self.service.store().ticket_by_call(key).await {
+            Ok(ticket) => Ok(ticket.is_some_and(|t| t.recording.is_none())),
+            Err(e) => Err(DeskError(e.to_string())),
+        }
+    }
+
     async fn lookup(&self, number: &str) -> Result<Option<ivr::TicketStatusView>, DeskError> {
         // The IVR validated the check digit; a number that still does not parse is simply not found.
         let Ok(parsed) = tickets::ComplaintNumber::parse(number) else {
@@ -317,6 +324,13 @@ impl<D: TicketDesk> TicketDesk for Arc<D> {
         number: &str,
     ) -> impl Future<Output = Result<Option<ivr::TicketStatusView>, DeskError>> + Send {
         D::lookup(self, number)
+    }
+
+    fn filed_without_recording(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<bool, DeskError>> + Send {
+        D::filed_without_recording(self, key)
     }
 
     fn feedback(

@@ -765,7 +765,13 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 self.outcome.get_or_insert(CallOutcome::Completed);
                 self.we_ended = true;
                 debug!(%reason, "hanging up");
-                let result = retried(stats, "hangup", |_| control.hangup(channel)).await;
+                let mut result = retried(stats, "hangup", |_| control.hangup(channel)).await;
+                // The caller has heard goodbye and waits on a line that should close: nothing else
+                // waits on this call, so one more round of tries outlasts a longer outage.
+                if matches!(result, Err(ControlError::Failed(_))) {
+                    tokio::time::sleep(RETRY_DELAYS[RETRY_DELAYS.len() - 1]).await;
+                    result = retried(stats, "hangup", |_| control.hangup(channel)).await;
+                }
                 self.control_result("hangup", result);
                 None
             }

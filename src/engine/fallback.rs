@@ -410,7 +410,14 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 continue;
             }
             let first_seen = *self.leftovers_seen.entry(name.clone()).or_insert(now);
-            if now.duration_since(first_seen) < self.settings.settle {
+            // The ticket of a call that is over and lacks this audio takes it at once; a recording no
+            // ticket names waits out the settle time (its call, on another node say, may still file it).
+            let attach_now = self
+                .desk
+                .filed_without_recording(name)
+                .await
+                .unwrap_or(false);
+            if !attach_now && now.duration_since(first_seen) < self.settings.settle {
                 report.not_settled += 1;
                 continue;
             }

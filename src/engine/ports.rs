@@ -232,6 +232,17 @@ pub trait TicketDesk: Send + Sync + 'static {
         number: &str,
     ) -> impl Future<Output = Result<Option<ivr::TicketStatusView>, DeskError>> + Send;
 
+    /// Whether the complaint keyed `key` (a recording's name) has a ticket that lacks its recording: its
+    /// call has filed it and is done with it, so the recording left on Asterisk can be attached at once.
+    /// The default cannot tell (`false`), and such a leftover waits out the settle time.
+    fn filed_without_recording(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<bool, DeskError>> + Send {
+        let _ = key;
+        std::future::ready(Ok(false))
+    }
+
     /// Stores a citizen's feedback on a resolved complaint, if the caller is its complainant.
     fn feedback(
         &self,
