@@ -475,10 +475,10 @@ impl Worker {
         // When the ping awaiting its pong went out. A pong later than `stall_after` means the peer
         // stalled: it sent nothing meanwhile, and what it should have sent may be lost.
         let mut ping_out: Option<Instant> = None;
-        let mut ping = tokio::time::interval_at(
-            Instant::now() + self.config.ping_interval,
-            self.config.ping_interval,
-        );
+        // The first ping goes out at once: a peer that is stalled as the connection opens (a hung
+        // Asterisk that still accepts connections) answers it late, and the stall is noticed then
+        // rather than one interval later, after events of it are gone unnoticed.
+        let mut ping = tokio::time::interval(self.config.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
         // One timer for the whole session, re-armed only when it fires (not per frame): when it fires, the
