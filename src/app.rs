@@ -457,13 +457,11 @@ impl Node {
             "/api/v1",
             tickets::api::router(tickets::api::ApiState::new(tickets.clone())),
         );
-        let app = http::app(observed, api);
+        let app = http::app(observed, api, &config.http);
         let http_stop = infra_stop.clone();
-        let http_task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { http_stop.cancelled().await })
-                .await
-        });
+        let http_config = config.http.clone();
+        let http_task =
+            tokio::spawn(async move { http::serve(listener, app, &http_config, http_stop).await });
         let background_task = tickets.spawn_background(
             Duration::from_secs(300),
             Duration::from_secs(5),

@@ -143,6 +143,26 @@ impl IvrConfig {
 pub struct HttpConfig {
     /// Address to listen on (`/api/v1`, `/health`, `/metrics`).
     pub listen: SocketAddr,
+    /// How long a client may take to send a request's headers (also how long an idle keep-alive
+    /// connection stays open): a slow or silent client is cut off after it.
+    pub header_read_timeout: Duration,
+    /// How long one request may take, body and answer included; past it the client gets 408.
+    pub request_timeout: Duration,
+    /// Connections served at once. Past it a few more are let in to be answered `/health` or 503
+    /// (`http::OVERFLOW_CONNECTIONS`), and the rest are closed as they arrive.
+    pub max_connections: usize,
+}
+
+impl HttpConfig {
+    /// The defaults of the `[http]` section, listening on `listen`.
+    pub fn new(listen: SocketAddr) -> Self {
+        HttpConfig {
+            listen,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// Capacity and shutdown limits.
@@ -288,6 +308,18 @@ const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "http.listen",
         env: &["HELPLINE_HTTP_LISTEN"],
+    },
+    KeySpec {
+        key: "http.header_read_timeout_seconds",
+        env: &["HELPLINE_HTTP_HEADER_READ_TIMEOUT_SECONDS"],
+    },
+    KeySpec {
+        key: "http.request_timeout_seconds",
+        env: &["HELPLINE_HTTP_REQUEST_TIMEOUT_SECONDS"],
+    },
+    KeySpec {
+        key: "http.max_connections",
+        env: &["HELPLINE_HTTP_MAX_CONNECTIONS"],
     },
     KeySpec {
         key: "limits.max_concurrent_calls",
@@ -506,6 +538,28 @@ impl RawConfig {
         let audio_dir = v.path("ivr.audio_dir", "audio");
 
         let listen = v.socket_addr("http.listen", "127.0.0.1:8080");
+        let defaults = HttpConfig::new(listen);
+        let http = HttpConfig {
+            listen,
+            header_read_timeout: v.seconds(
+                "http.header_read_timeout_seconds",
+                defaults.header_read_timeout.as_secs(),
+                1,
+                300,
+            ),
+            request_timeout: v.seconds(
+                "http.request_timeout_seconds",
+                defaults.request_timeout.as_secs(),
+                1,
+                3600,
+            ),
+            max_connections: v.integer(
+                "http.max_connections",
+                defaults.max_connections as u64,
+                1,
+                100_000,
+            ) as usize,
+        };
         let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
         let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
         let import_every = v.seconds("fallback.import_seconds", 60, 1, 3600);
@@ -555,7 +609,7 @@ impl RawConfig {
                 script,
                 audio_dir,
             },
-            http: HttpConfig { listen },
+            http,
             limits: LimitsConfig {
                 max_concurrent_calls: max_concurrent_calls as usize,
                 shutdown_grace,
@@ -763,7 +817,7 @@ impl Config {
              journal:    {}\n\
              recordings: {}\n\
              ivr:        script {} in {}, prompts in {}\n\
-             http:       {}\n\
+             http:       {} ({} connections, headers within {}s, requests within {}s)\n\
              limits:     {} concurrent calls, {}s shutdown grace\n\
              fallback:   recordings imported every {}s\n\
              feedback:   by phone from {}\n\
@@ -777,6 +831,9 @@ impl Config {
             self.ivr.scripts_dir.display(),
             self.ivr.audio_dir.display(),
             self.http.listen,
+            self.http.max_connections,
+            self.http.header_read_timeout.as_secs(),
+            self.http.request_timeout.as_secs(),
             self.limits.max_concurrent_calls,
             self.limits.shutdown_grace.as_secs(),
             self.fallback.import_every.as_secs(),
@@ -813,6 +870,9 @@ mod tests {
         assert_eq!(config.database.url.expose(), DEFAULT_DATABASE_URL);
         assert_eq!(config.ivr.script_path(), Path::new("ivr-scripts/1100.toml"));
         assert_eq!(config.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.http.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.http.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.http.max_connections, 1024);
         assert_eq!(config.limits.shutdown_grace, Duration::from_secs(30));
         assert!(!config.log.json);
     }

@@ -4,21 +4,39 @@
 //! tower-http's `TraceLayer`: one span per request (method and path, never the query string, which
 //! can hold a phone number) and one line per answer; a 5xx answer's internal cause (the tickets API's
 //! `ErrorCause`) is logged there, once.
+//!
+//! [`serve`] is the edge that keeps one slow or hostile client from stalling the others: hyper's
+//! HTTP/1 connection with a header-read timeout (it also closes an idle keep-alive connection), a
+//! whole-request timeout (tower-http's `TimeoutLayer`, 408), and a cap on connections. Past the cap a
+//! few more connections ([`OVERFLOW_CONNECTIONS`]) are still let in and answered at once — `/health`
+//! as usual, anything else 503 with `Retry-After` — so a monitor still sees the node while it is
+//! flooded; connections past those are closed as they arrive.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{Request, StatusCode, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde::Serialize;
-use tickets::api::ErrorCause;
-use tokio::sync::watch;
+use tickets::api::{ApiError, ErrorCause};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::config::HttpConfig;
 use crate::engine::EngineStats;
 
 /// What `/health` and `/metrics` read.
@@ -159,13 +177,21 @@ impl Observed {
     }
 }
 
-/// The app: `api` (the tickets API, already nested under `/api/v1`) plus `/health` and `/metrics`.
-pub fn app(observed: Observed, api: Router) -> Router {
+/// The app: `api` (the tickets API, already nested under `/api/v1`) plus `/health` and `/metrics`,
+/// each request bounded by `http.request_timeout`.
+pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(observed)
         .merge(api)
+        // Innermost first: the timeout's bare 408 gets the API's error body on its way out.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            http.request_timeout,
+        ))
+        .layer(middleware::map_response(explain_bare_errors))
+        .layer(middleware::from_fn(refuse_when_over_capacity))
         .layer(
             // Failures are logged by `log_response`, with their cause, so tower-http's own
             // failure line is off.
@@ -175,6 +201,134 @@ pub fn app(observed: Observed, api: Router) -> Router {
                 .on_response(log_response)
                 .on_failure(()),
         )
+}
+
+/// Gives an error answered by a layer rather than a handler (the request timeout's 408, a 404 off
+/// the API) the API's `{"error": …}` body, so every failure reads the same.
+async fn explain_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut explained = ApiError::from_status(status).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH {
+            explained.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    *explained.extensions_mut() = parts.extensions;
+    explained
+}
+
+/// Marks a request that came on a connection past `http.max_connections`.
+#[derive(Debug, Clone, Copy)]
+struct OverCapacity;
+
+/// On a connection past the cap only `/health` is served; the rest hear 503 and to come back.
+async fn refuse_when_over_capacity(request: Request<axum::body::Body>, next: Next) -> Response {
+    if request.extensions().get::<OverCapacity>().is_none() || request.uri().path() == "/health" {
+        return next.run(request).await;
+    }
+    let mut response =
+        ApiError::unavailable("the server is at its connection limit; try again shortly")
+            .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// Connections let in past `http.max_connections`, each answered once and closed: enough for
+/// monitors and for a client to hear why, few enough that a flood cannot use them up for long
+/// (each is bound by the header-read timeout like any other).
+pub const OVERFLOW_CONNECTIONS: usize = 64;
+
+/// Serves `app` on `listener` until `shutdown`, with the edge limits of `http`: a header-read timeout
+/// on every connection, at most `http.max_connections` connections (plus [`OVERFLOW_CONNECTIONS`]
+/// answered at once), every request's peer address as axum's `ConnectInfo<SocketAddr>`. On
+/// shutdown it stops accepting, lets each connection finish the request it is in (at most
+/// `http.request_timeout`), then returns.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    http: &HttpConfig,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let served = Arc::new(Semaphore::new(http.max_connections));
+    let overflow = Arc::new(Semaphore::new(OVERFLOW_CONNECTIONS));
+    let connections = TaskTracker::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(http.header_read_timeout);
+    let mut once = builder.clone();
+    once.keep_alive(false);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %err, "accepting an HTTP connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let (builder, permit, over) = if let Ok(permit) = Arc::clone(&served).try_acquire_owned() {
+            (&builder, permit, false)
+        } else if let Ok(permit) = Arc::clone(&overflow).try_acquire_owned() {
+            (&once, permit, true)
+        } else {
+            tracing::debug!(%peer, "connection refused: over the connection limit");
+            continue;
+        };
+        let service = app
+            .clone()
+            .map_request(move |request: Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                if over {
+                    request.extensions_mut().insert(OverCapacity);
+                }
+                request
+            });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => log_connection_end(peer, result),
+                () = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    log_connection_end(peer, connection.await);
+                }
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    connections.close();
+    if tokio::time::timeout(http.request_timeout, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("HTTP connections still open at shutdown were dropped");
+    }
+    Ok(())
+}
+
+fn log_connection_end(peer: SocketAddr, result: hyper::Result<()>) {
+    if let Err(err) = result {
+        // A header-read timeout, a client that went away, a malformed request: the client's doing.
+        tracing::debug!(%peer, error = %err, "HTTP connection ended");
+    }
 }
 
 /// The span of one request: method and path only (the query string can hold a phone number).

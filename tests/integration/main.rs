@@ -9,6 +9,7 @@ mod callerid;
 mod cli;
 mod fallback;
 mod flows;
+mod http_edge;
 mod lifecycle;
 mod nodes;
 mod service;

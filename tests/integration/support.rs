@@ -124,12 +124,30 @@ impl TestNode {
         speed: f64,
         tweak_sim: impl FnOnce(&mut ari_sim::SimConfig),
     ) -> TestNode {
+        let dir = TempDir::new(tag);
+        let config = config(dir.path(), database_url, limits);
+        Self::launch(dir, config, clock, speed, tweak_sim).await
+    }
+
+    /// A node whose configuration `tweak` changes first (e.g. its HTTP edge limits).
+    pub async fn start_configured(tag: &str, tweak: impl FnOnce(&mut Config)) -> TestNode {
+        let dir = TempDir::new(tag);
+        let mut config = config(dir.path(), None, "");
+        tweak(&mut config);
+        Self::launch(dir, config, office_hours(), SPEED, |_| {}).await
+    }
+
+    async fn launch(
+        dir: TempDir,
+        config: Config,
+        clock: WallClock,
+        speed: f64,
+        tweak_sim: impl FnOnce(&mut ari_sim::SimConfig),
+    ) -> TestNode {
         // RUST_LOG=helpline=debug shows the engine's steps when a test fails; quiet otherwise.
         if std::env::var_os("RUST_LOG").is_some() {
             helpline::telemetry::init("warn", helpline::telemetry::LogFormat::Text);
         }
-        let dir = TempDir::new(tag);
-        let config = config(dir.path(), database_url, limits);
         let mut sim_config = simulator_config(&config.ari_app, &config.ivr.audio_dir, speed);
         tweak_sim(&mut sim_config);
         let sim = Simulator::start(sim_config).await.unwrap();

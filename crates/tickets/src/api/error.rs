@@ -61,6 +61,27 @@ impl ApiError {
             )
         }
     }
+    /// 503: the server cannot take the request now (the client may try again).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+    /// The error for a status a layer answered with, before any handler ran (a request timeout, a
+    /// route that does not exist, a method not allowed): a code and message of its own.
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+            StatusCode::NOT_FOUND => ("not_found", "no such route"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "this route does not take that method")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request is too large"),
+            StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "too many requests"),
+            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "try again shortly"),
+            s if s.is_server_error() => ("internal", "internal error"),
+            _ => ("bad_request", "the request was refused"),
+        };
+        Self::new(status, code, message)
+    }
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -82,8 +103,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize)]
 pub struct ErrorDetail {
     /// e.g. `invalid_input`, `malformed_json`, `unauthorized`, `forbidden`, `not_found`,
-    /// `invalid_transition`, `not_allowed_now`, `too_large`, `unsupported_media_type`,
-    /// `too_many_requests`, `unavailable`, `internal`.
+    /// `method_not_allowed`, `invalid_transition`, `not_allowed_now`, `too_large`,
+    /// `unsupported_media_type`, `timeout`, `too_many_requests`, `unavailable`, `internal`.
     pub code: String,
     pub message: String,
 }

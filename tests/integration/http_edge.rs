@@ -1,0 +1,214 @@
+//! The HTTP edge of a real node (issue 10): slow and silent clients are cut off by the header-read
+//! timeout while others are served, a flood of them never starves `/health`, a request that outlasts
+//! its time is answered 408, and connections past the cap hear 503 with `Retry-After` at once.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::TestNode;
+
+/// A node whose edge limits are short enough to watch: headers within 1 s, requests within 2 s,
+/// 16 connections.
+async fn edge_node(tag: &str) -> TestNode {
+    TestNode::start_configured(tag, |config| {
+        config.http.header_read_timeout = Duration::from_secs(1);
+        config.http.request_timeout = Duration::from_secs(2);
+        config.http.max_connections = 16;
+    })
+    .await
+}
+
+/// One request on its own connection (`Connection: close`): the status and the raw head.
+async fn request(addr: SocketAddr, head: &str) -> (u16, String) {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(5), exchange)
+        .await
+        .expect("answered within 5 s");
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    (status, answer)
+}
+
+async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    request(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: helpline\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// Waits until the server closes `stream` (EOF or reset); how long it took.
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return start.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+#[tokio::test]
+async fn a_client_dribbling_half_a_header_is_cut_off_while_others_are_served() {
+    let t = edge_node("edge-slowloris").await;
+    let addr = t.node.http_addr();
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: helpline\r\n")
+        .await
+        .unwrap();
+    // Dribble a header byte every 200 ms: activity does not extend the header-read timeout.
+    let start = Instant::now();
+    let (mut reader, mut writer) = slow.into_split();
+    let dribbler = tokio::spawn(async move {
+        for byte in b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter() {
+            if writer.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    // Meanwhile, another client is served at once.
+    let served = Instant::now();
+    let (status, _) = get(addr, "/health").await;
+    assert_eq!(status, 200);
+    assert!(
+        served.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        served.elapsed()
+    );
+    let mut buf = [0u8; 1024];
+    let cut = tokio::time::timeout(Duration::from_secs(4), async {
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => return start.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("the slow client is cut off");
+    assert!(
+        cut >= Duration::from_millis(900) && cut < Duration::from_millis(2500),
+        "cut off after {cut:?}, the timeout is 1 s"
+    );
+    dribbler.abort();
+    // A connection that says nothing at all, and an idle keep-alive one, go the same way.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(3))
+            .await
+            .is_some()
+    );
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: helpline\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 4096];
+    let n = idle.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
+    let idle_for = closed_within(&mut idle, Duration::from_secs(3)).await;
+    assert!(
+        idle_for.is_some_and(|d| d >= Duration::from_millis(900)),
+        "{idle_for:?}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_silent_connections_does_not_starve_health() {
+    let t = edge_node("edge-flood").await;
+    let addr = t.node.http_addr();
+    // 40 silent connections: 16 fill the cap, the rest are let in past it.
+    let mut silent = Vec::new();
+    for _ in 0..40 {
+        silent.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let answered = Instant::now();
+    let (status, _) = get(addr, "/health").await;
+    assert_eq!(status, 200, "/health is answered past the cap");
+    assert!(answered.elapsed() < Duration::from_millis(500));
+    let (status, head) = get(addr, "/api/v1/openapi.json").await;
+    assert_eq!(status, 503, "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 1"),
+        "{head}"
+    );
+    assert!(head.contains("\"unavailable\""), "{head}");
+
+    // 300 more: those past the overflow are closed at once; every one is gone within the timeout.
+    for _ in 0..300 {
+        silent.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let start = Instant::now();
+    for stream in &mut silent {
+        let left = Duration::from_secs(4).saturating_sub(start.elapsed());
+        assert!(
+            closed_within(stream, left).await.is_some(),
+            "every silent connection is closed within the header-read timeout"
+        );
+    }
+    assert!(start.elapsed() < Duration::from_millis(2500));
+    // The cap is free again: the API is served.
+    let (status, head) = get(addr, "/api/v1/openapi.json").await;
+    assert_eq!(status, 200, "{head}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_ends_is_answered_408_within_the_request_timeout() {
+    let t = edge_node("edge-slow-body").await;
+    let addr = t.node.http_addr();
+    let now = t.node.tickets().clock().now();
+    let token = tickets::tokens::create_token(
+        t.node.tickets().store(),
+        tickets::Role::Admin,
+        None,
+        "edge",
+        now,
+    )
+    .await
+    .unwrap()
+    .token;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/tickets HTTP/1.1\r\nHost: helpline\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{{\"source\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let start = Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered before the client gives up")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("\"timeout\""),
+        "the API's error body: {answer}"
+    );
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    t.stop().await;
+}
