@@ -31,7 +31,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::ServiceExt;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -192,6 +193,26 @@ pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
         ))
         .layer(middleware::map_response(explain_bare_errors))
         .layer(middleware::from_fn(refuse_when_over_capacity))
+        // The headers every answer carries, whatever produced it (a handler, a layer, the
+        // connection cap). The API answers JSON and WAV to programs, never a page: nothing may
+        // sniff a type, frame it, run a script in it or leak its URL (which can hold a ticket
+        // number) as a referrer; and nothing is cached — a ticket, a note or a recording is
+        // personal data, and a shared cache or a browser's disk is no place for it (a handler
+        // that means otherwise sets its own Cache-Control).
+        .layer(
+            ServiceBuilder::new()
+                .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(always(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(always(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; frame-ancestors 'none'",
+                ))
+                .layer(always(header::REFERRER_POLICY, "no-referrer"))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                )),
+        )
         .layer(
             // Failures are logged by `log_response`, with their cause, so tower-http's own
             // failure line is off.
@@ -201,6 +222,11 @@ pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
                 .on_response(log_response)
                 .on_failure(()),
         )
+}
+
+/// A header set on every answer, replacing whatever the handler set.
+fn always(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
 }
 
 /// Gives an error answered by a layer rather than a handler (the request timeout's 408, a 404 off

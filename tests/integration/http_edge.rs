@@ -212,3 +212,94 @@ async fn a_request_whose_body_never_ends_is_answered_408_within_the_request_time
     );
     t.stop().await;
 }
+
+/// A header of a raw answer's head, lower-cased name.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n\r\n").next()?.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_personal_data_is_never_cached() {
+    let t = edge_node("edge-headers").await;
+    let addr = t.node.http_addr();
+    let service = t.node.tickets();
+    let token = tickets::tokens::create_token(
+        service.store(),
+        tickets::Role::Admin,
+        None,
+        "edge",
+        service.clock().now(),
+    )
+    .await
+    .unwrap()
+    .token;
+    let number = service
+        .create_from_call(tickets::NewCallTicket {
+            call_id: "edge-headers-1".to_owned(),
+            caller_number: "+919816012345".to_owned(),
+            caller_raw: None,
+            language: "hi".to_owned(),
+            department_code: "JSV".to_owned(),
+            category: None,
+            district: None,
+            recording: Some(tickets::Recording {
+                audio: tickets::RecordingAudio::Bytes(b"RIFF....WAVEfmt audio".to_vec()),
+                duration_ms: 3000,
+                sha256: None,
+            }),
+            after_hours: false,
+        })
+        .await
+        .unwrap();
+    let authed = |path: String| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: helpline\r\nAuthorization: Bearer {token}\r\n\
+             Connection: close\r\n\r\n"
+        )
+    };
+    let answers = [
+        (200, get(addr, "/health").await),
+        (200, get(addr, "/metrics").await),
+        (200, get(addr, "/api/v1/openapi.json").await),
+        (
+            200,
+            request(addr, &authed(format!("/api/v1/tickets/{number}"))).await,
+        ),
+        (
+            200,
+            request(addr, &authed("/api/v1/tickets?limit=5".into())).await,
+        ),
+        (
+            200,
+            request(addr, &authed(format!("/api/v1/tickets/{number}/recording"))).await,
+        ),
+        (401, get(addr, "/api/v1/tickets").await),
+        (404, get(addr, "/nowhere").await),
+    ];
+    for (expected, (status, head)) in &answers {
+        assert_eq!(status, expected, "{head}");
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            (
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'",
+            ),
+            ("referrer-policy", "no-referrer"),
+            ("cache-control", "no-store"),
+        ] {
+            assert_eq!(header(head, name), Some(value), "{name} in {head}");
+        }
+    }
+    let (_, (_, recording)) = &answers[5];
+    assert_eq!(header(recording, "content-type"), Some("audio/wav"));
+    let (_, (_, off_api)) = &answers[7];
+    assert!(
+        off_api.contains("\"not_found\""),
+        "a 404 off the API has the API's error body: {off_api}"
+    );
+    t.stop().await;
+}
