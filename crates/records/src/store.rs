@@ -24,6 +24,35 @@ enum Backend {
     Postgres(PgPool),
 }
 
+/// Runs `body` in a transaction on a connection of `pool` taken for it, and commits.
+///
+/// As in the ticket store (issue 9): a connection that saw an error in a transaction — its `COMMIT`
+/// included — is closed, never handed out again. After `SQLITE_FULL` SQLite may have rolled the
+/// transaction back itself; sqlx's `ROLLBACK` then fails and sqlx-sqlite still counts the connection
+/// as inside a transaction, so its next `BEGIN` is a `SAVEPOINT` that a later failure can leave open
+/// for good: every write after it is lost at exit, and SQLite's write lock stays taken. The pools'
+/// `after_release` check ([`reusable`]) is the second guard.
+async fn in_transaction<DB, T>(
+    pool: &sqlx::Pool<DB>,
+    body: impl AsyncFnOnce(&mut sqlx::Transaction<'_, DB>) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error>
+where
+    DB: sqlx::Database,
+{
+    let mut conn = pool.acquire().await?;
+    let result = match sqlx::Connection::begin(&mut *conn).await {
+        Ok(mut tx) => match body(&mut tx).await {
+            Ok(value) => tx.commit().await.map(|()| value),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        conn.close_on_drop();
+    }
+    result
+}
+
 /// Runs `$body` with `$pool` bound to the concrete pool; the body is compiled once per backend.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
@@ -213,6 +242,16 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
 }
 
+/// Whether a connection coming back to its pool may be handed out again: not if sqlx still counts it
+/// as inside a transaction (see [`in_transaction`]). Closing it ends whatever the database holds open for it.
+fn reusable<C: sqlx::Connection>(conn: &C) -> bool {
+    let idle = !conn.is_in_transaction();
+    if !idle {
+        tracing::warn!("closing a call records connection left inside a transaction");
+    }
+    idle
+}
+
 /// Rows per INSERT statement (SQLite allows 32,766 bound values; a record binds 23).
 const ROWS_PER_INSERT: usize = 500;
 
@@ -230,6 +269,7 @@ impl RecordStore {
                 SqlitePoolOptions::new()
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(options.acquire_timeout)
+                    .after_release(|conn, _| Box::pin(async move { Ok(reusable(conn)) }))
                     .connect_lazy_with(connect),
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -242,6 +282,7 @@ impl RecordStore {
                 PgPoolOptions::new()
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(options.acquire_timeout)
+                    .after_release(|conn, _| Box::pin(async move { Ok(reusable(conn)) }))
                     .connect_lazy_with(connect),
             )
         } else {
@@ -296,17 +337,19 @@ impl RecordStore {
             return Ok(0);
         }
         let inserted = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let mut inserted = 0;
-            for chunk in records.chunks(ROWS_PER_INSERT) {
-                let mut b =
-                    sqlx::QueryBuilder::new(format!("INSERT INTO call_records ({CALL_COLUMNS}) "));
-                b.push_values(chunk, |mut row, r| push_call!(row, r));
-                b.push(" ON CONFLICT (call_id) DO NOTHING");
-                inserted += b.build().execute(&mut *tx).await?.rows_affected();
-            }
-            tx.commit().await?;
-            inserted
+            in_transaction(pool, async |tx| {
+                let mut inserted = 0;
+                for chunk in records.chunks(ROWS_PER_INSERT) {
+                    let mut b = sqlx::QueryBuilder::new(format!(
+                        "INSERT INTO call_records ({CALL_COLUMNS}) "
+                    ));
+                    b.push_values(chunk, |mut row, r| push_call!(row, r));
+                    b.push(" ON CONFLICT (call_id) DO NOTHING");
+                    inserted += b.build().execute(&mut **tx).await?.rows_affected();
+                }
+                Ok(inserted)
+            })
+            .await?
         });
         Ok(inserted)
     }
@@ -370,29 +413,31 @@ impl RecordStore {
             return Ok(());
         }
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for chunk in entries.chunks(ROWS_PER_INSERT) {
-                let mut b = sqlx::QueryBuilder::new(
-                    "INSERT INTO queue_events \
+            in_transaction(pool, async |tx| {
+                for chunk in entries.chunks(ROWS_PER_INSERT) {
+                    let mut b = sqlx::QueryBuilder::new(
+                        "INSERT INTO queue_events \
                      (event_key, at, event, call_id, queue, agent, wait_ms, duration_ms, position, info) ",
-                );
-                b.push_values(chunk, |mut row, (key, entry)| {
-                    let c = entry.event.columns();
-                    row.push_bind(key.clone())
-                        .push_bind(to_millis(entry.at))
-                        .push_bind(c.event)
-                        .push_bind(c.call_id)
-                        .push_bind(c.queue)
-                        .push_bind(c.agent)
-                        .push_bind(c.wait_ms)
-                        .push_bind(c.duration_ms)
-                        .push_bind(c.position)
-                        .push_bind(c.info);
-                });
-                b.push(" ON CONFLICT (event_key) DO NOTHING");
-                b.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
+                    );
+                    b.push_values(chunk, |mut row, (key, entry)| {
+                        let c = entry.event.columns();
+                        row.push_bind(key.clone())
+                            .push_bind(to_millis(entry.at))
+                            .push_bind(c.event)
+                            .push_bind(c.call_id)
+                            .push_bind(c.queue)
+                            .push_bind(c.agent)
+                            .push_bind(c.wait_ms)
+                            .push_bind(c.duration_ms)
+                            .push_bind(c.position)
+                            .push_bind(c.info);
+                    });
+                    b.push(" ON CONFLICT (event_key) DO NOTHING");
+                    b.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            })
+            .await?
         });
         Ok(())
     }
