@@ -12,6 +12,25 @@ fn is_printable(s: &str) -> bool {
     !s.chars().any(char::is_control)
 }
 
+/// The bidirectional controls that open or close an embedding, override or isolate (U+202A–U+202E,
+/// U+2066–U+2069): they reorder what follows them on screen, so a note or a description can show
+/// one text and hold another ("Trojan Source", CVE-2021-42574) — the officer reading a ticket, a
+/// CSV export opened in a spreadsheet, the audit trail, all see something else than was written.
+/// Refused in free text. The marks U+200E, U+200F and U+061C (LRM, RLM, ALM) are kept: they have
+/// no scope, cannot hide or reorder a run of text, and right-to-left text (Urdu, Kashmiri, and
+/// English or digits inside it) needs them to display right. The joiners U+200C/U+200D (ZWNJ,
+/// ZWJ) are kept too: Devanagari and the other Indic scripts need them to spell words.
+pub const BIDI_CONTROLS: [char; 9] = [
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}',
+];
+
+fn bidi_control(s: &str) -> Option<(usize, char)> {
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| BIDI_CONTROLS.contains(c))
+}
+
 /// Call ids / idempotency keys: 1–128 visible ASCII characters.
 pub fn call_id(raw: &str) -> Result<String, TicketError> {
     if raw.is_empty() || raw.len() > 128 {
@@ -78,7 +97,7 @@ pub fn department_code(raw: &str) -> Result<String, TicketError> {
 }
 
 /// Optional free text: trimmed, empty becomes none, at most `max` characters, no control characters
-/// except newlines and tabs.
+/// except newlines and tabs, no bidirectional embedding, override or isolate ([`BIDI_CONTROLS`]).
 pub fn optional_text(
     field: &'static str,
     raw: Option<String>,
@@ -109,6 +128,17 @@ pub fn required_text(field: &'static str, raw: &str, max: usize) -> Result<Strin
         return Err(TicketError::invalid(
             field,
             "control characters are not allowed",
+        ));
+    }
+    if let Some((at, c)) = bidi_control(text) {
+        return Err(TicketError::invalid(
+            field,
+            format!(
+                "the bidirectional control U+{:04X} (character {}) is not allowed: it makes text \
+                 display differently from what it holds",
+                u32::from(c),
+                at + 1
+            ),
         ));
     }
     Ok(text.to_owned())
@@ -156,5 +186,26 @@ mod tests {
         assert!(required_text("text", "a\u{7}b", 10).is_err());
         assert!(required_text("text", "line one\nline two", 100).is_ok());
         assert!(recording_duration(MAX_RECORDING_MS + 1).is_err() && recording_duration(0).is_ok());
+    }
+
+    #[test]
+    fn bidi_embeddings_overrides_and_isolates_are_refused_marks_and_joiners_kept() {
+        for c in BIDI_CONTROLS {
+            let text = format!("refund {c}0001 rupees");
+            let err = required_text("text", &text, 100).unwrap_err().to_string();
+            assert!(
+                err.contains("text") && err.contains(&format!("U+{:04X}", u32::from(c))),
+                "{err}"
+            );
+            let err = optional_text("district", Some(text), 100).unwrap_err();
+            assert!(err.to_string().contains("district"), "{err}");
+        }
+        // Right-to-left text with its marks, and Hindi spelled with a zero-width joiner and non-joiner.
+        for fine in [
+            "\u{645}\u{6CC}\u{631}\u{627} \u{200F}123\u{200F} \u{200E}ward 4\u{200E} \u{61C}",
+            "\u{915}\u{94D}\u{200D}\u{937} \u{930}\u{94D}\u{200C}\u{92F}",
+        ] {
+            assert_eq!(required_text("text", fine, 100).unwrap(), fine);
+        }
     }
 }

@@ -36,7 +36,7 @@ pub(crate) async fn configure_department(
     caller.require(Action::ConfigureDepartment)?;
     let code = validate::department_code(&code)?;
     if !(1..=365).contains(&body.sla_days) {
-        return Err(ApiError::bad_request("sla_days must be 1..=365"));
+        return Err(ApiError::invalid("sla_days", "must be 1..=365"));
     }
     let department = state
         .service

@@ -18,6 +18,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// The input field whose value was refused (422 only).
+    field: Option<&'static str>,
     /// What went wrong inside (never shown to the client): logged with the request.
     cause: Option<String>,
 }
@@ -32,11 +34,26 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
             cause: None,
         }
     }
+    /// 400: the request cannot be read (its JSON, query or path does not parse into the
+    /// handler's types).
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    /// 422: the request was read, but the value of `field` is refused (too long, out of range,
+    /// characters not allowed, no such department …); the body names the field.
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(field),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                format!("invalid {field}: {}", message.into()),
+            )
+        }
     }
     pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
@@ -99,7 +116,8 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// What went wrong: a stable code to branch on and a message for people.
+/// What went wrong: a stable code to branch on, a message for people, and for a refused value
+/// (422) the field it was given in.
 #[derive(Debug, Serialize)]
 pub struct ErrorDetail {
     /// e.g. `invalid_input`, `malformed_json`, `unauthorized`, `forbidden`, `not_found`,
@@ -107,6 +125,8 @@ pub struct ErrorDetail {
     /// `unsupported_media_type`, `timeout`, `too_many_requests`, `unavailable`, `internal`.
     pub code: String,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -115,6 +135,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
+                field: self.field.map(str::to_owned),
             },
         };
         let mut response = (self.status, axum::Json(body)).into_response();
@@ -129,9 +150,10 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match &err {
             StoreError::TicketNotFound(n) => ApiError::not_found(format!("no ticket {n}")),
-            StoreError::UnknownDepartment(code) => {
-                ApiError::bad_request(format!("no department with code {code:?}"))
-            }
+            StoreError::UnknownDepartment(code) => ApiError::invalid(
+                "department_code",
+                format!("no department with code {code:?}"),
+            ),
             StoreError::InvalidTransition { .. } => {
                 ApiError::conflict("invalid_transition", err.to_string())
             }
@@ -156,9 +178,7 @@ impl From<TicketError> for ApiError {
     fn from(err: TicketError) -> Self {
         match err {
             TicketError::Store(e) => e.into(),
-            TicketError::Invalid { field, message } => {
-                ApiError::bad_request(format!("invalid {field}: {message}"))
-            }
+            TicketError::Invalid { field, message } => ApiError::invalid(field, message),
             other => ApiError::internal(other.to_string()),
         }
     }
@@ -227,6 +247,9 @@ mod tests {
         let missing = ApiError::from(TicketError::Store(StoreError::UnknownDepartment(
             "XX".into(),
         )));
-        assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            (missing.status(), missing.field),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("department_code"))
+        );
     }
 }

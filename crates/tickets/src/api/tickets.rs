@@ -148,15 +148,17 @@ pub(crate) async fn list_tickets(
     caller.require(Action::Read)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be 1..={MAX_PAGE}"
-        )));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1..={MAX_PAGE}"),
+        ));
     }
     if let Some(level) = q.level {
         if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {
-            return Err(ApiError::bad_request(format!(
-                "level must be {MIN_LEVEL}..={MAX_LEVEL}"
-            )));
+            return Err(ApiError::invalid(
+                "level",
+                format!("must be {MIN_LEVEL}..={MAX_LEVEL}"),
+            ));
         }
     }
     let department = q

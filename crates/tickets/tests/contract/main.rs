@@ -10,6 +10,7 @@ mod support;
 mod api;
 mod caller;
 mod disk_full;
+mod edge;
 mod lifecycle;
 mod locked_at_start;
 mod outage;
