@@ -1,5 +1,5 @@
 //! The engine in its own process for `bench faults`: `helpline serve --config <generated file>` against the
-//! simulator's ARI, with the generated config (SQLite, journal and recordings in the run's folder), the
+//! simulator's ARI, with the generated config (the run's database, journal and recordings), the
 //! address of its HTTP side read from its first line on stdout, its `/health` read over a plain HTTP/1.0
 //! request, and the ways to stop it (SIGKILL, SIGTERM). Dropping an [`EngineProcess`] kills the process.
 
@@ -15,9 +15,10 @@ use super::BenchError;
 use super::load::io_err;
 use super::simproc::ARI_APP;
 
-/// The engine's config file: the simulator's ARI, SQLite, journal and recordings under `work`.
+/// The engine's config file: the simulator's ARI, the database `db_url`, journal and recordings under `work`.
 pub(super) fn engine_config(
     work: &Path,
+    db_url: &str,
     ari_url: &str,
     username: &str,
     audio: &Path,
@@ -36,18 +37,11 @@ pub(super) fn engine_config(
         url = toml_string(ari_url),
         user = toml_string(username),
         app = toml_string(ARI_APP),
-        db = toml_string(&sqlite_url(work)),
+        db = toml_string(db_url),
         journal = path(work.join("tickets/journal")),
         recordings = path(work.join("tickets/recordings")),
         scripts = path(work.join("scripts")),
         audio = path(audio.to_owned()),
-    )
-}
-
-pub(super) fn sqlite_url(work: &Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        work.join("tickets/tickets.db").display()
     )
 }
 
@@ -271,6 +265,7 @@ mod tests {
         let work = Path::new("/tmp/a \"quoted\" dir");
         let text = engine_config(
             work,
+            "postgres://postgres@127.0.0.1:5433/x",
             "http://127.0.0.1:1234",
             "asterisk",
             Path::new("/x/audio"),
@@ -278,6 +273,10 @@ mod tests {
         );
         let value: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(value["ari"]["url"].as_str(), Some("http://127.0.0.1:1234"));
+        assert_eq!(
+            value["database"]["url"].as_str(),
+            Some("postgres://postgres@127.0.0.1:5433/x")
+        );
         assert_eq!(
             value["storage"]["journal_dir"].as_str(),
             Some("/tmp/a \"quoted\" dir/tickets/journal")

@@ -1,10 +1,11 @@
 //! `helpline bench faults` (issue 9, "nothing lost when the engine dies"): the simulator in one child
 //! process ([`super::simproc`], with the dialplan helpline expects of Asterisk), the engine in another
-//! (`helpline serve --config <generated file>`: SQLite, journal and recordings in a temporary folder), N
-//! complaint calls on the 1100 path, and one kind of fault injected at seeded random moments while they run:
-//! the engine killed (`kill9`, restarted within `--restart-within`) or stopped (`sigterm`, restarted when it
-//! has exited), the WebSocket dropped or silent, REST answering 500 or slowly, the simulator restarting, the
-//! ticket database locked by another connection. At the end the harness reads the ticket database and the
+//! (`helpline serve --config <generated file>`: SQLite — or PostgreSQL, `faultdb` —, journal and
+//! recordings in a temporary folder), N complaint calls on the 1100 path, and one kind of fault injected at
+//! seeded random moments while they run: the engine killed (`kill9`, restarted within `--restart-within`)
+//! or stopped (`sigterm`, restarted when it has exited), the WebSocket dropped or silent, REST answering 500
+//! or slowly, the simulator restarting, the ticket database locked by another connection, its disk full, or
+//! PostgreSQL stopped, the recordings disk full. At the end the harness reads the ticket database and the
 //! simulator's account of every call ([`ari_sim::CallResult`]: the recordings the caller spoke into, the
 //! dead air they sat through) and reports, per run: complaints spoken, tickets, complaints lost, doubled,
 //! tickets without their recording, the longest dead air outside the fault windows, calls turned away.
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::BenchError;
-use super::engineproc::{ENGINE_START, EngineProcess, EngineSpec, engine_config, sqlite_url};
+use super::engineproc::{ENGINE_START, EngineProcess, EngineSpec, engine_config};
+use super::faultdb::TicketDb;
 use super::load::{WorkDir, complaint_scenario, io_err, number_problems};
 use super::report::Machine;
 use super::simproc::{
@@ -48,6 +50,12 @@ pub enum FaultKind {
     /// helpline's recordings folder (its copies and spool) is on a small tmpfs filled up for
     /// --fault-seconds (needs root, to mount it).
     RecordingsFull,
+    /// The SQLite ticket database's folder is on a small tmpfs filled up for --fault-seconds; the
+    /// journal is on another disk (needs root, to mount it).
+    SqliteFull,
+    /// The engine runs on PostgreSQL (--postgres-url, a fresh database per run), which "stops" for
+    /// --fault-seconds: a proxy between them resets every connection and refuses new ones.
+    PgStopped,
 }
 
 impl FaultKind {
@@ -63,6 +71,8 @@ impl FaultKind {
             FaultKind::SimRestart => "sim-restart",
             FaultKind::DbLocked => "db-locked",
             FaultKind::RecordingsFull => "recordings-full",
+            FaultKind::SqliteFull => "sqlite-full",
+            FaultKind::PgStopped => "pg-stopped",
         }
     }
 }
@@ -91,12 +101,17 @@ pub struct FaultOptions {
     /// Seconds (real) within which a killed or stopped engine is started again (a random delay up to it).
     #[arg(long, default_value_t = 2.0)]
     pub restart_within: f64,
-    /// How long a lasting fault (ws-silence, rest-500, rest-slow, db-locked) lasts, real seconds.
+    /// How long a lasting fault (ws-silence, rest-500, rest-slow, db-locked, recordings-full,
+    /// sqlite-full, pg-stopped) lasts, real seconds.
     #[arg(long, default_value_t = 3.0)]
     pub fault_seconds: f64,
     /// How late each REST reply is under rest-slow, real ms.
     #[arg(long, default_value_t = 3000)]
     pub slow_ms: u64,
+    /// The PostgreSQL server for pg-stopped (its user creates and drops a database
+    /// `helpline_faults_<pid>` for the run).
+    #[arg(long, default_value = DEFAULT_POSTGRES_URL)]
+    pub postgres_url: String,
     /// Seed for the fault moments and restart delays (the same seed, the same schedule).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -123,6 +138,9 @@ pub struct FaultOptions {
     #[arg(long, hide = true)]
     pub exe: Option<PathBuf>,
 }
+
+/// The PostgreSQL server `--fault pg-stopped` uses unless told otherwise: the local one.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 impl FaultOptions {
     fn validate(&self) -> Result<(), BenchError> {
@@ -162,8 +180,16 @@ impl FaultOptions {
             FaultKind::WsSilence
             | FaultKind::Rest500
             | FaultKind::DbLocked
-            | FaultKind::RecordingsFull => {
+            | FaultKind::RecordingsFull
+            | FaultKind::SqliteFull => {
                 cmd.push_str(&format!(" --fault-seconds {}", self.fault_seconds));
+            }
+            FaultKind::PgStopped => {
+                cmd.push_str(&format!(" --fault-seconds {}", self.fault_seconds));
+                if self.postgres_url != DEFAULT_POSTGRES_URL {
+                    let shown = crate::config::DatabaseUrl::new(self.postgres_url.as_str());
+                    cmd.push_str(&format!(" --postgres-url {}", shown.redacted()));
+                }
             }
             FaultKind::RestSlow => cmd.push_str(&format!(
                 " --fault-seconds {} --slow-ms {}",
@@ -207,6 +233,12 @@ pub struct FaultReport {
     pub turned_away: u64,
     /// Calls that ended otherwise than hearing their complaint number and goodbye.
     pub not_as_scripted: u64,
+    /// Calls the engine answered (the caller heard its welcome).
+    pub calls_answered: u64,
+    /// Call records (crates/records) in the database at the end.
+    pub call_records: u64,
+    /// Calls the engine answered that no call record names (by channel).
+    pub calls_without_record: u64,
     /// The fault windows, Unix ms (from, back).
     pub windows: Vec<(u64, u64)>,
     /// The first lost recordings, by name.
@@ -263,6 +295,10 @@ impl FaultReport {
             self.not_as_scripted,
             self.tickets_not_for_speech,
             self.longest_silence_ms
+        ));
+        t.push_str(&format!(
+            "call records {} for {} calls the engine answered, {} of those without one\n",
+            self.call_records, self.calls_answered, self.calls_without_record
         ));
         for (reason, n) in &self.failures {
             t.push_str(&format!("  {n:>5} × {reason}\n"));
@@ -359,12 +395,10 @@ struct DbLock {
 }
 
 impl DbLock {
-    async fn take(work: &Path) -> Result<DbLock, BenchError> {
+    async fn take(url: &str) -> Result<DbLock, BenchError> {
         use sqlx::Connection as _;
         let db = |e: sqlx::Error| BenchError::Fault(format!("locking the ticket database: {e}"));
-        let mut connection = sqlx::SqliteConnection::connect(&sqlite_url(work))
-            .await
-            .map_err(db)?;
+        let mut connection = sqlx::SqliteConnection::connect(url).await.map_err(db)?;
         sqlx::query("PRAGMA busy_timeout = 5000")
             .execute(&mut connection)
             .await
@@ -405,7 +439,7 @@ impl SmallDisk {
             .map_err(|e| BenchError::Fault(format!("cannot run mount: {e}")))?;
         if !status.success() {
             return Err(BenchError::Fault(format!(
-                "mount -t tmpfs on {} failed ({status}): recordings-full needs root",
+                "mount -t tmpfs on {} failed ({status}): recordings-full and sqlite-full need root",
                 path.display()
             )));
         }
@@ -426,6 +460,14 @@ impl SmallDisk {
         }
         Ok(path)
     }
+
+    /// Fills the disk under `dir` for `lasting`, then makes room again.
+    async fn fill_for(dir: &Path, lasting: Duration) -> Result<(), BenchError> {
+        let filler = SmallDisk::fill(dir)?;
+        tokio::time::sleep(lasting).await;
+        std::fs::remove_file(&filler)
+            .map_err(|e| BenchError::Fault(format!("removing {}: {e}", filler.display())))
+    }
 }
 
 impl Drop for SmallDisk {
@@ -443,6 +485,7 @@ pub async fn run_faults(options: &FaultOptions) -> Result<FaultReport, BenchErro
     for sub in [
         "sim-recordings",
         "scripts",
+        "db",
         "tickets/journal",
         "tickets/recordings",
     ] {
@@ -456,9 +499,10 @@ pub async fn run_faults(options: &FaultOptions) -> Result<FaultReport, BenchErro
     let copy = work.path.join("scripts/1100.toml");
     std::fs::write(&copy, always_open(&script)?)
         .map_err(io_err(format!("cannot write {}", copy.display())))?;
-    // Unmounted (on every way out) before the folder is removed.
+    // Unmounted (on every way out) before the folder is removed. The journal stays on the run's disk.
     let _small_disk = match options.fault {
         FaultKind::RecordingsFull => Some(SmallDisk::mount(&work.path.join("tickets/recordings"))?),
+        FaultKind::SqliteFull => Some(SmallDisk::mount(&work.path.join("db"))?),
         _ => None,
     };
 
@@ -472,9 +516,25 @@ pub async fn run_faults(options: &FaultOptions) -> Result<FaultReport, BenchErro
         recordings: work.path.join("sim-recordings"),
         helpline_dialplan: true,
     };
-    let mut sim = SimProcess::spawn(&exe, &child_args, Duration::from_secs(30)).await?;
-    let result = drive(options, &exe, &work.path, &mut sim).await;
-    sim.stop(Duration::from_secs(10)).await;
+    // Created last, so that every way out after it goes by its removal.
+    let db = match options.fault {
+        FaultKind::PgStopped => TicketDb::postgres(&options.postgres_url).await?,
+        _ => TicketDb::sqlite(&work.path),
+    };
+    let result = match SimProcess::spawn(&exe, &child_args, Duration::from_secs(30)).await {
+        Ok(mut sim) => {
+            let world = World {
+                options,
+                work: &work.path,
+                db: &db,
+            };
+            let result = drive(&world, &exe, &mut sim).await;
+            sim.stop(Duration::from_secs(10)).await;
+            result
+        }
+        Err(e) => Err(e),
+    };
+    db.remove().await;
     result
 }
 
@@ -575,11 +635,11 @@ impl Inbox {
 }
 
 async fn drive(
-    options: &FaultOptions,
+    world: &World<'_>,
     exe: &Path,
-    work: &Path,
     sim: &mut SimProcess,
 ) -> Result<FaultReport, BenchError> {
+    let (options, work) = (world.options, world.work);
     let ari_url = sim
         .base_url
         .strip_suffix("/ari")
@@ -588,7 +648,14 @@ async fn drive(
     let config_path = work.join("helpline.toml");
     std::fs::write(
         &config_path,
-        engine_config(work, &ari_url, &sim.username, &options.audio, options.grace),
+        engine_config(
+            work,
+            world.db.engine_url(),
+            &ari_url,
+            &sim.username,
+            &options.audio,
+            options.grace,
+        ),
     )
     .map_err(io_err(format!("cannot write {}", config_path.display())))?;
     let spec = EngineSpec {
@@ -634,12 +701,7 @@ async fn drive(
             break;
         }
         let from = unix_ms();
-        let world = World {
-            options,
-            spec: &spec,
-            work,
-        };
-        engine = inject(&world, engine, sim, &mut inbox, &mut rng).await?;
+        engine = inject(world, &spec, engine, sim, &mut inbox, &mut rng).await?;
         windows.push((from, unix_ms()));
         injected += 1;
         eprintln!(
@@ -682,11 +744,14 @@ async fn drive(
     engine
         .terminate(Duration::from_secs(options.grace + 20))
         .await?;
-    let tickets = read_tickets(work).await?;
+    let stored = Stored {
+        tickets: world.db.read_tickets().await?,
+        call_records: world.db.read_call_records().await?,
+    };
     Ok(judge(
         options,
         &summary,
-        &tickets,
+        &stored,
         &work.join("tickets/recordings"),
         windows,
         injected,
@@ -694,23 +759,25 @@ async fn drive(
     ))
 }
 
-/// Injects one fault and returns the engine once it is back.
 /// What a fault is injected into, besides the processes.
 struct World<'a> {
     options: &'a FaultOptions,
-    spec: &'a EngineSpec,
+    /// The run's folder.
     work: &'a Path,
+    db: &'a TicketDb,
 }
 
+/// Injects one fault and returns the engine once it is back.
 async fn inject(
     world: &World<'_>,
+    spec: &EngineSpec,
     engine: EngineProcess,
     sim: &mut SimProcess,
     inbox: &mut Inbox,
     rng: &mut Rng,
 ) -> Result<EngineProcess, BenchError> {
     use ari_sim::Fault;
-    let (options, spec) = (world.options, world.spec);
+    let options = world.options;
     let lasting = Duration::from_secs_f64(options.fault_seconds);
     let restart_delay = Duration::from_secs_f64(options.restart_within * rng.unit());
     let mut engine = match options.fault {
@@ -763,16 +830,26 @@ async fn inject(
             engine
         }
         FaultKind::RecordingsFull => {
-            let filler = SmallDisk::fill(&world.work.join("tickets/recordings"))?;
-            tokio::time::sleep(lasting).await;
-            std::fs::remove_file(&filler)
-                .map_err(|e| BenchError::Fault(format!("removing {}: {e}", filler.display())))?;
+            SmallDisk::fill_for(&world.work.join("tickets/recordings"), lasting).await?;
             engine
         }
         FaultKind::DbLocked => {
-            let lock = DbLock::take(world.work).await?;
+            let lock = DbLock::take(world.db.url()).await?;
             tokio::time::sleep(lasting).await;
             lock.release().await?;
+            engine
+        }
+        FaultKind::SqliteFull => {
+            SmallDisk::fill_for(&world.work.join("db"), lasting).await?;
+            engine
+        }
+        FaultKind::PgStopped => {
+            let proxy = world.db.proxy().ok_or_else(|| {
+                BenchError::Fault("pg-stopped without a PostgreSQL proxy".to_owned())
+            })?;
+            proxy.stop().await?;
+            tokio::time::sleep(lasting).await;
+            proxy.resume().await?;
             engine
         }
     };
@@ -780,42 +857,26 @@ async fn inject(
     Ok(engine)
 }
 
-/// Every ticket in the database (read after the engine has stopped).
-async fn read_tickets(work: &Path) -> Result<Vec<tickets::Ticket>, BenchError> {
-    let err = |e: tickets::StoreError| BenchError::Tickets(e.to_string());
-    let store = tickets::Store::connect(&sqlite_url(work))
-        .await
-        .map_err(err)?;
-    let mut all = Vec::new();
-    loop {
-        let page = tickets::Page {
-            limit: 500,
-            offset: all.len() as u64,
-        };
-        let (batch, total) = store
-            .list_tickets(&tickets::TicketFilter::default(), page)
-            .await
-            .map_err(err)?;
-        let empty = batch.is_empty();
-        all.extend(batch);
-        if empty || all.len() as u64 >= total {
-            break;
-        }
-    }
-    store.close().await;
-    Ok(all)
+/// What the database holds at the end.
+struct Stored {
+    tickets: Vec<tickets::Ticket>,
+    call_records: Vec<records::CallRecord>,
 }
+
+/// The first prompt of the 1100 script: a caller who heard it was answered by the engine.
+const WELCOME: &str = "sound:helpline/welcome";
 
 /// The report, from the simulator's account and the tickets.
 fn judge(
     options: &FaultOptions,
     summary: &CallsSummary,
-    tickets: &[tickets::Ticket],
+    stored: &Stored,
     recordings_dir: &Path,
     windows: Vec<(u64, u64)>,
     faults_injected: u32,
     run_seconds: f64,
 ) -> FaultReport {
+    let tickets = &stored.tickets;
     let mut named: BTreeMap<&str, u64> = BTreeMap::new();
     let mut tickets_without_recording = 0;
     for ticket in tickets {
@@ -862,6 +923,20 @@ fn judge(
         .iter()
         .filter(|c| c.heard.iter().any(|h| h.media_uri == apology))
         .count() as u64;
+    let recorded: std::collections::BTreeSet<&str> = stored
+        .call_records
+        .iter()
+        .map(|r| r.channel_id.as_str())
+        .collect();
+    let answered: Vec<&ari_sim::CallResult> = summary
+        .results
+        .iter()
+        .filter(|c| c.heard.iter().any(|h| h.media_uri == WELCOME))
+        .collect();
+    let calls_without_record = answered
+        .iter()
+        .filter(|c| !recorded.contains(c.channel_id.as_str()))
+        .count() as u64;
     FaultReport {
         command: options.command_line(),
         machine: Machine::here(),
@@ -879,6 +954,9 @@ fn judge(
         longest_silence_ms: longest,
         turned_away,
         not_as_scripted: summary.not_as_scripted,
+        calls_answered: answered.len() as u64,
+        call_records: stored.call_records.len() as u64,
+        calls_without_record,
         windows,
         lost_recordings: complaints.lost.into_iter().take(20).collect(),
         worst_silences: worst,
@@ -1061,6 +1139,7 @@ mod tests {
             restart_within: -1.0,
             fault_seconds: 1.0,
             slow_ms: 1,
+            postgres_url: DEFAULT_POSTGRES_URL.to_owned(),
             seed: 1,
             grace: 1,
             finish_timeout: 1.0,
@@ -1080,6 +1159,20 @@ mod tests {
         assert!(
             o.command_line().contains("--fault kill9")
                 && o.command_line().contains("--restart-within 2")
+        );
+        // pg-stopped names its server only when it is not the default, and never its password.
+        o.fault = FaultKind::PgStopped;
+        let line = o.command_line();
+        assert!(
+            line.contains("--fault pg-stopped --") && line.contains("--fault-seconds 1"),
+            "{line}"
+        );
+        assert!(!line.contains("--postgres-url"), "{line}");
+        o.postgres_url = "postgres://u:secret@db:5432/x".to_owned();
+        let line = o.command_line();
+        assert!(
+            line.contains("--postgres-url postgres://u:***@db:5432/x") && !line.contains("secret"),
+            "{line}"
         );
     }
 }

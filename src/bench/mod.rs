@@ -9,8 +9,10 @@
 //! dead air after the engine was back (RELIABILITY.md).
 
 mod engineproc;
+mod faultdb;
 pub mod faults;
 pub mod load;
+mod pgproxy;
 pub mod probe;
 pub mod procstat;
 pub mod report;
@@ -30,7 +32,8 @@ pub enum BenchCommand {
     Load(LoadOptions),
     /// Fault test: the engine as a child process against the simulator in another, N complaint calls,
     /// a fault injected now and then (kill -9, SIGTERM, WebSocket drop/silence, REST 500/slow,
-    /// simulator restart, SQLite locked); reports lost/doubled complaints and dead air.
+    /// simulator restart, SQLite locked or full, PostgreSQL stopped, recordings disk full); reports
+    /// lost/doubled complaints and dead air.
     Faults(FaultOptions),
     /// The simulator side of `bench load`, started by it (talks JSON lines on stdin/stdout).
     #[command(hide = true)]
