@@ -995,10 +995,21 @@ impl Store {
         Ok((tickets, u64::try_from(total.0).unwrap_or(0)))
     }
 
+    /// A ticket's whole audit trail, oldest first.
     pub async fn audit_trail(
         &self,
         number: ComplaintNumber,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self.audit_page(number, EVERYTHING).await?.0)
+    }
+
+    /// One page of a ticket's audit trail, oldest first, and how many entries it has in all.
+    /// The trail only grows at its end, so an offset stays on the same entry between pages.
+    pub async fn audit_page(
+        &self,
+        number: ComplaintNumber,
+        page: Page,
+    ) -> Result<(Vec<AuditEntry>, u64), StoreError> {
         let (id, _, _) = self
             .ticket_row(number)
             .await?
@@ -1011,16 +1022,24 @@ impl Store {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = on_pool!(self, |pool| {
-            sqlx::query_as(
+        let (limit, offset) = page_binds(page);
+        let (rows, total): (Vec<Row>, (i64,)) = on_pool!(self, |pool| {
+            let rows = sqlx::query_as(
                 "SELECT at, actor, action, from_value, to_value, reason FROM audit_log \
-                 WHERE ticket_id = $1 ORDER BY id",
+                 WHERE ticket_id = $1 ORDER BY id LIMIT $2 OFFSET $3",
             )
             .bind(id)
+            .bind(limit)
+            .bind(offset)
             .fetch_all(pool)
-            .await
+            .await?;
+            let total = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE ticket_id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(rows
+        let entries = rows
             .into_iter()
             .map(
                 |(at, actor, action, from_value, to_value, reason)| AuditEntry {
@@ -1032,28 +1051,52 @@ impl Store {
                     reason,
                 },
             )
-            .collect())
+            .collect();
+        Ok((entries, u64::try_from(total.0).unwrap_or(0)))
     }
 
+    /// A ticket's notes, oldest first.
     pub async fn notes(&self, number: ComplaintNumber) -> Result<Vec<Note>, StoreError> {
+        Ok(self.notes_page(number, EVERYTHING).await?.0)
+    }
+
+    /// One page of a ticket's notes, oldest first, and how many it has in all (notes are only
+    /// ever added, at the end: an offset stays on the same note between pages).
+    pub async fn notes_page(
+        &self,
+        number: ComplaintNumber,
+        page: Page,
+    ) -> Result<(Vec<Note>, u64), StoreError> {
         let (id, _, _) = self
             .ticket_row(number)
             .await?
             .ok_or(StoreError::TicketNotFound(number))?;
-        let rows: Vec<(i64, String, String)> = on_pool!(self, |pool| {
-            sqlx::query_as("SELECT at, author, text FROM notes WHERE ticket_id = $1 ORDER BY id")
+        let (limit, offset) = page_binds(page);
+        let (rows, total): (Vec<(i64, String, String)>, (i64,)) = on_pool!(self, |pool| {
+            let rows = sqlx::query_as(
+                "SELECT at, author, text FROM notes WHERE ticket_id = $1 \
+                 ORDER BY id LIMIT $2 OFFSET $3",
+            )
+            .bind(id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_as("SELECT COUNT(*) FROM notes WHERE ticket_id = $1")
                 .bind(id)
-                .fetch_all(pool)
-                .await
+                .fetch_one(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(rows
+        let notes = rows
             .into_iter()
             .map(|(at, author, text)| Note {
                 at: from_millis(at),
                 author,
                 text,
             })
-            .collect())
+            .collect();
+        Ok((notes, u64::try_from(total.0).unwrap_or(0)))
     }
 
     /// Counts for the headline figures, optionally for one department.
@@ -1936,4 +1979,18 @@ fn filter_sql(filter: &TicketFilter) -> (String, Vec<BindValue>) {
         format!(" WHERE {}", clauses.join(" AND "))
     };
     (sql, binds)
+}
+
+/// A page as large as any list: what the whole-list readers (the CLI, the service) ask for.
+const EVERYTHING: Page = Page {
+    limit: u32::MAX,
+    offset: 0,
+};
+
+/// A page's `LIMIT` and `OFFSET` binds.
+fn page_binds(page: Page) -> (i64, i64) {
+    (
+        i64::from(page.limit),
+        i64::try_from(page.offset).unwrap_or(i64::MAX),
+    )
 }

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use crate::model::{AuditEntry, FeedbackReason, Note};
 use crate::validate;
 
-use super::ApiState;
 use super::auth::{Action, Caller};
 use super::error::ApiError;
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::tickets::{TicketView, load_ticket, view};
+use super::{ApiState, PageBody, PageQuery};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,14 +29,22 @@ pub struct FeedbackBody {
     pub reason_code: Option<FeedbackReason>,
 }
 
+/// A page of a ticket's notes, oldest first.
 pub(crate) async fn list_notes(
     State(state): State<ApiState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-) -> Result<Json<Vec<Note>>, ApiError> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<PageBody<Note>>, ApiError> {
     caller.require(Action::Read)?;
+    let page = PageQuery::page(q.limit, q.offset)?;
     let ticket = load_ticket(&state, &caller, &number).await?;
-    Ok(Json(state.service.store().notes(ticket.number).await?))
+    let (notes, total) = state
+        .service
+        .store()
+        .notes_page(ticket.number, page)
+        .await?;
+    Ok(Json(PageBody::new(notes, total, page)))
 }
 
 pub(crate) async fn add_note(
@@ -84,16 +92,22 @@ pub(crate) async fn feedback(
     Ok(Json(view(ticket, now)))
 }
 
+/// A page of a ticket's audit trail, oldest first.
 pub(crate) async fn audit(
     State(state): State<ApiState>,
     caller: Caller,
     ApiPath(number): ApiPath<String>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<PageBody<AuditEntry>>, ApiError> {
     caller.require(Action::ReadAudit)?;
+    let page = PageQuery::page(q.limit, q.offset)?;
     let ticket = load_ticket(&state, &caller, &number).await?;
-    Ok(Json(
-        state.service.store().audit_trail(ticket.number).await?,
-    ))
+    let (entries, total) = state
+        .service
+        .store()
+        .audit_page(ticket.number, page)
+        .await?;
+    Ok(Json(PageBody::new(entries, total, page)))
 }
 
 pub(crate) async fn recording(

@@ -32,6 +32,54 @@ pub use error::{ApiError, ErrorCause};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest page a list returns.
 pub const MAX_PAGE: u32 = 200;
+/// The page a list returns when no `limit` is given.
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// `?limit=&offset=` of a list that can grow (tickets, a ticket's notes, its audit trail).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+}
+
+impl PageQuery {
+    /// The page asked for: `limit` 1..=[`MAX_PAGE`] (default [`DEFAULT_PAGE`]), `offset` from 0.
+    pub fn page(limit: Option<u32>, offset: Option<u64>) -> Result<crate::model::Page, ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::invalid(
+                "limit",
+                format!("must be 1..={MAX_PAGE}"),
+            ));
+        }
+        Ok(crate::model::Page {
+            limit,
+            offset: offset.unwrap_or(0),
+        })
+    }
+}
+
+/// One page of a list: its items, how many there are in all, and the page that was asked for
+/// (the next one is at `offset + limit` while that is below `total`).
+#[derive(Debug, serde::Serialize)]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl<T> PageBody<T> {
+    pub(crate) fn new(items: Vec<T>, total: u64, page: crate::model::Page) -> Self {
+        PageBody {
+            items,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        }
+    }
+}
 
 /// The hand-kept OpenAPI document (a test checks it lists every route of [`ROUTES`]).
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");

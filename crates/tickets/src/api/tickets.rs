@@ -8,9 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    MAX_LEVEL, MIN_LEVEL, Page, Role, Ticket, TicketFilter, TicketSource, TicketStatus,
-};
+use crate::model::{MAX_LEVEL, MIN_LEVEL, Role, Ticket, TicketFilter, TicketSource, TicketStatus};
 use crate::number::ComplaintNumber;
 use crate::service::NewTicket;
 use crate::validate;
@@ -18,7 +16,7 @@ use crate::validate;
 use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{ApiState, MAX_PAGE};
+use super::{ApiState, PageBody, PageQuery};
 
 /// A ticket as the API shows it.
 #[derive(Debug, Serialize)]
@@ -59,14 +57,6 @@ pub struct ListQuery {
     pub overdue: bool,
     pub limit: Option<u32>,
     pub offset: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ListBody {
-    pub items: Vec<TicketView>,
-    pub total: u64,
-    pub limit: u32,
-    pub offset: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,15 +134,9 @@ pub(crate) async fn list_tickets(
     State(state): State<ApiState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<ListBody>, ApiError> {
+) -> Result<Json<PageBody<TicketView>>, ApiError> {
     caller.require(Action::Read)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1..={MAX_PAGE}"),
-        ));
-    }
+    let page = PageQuery::page(q.limit, q.offset)?;
     if let Some(level) = q.level {
         if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {
             return Err(ApiError::invalid(
@@ -185,17 +169,9 @@ pub(crate) async fn list_tickets(
         created_to: q.to,
         overdue_at: q.overdue.then_some(now),
     };
-    let page = Page {
-        limit,
-        offset: q.offset.unwrap_or(0),
-    };
     let (tickets, total) = state.service.store().list_tickets(&filter, page).await?;
-    Ok(Json(ListBody {
-        items: tickets.into_iter().map(|t| view(t, now)).collect(),
-        total,
-        limit,
-        offset: page.offset,
-    }))
+    let items = tickets.into_iter().map(|t| view(t, now)).collect();
+    Ok(Json(PageBody::new(items, total, page)))
 }
 
 pub(crate) async fn get_ticket(
