@@ -394,7 +394,8 @@ impl Node {
             },
             loader,
         )?;
-        let engine = engine.with_call_log(Arc::new(recorder));
+        let call_log: Arc<dyn crate::engine::CallLog> = Arc::new(recorder);
+        let engine = engine.with_call_log(Arc::clone(&call_log));
         let stats = engine.stats();
         let importer = FallbackImporter::new(
             AriControl::new(client.clone()),
@@ -412,7 +413,8 @@ impl Node {
                     .map_err(crate::engine::EngineError::from)?,
                 ),
             },
-        );
+        )
+        .with_call_log(call_log, node_name());
 
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await

@@ -15,13 +15,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::WallClock;
-use super::ports::{FetchedRecording, FiledTicket, RecordingStore, StoredRecording, TicketDesk};
+use super::ports::{
+    CallLog, FetchedRecording, FiledTicket, RecordingStore, StoredRecording, TicketDesk,
+};
 use super::stats::{EngineStats, bump};
 
 /// What every fallback recording's name starts with.
@@ -156,8 +158,15 @@ impl std::fmt::Debug for ImporterSettings {
 
 /// What happened to one recording.
 enum Outcome {
-    Imported,
-    Skipped,
+    /// Filed as ticket `number`; the recording lasted `duration_ms`.
+    Imported {
+        number: String,
+        duration_ms: u64,
+    },
+    /// Silent: deleted without a ticket.
+    Skipped {
+        duration_ms: u64,
+    },
     Failed,
     /// Gone between the list and the fetch (another round cannot exist, so an operator removed it).
     Vanished,
@@ -174,6 +183,9 @@ pub struct FallbackImporter<S, D> {
     warned: HashSet<String>,
     /// `ivr-*` recordings no live call owns, and since when (see [`FallbackImporter::leftovers`]).
     leftovers_seen: std::collections::HashMap<String, tokio::time::Instant>,
+    /// Where each imported fallback call's record goes, and the node named in it.
+    log: Arc<dyn CallLog>,
+    node: String,
 }
 
 impl<S, D> std::fmt::Debug for FallbackImporter<S, D> {
@@ -218,7 +230,17 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             settings,
             warned: HashSet::new(),
             leftovers_seen: std::collections::HashMap::new(),
+            log: Arc::new(super::ports::NoCallLog),
+            node: String::new(),
         }
+    }
+
+    /// Writes a call record for every fallback call imported (a complaint filed, or a silent recording
+    /// deleted), naming `node`.
+    pub fn with_call_log(mut self, log: Arc<dyn CallLog>, node: impl Into<String>) -> Self {
+        self.log = log;
+        self.node = node.into();
+        self
     }
 
     /// Spawns the importer's one task: a round on every new ARI connection (`Connected` with a new
@@ -371,6 +393,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 continue;
             }
             let outcome = self.import(&parsed.name, &parsed.caller).await;
+            self.log_call(&parsed, &outcome, now);
             self.count(outcome, &mut report);
         }
         self.leftovers(&leftovers, stop, &mut report).await;
@@ -424,7 +447,7 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             let outcome = self.import(name, tickets::caller::UNKNOWN).await;
             if matches!(
                 outcome,
-                Outcome::Imported | Outcome::Skipped | Outcome::Vanished
+                Outcome::Imported { .. } | Outcome::Skipped { .. } | Outcome::Vanished
             ) {
                 self.leftovers_seen.remove(name);
             }
@@ -432,13 +455,58 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
         }
     }
 
+    /// The call record of a fallback call once its recording is dealt with (filed or found silent): the
+    /// call never reached the IVR, so what is known is what the dialplan put in the name. A call the
+    /// engine handed back to the dialplan already has a record under its channel; the store folds this one
+    /// into it (see `records::RecordStore::insert_calls`).
+    fn log_call(&self, parsed: &FallbackName, outcome: &Outcome, now: DateTime<FixedOffset>) {
+        let (ticket, duration_ms) = match outcome {
+            Outcome::Imported {
+                number,
+                duration_ms,
+            } => (Some(number), *duration_ms),
+            Outcome::Skipped { duration_ms } => (None, *duration_ms),
+            Outcome::Failed | Outcome::Vanished => return,
+        };
+        // The dialplan's local time, read in this node's offset, when the unique id has no epoch.
+        let began = parsed.call_began.unwrap_or_else(|| {
+            parsed
+                .recorded_at
+                .and_local_timezone(*now.offset())
+                .earliest()
+                .map_or_else(|| now.with_timezone(&Utc), |t| t.with_timezone(&Utc))
+        });
+        let mut record = records::CallRecord::arrived(
+            format!("{}{}", records::FALLBACK_CALL_PREFIX, parsed.unique_id),
+            parsed.unique_id.clone(),
+            self.node.clone(),
+            parsed.caller.clone(),
+            began,
+        );
+        record.caller = parsed.caller.clone();
+        record.language = Some(LANGUAGE.to_owned());
+        record.answered_at = Some(began);
+        record.ended_at =
+            began + chrono::Duration::milliseconds(i64::try_from(duration_ms).unwrap_or(i64::MAX));
+        record.outcome = records::Outcome::Fallback;
+        record.recordings = vec![parsed.name.clone()];
+        record.tickets = ticket
+            .map(|number| records::FiledTicket {
+                number: number.clone(),
+                department: DEPARTMENT.to_owned(),
+            })
+            .into_iter()
+            .collect();
+        self.log.record(record);
+    }
+
     fn count(&self, outcome: Outcome, report: &mut RoundReport) {
         match outcome {
-            Outcome::Imported => {
+            Outcome::Imported { .. } => {
                 bump(&self.stats.fallback_imported);
                 report.imported += 1;
             }
-            Outcome::Skipped => {
+            Outcome::Skipped { .. } => {
                 bump(&self.stats.fallback_skipped);
                 report.skipped += 1;
             }
@@ -489,8 +557,12 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
                 "fallback recording holds no speech: deleted without a ticket"
             );
             return match self.store.delete_stored(name).await {
-                Ok(()) => Outcome::Skipped,
-                Err(err) if err.is_gone() => Outcome::Skipped,
+                Ok(()) => Outcome::Skipped {
+                    duration_ms: analysis.duration_ms,
+                },
+                Err(err) if err.is_gone() => Outcome::Skipped {
+                    duration_ms: analysis.duration_ms,
+                },
                 Err(err) => {
                     warn!(recording = name, %err, "could not delete silent fallback recording");
                     Outcome::Failed
@@ -558,7 +630,10 @@ impl<S: RecordingStore, D: TicketDesk> FallbackImporter<S, D> {
             }
         }
         info!(recording = name, %number, %caller, "fallback complaint filed as a ticket");
-        Outcome::Imported
+        Outcome::Imported {
+            number,
+            duration_ms: analysis.duration_ms,
+        }
     }
 }
 

@@ -25,8 +25,39 @@ async fn record_of(t: &TestNode, channel: &str) -> CallRecord {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_kind_of_call_leaves_one_record_with_its_outcome() {
-    let t = TestNode::start("call-records", office_hours()).await;
+async fn every_kind_of_call_leaves_one_record_with_its_outcome_on_sqlite() {
+    every_kind_of_call_leaves_one_record(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_call_leaves_one_record_with_its_outcome_on_postgres() {
+    let Some(url) = postgres_url() else { return };
+    let schema = Schema::create(&url).await;
+    every_kind_of_call_leaves_one_record(Some(&schema.database_url())).await;
+    schema.drop_now().await;
+}
+
+/// A complaint the dialplan's fallback recorded while the engine was away, and a silent one.
+const FALLBACK_SPEECH: &str = "fallback-20261129-045600-9876543210-1764391560.42";
+const FALLBACK_SILENT: &str = "fallback-20261129-050100-9812345678-1764391861.43";
+
+async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
+    let recordings = TempDir::new("call-records-sim");
+    write_wav(recordings.path(), FALLBACK_SPEECH, 3.0, true);
+    write_wav(recordings.path(), FALLBACK_SILENT, 2.0, false);
+    let sim_dir = recordings.path().to_owned();
+    let t = TestNode::start_full(
+        "call-records",
+        office_hours(),
+        database_url,
+        "",
+        SPEED,
+        |sim| sim.recordings_dir = Some(sim_dir),
+    )
+    .await;
+    // The round the connection started may have run already; this one runs after it.
+    let imported = t.node.fallback_importer().import_now().await.unwrap();
+    assert_eq!(imported.failed, 0, "{imported:?}");
 
     let complaint = t
         .call(scenario("+91 98160 12345", registration("2", "6", 2.0)))
@@ -124,13 +155,49 @@ async fn every_kind_of_call_leaves_one_record_with_its_outcome() {
         "{g:#?}"
     );
 
-    // One record per call, no more.
+    // The fallback's calls: one with the complaint's ticket, one that said nothing.
+    let spoken = record_of(&t, "1764391560.42").await;
+    assert_eq!(spoken.outcome, Outcome::Fallback, "{spoken:#?}");
+    assert_eq!(spoken.call_id, "fallback/1764391560.42");
+    assert_eq!(spoken.caller, "+919876543210");
+    assert_eq!(spoken.recordings, vec![FALLBACK_SPEECH.to_owned()]);
+    let ticket = t
+        .node
+        .tickets()
+        .store()
+        .ticket_by_call(FALLBACK_SPEECH)
+        .await
+        .unwrap()
+        .expect("the fallback complaint's ticket");
+    assert_eq!(spoken.tickets.len(), 1);
+    assert_eq!(
+        (
+            spoken.tickets[0].number.as_str(),
+            spoken.tickets[0].department.as_str()
+        ),
+        (ticket.number.to_string().as_str(), "GAD")
+    );
+    // The epoch in the unique id is when the call began; the recording lasted 3 s.
+    assert_eq!(spoken.arrived_at.timestamp(), 1_764_391_560);
+    assert!(
+        (2_900..=3_100).contains(&spoken.duration_ms()),
+        "{spoken:#?}"
+    );
+    let silent = record_of(&t, "1764391861.43").await;
+    assert_eq!(
+        (silent.outcome.clone(), silent.tickets.len()),
+        (Outcome::Fallback, 0)
+    );
+
+    // One record per call, no more: another import round writes none again.
+    t.node.fallback_importer().import_now().await.unwrap();
+    t.wait_until_idle().await;
     let all = t
         .node
         .call_records()
         .calls(&Default::default())
         .await
         .unwrap();
-    assert_eq!(all.len(), 5, "{all:#?}");
+    assert_eq!(all.len(), 7, "{all:#?}");
     t.stop().await;
 }

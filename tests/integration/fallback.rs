@@ -3,7 +3,6 @@
 //! tickets once, silent ones are deleted, malformed names are left alone, and a filing that fails keeps
 //! the recording for the next round.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
 
@@ -22,27 +21,6 @@ const MALFORMED: &str = "fallback-2026-11-29-9876543210";
 // 09:59 in India on the test day is 04:29 UTC: the epoch in the unique id says so too.
 const RECENT: &str = "fallback-20261201-095900-9811111111-1796099340.44";
 const OTHER: &str = "some-other-recording";
-
-/// Writes a 16-bit mono 8 kHz WAV: `seconds` of a loud tone (speech to the analyser) or of silence.
-fn write_wav(dir: &Path, name: &str, seconds: f64, loud: bool) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
-    let samples = (seconds * 8000.0) as usize;
-    for i in 0..samples {
-        let value = if loud {
-            (f64::sin(i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0) * 12000.0) as i16
-        } else {
-            0
-        };
-        writer.write_sample(value).unwrap();
-    }
-    writer.finalize().unwrap();
-}
 
 fn ari_client(sim: &ari_sim::SimHandle) -> ari::Client {
     ari::Client::new(ari::ClientConfig {

@@ -5,68 +5,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use ari_sim::CallOutcome;
-use sqlx::Connection as _;
 
 use crate::support::*;
-
-/// `HELPLINE_TEST_POSTGRES_URL`, or `None` (skip) outside CI; in CI its absence is a failure.
-fn postgres_url() -> Option<String> {
-    match std::env::var("HELPLINE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "CI=true but HELPLINE_TEST_POSTGRES_URL is not set: the multi-node test must run in CI"
-            )
-        }
-        _ => {
-            println!(
-                "skipped: HELPLINE_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
-            );
-            None
-        }
-    }
-}
-
-/// A fresh schema for this test, dropped on drop (best effort).
-struct Schema {
-    url: String,
-    name: String,
-}
-
-impl Schema {
-    async fn create(url: &str) -> Schema {
-        let name = format!(
-            "helpline_nodes_{}_{}",
-            std::process::id(),
-            chrono::Utc::now().timestamp_micros()
-        );
-        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        Schema {
-            url: url.to_owned(),
-            name,
-        }
-    }
-
-    /// The database URL with this schema as its search path.
-    fn database_url(&self) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options%5Bsearch_path%5D={}", self.url, self.name)
-    }
-
-    async fn drop_now(self) {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.url).await {
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-                .execute(&mut conn)
-                .await;
-            let _ = conn.close().await;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_on_one_postgresql_number_every_complaint_once() {

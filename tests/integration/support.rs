@@ -10,6 +10,7 @@ use chrono::TimeZone;
 use helpline::app::{AriEndpoint, Node, NodeOptions, simulator_config};
 use helpline::config::{Config, RawConfig};
 use helpline::engine::WallClock;
+use sqlx::Connection as _;
 
 /// Simulated seconds per real second: prompts of several seconds take a fraction of a second, with room
 /// left for a loaded CI machine (the engine's own latency counts in simulated time).
@@ -320,4 +321,84 @@ pub fn registration(language: &str, department: &str, seconds: f64) -> Vec<Step>
         press("2"),
         wait_hangup(),
     ]
+}
+
+/// `HELPLINE_TEST_POSTGRES_URL`, or `None` (skip) outside CI; in CI its absence is a failure.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("HELPLINE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but HELPLINE_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run in CI"
+            )
+        }
+        _ => {
+            println!(
+                "skipped: HELPLINE_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema for this test, dropped on drop (best effort).
+pub struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    pub async fn create(url: &str) -> Schema {
+        let name = format!(
+            "helpline_test_{}_{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        );
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        Schema {
+            url: url.to_owned(),
+            name,
+        }
+    }
+
+    /// The database URL with this schema as its search path.
+    pub fn database_url(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options%5Bsearch_path%5D={}", self.url, self.name)
+    }
+
+    pub async fn drop_now(self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.url).await {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+                .execute(&mut conn)
+                .await;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// Writes a 16-bit mono 8 kHz WAV: `seconds` of a loud tone (speech to the analyser) or of silence.
+pub fn write_wav(dir: &Path, name: &str, seconds: f64, loud: bool) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
+    let samples = (seconds * 8000.0) as usize;
+    for i in 0..samples {
+        let value = if loud {
+            (f64::sin(i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0) * 12000.0) as i16
+        } else {
+            0
+        };
+        writer.write_sample(value).unwrap();
+    }
+    writer.finalize().unwrap();
 }

@@ -10,13 +10,16 @@ pub mod error;
 pub mod journal;
 pub mod model;
 pub mod queue;
+pub mod report;
 pub mod store;
 pub mod writer;
 
 pub use error::RecordsError;
 pub use model::{
-    AgentLeg, CallRecord, FiledTicket, HungUpBy, MASKED_KEY, Outcome, PathStep, mask_number,
+    AgentLeg, CallRecord, FALLBACK_CALL_PREFIX, FiledTicket, HungUpBy, MASKED_KEY, Outcome,
+    PathStep, mask_number,
 };
 pub use queue::{QueueEvent, QueueLogEntry};
+pub use report::{Granularity, Report, ReportBuilder, ReportSpec};
 pub use store::{CallQuery, RecordStore, StoreOptions};
 pub use writer::{Recorder, WriterConfig, WriterStats};

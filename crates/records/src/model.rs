@@ -165,6 +165,10 @@ impl HungUpBy {
     }
 }
 
+/// The call id of a record the fallback importer writes for a call the dialplan served alone:
+/// `fallback/<Asterisk unique id>`.
+pub const FALLBACK_CALL_PREFIX: &str = "fallback/";
+
 /// What the path stores for a key of an entry kept private (the digits of a complaint number: the ticket
 /// holds what it needs): `x`, which no phone can send.
 pub const MASKED_KEY: char = 'x';

@@ -13,8 +13,10 @@ use sqlx::sqlite::{
 };
 
 use crate::error::RecordsError;
-use crate::model::{AgentLeg, CallRecord, HungUpBy, Outcome};
+use crate::model::{AgentLeg, CallRecord, FALLBACK_CALL_PREFIX, HungUpBy, Outcome};
 use crate::queue::{EVENT_NAMES, EventColumns, QueueEvent, QueueLogEntry};
+use crate::report::{Report, ReportBuilder, ReportSpec};
+use futures_util::TryStreamExt;
 
 pub use tickets::StoreOptions;
 
@@ -237,6 +239,82 @@ macro_rules! push_call {
     }};
 }
 
+/// The `SELECT` of the calls a [`CallQuery`] asks for, by arrival (a macro: one builder per backend).
+macro_rules! select_calls {
+    ($query:expr) => {{
+        let query: &CallQuery = $query;
+        let mut b = sqlx::QueryBuilder::new(format!(
+            "SELECT {CALL_COLUMNS} FROM call_records WHERE 1 = 1"
+        ));
+        if let Some(from) = query.from {
+            b.push(" AND arrived_at >= ").push_bind(to_millis(from));
+        }
+        if let Some(to) = query.to {
+            b.push(" AND arrived_at < ").push_bind(to_millis(to));
+        }
+        if let Some(language) = &query.language {
+            b.push(" AND language = ").push_bind(language.clone());
+        }
+        if let Some(queue) = &query.queue {
+            b.push(" AND queue = ").push_bind(queue.clone());
+        }
+        if let Some(agent) = &query.agent {
+            b.push(" AND agent = ").push_bind(agent.clone());
+        }
+        b.push(" ORDER BY arrived_at, call_id");
+        b
+    }};
+}
+
+/// The `SELECT` of queue events in `[from, to)` of `queue` and `agent` (`None` = any), in the order they
+/// were written; with `agents_own`, a queue filter keeps the events that have no queue (logins, pauses).
+macro_rules! select_events {
+    ($from:expr, $to:expr, $queue:expr, $agent:expr, $agents_own:expr) => {{
+        let (from, to): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = ($from, $to);
+        let (queue, agent): (Option<&str>, Option<&str>) = ($queue, $agent);
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT id, at, event, call_id, queue, agent, wait_ms, duration_ms, position, info \
+             FROM queue_events WHERE 1 = 1",
+        );
+        if let Some(from) = from {
+            b.push(" AND at >= ").push_bind(to_millis(from));
+        }
+        if let Some(to) = to {
+            b.push(" AND at < ").push_bind(to_millis(to));
+        }
+        if let Some(queue) = queue {
+            b.push(" AND (queue = ").push_bind(queue.to_owned());
+            b.push(if $agents_own {
+                " OR queue IS NULL)"
+            } else {
+                ")"
+            });
+        }
+        if let Some(agent) = agent {
+            b.push(" AND agent = ").push_bind(agent.to_owned());
+        }
+        b.push(" ORDER BY at, id");
+        b
+    }};
+}
+
+/// The record of a call handed back to the dialplan, with its fallback's record folded in.
+fn fold_fallback(mut earlier: CallRecord, fallback: &CallRecord) -> CallRecord {
+    earlier.outcome = Outcome::Fallback;
+    for ticket in &fallback.tickets {
+        if !earlier.tickets.contains(ticket) {
+            earlier.tickets.push(ticket.clone());
+        }
+    }
+    for recording in &fallback.recordings {
+        if !earlier.recordings.contains(recording) {
+            earlier.recordings.push(recording.clone());
+        }
+    }
+    earlier.ended_at = earlier.ended_at.max(fallback.ended_at);
+    earlier
+}
+
 /// Serialises a record's list field (plain strings and instants: it cannot fail).
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
@@ -332,6 +410,11 @@ impl RecordStore {
 
     /// Stores records; one already stored (same call id) is left as it is. Returns how many were new.
     /// All or nothing: one transaction.
+    ///
+    /// A fallback call's record ([`FALLBACK_CALL_PREFIX`]) for a channel that already has a record — a
+    /// call the engine handed back to the dialplan, whose fallback then recorded the complaint — is folded
+    /// into that record: one call, one record, its outcome `fallback`, the fallback's ticket and recording
+    /// added (once, however often it is stored).
     pub async fn insert_calls(&self, records: &[CallRecord]) -> Result<u64, RecordsError> {
         if records.is_empty() {
             return Ok(0);
@@ -339,7 +422,41 @@ impl RecordStore {
         let inserted = on_pool!(self, |pool| {
             in_transaction(pool, async |tx| {
                 let mut inserted = 0;
-                for chunk in records.chunks(ROWS_PER_INSERT) {
+                let mut plain = Vec::with_capacity(records.len());
+                for r in records {
+                    if !r.call_id.starts_with(FALLBACK_CALL_PREFIX) {
+                        plain.push(r);
+                        continue;
+                    }
+                    let sql = format!(
+                        "SELECT {CALL_COLUMNS} FROM call_records WHERE channel_id = $1 AND call_id <> $2"
+                    );
+                    let earlier: Option<CallRow> = sqlx::query_as(&sql)
+                        .bind(&r.channel_id)
+                        .bind(&r.call_id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    let Some(row) = earlier else {
+                        plain.push(r);
+                        continue;
+                    };
+                    let earlier = row
+                        .into_record()
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                    let merged = fold_fallback(earlier, r);
+                    sqlx::query(
+                        "UPDATE call_records SET outcome = $1, tickets = $2, recordings = $3, \
+                         ended_at = $4 WHERE call_id = $5",
+                    )
+                    .bind(merged.outcome.to_string())
+                    .bind(json(&merged.tickets))
+                    .bind(json(&merged.recordings))
+                    .bind(to_millis(merged.ended_at))
+                    .bind(&merged.call_id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for chunk in plain.chunks(ROWS_PER_INSERT) {
                     let mut b = sqlx::QueryBuilder::new(format!(
                         "INSERT INTO call_records ({CALL_COLUMNS}) "
                     ));
@@ -368,29 +485,50 @@ impl RecordStore {
 
     /// The records matching `query`, by arrival.
     pub async fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, RecordsError> {
-        let rows: Vec<CallRow> = on_pool!(self, |pool| {
-            let mut b = sqlx::QueryBuilder::new(format!(
-                "SELECT {CALL_COLUMNS} FROM call_records WHERE 1 = 1"
-            ));
-            if let Some(from) = query.from {
-                b.push(" AND arrived_at >= ").push_bind(to_millis(from));
-            }
-            if let Some(to) = query.to {
-                b.push(" AND arrived_at < ").push_bind(to_millis(to));
-            }
-            if let Some(language) = &query.language {
-                b.push(" AND language = ").push_bind(language.clone());
-            }
-            if let Some(queue) = &query.queue {
-                b.push(" AND queue = ").push_bind(queue.clone());
-            }
-            if let Some(agent) = &query.agent {
-                b.push(" AND agent = ").push_bind(agent.clone());
-            }
-            b.push(" ORDER BY arrived_at, call_id");
-            b.build_query_as().fetch_all(pool).await
-        })?;
+        let rows: Vec<CallRow> = on_pool!(self, |pool| select_calls!(query)
+            .build_query_as()
+            .fetch_all(pool)
+            .await)?;
         rows.into_iter().map(CallRow::into_record).collect()
+    }
+
+    /// The report for `spec`, over the calls matching `query` (its `from`/`to` are the spec's) and the
+    /// queue events of the same queue (with the agents' own events: logins, pauses) and agent. Rows are
+    /// streamed into the [`ReportBuilder`]: a month of calls is never held in memory at once.
+    pub async fn report(
+        &self,
+        spec: ReportSpec,
+        query: &CallQuery,
+    ) -> Result<Report, RecordsError> {
+        let mut builder = ReportBuilder::new(spec.clone());
+        let query = CallQuery {
+            from: Some(spec.from),
+            to: Some(spec.to),
+            ..query.clone()
+        };
+        on_pool!(self, |pool| {
+            let mut b = select_calls!(&query);
+            let mut rows = b.build_query_as::<CallRow>().fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                builder.call(&row.into_record()?);
+            }
+            Ok::<(), RecordsError>(())
+        })?;
+        on_pool!(self, |pool| {
+            let mut b = select_events!(
+                Some(spec.from),
+                Some(spec.to),
+                query.queue.as_deref(),
+                query.agent.as_deref(),
+                true
+            );
+            let mut rows = b.build_query_as::<EventRow>().fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                builder.event(&row.into_entry()?);
+            }
+            Ok::<(), RecordsError>(())
+        })?;
+        Ok(builder.finish())
     }
 
     /// How many call records are stored.
@@ -452,26 +590,11 @@ impl RecordStore {
         queue: Option<&str>,
         agent: Option<&str>,
     ) -> Result<Vec<QueueLogEntry>, RecordsError> {
-        let rows: Vec<EventRow> = on_pool!(self, |pool| {
-            let mut b = sqlx::QueryBuilder::new(
-                "SELECT id, at, event, call_id, queue, agent, wait_ms, duration_ms, position, info \
-                 FROM queue_events WHERE 1 = 1",
-            );
-            if let Some(from) = from {
-                b.push(" AND at >= ").push_bind(to_millis(from));
-            }
-            if let Some(to) = to {
-                b.push(" AND at < ").push_bind(to_millis(to));
-            }
-            if let Some(queue) = queue {
-                b.push(" AND queue = ").push_bind(queue.to_owned());
-            }
-            if let Some(agent) = agent {
-                b.push(" AND agent = ").push_bind(agent.to_owned());
-            }
-            b.push(" ORDER BY at, id");
-            b.build_query_as().fetch_all(pool).await
-        })?;
+        let rows: Vec<EventRow> =
+            on_pool!(self, |pool| select_events!(from, to, queue, agent, false)
+                .build_query_as()
+                .fetch_all(pool)
+                .await)?;
         rows.into_iter().map(EventRow::into_entry).collect()
     }
 

@@ -2,64 +2,20 @@
 //! `HELPLINE_TEST_POSTGRES_URL`): records and events round-trip; a writer that "dies" after journalling
 //! and before the database write leaves records that the next start stores exactly once.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use std::sync::atomic::Ordering;
 
 use chrono::{TimeZone, Utc};
 use records::journal::{Entry, Journal};
 use records::{
     CallRecord, FiledTicket, HungUpBy, Outcome, PathStep, QueueEvent, QueueLogEntry, RecordStore,
-    Recorder, StoreOptions, WriterConfig,
+    Recorder, WriterConfig,
 };
 use tokio_util::sync::CancellationToken;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("records-test-{tag}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// A fresh database: a temp SQLite file, or a fresh PostgreSQL schema (None when not configured).
-async fn databases(tag: &str) -> Vec<(String, StoreOptions)> {
-    let dir = temp_dir(tag);
-    let mut out = vec![(
-        format!("sqlite://{}?mode=rwc", dir.join("records.db").display()),
-        StoreOptions::default(),
-    )];
-    match std::env::var("HELPLINE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => {
-            let schema = format!(
-                "records_{tag}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst)
-            );
-            let admin = RecordStore::open(&url, &StoreOptions::default()).expect("pg url");
-            admin
-                .execute_raw(&format!("CREATE SCHEMA {schema}"))
-                .await
-                .expect("schema");
-            admin.close().await;
-            let options = StoreOptions {
-                postgres_schema: Some(schema),
-                ..StoreOptions::default()
-            };
-            out.push((url, options));
-        }
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but HELPLINE_TEST_POSTGRES_URL is not set"
-            );
-            println!("skipped PostgreSQL: HELPLINE_TEST_POSTGRES_URL not set");
-        }
-    }
-    out
-}
+mod support;
+use support::{databases, temp_dir};
 
 fn record(n: u32) -> CallRecord {
     let at = Utc
