@@ -240,7 +240,7 @@ pub async fn open_store(config: &Config) -> Result<tickets::Store, AppError> {
 }
 
 /// Opens the call records' store on the ticket database and starts their writer, journalling in
-/// `<journal_dir>/records`. A database away at start delays the migration to the next start; records
+/// `<journal_dir>/records`, and their retention (`records.keep_days`). A database away at start delays the migration to the next start; records
 /// are journalled meanwhile, never lost.
 async fn open_call_records(
     config: &Config,
@@ -258,6 +258,16 @@ async fn open_call_records(
     let store = records::RecordStore::open(&url, &options).map_err(records_error)?;
     if let Err(err) = store.migrate().await {
         warn!(%err, "call records not migrated (database away?): they are journalled until it is");
+    }
+    if let Some(keep) = config.records.keep {
+        // Stopped with the node; a round cut short by the stop deletes in the next start's round.
+        drop(records::retention::spawn(
+            store.clone(),
+            keep,
+            records::retention::DEFAULT_EVERY,
+            chrono::Utc::now,
+            stop.clone(),
+        ));
     }
     let writer = records::WriterConfig::new(config.journal_dir.join("records"));
     let (recorder, task) =

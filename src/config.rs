@@ -90,6 +90,8 @@ pub struct Config {
     pub fallback: FallbackConfig,
     /// Who may give feedback on a complaint by phone (`tickets.feedback_from`).
     pub feedback_check: tickets::complainant::FeedbackCheck,
+    /// Call records and reports (`[records]`).
+    pub records: RecordsConfig,
     /// How long recordings are kept after closure (`tickets.recordings_keep_days_*`).
     pub retention: tickets::RecordingRetention,
     /// Logging.
@@ -179,6 +181,18 @@ pub struct LimitsConfig {
 pub struct FallbackConfig {
     /// Time between import rounds (one also runs on every ARI (re)connect).
     pub import_every: Duration,
+}
+
+/// Call records and the reports computed from them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordsConfig {
+    /// The helpline's time zone: reports group calls by its local hours and days.
+    pub time_zone: chrono_tz::Tz,
+    /// The service-level target: a queued call answered within this many seconds counts as answered
+    /// in time (the common 80/20 is 80% within 20 s).
+    pub service_level_seconds: u32,
+    /// How long call records and queue events are kept (`None`: for ever).
+    pub keep: Option<Duration>,
 }
 
 /// Logging.
@@ -344,6 +358,18 @@ const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "tickets.recordings_keep_days_unsatisfied",
         env: &["HELPLINE_RECORDINGS_KEEP_DAYS_UNSATISFIED"],
+    },
+    KeySpec {
+        key: "records.time_zone",
+        env: &["HELPLINE_TIME_ZONE"],
+    },
+    KeySpec {
+        key: "records.service_level_seconds",
+        env: &["HELPLINE_SERVICE_LEVEL_SECONDS"],
+    },
+    KeySpec {
+        key: "records.keep_days",
+        env: &["HELPLINE_RECORDS_KEEP_DAYS"],
     },
     KeySpec {
         key: "log.level",
@@ -581,6 +607,22 @@ impl RawConfig {
             }),
         };
 
+        let time_zone = match v.string("records.time_zone") {
+            None => chrono_tz::Asia::Kolkata,
+            Some(name) => name.parse().unwrap_or_else(|_| {
+                v.problem(
+                    "records.time_zone",
+                    &format!("{name:?} is not a time zone of the tz database (e.g. Asia/Kolkata)"),
+                );
+                chrono_tz::Asia::Kolkata
+            }),
+        };
+        let records = RecordsConfig {
+            time_zone,
+            service_level_seconds: v.integer("records.service_level_seconds", 20, 1, 3600) as u32,
+            keep: keep_days(&mut v, "records.keep_days", 730),
+        };
+
         let level = v.string("log.level").unwrap_or_else(|| "info".to_owned());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
             v.problem(
@@ -617,6 +659,7 @@ impl RawConfig {
             fallback: FallbackConfig { import_every },
             feedback_check,
             retention,
+            records,
             log: LogConfig { level, json },
         })
     }
@@ -944,6 +987,25 @@ mod tests {
             err.problems[0].key,
             "tickets.recordings_keep_days_satisfied"
         );
+    }
+
+    #[test]
+    fn reports_default_to_india_and_80_20_and_a_bad_zone_is_named() {
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.records.time_zone, chrono_tz::Asia::Kolkata);
+        assert_eq!(config.records.service_level_seconds, 20);
+        assert_eq!(config.records.keep, Some(Duration::from_secs(730 * 86_400)));
+        let config = load(
+            "[records]\ntime_zone = \"Europe/London\"\nkeep_days = 0\n",
+            &[("HELPLINE_SERVICE_LEVEL_SECONDS", "30")],
+        )
+        .unwrap();
+        assert_eq!(config.records.time_zone, chrono_tz::Europe::London);
+        assert_eq!(config.records.service_level_seconds, 30);
+        assert_eq!(config.records.keep, None);
+        let err = load("[records]\ntime_zone = \"IST\"\n", &[]).unwrap_err();
+        assert_eq!(err.problems[0].key, "records.time_zone");
+        assert!(err.problems[0].message.contains("Asia/Kolkata"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod model;
 pub mod queue;
 pub mod report;
+pub mod retention;
 pub mod store;
 pub mod writer;
 

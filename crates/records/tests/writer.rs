@@ -180,3 +180,37 @@ async fn a_full_queue_sends_records_to_the_journal_and_none_is_lost() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn retention_deletes_what_is_older_than_kept_and_nothing_newer() {
+    for (url, options) in databases("retention").await {
+        let store = RecordStore::connect(&url, &options).await.expect("connect");
+        let old = record(1);
+        let mut new = record(2);
+        new.arrived_at += chrono::Duration::days(40);
+        new.ended_at += chrono::Duration::days(40);
+        store
+            .insert_calls(&[old, new.clone()])
+            .await
+            .expect("insert");
+        // 30 days kept, "now" 41 days after the first call: only it is past retention.
+        let now = new.ended_at + chrono::Duration::days(1);
+        let keep = Duration::from_secs(30 * 86_400);
+        let stop = CancellationToken::new();
+        let task = records::retention::spawn(
+            store.clone(),
+            keep,
+            Duration::from_millis(20),
+            move || now,
+            stop.clone(),
+        );
+        assert_eq!(eventually_count(&store, 1).await, 1, "{url}");
+        assert_eq!(
+            store.calls(&Default::default()).await.expect("calls"),
+            vec![new]
+        );
+        stop.cancel();
+        task.await.expect("the task ends when stopped");
+        store.close().await;
+    }
+}
