@@ -465,9 +465,14 @@ impl Node {
             router: router.clone(),
             tickets: tickets.clone(),
         };
+        let reports = records::api::routes(records::api::RecordsApi {
+            store: records.clone(),
+            time_zone: config.records.time_zone,
+            service_level_seconds: config.records.service_level_seconds,
+        });
         let api = axum::Router::new().nest(
             "/api/v1",
-            tickets::api::router(tickets::api::ApiState::new(tickets.clone())),
+            tickets::api::router_with(tickets::api::ApiState::new(tickets.clone()), reports),
         );
         let app = http::app(observed, api, &config.http);
         let http_stop = infra_stop.clone();

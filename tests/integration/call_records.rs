@@ -199,5 +199,129 @@ async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
         .await
         .unwrap();
     assert_eq!(all.len(), 7, "{all:#?}");
+
+    let day = r
+        .arrived_at
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .date_naive();
+    reports_and_records_over_the_api(&t, day).await;
     t.stop().await;
+}
+
+async fn token(t: &TestNode, role: tickets::Role, department: Option<&str>) -> String {
+    tickets::tokens::create_token(
+        t.node.tickets().store(),
+        role,
+        department,
+        "test",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+/// The records' API: the report of the calls above as a supervisor and an officer sees it, and the
+/// records themselves, masked for an agent, refused to an officer.
+async fn reports_and_records_over_the_api(t: &TestNode, day: chrono::NaiveDate) {
+    let http = reqwest::Client::new();
+    let base = format!("http://{}/api/v1", t.node.http_addr());
+    let get = |path: &str, token: &str| http.get(format!("{base}{path}")).bearer_auth(token).send();
+    let supervisor = token(t, tickets::Role::Supervisor, None).await;
+    // The IVR's five calls, on their (local) day: by hour for one day.
+    let response = get(&format!("/reports/calls?from={day}"), &supervisor)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["cache-control"],
+        "no-store",
+        "figures of the day are not cached"
+    );
+    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(report["calls"]["calls"], 5, "{report:#}");
+    assert_eq!(report["calls"]["complaints_filed"], 1, "{report:#}");
+    assert_eq!(report["calls"]["contained"], 2, "{report:#}");
+    assert_eq!(report["time_zone"], "Asia/Kolkata");
+    assert_eq!(report["granularity"], "hour");
+    let series = report["series"].as_array().unwrap();
+    assert_eq!(series.len(), 24);
+    assert_eq!(series[0]["start"], format!("{day}T00:00:00"));
+    let hourly: u64 = series.iter().map(|r| r["calls"].as_u64().unwrap()).sum();
+    assert_eq!(hourly, 5, "{report:#}");
+    // The fallback's two calls, on the day of the epoch in their unique ids (29 November 2025).
+    let report: serde_json::Value =
+        get("/reports/calls?from=2025-11-28&to=2025-11-30", &supervisor)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(report["granularity"], "day");
+    let series = report["series"].as_array().unwrap();
+    assert_eq!(series.len(), 3);
+    assert_eq!(series[1]["start"], "2025-11-29T00:00:00");
+    assert_eq!(series[1]["calls"], 2, "{report:#}");
+    let outcomes = report["calls"]["outcomes"].as_array().unwrap();
+    let fallback = outcomes
+        .iter()
+        .find(|o| o["outcome"] == "fallback")
+        .unwrap();
+    assert_eq!(fallback["calls"], 2);
+
+    let officer = token(t, tickets::Role::Officer, Some("REV")).await;
+    let mine: serde_json::Value = get(&format!("/reports/calls?from={day}"), &officer)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["department"], "REV");
+    assert_eq!(
+        mine["calls"]["calls"], 1,
+        "the complaint filed with REV: {mine:#}"
+    );
+    let other = get("/reports/calls?department=GAD", &officer)
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+    let refused = get("/calls?from=2026-11-01&to=2026-12-31", &officer)
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let bad = get("/reports/calls?from=2026-12-31&to=2026-12-01", &supervisor)
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let hourly = get(
+        "/reports/calls?from=2026-01-01&to=2026-12-31&by=hour",
+        &supervisor,
+    )
+    .await
+    .unwrap();
+    assert_eq!(hourly.status(), 422);
+
+    let agent = token(t, tickets::Role::Agent, None).await;
+    let page: serde_json::Value = get("/calls?from=2025-11-29&outcome=fallback", &agent)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["masked"], true);
+    let calls = page["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "{page:#}");
+    assert_eq!(calls[0]["caller"], "*********3210");
+    let whole: serde_json::Value = get(
+        "/calls?from=2025-11-29&outcome=fallback&limit=1&offset=1",
+        &supervisor,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(whole["masked"], false);
+    assert_eq!(whole["calls"].as_array().unwrap().len(), 1);
+    assert_eq!(whole["calls"][0]["caller"], "+919812345678");
 }

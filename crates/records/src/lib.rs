@@ -6,6 +6,7 @@
 //! the database ([`RecordStore`], SQLite or PostgreSQL, its own migrations) and trims the journal. Nothing
 //! here knows ARI or the IVR's internals.
 
+pub mod api;
 pub mod error;
 pub mod journal;
 pub mod model;

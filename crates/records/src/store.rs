@@ -73,6 +73,12 @@ pub struct CallQuery {
     pub language: Option<String>,
     pub queue: Option<String>,
     pub agent: Option<String>,
+    /// An outcome kind ([`Outcome::KINDS`]): `transferred` matches every destination.
+    pub outcome: Option<String>,
+    /// At most this many (lists); `None`: all.
+    pub limit: Option<u32>,
+    /// Skip this many first.
+    pub offset: u64,
 }
 
 /// The records database.
@@ -261,7 +267,21 @@ macro_rules! select_calls {
         if let Some(agent) = &query.agent {
             b.push(" AND agent = ").push_bind(agent.clone());
         }
+        match query.outcome.as_deref() {
+            None => {}
+            Some("transferred") => {
+                b.push(" AND outcome LIKE 'transferred:%'");
+            }
+            Some(kind) => {
+                b.push(" AND outcome = ").push_bind(kind.to_owned());
+            }
+        }
         b.push(" ORDER BY arrived_at, call_id");
+        if let Some(limit) = query.limit {
+            b.push(" LIMIT ").push_bind(i64::from(limit));
+            b.push(" OFFSET ")
+                .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        }
         b
     }};
 }

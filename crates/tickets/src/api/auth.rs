@@ -22,15 +22,15 @@ impl Caller {
         format!("{}:{}", self.0.role, self.0.label)
     }
 
-    pub(crate) fn role(&self) -> Role {
+    pub fn role(&self) -> Role {
         self.0.role
     }
 
-    pub(crate) fn department(&self) -> Option<&str> {
+    pub fn department(&self) -> Option<&str> {
         self.0.department_code.as_deref()
     }
 
-    pub(crate) fn require(&self, action: Action) -> Result<(), ApiError> {
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
         if allowed(self.0.role, action) {
             Ok(())
         } else {

@@ -40,12 +40,12 @@ impl ApiError {
     }
     /// 400: the request cannot be read (its JSON, query or path does not parse into the
     /// handler's types).
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
     /// 422: the request was read, but the value of `field` is refused (too long, out of range,
     /// characters not allowed, no such department …); the body names the field.
-    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             field: Some(field),
             ..Self::new(
@@ -58,7 +58,7 @@ impl ApiError {
     pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
-    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+    pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
@@ -68,7 +68,7 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
     /// A 500 whose `cause` goes to the log, not to the client.
-    pub(crate) fn internal(cause: impl Into<String>) -> Self {
+    pub fn internal(cause: impl Into<String>) -> Self {
         ApiError {
             cause: Some(cause.into()),
             ..Self::new(

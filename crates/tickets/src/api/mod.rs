@@ -118,6 +118,12 @@ impl ApiState {
 
 /// The API's routes (mount with `Router::new().nest("/api/v1", tickets::api::router(state))`).
 pub fn router(state: ApiState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The API's routes with `more` routes of another part of the system (the call records' reports)
+/// merged in: the same state, the same callers and roles, the same body limit and "no such route".
+pub fn router_with(state: ApiState, more: Router<ApiState>) -> Router {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route(
@@ -142,6 +148,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/stats", get(stats::stats))
         .route("/stats/departments", get(stats::department_stats))
+        .merge(more)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
