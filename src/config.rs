@@ -153,6 +153,11 @@ pub struct HttpConfig {
     /// Connections served at once. Past it a few more are let in to be answered `/health` or 503
     /// (`http::OVERFLOW_CONNECTIONS`), and the rest are closed as they arrive.
     pub max_connections: usize,
+    /// Requests per second one client address may make to `/api/v1`, on average; `None` is no
+    /// limit. Past it (and its burst) the client hears 429 with `Retry-After`.
+    pub rate_limit_per_second: Option<u32>,
+    /// Requests a client may make at once above its rate before it is held to it.
+    pub rate_limit_burst: u32,
 }
 
 impl HttpConfig {
@@ -163,6 +168,8 @@ impl HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            rate_limit_per_second: Some(20),
+            rate_limit_burst: 100,
         }
     }
 }
@@ -334,6 +341,14 @@ const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "http.max_connections",
         env: &["HELPLINE_HTTP_MAX_CONNECTIONS"],
+    },
+    KeySpec {
+        key: "http.rate_limit_per_second",
+        env: &["HELPLINE_HTTP_RATE_LIMIT_PER_SECOND"],
+    },
+    KeySpec {
+        key: "http.rate_limit_burst",
+        env: &["HELPLINE_HTTP_RATE_LIMIT_BURST"],
     },
     KeySpec {
         key: "limits.max_concurrent_calls",
@@ -585,6 +600,22 @@ impl RawConfig {
                 1,
                 100_000,
             ) as usize,
+            // 0 turns the limit off (a node behind a proxy that limits, a benchmark).
+            rate_limit_per_second: match v.integer(
+                "http.rate_limit_per_second",
+                defaults.rate_limit_per_second.map_or(0, u64::from),
+                0,
+                100_000,
+            ) {
+                0 => None,
+                n => Some(n as u32),
+            },
+            rate_limit_burst: v.integer(
+                "http.rate_limit_burst",
+                u64::from(defaults.rate_limit_burst),
+                1,
+                100_000,
+            ) as u32,
         };
         let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
         let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
@@ -860,7 +891,7 @@ impl Config {
              journal:    {}\n\
              recordings: {}\n\
              ivr:        script {} in {}, prompts in {}\n\
-             http:       {} ({} connections, headers within {}s, requests within {}s)\n\
+             http:       {} ({} connections, headers within {}s, requests within {}s, {})\n\
              limits:     {} concurrent calls, {}s shutdown grace\n\
              fallback:   recordings imported every {}s\n\
              feedback:   by phone from {}\n\
@@ -877,6 +908,13 @@ impl Config {
             self.http.max_connections,
             self.http.header_read_timeout.as_secs(),
             self.http.request_timeout.as_secs(),
+            match self.http.rate_limit_per_second {
+                Some(rate) => format!(
+                    "{rate} API requests/s per client, bursts of {}",
+                    self.http.rate_limit_burst
+                ),
+                None => "no API rate limit".to_owned(),
+            },
             self.limits.max_concurrent_calls,
             self.limits.shutdown_grace.as_secs(),
             self.fallback.import_every.as_secs(),
@@ -916,6 +954,12 @@ mod tests {
         assert_eq!(config.http.header_read_timeout, Duration::from_secs(10));
         assert_eq!(config.http.request_timeout, Duration::from_secs(30));
         assert_eq!(config.http.max_connections, 1024);
+        assert_eq!(config.http.rate_limit_per_second, Some(20));
+        assert_eq!(config.http.rate_limit_burst, 100);
+        let config = load("[http]\nrate_limit_per_second = 0\n", &[]).unwrap();
+        assert_eq!(config.http.rate_limit_per_second, None, "0 is no limit");
+        let err = load("", &[("HELPLINE_HTTP_RATE_LIMIT_BURST", "0")]).unwrap_err();
+        assert_eq!(err.problems[0].key, "http.rate_limit_burst");
         assert_eq!(config.limits.shutdown_grace, Duration::from_secs(30));
         assert!(!config.log.json);
     }

@@ -32,6 +32,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::PeerIpKeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -178,9 +181,11 @@ impl Observed {
     }
 }
 
-/// The app: `api` (the tickets API, already nested under `/api/v1`) plus `/health` and `/metrics`,
-/// each request bounded by `http.request_timeout`.
+/// The app: `api` (the tickets API, already nested under `/api/v1`, limited per client address
+/// to `http.rate_limit_per_second`) plus `/health` and `/metrics`, each request bounded by
+/// `http.request_timeout`. Call it inside the runtime: the rate limiter's sweeper is a task.
 pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
+    let api = rate_limited(api, http);
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -222,6 +227,62 @@ pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
                 .on_response(log_response)
                 .on_failure(()),
         )
+}
+
+/// `api` with a per-client limit (tower_governor: a GCRA bucket per peer address, refilled at
+/// `http.rate_limit_per_second`, `http.rate_limit_burst` deep), unless it is off. Past it
+/// a client hears 429 with the API's error body and `Retry-After` (whole seconds, rounded up).
+/// The buckets of clients gone quiet are swept every minute, so a scan from many addresses does
+/// not grow the map for ever; the sweeper ends with the app.
+fn rate_limited(api: Router, http: &HttpConfig) -> Router {
+    let Some(per_second) = http.rate_limit_per_second else {
+        return api;
+    };
+    let Some(config) = GovernorConfigBuilder::default()
+        .key_extractor(PeerIpKeyExtractor)
+        .per_nanosecond((1_000_000_000 / u64::from(per_second.max(1))).max(1))
+        .burst_size(http.rate_limit_burst.max(1))
+        .finish()
+    else {
+        // Only a zero period or burst fails, and both are at least 1 here.
+        tracing::error!(
+            per_second,
+            burst = http.rate_limit_burst,
+            "rate limit not built"
+        );
+        return api;
+    };
+    let config = Arc::new(config);
+    let swept = Arc::downgrade(&config);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(config) = swept.upgrade() else {
+                return;
+            };
+            config.limiter().retain_recent();
+        }
+    });
+    api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+}
+
+/// tower_governor's refusal as the API's: 429 (or, for a request without a peer address, which
+/// `serve` always gives, 500) with `{"error": …}`.
+fn too_many_requests(error: GovernorError) -> Response {
+    match error {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            let mut response = ApiError::from_status(StatusCode::TOO_MANY_REQUESTS).into_response();
+            // `wait_time` is whole seconds, truncated: one more is never too soon.
+            let retry_after = HeaderValue::from(wait_time.saturating_add(1));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after);
+            response
+        }
+        other => ApiError::internal(format!("rate limit: {other}")).into_response(),
+    }
 }
 
 /// A header set on every answer, replacing whatever the handler set.

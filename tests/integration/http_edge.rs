@@ -303,3 +303,59 @@ async fn every_answer_carries_the_security_headers_and_personal_data_is_never_ca
     );
     t.stop().await;
 }
+
+/// `GET path` from the local address `from` (any of 127.0.0.0/8 reaches the node).
+async fn get_from(from: [u8; 4], addr: SocketAddr, path: &str) -> (u16, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("a loopback address to send from");
+    let mut stream = socket.connect(addr).await.unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: helpline\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    (status, answer)
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_hears_429_with_retry_after_and_others_are_not_held_back() {
+    let t = TestNode::start_configured("edge-rate", |config| {
+        config.http.rate_limit_per_second = Some(2);
+        config.http.rate_limit_burst = 5;
+    })
+    .await;
+    let addr = t.node.http_addr();
+    let greedy = [127, 0, 0, 1];
+    for i in 0..5 {
+        let (status, head) = get_from(greedy, addr, "/api/v1/openapi.json").await;
+        assert_eq!(status, 200, "request {i} is within the burst: {head}");
+    }
+    let (status, head) = get_from(greedy, addr, "/api/v1/openapi.json").await;
+    assert_eq!(status, 429, "{head}");
+    assert!(head.contains("\"too_many_requests\""), "{head}");
+    let retry_after: u64 = header(&head, "retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After: {head}"));
+    assert!((1..=2).contains(&retry_after), "{head}");
+    assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
+    // The limit is per client address, and /health is outside it.
+    let (status, _) = get_from([127, 0, 0, 2], addr, "/api/v1/openapi.json").await;
+    assert_eq!(status, 200, "another client is served");
+    let (status, _) = get_from(greedy, addr, "/health").await;
+    assert_eq!(status, 200, "/health is not rate limited");
+    // After the wait it was told, the client is served again.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let (status, head) = get_from(greedy, addr, "/api/v1/openapi.json").await;
+    assert_eq!(status, 200, "{head}");
+    t.stop().await;
+}
