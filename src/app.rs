@@ -34,6 +34,9 @@ pub enum AppError {
     /// The ticket service could not start (journal, number blocks).
     #[error("ticket service: {0}")]
     Tickets(#[from] tickets::TicketError),
+    /// The demo's account could not be made.
+    #[error("accounts: {0}")]
+    Accounts(#[from] tickets::accounts::AccountError),
     /// The IVR script is invalid or missing.
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
@@ -472,7 +475,10 @@ impl Node {
         });
         let api = axum::Router::new().nest(
             "/api/v1",
-            tickets::api::router_with(tickets::api::ApiState::new(tickets.clone()), reports),
+            tickets::api::router_with(
+                tickets::api::ApiState::with_accounts(tickets.clone(), config.accounts.clone()),
+                reports,
+            ),
         );
         let app = http::app(observed, api, &config.http);
         let http_stop = infra_stop.clone();

@@ -94,6 +94,8 @@ pub struct Config {
     pub records: RecordsConfig,
     /// How long recordings are kept after closure (`tickets.recordings_keep_days_*`).
     pub retention: tickets::RecordingRetention,
+    /// Sessions and API tokens (`accounts.*`).
+    pub accounts: tickets::accounts::AccountsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -387,6 +389,22 @@ const KEYS: &[KeySpec] = &[
         env: &["HELPLINE_RECORDS_KEEP_DAYS"],
     },
     KeySpec {
+        key: "accounts.session_hours",
+        env: &["HELPLINE_SESSION_HOURS"],
+    },
+    KeySpec {
+        key: "accounts.session_idle_minutes",
+        env: &["HELPLINE_SESSION_IDLE_MINUTES"],
+    },
+    KeySpec {
+        key: "accounts.cookie_secure",
+        env: &["HELPLINE_COOKIE_SECURE"],
+    },
+    KeySpec {
+        key: "accounts.token_days",
+        env: &["HELPLINE_TOKEN_DAYS"],
+    },
+    KeySpec {
         key: "log.level",
         env: &["HELPLINE_LOG_LEVEL"],
     },
@@ -653,6 +671,15 @@ impl RawConfig {
             service_level_seconds: v.integer("records.service_level_seconds", 20, 1, 3600) as u32,
             keep: keep_days(&mut v, "records.keep_days", 730),
         };
+        let accounts = tickets::accounts::AccountsConfig {
+            session_ttl: Duration::from_secs(v.integer("accounts.session_hours", 8, 1, 24) * 3600),
+            session_idle: Duration::from_secs(
+                v.integer("accounts.session_idle_minutes", 30, 2, 480) * 60,
+            ),
+            cookie_secure: v.boolean("accounts.cookie_secure", true),
+            token_ttl: Duration::from_secs(v.integer("accounts.token_days", 90, 1, 366) * 86_400),
+            ..tickets::accounts::AccountsConfig::default()
+        };
 
         let level = v.string("log.level").unwrap_or_else(|| "info".to_owned());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
@@ -691,6 +718,7 @@ impl RawConfig {
             feedback_check,
             retention,
             records,
+            accounts,
             log: LogConfig { level, json },
         })
     }
@@ -896,6 +924,7 @@ impl Config {
              fallback:   recordings imported every {}s\n\
              feedback:   by phone from {}\n\
              retention:  recordings {} after a satisfied closure, {} after an unsatisfied one\n\
+             accounts:   sessions {} h ({} min idle), cookie {}, tokens {} days\n\
              log:        {}{}",
             self.database.url,
             self.database.max_connections,
@@ -921,6 +950,14 @@ impl Config {
             self.feedback_check,
             keep(self.retention.after_satisfied),
             keep(self.retention.after_unsatisfied),
+            self.accounts.session_ttl.as_secs() / 3600,
+            self.accounts.session_idle.as_secs() / 60,
+            if self.accounts.cookie_secure {
+                "HTTPS only"
+            } else {
+                "also over plain HTTP"
+            },
+            self.accounts.token_ttl.as_secs() / 86_400,
             self.log.level,
             if self.log.json { " (JSON)" } else { "" },
         )

@@ -239,8 +239,13 @@ pub struct DemoSummary {
     pub engine: StatsSnapshot,
     /// Complaint numbers read back to callers.
     pub numbers: Vec<String>,
-    /// The API token created for the demo (a supervisor's).
+    /// The demo's API token: the `demo` user's, living [`DEMO_TOKEN_TTL`].
     pub token: String,
+    /// When that token stops working.
+    pub token_expires_at: chrono::DateTime<chrono::Utc>,
+    /// The demo's login (user [`DEMO_LOGIN`], a supervisor) and its password, new each run.
+    pub login: String,
+    pub password: String,
     /// Where the HTTP API listened.
     pub http_addr: std::net::SocketAddr,
 }
@@ -292,6 +297,8 @@ pub async fn run(
     // The demo must run with nothing set up: if the configured HTTP port is taken (a `serve` running, say),
     // it takes any free port instead and says which.
     let mut config = config.clone();
+    // The demo serves plain HTTP on this machine: a `Secure` cookie would never come back.
+    config.accounts.cookie_secure = false;
     if std::net::TcpListener::bind(config.http.listen).is_err() {
         tracing::warn!(port = %config.http.listen, "the HTTP port is taken; the demo uses a free one");
         config.http.listen.set_port(0);
@@ -305,8 +312,8 @@ pub async fn run(
         },
     )
     .await?;
-    let token = create_demo_token(node.tickets()).await?;
-    on_ready(node.http_addr(), &token);
+    let access = demo_access(node.tickets()).await?;
+    on_ready(node.http_addr(), &access.token);
     if !node.wait_connected(Duration::from_secs(10)).await {
         tracing::warn!("the simulator's event connection is not up yet; calls may be refused");
     }
@@ -334,21 +341,65 @@ pub async fn run(
         by_kind,
         engine,
         numbers,
-        token,
+        token: access.token,
+        token_expires_at: access.token_expires_at,
+        login: DEMO_LOGIN.to_owned(),
+        password: access.password,
         http_addr,
     })
 }
 
-async fn create_demo_token(service: &tickets::TicketService) -> Result<String, AppError> {
+/// The demo's user: a supervisor, its password new on every run.
+pub const DEMO_LOGIN: &str = "demo";
+/// How long the demo's API token lives (issue 10: never an immortal one).
+pub const DEMO_TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
+
+struct DemoAccess {
+    password: String,
+    token: String,
+    token_expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Makes (or, on a later run in the same folder, re-keys) the `demo` user with a random password,
+/// and a token of theirs that lives [`DEMO_TOKEN_TTL`].
+async fn demo_access(service: &tickets::TicketService) -> Result<DemoAccess, AppError> {
+    use tickets::accounts::{self, Hasher, NewUser};
+    let store = service.store();
+    let hasher = Hasher::default();
+    let now = chrono::Utc::now();
+    let password = accounts::random_password();
+    let actor = "system:demo";
+    if store
+        .user_by_login(DEMO_LOGIN)
+        .await
+        .map_err(tickets::TicketError::from)?
+        .is_some()
+    {
+        accounts::set_password(store, &hasher, DEMO_LOGIN, &password, actor, now).await?;
+    } else {
+        let user = NewUser {
+            login: DEMO_LOGIN.to_owned(),
+            display_name: "Demo supervisor".to_owned(),
+            role: tickets::Role::Supervisor,
+            department_code: None,
+            password: password.clone(),
+        };
+        accounts::create_user(store, &hasher, user, actor, now).await?;
+    }
     let created = tickets::tokens::create_token(
-        service.store(),
-        tickets::Role::Supervisor,
-        None,
-        "helpline demo",
-        chrono::Utc::now(),
+        store,
+        tickets::tokens::NewTokenFor::User(DEMO_LOGIN.to_owned()),
+        Some("helpline demo"),
+        Some(DEMO_TOKEN_TTL),
+        actor,
+        now,
     )
     .await?;
-    Ok(created.token)
+    Ok(DemoAccess {
+        password,
+        token_expires_at: created.info.expires_at.unwrap_or(now),
+        token: created.token,
+    })
 }
 
 type Tally = (u64, BTreeMap<CitizenKind, (u64, u64)>, Vec<String>);

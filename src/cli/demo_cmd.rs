@@ -1,5 +1,6 @@
 //! `helpline demo`: runs [`helpline::demo`] with a live progress line and prints a summary, where the
-//! tickets and recordings are, and an API token with a ready-to-paste `curl` line.
+//! tickets and recordings are, the demo's login, and a short-lived API token with a ready-to-paste
+//! `curl` line.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
@@ -142,7 +143,17 @@ fn print_summary(config: &Config, summary: &DemoSummary) {
     );
     println!("  recordings: {}", config.recordings_dir.display());
     println!(
-        "  API token (supervisor, created for the demo; shown once):\n    {}",
+        "  demo login (a supervisor; the password is new each run): {} / {}",
+        summary.login, summary.password
+    );
+    println!(
+        "    sessions last {} h, {} min idle: POST /api/v1/login {{\"login\", \"password\"}}",
+        config.accounts.session_ttl.as_secs() / 3600,
+        config.accounts.session_idle.as_secs() / 60
+    );
+    println!(
+        "  API token of the demo user (shown once; works until {}):\n    {}",
+        summary.token_expires_at.format("%Y-%m-%d %H:%M UTC"),
         summary.token
     );
     println!("  to browse them over HTTP: `helpline serve --sim`, then");

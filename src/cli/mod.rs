@@ -60,10 +60,15 @@ pub enum Command {
         #[command(subcommand)]
         command: tickets_cmd::DbCommand,
     },
-    /// API tokens.
+    /// API tokens of users and integrations: create, list, revoke.
     Token {
         #[command(subcommand)]
         command: tickets_cmd::TokenCommand,
+    },
+    /// User accounts (agents, supervisors, officers, admins).
+    User {
+        #[command(subcommand)]
+        command: tickets_cmd::UserCommand,
     },
     /// Tickets in the database.
     Tickets {
@@ -124,6 +129,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token { command } => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;
             runtime()?.block_on(tickets_cmd::token(&config, command))
+        }
+        Command::User { command } => {
+            let config = load_config(&cli.config, log_format, Some("warn"))?;
+            runtime()?.block_on(tickets_cmd::user(&config, command))
         }
         Command::Tickets { command } => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;

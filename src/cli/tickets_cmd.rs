@@ -1,4 +1,5 @@
-//! `helpline db migrate`, `helpline token create`, `helpline tickets list|show|stats`: thin wrappers over
+//! `helpline db migrate`, `helpline user add|list|disable|passwd`, `helpline token
+//! create|list|revoke`, `helpline tickets list|show|stats`: thin wrappers over
 //! the ticket crate's CLI functions on the configured database.
 
 use std::process::ExitCode;
@@ -16,17 +17,68 @@ pub enum DbCommand {
 /// `helpline token …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum TokenCommand {
-    /// Create an API token (shown once).
+    /// Create an API token (shown once) for a user or for an integration.
     Create {
-        /// agent, supervisor, officer, admin or integration.
+        /// The user (login) the token acts as, with their role.
+        #[arg(
+            long,
+            conflicts_with = "integration",
+            required_unless_present = "integration"
+        )]
+        user: Option<String>,
+        /// The integration (portal, whatsapp-bot, …) the token is for.
+        #[arg(long)]
+        integration: Option<String>,
+        /// An integration's scope, repeatable: tickets:file, tickets:read_own, tickets:status,
+        /// tickets:personal_data (default: the first three).
+        #[arg(long = "scope", requires = "integration")]
+        scopes: Vec<String>,
+        /// What the token is for (default: its owner).
+        #[arg(long)]
+        label: Option<String>,
+        /// Lifetime: 90d, 12h, 30m (default accounts.token_days, at most 366d).
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Tokens not revoked: owners, roles, expiry (never the secrets).
+    List,
+    /// Revoke a token: its next request answers 401.
+    Revoke {
+        /// The token's id (from `token list`).
+        id: i64,
+    },
+}
+
+/// `helpline user …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is asked for (or read from --password-file).
+    Add {
+        /// The login name (a-z, 0-9, '.', '_', '-').
+        login: String,
+        /// The person's name, as the audit trail shows it.
+        #[arg(long)]
+        name: String,
+        /// agent, supervisor, officer or admin.
         #[arg(long)]
         role: String,
-        /// The department of an officer token (e.g. JSV).
+        /// An officer's department (e.g. JSV).
         #[arg(long)]
         department: Option<String>,
-        /// Who or what the token is for.
-        #[arg(long, default_value = "created on the command line")]
-        label: String,
+        /// Read the password from the first line of this file ("-": standard input).
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// Every user.
+    List,
+    /// Disable a user: no more logins, sessions end, tokens stop.
+    Disable { login: String },
+    /// Set a user's password (their sessions end).
+    Passwd {
+        login: String,
+        /// Read the password from the first line of this file ("-": standard input).
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -113,22 +165,119 @@ pub async fn db(config: &Config, command: DbCommand) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// Who is at the keyboard, for the account audit: `cli:` and the operating-system user.
+fn cli_actor() -> String {
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    // Whatever the environment holds, the audit gets a short plain name.
+    let user: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .take(32)
+        .collect();
+    format!("cli:{user}")
+}
+
+/// A password from `file` (its first line; `-` = standard input), else asked for twice on the
+/// terminal without echo; never from the command line.
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    use std::io::{BufRead as _, IsTerminal as _};
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
+    match file {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            Ok(first_line(&line))
+        }
+        Some(path) => {
+            let text = ivr::check::read_regular_file(path, 4096).map_err(|e| {
+                anyhow::anyhow!("reading the password file {}: {e}", path.display())
+            })?;
+            Ok(first_line(&text))
+        }
+        None if std::io::stdin().is_terminal() => {
+            let password = rpassword::prompt_password("password: ")?;
+            let again = rpassword::prompt_password("password again: ")?;
+            anyhow::ensure!(password == again, "the passwords differ");
+            Ok(password)
+        }
+        None => anyhow::bail!(
+            "no terminal to ask the password on: pass --password-file FILE (or - for standard input)"
+        ),
+    }
+}
+
 pub async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    let store = store(config).await?;
+    let mut out = std::io::stdout();
     match command {
         TokenCommand::Create {
+            user,
+            integration,
+            scopes,
+            label,
+            expires_in,
+        } => {
+            let args = tickets::cli::TokenCreateArgs {
+                user,
+                integration,
+                scopes,
+                label,
+                expires_in: expires_in
+                    .or_else(|| Some(format!("{}d", config.accounts.token_ttl.as_secs() / 86_400))),
+            };
+            tickets::cli::token_create(&store, &args, &cli_actor(), &mut out).await?;
+        }
+        TokenCommand::List => {
+            tickets::cli::token_list(&store, &mut out).await?;
+        }
+        TokenCommand::Revoke { id } => {
+            tickets::cli::token_revoke(&store, id, &cli_actor(), &mut out).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let store = store(config).await?;
+    let hasher = tickets::accounts::Hasher::default();
+    let mut out = std::io::stdout();
+    match command {
+        UserCommand::Add {
+            login,
+            name,
             role,
             department,
-            label,
+            password_file,
         } => {
-            let store = store(config).await?;
-            tickets::cli::token_create(
-                &store,
-                &role,
-                department.as_deref(),
-                &label,
-                &mut std::io::stdout(),
-            )
-            .await?;
+            let password = read_password(password_file.as_deref())?;
+            let args = tickets::cli::UserAddArgs {
+                login,
+                display_name: name,
+                role,
+                department,
+            };
+            tickets::cli::user_add(&store, &hasher, &args, &password, &cli_actor(), &mut out)
+                .await?;
+        }
+        UserCommand::List => {
+            tickets::cli::user_list(&store, &mut out).await?;
+        }
+        UserCommand::Disable { login } => {
+            tickets::cli::user_disable(&store, &login, &cli_actor(), &mut out).await?;
+        }
+        UserCommand::Passwd {
+            login,
+            password_file,
+        } => {
+            let password = read_password(password_file.as_deref())?;
+            tickets::cli::user_passwd(&store, &hasher, &login, &password, &cli_actor(), &mut out)
+                .await?;
         }
     }
     Ok(ExitCode::SUCCESS)

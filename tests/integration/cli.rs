@@ -198,3 +198,126 @@ fn serve_answers_health_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_from_argv() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let dir = TempDir::new("cli-accounts");
+    // No terminal and no --password-file: refused, with what to do.
+    let output = helpline(&dir)
+        .args([
+            "user",
+            "add",
+            "asha",
+            "--name",
+            "Asha Verma",
+            "--role",
+            "agent",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--password-file"));
+    // The password on standard input.
+    let mut child = helpline(&dir)
+        .args([
+            "user",
+            "add",
+            "asha",
+            "--name",
+            "Asha Verma",
+            "--role",
+            "agent",
+        ])
+        .args(["--password-file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("agent:asha (Asha Verma)"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A password file.
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "another long password\n").unwrap();
+    let output = helpline(&dir)
+        .args(["user", "passwd", "asha", "--password-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = helpline(&dir)
+        .args(["token", "create", "--user", "asha", "--expires-in", "12h"])
+        .output()
+        .unwrap();
+    let created = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{created}");
+    assert!(created.contains("for user asha (agent)"), "{created}");
+    let token = created
+        .lines()
+        .find(|l| l.starts_with("hl_"))
+        .unwrap()
+        .to_owned();
+    let id: String = created
+        .strip_prefix("token id ")
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let output = helpline(&dir)
+        .args([
+            "token",
+            "create",
+            "--integration",
+            "whatsapp",
+            "--scope",
+            "tickets:file",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("scopes tickets:file"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = helpline(&dir).args(["token", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        listed.contains("user asha")
+            && listed.contains("integration whatsapp")
+            && !listed.contains(&token),
+        "{listed}"
+    );
+    let output = helpline(&dir)
+        .args(["token", "revoke", &id])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let output = helpline(&dir).args(["token", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 tokens not revoked"));
+    let output = helpline(&dir)
+        .args(["user", "disable", "asha"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let output = helpline(&dir).args(["user", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("disabled"));
+}

@@ -1,16 +1,17 @@
-//! What the `helpline` command line runs for `db migrate`, `token create`, and `tickets
-//! list|show|stats`. Each function takes parsed arguments and a store, and writes plain text to `out`
+//! What the `helpline` command line runs for `db migrate`, `user add|list|disable|passwd`, `token
+//! create|list|revoke`, and `tickets list|show|stats`. Each function takes parsed arguments and a store, and writes plain text to `out`
 //! (the CLI passes stdout); argument parsing and `anyhow` stay in the binary.
 
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::accounts::{self, AccountError, Hasher, NewUser, Scope, User};
 use crate::error::TicketError;
 use crate::model::{Page, Role, Ticket, TicketFilter, TicketStatus};
 use crate::number::ComplaintNumber;
 use crate::store::Store;
-use crate::tokens::{CreatedToken, create_token};
+use crate::tokens::{CreatedToken, NewTokenFor, create_token, owner_name, parse_ttl, revoke_token};
 use crate::validate;
 
 /// Errors of the CLI helpers: the ticket system's, or writing the output.
@@ -20,6 +21,8 @@ pub enum CliError {
     Ticket(#[from] TicketError),
     #[error(transparent)]
     Store(#[from] crate::error::StoreError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
     #[error("{0}")]
@@ -41,30 +44,68 @@ pub async fn db_migrate(store: &Store, out: &mut dyn Write) -> Result<Vec<i64>, 
     Ok(applied)
 }
 
-/// `helpline token create --role ROLE [--department CODE] --label TEXT`: prints the token ONCE.
+/// Arguments of `helpline token create`: for a user, or for an integration with its scopes.
+#[derive(Debug, Clone, Default)]
+pub struct TokenCreateArgs {
+    pub user: Option<String>,
+    pub integration: Option<String>,
+    pub scopes: Vec<String>,
+    pub label: Option<String>,
+    /// `90d`, `12h`, `30m`; `None`: 90 days.
+    pub expires_in: Option<String>,
+}
+
+/// `helpline token create (--user LOGIN | --integration NAME [--scope S]…) [--expires-in 90d]`:
+/// prints the token ONCE.
 pub async fn token_create(
     store: &Store,
-    role: &str,
-    department: Option<&str>,
-    label: &str,
+    args: &TokenCreateArgs,
+    actor: &str,
     out: &mut dyn Write,
 ) -> Result<CreatedToken, CliError> {
-    let role: Role = role
-        .parse()
-        .map_err(|e: crate::model::UnknownValue| CliError::Usage(e.to_string()))?;
-    let created = create_token(store, role, department, label, Utc::now()).await?;
+    let scopes = args
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let owner = match (&args.user, &args.integration) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(CliError::Usage(
+                "name the token's owner: --user LOGIN or --integration NAME".into(),
+            ));
+        }
+        (Some(_), None) if !scopes.is_empty() => {
+            return Err(CliError::Usage(
+                "--scope is for integration tokens; a user's token has the user's role".into(),
+            ));
+        }
+        (Some(login), None) => NewTokenFor::User(login.clone()),
+        (None, Some(name)) => NewTokenFor::Integration {
+            name: name.clone(),
+            scopes,
+        },
+    };
+    let ttl = args.expires_in.as_deref().map(parse_ttl).transpose()?;
+    let created = create_token(store, owner, args.label.as_deref(), ttl, actor, Utc::now()).await?;
+    let info = &created.info;
     writeln!(
         out,
-        "token id {} ({} {}{})",
-        created.info.id,
-        created.info.role,
-        created.info.label,
-        created
-            .info
-            .department_code
+        "token id {} for {} ({}{}{}), expires {}",
+        info.id,
+        owner_name(&info.owner),
+        info.role,
+        info.department_code
             .as_deref()
             .map(|d| format!(", department {d}"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        if info.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(", scopes {}", Scope::join_public(&info.scopes))
+        },
+        info.expires_at
+            .map(short_time)
+            .unwrap_or_else(|| "never".into())
     )?;
     writeln!(out, "{}", created.token)?;
     writeln!(
@@ -74,32 +115,152 @@ pub async fn token_create(
     Ok(created)
 }
 
-/// `helpline token list`: live tokens (ids, roles, labels — the secrets are not stored).
+/// `helpline token list`: tokens not revoked (ids, owners, roles, expiry — the secrets are not
+/// stored).
 pub async fn token_list(store: &Store, out: &mut dyn Write) -> Result<usize, CliError> {
     let tokens = store.live_tokens().await?;
+    let now = Utc::now();
+    writeln!(
+        out,
+        "{:>5}  {:<24} {:<12} {:<6} {:<16}  {:<16}  label",
+        "id", "owner", "role", "dept", "created", "expires"
+    )?;
     for t in &tokens {
+        let expires = match t.expires_at {
+            Some(at) if at <= now => format!("{} (expired)", short_time(at)),
+            Some(at) => short_time(at),
+            None => "never".to_owned(),
+        };
         writeln!(
             out,
-            "{:>5}  {:<12} {:<6} {:<16}  {}",
+            "{:>5}  {:<24} {:<12} {:<6} {:<16}  {:<16}  {}",
             t.id,
+            owner_name(&t.owner),
             t.role,
             t.department_code.as_deref().unwrap_or("-"),
             short_time(t.created_at),
+            expires,
             t.label
         )?;
     }
-    writeln!(out, "{} live tokens", tokens.len())?;
+    writeln!(out, "{} tokens not revoked", tokens.len())?;
     Ok(tokens.len())
 }
 
 /// `helpline token revoke ID`: the token stops working at once.
-pub async fn token_revoke(store: &Store, id: i64, out: &mut dyn Write) -> Result<(), CliError> {
-    if store.revoke_token(id, Utc::now()).await? {
-        writeln!(out, "token {id} revoked")?;
-        Ok(())
-    } else {
-        Err(CliError::Usage(format!("no live token with id {id}")))
+pub async fn token_revoke(
+    store: &Store,
+    id: i64,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match revoke_token(store, id, actor, Utc::now()).await {
+        Ok(()) => {
+            writeln!(out, "token {id} revoked")?;
+            Ok(())
+        }
+        Err(AccountError::NotFound(m)) => Err(CliError::Usage(m)),
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Arguments of `helpline user add`.
+#[derive(Debug, Clone)]
+pub struct UserAddArgs {
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub department: Option<String>,
+}
+
+/// `helpline user add LOGIN --name NAME --role ROLE [--department CODE]` (the password comes
+/// from a prompt or a file, never the command line).
+pub async fn user_add(
+    store: &Store,
+    hasher: &Hasher,
+    args: &UserAddArgs,
+    password: &str,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<User, CliError> {
+    let role: Role = args
+        .role
+        .parse()
+        .map_err(|e: crate::model::UnknownValue| CliError::Usage(e.to_string()))?;
+    let user = accounts::create_user(
+        store,
+        hasher,
+        NewUser {
+            login: args.login.clone(),
+            display_name: args.display_name.clone(),
+            role,
+            department_code: args.department.clone(),
+            password: password.to_owned(),
+        },
+        actor,
+        Utc::now(),
+    )
+    .await?;
+    writeln!(out, "user {} created: {}", user.id, user.audit_name())?;
+    Ok(user)
+}
+
+/// `helpline user list`.
+pub async fn user_list(store: &Store, out: &mut dyn Write) -> Result<usize, CliError> {
+    let users = store.users().await?;
+    writeln!(
+        out,
+        "{:>5}  {:<20} {:<12} {:<6} {:<9}  name",
+        "id", "login", "role", "dept", "state"
+    )?;
+    for u in &users {
+        writeln!(
+            out,
+            "{:>5}  {:<20} {:<12} {:<6} {:<9}  {}",
+            u.id,
+            u.login,
+            u.role,
+            u.department_code.as_deref().unwrap_or("-"),
+            if u.disabled { "disabled" } else { "active" },
+            u.display_name
+        )?;
+    }
+    writeln!(out, "{} users", users.len())?;
+    Ok(users.len())
+}
+
+/// `helpline user disable LOGIN`: no more logins; sessions end, tokens stop working.
+pub async fn user_disable(
+    store: &Store,
+    login: &str,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<User, CliError> {
+    let user = accounts::disable_user(store, login, actor, Utc::now()).await?;
+    writeln!(
+        out,
+        "user {} disabled: sessions ended, tokens stopped",
+        user.login
+    )?;
+    Ok(user)
+}
+
+/// `helpline user passwd LOGIN`: a new password; the user's sessions end.
+pub async fn user_passwd(
+    store: &Store,
+    hasher: &Hasher,
+    login: &str,
+    password: &str,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<User, CliError> {
+    let user = accounts::set_password(store, hasher, login, password, actor, Utc::now()).await?;
+    writeln!(
+        out,
+        "password of {} changed; their sessions ended",
+        user.login
+    )?;
+    Ok(user)
 }
 
 /// Arguments of `helpline tickets list`.
@@ -375,38 +536,176 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
         let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
         let mut out = Vec::new();
-        assert_eq!(db_migrate(&store, &mut out).await.unwrap(), vec![1, 2]);
+        assert_eq!(db_migrate(&store, &mut out).await.unwrap(), vec![1, 2, 3]);
         assert!(db_migrate(&store, &mut out).await.unwrap().is_empty());
-        let created = token_create(&store, "officer", Some("JSV"), "ee shimla", &mut out)
-            .await
-            .unwrap();
-        let text = String::from_utf8(out.clone()).unwrap();
-        assert!(
-            text.contains(&created.token) && text.contains("only time"),
-            "{text}"
+        let hasher = Hasher::default();
+        let officer = UserAddArgs {
+            login: "ee.shimla".into(),
+            display_name: "Er. Sharma".into(),
+            role: "officer".into(),
+            department: Some("JSV".into()),
+        };
+        let user = user_add(
+            &store,
+            &hasher,
+            &officer,
+            "long enough secret",
+            "cli:root",
+            &mut out,
+        )
+        .await
+        .unwrap();
+        assert_eq!(user.audit_name(), "officer:ee.shimla (Er. Sharma)");
+        let again = user_add(
+            &store,
+            &hasher,
+            &officer,
+            "long enough secret",
+            "cli:root",
+            &mut out,
         );
         assert!(matches!(
-            token_create(&store, "officer", None, "x", &mut out).await,
-            Err(CliError::Ticket(_))
+            again.await,
+            Err(CliError::Account(AccountError::Conflict(_)))
         ));
+        let no_department = UserAddArgs {
+            login: "ee2".into(),
+            department: None,
+            ..officer.clone()
+        };
         assert!(matches!(
-            token_create(&store, "root", None, "x", &mut out).await,
+            user_add(
+                &store,
+                &hasher,
+                &no_department,
+                "long enough secret",
+                "cli:root",
+                &mut out
+            )
+            .await,
+            Err(CliError::Account(AccountError::Invalid { .. }))
+        ));
+        let root = UserAddArgs {
+            role: "root".into(),
+            ..no_department
+        };
+        assert!(matches!(
+            user_add(
+                &store,
+                &hasher,
+                &root,
+                "long enough secret",
+                "cli:root",
+                &mut out
+            )
+            .await,
             Err(CliError::Usage(_))
         ));
 
         let mut out = Vec::new();
-        assert_eq!(token_list(&store, &mut out).await.unwrap(), 1);
-        let listed = String::from_utf8(out).unwrap();
-        assert!(
-            listed.contains("ee shimla") && !listed.contains(&created.token),
-            "{listed}"
-        );
-        token_revoke(&store, created.info.id, &mut Vec::new())
+        let for_user = TokenCreateArgs {
+            user: Some("ee.shimla".into()),
+            expires_in: Some("30d".into()),
+            ..Default::default()
+        };
+        let created = token_create(&store, &for_user, "cli:root", &mut out)
             .await
             .unwrap();
-        let again = token_revoke(&store, created.info.id, &mut Vec::new()).await;
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.contains(&created.token)
+                && text.contains("only time")
+                && text.contains("user ee.shimla (officer, department JSV)"),
+            "{text}"
+        );
+        let expires = created.info.expires_at.unwrap() - Utc::now();
+        assert!((29..=30).contains(&expires.num_days()), "{expires}");
+        let bot = TokenCreateArgs {
+            integration: Some("whatsapp".into()),
+            ..Default::default()
+        };
+        let bot = token_create(&store, &bot, "cli:root", &mut out)
+            .await
+            .unwrap();
+        assert_eq!(bot.info.scopes, Scope::DEFAULT.to_vec());
+        for bad in [
+            TokenCreateArgs::default(),
+            TokenCreateArgs {
+                user: Some("ee.shimla".into()),
+                scopes: vec!["tickets:file".into()],
+                ..Default::default()
+            },
+        ] {
+            assert!(matches!(
+                token_create(&store, &bad, "cli:root", &mut out).await,
+                Err(CliError::Usage(_))
+            ));
+        }
+        let bad_scope = TokenCreateArgs {
+            integration: Some("sms".into()),
+            scopes: vec!["tickets:feedback".into()],
+            ..Default::default()
+        };
+        assert!(
+            token_create(&store, &bad_scope, "cli:root", &mut out)
+                .await
+                .is_err()
+        );
+
+        let mut out = Vec::new();
+        assert_eq!(token_list(&store, &mut out).await.unwrap(), 2);
+        let listed = String::from_utf8(out).unwrap();
+        assert!(
+            listed.contains("user ee.shimla")
+                && listed.contains("integration whatsapp")
+                && !listed.contains(&created.token),
+            "{listed}"
+        );
+        token_revoke(&store, created.info.id, "cli:root", &mut Vec::new())
+            .await
+            .unwrap();
+        let again = token_revoke(&store, created.info.id, "cli:root", &mut Vec::new()).await;
         assert!(matches!(again, Err(CliError::Usage(_))));
-        assert_eq!(token_list(&store, &mut Vec::new()).await.unwrap(), 0);
+        assert_eq!(token_list(&store, &mut Vec::new()).await.unwrap(), 1);
+
+        let mut out = Vec::new();
+        user_passwd(
+            &store,
+            &hasher,
+            "ee.shimla",
+            "another long secret",
+            "cli:root",
+            &mut out,
+        )
+        .await
+        .unwrap();
+        user_disable(&store, "EE.Shimla", "cli:root", &mut out)
+            .await
+            .unwrap();
+        assert!(
+            user_disable(&store, "ee.shimla", "cli:root", &mut out)
+                .await
+                .is_err()
+        );
+        let mut out = Vec::new();
+        assert_eq!(user_list(&store, &mut out).await.unwrap(), 1);
+        assert!(String::from_utf8(out).unwrap().contains("disabled"));
+        let audit: Vec<String> = store
+            .account_events(20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{} {}", e.actor, e.action))
+            .collect();
+        for expected in [
+            "cli:root user_created",
+            "cli:root token_created",
+            "cli:root token_revoked",
+            "cli:root password_set",
+            "cli:root user_disabled",
+        ] {
+            assert!(audit.iter().any(|a| a == expected), "{expected}: {audit:?}");
+        }
 
         let mut out = Vec::new();
         assert_eq!(

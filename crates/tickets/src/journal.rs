@@ -243,6 +243,7 @@ pub(crate) mod tests {
             after_hours: false,
             created_at: Utc::now(),
             created_by: "system:ivr".into(),
+            filed_by: None,
             evidence_problem: None,
         }
     }

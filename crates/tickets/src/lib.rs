@@ -1,10 +1,11 @@
 //! The 1100 ticket system: complaint numbers with a check digit, the ticket store (SQLite or
 //! PostgreSQL) with lifecycle, escalation and audit trail, the fsync'd journal that keeps complaints
-//! through a database outage, and the `/api/v1` HTTP API with its tokens.
+//! through a database outage, and the `/api/v1` HTTP API with its accounts, sessions and tokens.
 //!
 //! The engine uses [`TicketService`]; the server mounts [`api::router`]; the command line calls
 //! [`cli`] and [`bench`](mod@bench). Nothing here knows ARI or the IVR.
 
+pub mod accounts;
 pub mod allocator;
 pub mod api;
 pub mod bench;
@@ -31,7 +32,7 @@ pub use model::{
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
 pub use service::{
-    Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio, RecordingRetention,
-    ReplayReport, ServiceConfig, TicketService, TicketStatusView,
+    ApiClient, Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio,
+    RecordingRetention, ReplayReport, ServiceConfig, TicketService, TicketStatusView,
 };
 pub use store::{BackendKind, Store, StoreOptions, TicketRecord};

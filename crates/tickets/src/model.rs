@@ -234,6 +234,10 @@ pub struct Ticket {
     pub feedback_satisfied: Option<bool>,
     pub feedback_reason: Option<FeedbackReason>,
     pub reopen_count: u32,
+    /// The API client that filed it (`user:ID`, `integration:NAME`, `token:ID`; `None`: the
+    /// engine). Not shown: it decides what an integration may read.
+    #[serde(skip)]
+    pub filed_by: Option<String>,
 }
 
 impl Ticket {

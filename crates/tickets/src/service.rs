@@ -141,6 +141,16 @@ pub struct NewTicket {
     pub description: Option<String>,
 }
 
+/// Who files a ticket through the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiClient {
+    /// The client its idempotency keys belong to and that may read what it filed:
+    /// `user:ID`, `integration:NAME` or `token:ID`.
+    pub key: String,
+    /// How the audit trail names it (a person's login and name, an integration's name).
+    pub actor: String,
+}
+
 /// Result of filing a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Filed {
@@ -366,16 +376,23 @@ impl TicketService {
             recording,
             after_hours,
             "system:ivr".to_owned(),
+            None,
         )
         .await
     }
 
-    /// Files a ticket from the API on behalf of `actor`.
-    pub async fn create(&self, ticket: NewTicket, actor: &str) -> Result<Filed, TicketError> {
+    /// Files a ticket from the API for `client`. Its idempotency key is the client's own: the
+    /// same key from another client is another complaint (issue 10), and no API key can meet one
+    /// of the engine's (recording names, never starting `api:`).
+    pub async fn create(
+        &self,
+        ticket: NewTicket,
+        client: &ApiClient,
+    ) -> Result<Filed, TicketError> {
         let key = ticket
             .idempotency_key
             .as_deref()
-            .map(|k| validate::call_id(k).map(|k| format!("api:{k}")))
+            .map(|k| validate::call_id(k).map(|k| format!("api:{}:{k}", client.key)))
             .transpose()?;
         if ticket.source == TicketSource::Ivr {
             return Err(TicketError::invalid(
@@ -398,7 +415,8 @@ impl TicketService {
             ticket.description,
             None,
             false,
-            actor.to_owned(),
+            client.actor.clone(),
+            Some(client.key.clone()),
         )
         .await
     }
@@ -418,6 +436,7 @@ impl TicketService {
         recording: Option<Recording>,
         after_hours: bool,
         created_by: String,
+        filed_by: Option<String>,
     ) -> Result<Filed, TicketError> {
         let caller_number = validate::caller_number(&caller_number)?;
         let language = validate::language(&language)?;
@@ -533,6 +552,7 @@ impl TicketService {
             after_hours,
             created_at: self.shared.clock.now(),
             created_by,
+            filed_by,
             evidence_problem,
         };
         let (reply, answer) = oneshot::channel();

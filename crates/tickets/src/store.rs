@@ -27,7 +27,7 @@ use crate::departments::seed_departments;
 use crate::error::StoreError;
 use crate::model::{
     AuditEntry, Department, DepartmentFigures, FeedbackReason, HeadlineFigures, MAX_LEVEL, Note,
-    Page, RecordingInfo, Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
+    Page, RecordingInfo, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
 };
 use crate::number::ComplaintNumber;
 
@@ -120,6 +120,11 @@ macro_rules! insert_audit {
     }};
 }
 
+// Users, sessions, tokens and the account audit: their queries, in their own file (after the
+// macros above, which it uses).
+mod accounts;
+pub use accounts::SessionRecord;
+
 /// A dynamically bound SQL value.
 #[derive(Debug, Clone)]
 enum BindValue {
@@ -168,8 +173,12 @@ pub struct TicketRecord {
     pub recording: Option<RecordingInfo>,
     pub after_hours: bool,
     pub created_at: DateTime<Utc>,
-    /// Who filed it: `system:ivr`, or the API token's label.
+    /// Who filed it: `system:ivr`, or the API caller as the audit trail names them.
     pub created_by: String,
+    /// The API client that filed it (`user:ID`, `integration:NAME`, `token:ID`), for the
+    /// integrations that may read only their own tickets; `None` for the engine's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_by: Option<String>,
     /// Why the call's recording could not be kept with the ticket, if it could not: the complaint
     /// is filed anyway and this goes into its audit trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,16 +195,6 @@ pub enum InsertOutcome {
     /// The record names a department that does not exist (on replay also: its number belongs to
     /// another call's ticket); nothing was written.
     UnknownDepartment,
-}
-
-/// An API token's stored identity (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TokenInfo {
-    pub id: i64,
-    pub role: Role,
-    pub department_code: Option<String>,
-    pub label: String,
-    pub created_at: DateTime<Utc>,
 }
 
 /// An audit entry about to be written.
@@ -262,13 +261,14 @@ struct TicketRow {
     feedback_satisfied: Option<i64>,
     feedback_reason: Option<String>,
     reopen_count: i64,
+    filed_by: Option<String>,
 }
 
 const TICKET_SELECT: &str = "SELECT t.id, t.version, t.number, t.call_id, t.source, t.caller_number, t.caller_raw, \
     t.language, t.department_code, d.name AS department_name, t.category, t.district, t.description, \
     t.recording_file, t.recording_duration_ms, t.recording_sha256, t.recording_bytes, t.after_hours, \
     t.status, t.level, t.assigned_to, t.due_at, t.created_at, t.updated_at, t.feedback_satisfied, \
-    t.feedback_reason, t.reopen_count \
+    t.feedback_reason, t.reopen_count, t.filed_by \
     FROM tickets t JOIN departments d ON d.code = t.department_code";
 
 /// Matches a ticket by its number or by a number it was merged under (journal replay).
@@ -328,6 +328,7 @@ impl TicketRow {
                 .transpose()
                 .map_err(|e| corrupt(format!("ticket {number}: {e}")))?,
             reopen_count: u32::try_from(self.reopen_count).unwrap_or(0),
+            filed_by: self.filed_by,
         };
         Ok((self.id, self.version, ticket))
     }
@@ -427,20 +428,75 @@ CREATE TABLE api_tokens (
         name: "the caller id as the trunk delivered it",
         sql: "ALTER TABLE tickets ADD COLUMN caller_raw TEXT",
     },
+    Migration {
+        version: 3,
+        name: "users, sessions, token owners, scopes and expiry, who filed a ticket, account audit",
+        // Tokens made before accounts existed get the default 90 days from the upgrade, and the
+        // integrations among them only the narrow default scopes (issue 10).
+        sql: r#"
+CREATE TABLE users (
+    id {ID},
+    login TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    department_code TEXT REFERENCES departments (code),
+    password_hash TEXT NOT NULL,
+    disabled_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+    id {ID},
+    secret_hash TEXT NOT NULL UNIQUE,
+    csrf_hash TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    client TEXT
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+ALTER TABLE api_tokens ADD COLUMN user_id BIGINT REFERENCES users (id);
+ALTER TABLE api_tokens ADD COLUMN integration TEXT;
+ALTER TABLE api_tokens ADD COLUMN scopes TEXT;
+ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT;
+UPDATE api_tokens SET expires_at = {NOW_MS} + 7776000000 WHERE expires_at IS NULL;
+UPDATE api_tokens SET scopes = 'tickets:file tickets:read_own tickets:status' WHERE role = 'integration';
+ALTER TABLE tickets ADD COLUMN filed_by TEXT;
+CREATE TABLE account_audit (
+    id {ID},
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT,
+    detail TEXT,
+    client TEXT
+);
+CREATE INDEX account_audit_at ON account_audit (at)
+"#,
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 fn migration_statements(sql: &str, kind: BackendKind) -> Vec<String> {
-    let id = match kind {
-        BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        BackendKind::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    let (id, now_ms) = match kind {
+        BackendKind::Sqlite => (
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "(CAST(strftime('%s', 'now') AS BIGINT) * 1000)",
+        ),
+        BackendKind::Postgres => (
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            "(CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) * 1000)",
+        ),
     };
     sql.split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.replace("{ID}", id))
+        .map(|s| s.replace("{ID}", id).replace("{NOW_MS}", now_ms))
         .collect()
 }
 
@@ -778,9 +834,9 @@ impl Store {
             "INSERT INTO tickets (number, call_id, source, caller_number, language, \
              department_code, category, district, description, recording_file, \
              recording_duration_ms, recording_sha256, recording_bytes, after_hours, status, \
-             level, due_at, created_at, updated_at, caller_raw) \
+             level, due_at, created_at, updated_at, caller_raw, filed_by) \
              SELECT $1, $2, $3, $4, $5, d.code, $6, $7, $8, $9, $10, $11, $12, $13, \
-             'registered', 1, $14 + d.sla_days * 86400000, $14, $14, $16 \
+             'registered', 1, $14 + d.sla_days * 86400000, $14, $14, $16, $17 \
              FROM departments d WHERE d.code = $15 {on_conflict} RETURNING id"
         );
         on_pool!(self, |pool| transaction!(pool, None, |tx| {
@@ -807,6 +863,7 @@ impl Store {
                     .bind(created_ms)
                     .bind(record.department_code.clone())
                     .bind(record.caller_raw.clone())
+                    .bind(record.filed_by.clone())
                     .fetch_optional(&mut *tx)
                     .await?;
                 if let Some((id,)) = inserted {
@@ -1682,86 +1739,6 @@ impl Store {
             .await?
             .ok_or(StoreError::TicketNotFound(number))
     }
-
-    // ----- API tokens ---------------------------------------------------------------------------
-
-    /// Stores a token's hash; the caller shows the token once and forgets it.
-    pub async fn insert_token(
-        &self,
-        token_hash: &str,
-        role: Role,
-        department_code: Option<&str>,
-        label: &str,
-        now: DateTime<Utc>,
-    ) -> Result<TokenInfo, StoreError> {
-        if let Some(code) = department_code {
-            if self.department(code).await?.is_none() {
-                return Err(StoreError::UnknownDepartment(code.to_owned()));
-            }
-        }
-        let (id,): (i64,) = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "INSERT INTO api_tokens (token_hash, role, department_code, label, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(token_hash)
-            .bind(role.as_str())
-            .bind(department_code)
-            .bind(label)
-            .bind(to_millis(now))
-            .fetch_one(pool)
-            .await
-        })?;
-        Ok(TokenInfo {
-            id,
-            role,
-            department_code: department_code.map(str::to_owned),
-            label: label.to_owned(),
-            created_at: from_millis(to_millis(now)),
-        })
-    }
-
-    /// Every live (not revoked) token, oldest first — identities only, never secrets.
-    pub async fn live_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        let rows: Vec<(i64, String, Option<String>, String, i64)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, role, department_code, label, created_at FROM api_tokens \
-                 WHERE revoked_at IS NULL ORDER BY id",
-            )
-            .fetch_all(pool)
-            .await
-        })?;
-        rows.into_iter().map(token_from_row).collect()
-    }
-
-    /// The live (not revoked) token with this hash.
-    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let row: Option<(i64, String, Option<String>, String, i64)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, role, department_code, label, created_at FROM api_tokens \
-                 WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(token_hash)
-            .fetch_optional(pool)
-            .await
-        })?;
-        row.map(token_from_row).transpose()
-    }
-
-    /// Revokes a token by id; returns whether one was live.
-    pub async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            )
-            .bind(to_millis(now))
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
-    }
 }
 
 /// Whether a connection coming back to its pool may be handed out again: not if sqlx still counts
@@ -1825,20 +1802,6 @@ fn created_reason(record: &TicketRecord) -> Option<String> {
         (None, Some(problem)) => Some(format!("recording not kept: {problem}")),
         (call, None) => call,
     }
-}
-
-fn token_from_row(
-    (id, role, department_code, label, created_at): (i64, String, Option<String>, String, i64),
-) -> Result<TokenInfo, StoreError> {
-    Ok(TokenInfo {
-        id,
-        role: role
-            .parse()
-            .map_err(|e| corrupt(format!("token {id}: {e}")))?,
-        department_code,
-        label,
-        created_at: from_millis(created_at),
-    })
 }
 
 fn department_from_row(

@@ -85,7 +85,7 @@ pub(crate) async fn feedback(
             ticket.number,
             body.satisfied,
             body.reason_code,
-            &caller.actor(),
+            &caller.actor_for_citizen(),
             now,
         )
         .await?;

@@ -1,7 +1,9 @@
 //! The `/api/v1` HTTP API (axum 0.8): tickets, their lifecycle, notes, feedback, audit trail and
-//! recordings; departments; stats; the OpenAPI document. Every route except the OpenAPI document
-//! needs `Authorization: Bearer <token>`; what a token may do depends on its role, and officers only
-//! ever see their own department's tickets (others answer 404, so numbers cannot be probed).
+//! recordings; departments; stats; login, logout, users and tokens; the OpenAPI document. Every
+//! route except the OpenAPI document and `POST /login` needs a session (cookie, or bearer) or an API
+//! token (`Authorization: Bearer <token>`); what a caller may do depends on its role (and an
+//! integration's on its scopes), and officers only ever see their own department's tickets (others
+//! answer 404, so numbers cannot be probed).
 //!
 //! [`router`] returns routes relative to the mount point: the server nests it at `/api/v1`.
 //! All errors go through [`ApiError`], which answers `{"error": {"code": "...", "message": "..."}}`
@@ -15,14 +17,17 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 
+use crate::accounts::{Accounts, AccountsConfig};
 use crate::service::TicketService;
 
+pub mod accounts;
 pub mod activity;
 pub mod auth;
 pub mod departments;
 pub mod error;
 pub mod extract;
 pub mod stats;
+pub mod status;
 pub mod tickets;
 
 pub use auth::{Action, Caller, allowed};
@@ -102,17 +107,38 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/departments/{code}"),
     ("GET", "/stats"),
     ("GET", "/stats/departments"),
+    ("GET", "/tickets/{number}/status"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/me"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/{login}/disable"),
+    ("POST", "/users/{login}/password"),
+    ("GET", "/tokens"),
+    ("POST", "/tokens"),
+    ("DELETE", "/tokens/{id}"),
 ];
 
 /// What the API handlers share.
 #[derive(Debug, Clone)]
 pub struct ApiState {
     pub service: TicketService,
+    /// Session and token settings, the password hasher, the failed-login throttles.
+    pub accounts: Accounts,
 }
 
 impl ApiState {
+    /// With the default account settings.
     pub fn new(service: TicketService) -> Self {
-        ApiState { service }
+        Self::with_accounts(service, AccountsConfig::default())
+    }
+
+    pub fn with_accounts(service: TicketService, config: AccountsConfig) -> Self {
+        ApiState {
+            service,
+            accounts: Accounts::new(config),
+        }
     }
 }
 
@@ -131,7 +157,10 @@ pub fn router_with(state: ApiState, more: Router<ApiState>) -> Router {
             get(tickets::list_tickets).post(tickets::create_ticket),
         )
         .route("/tickets/{number}", get(tickets::get_ticket))
-        .route("/tickets/{number}/status", post(tickets::change_status))
+        .route(
+            "/tickets/{number}/status",
+            get(status::ticket_status).post(tickets::change_status),
+        )
         .route("/tickets/{number}/assign", post(tickets::assign))
         .route("/tickets/{number}/escalate", post(tickets::escalate))
         .route(
@@ -149,9 +178,30 @@ pub fn router_with(state: ApiState, more: Router<ApiState>) -> Router {
         .route("/stats", get(stats::stats))
         .route("/stats/departments", get(stats::department_stats))
         .merge(more)
+        .merge(accounts_routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Login, logout, whoami; users and tokens (admins).
+fn accounts_routes() -> Router<ApiState> {
+    use axum::routing::delete;
+    Router::new()
+        .route("/login", post(accounts::login))
+        .route("/logout", post(accounts::logout))
+        .route("/me", get(accounts::me))
+        .route(
+            "/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route("/users/{login}/disable", post(accounts::disable_user))
+        .route("/users/{login}/password", post(accounts::set_password))
+        .route(
+            "/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route("/tokens/{id}", delete(accounts::revoke_token))
 }
 
 async fn not_found() -> ApiError {

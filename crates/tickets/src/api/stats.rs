@@ -30,7 +30,7 @@ pub(crate) async fn stats(
         .transpose()?;
     let department = match caller.role() {
         Role::Officer => {
-            if department.is_some() && department != caller.0.department_code {
+            if department.is_some() && department.as_deref() != caller.department() {
                 return Err(ApiError::forbidden(
                     "officers see only their own department's figures",
                 ));

@@ -119,7 +119,7 @@ pub(crate) async fn create_ticket(
                 district: body.district,
                 description: Some(description),
             },
-            &caller.actor(),
+            &caller.client(),
         )
         .await?;
     let status = if filed.created {
@@ -135,7 +135,7 @@ pub(crate) async fn list_tickets(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<PageBody<TicketView>>, ApiError> {
-    caller.require(Action::Read)?;
+    caller.require(Action::List)?;
     let page = PageQuery::page(q.limit, q.offset)?;
     if let Some(level) = q.level {
         if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {

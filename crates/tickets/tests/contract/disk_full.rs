@@ -125,7 +125,7 @@ async fn tickets_journaled_while_sqlite_is_full_are_in_the_database_after_replay
                 .unwrap()
         } else {
             service
-                .create(long_complaint(), "agent:7")
+                .create(long_complaint(), &agent())
                 .await
                 .unwrap()
                 .number
@@ -173,4 +173,11 @@ async fn tickets_journaled_while_sqlite_is_full_are_in_the_database_after_replay
         .await
         .expect("a second writer takes SQLite's write lock after the fill");
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+}
+
+fn agent() -> tickets::ApiClient {
+    tickets::ApiClient {
+        key: "user:7".into(),
+        actor: "agent:asha (Asha Verma)".into(),
+    }
 }

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod accounts;
 mod api;
 mod caller;
 mod disk_full;

@@ -217,6 +217,7 @@ async fn a_call_journaled_and_also_stored_is_merged_not_duplicated(env: Env) {
         after_hours: false,
         created_at: env.clock.now(),
         created_by: "system:ivr".into(),
+        filed_by: None,
         evidence_problem: None,
     };
     let outcomes = env
