@@ -209,16 +209,7 @@ async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
 }
 
 async fn token(t: &TestNode, role: tickets::Role, department: Option<&str>) -> String {
-    tickets::tokens::create_token(
-        t.node.tickets().store(),
-        role,
-        department,
-        "test",
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap()
-    .token
+    role_token(t.node.tickets().store(), role, department).await
 }
 
 /// The records' API: the report of the calls above as a supervisor and an officer sees it, and the

@@ -199,6 +199,11 @@ fn serve_answers_health_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// `helpline ARGS` in `dir`, to its end.
+fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
+    helpline(dir).args(args).output().unwrap()
+}
+
 #[test]
 fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_from_argv() {
     use std::io::Write as _;
@@ -264,10 +269,10 @@ fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_f
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let output = helpline(&dir)
-        .args(["token", "create", "--user", "asha", "--expires-in", "12h"])
-        .output()
-        .unwrap();
+    let output = run(
+        &dir,
+        &["token", "create", "--user", "asha", "--expires-in", "12h"],
+    );
     let created = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{created}");
     assert!(created.contains("for user asha (agent)"), "{created}");
@@ -282,23 +287,23 @@ fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_f
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    let output = helpline(&dir)
-        .args([
+    let output = run(
+        &dir,
+        &[
             "token",
             "create",
             "--integration",
             "whatsapp",
             "--scope",
             "tickets:file",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("scopes tickets:file"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let output = helpline(&dir).args(["token", "list"]).output().unwrap();
+    let output = run(&dir, &["token", "list"]);
     let listed = String::from_utf8_lossy(&output.stdout);
     assert!(
         listed.contains("user asha")
@@ -306,18 +311,12 @@ fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_f
             && !listed.contains(&token),
         "{listed}"
     );
-    let output = helpline(&dir)
-        .args(["token", "revoke", &id])
-        .output()
-        .unwrap();
+    let output = run(&dir, &["token", "revoke", &id]);
     assert!(output.status.success());
-    let output = helpline(&dir).args(["token", "list"]).output().unwrap();
+    let output = run(&dir, &["token", "list"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("1 tokens not revoked"));
-    let output = helpline(&dir)
-        .args(["user", "disable", "asha"])
-        .output()
-        .unwrap();
+    let output = run(&dir, &["user", "disable", "asha"]);
     assert!(output.status.success());
-    let output = helpline(&dir).args(["user", "list"]).output().unwrap();
+    let output = run(&dir, &["user", "list"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("disabled"));
 }

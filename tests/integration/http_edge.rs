@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::TestNode;
+use crate::support::{TestNode, role_token};
 
 /// A node whose edge limits are short enough to watch: headers within 1 s, requests within 2 s,
 /// 16 connections.
@@ -176,17 +176,7 @@ async fn a_flood_of_silent_connections_does_not_starve_health() {
 async fn a_request_whose_body_never_ends_is_answered_408_within_the_request_timeout() {
     let t = edge_node("edge-slow-body").await;
     let addr = t.node.http_addr();
-    let now = t.node.tickets().clock().now();
-    let token = tickets::tokens::create_token(
-        t.node.tickets().store(),
-        tickets::Role::Admin,
-        None,
-        "edge",
-        now,
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = role_token(t.node.tickets().store(), tickets::Role::Admin, None).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST /api/v1/tickets HTTP/1.1\r\nHost: helpline\r\nAuthorization: Bearer {token}\r\n\
@@ -226,16 +216,7 @@ async fn every_answer_carries_the_security_headers_and_personal_data_is_never_ca
     let t = edge_node("edge-headers").await;
     let addr = t.node.http_addr();
     let service = t.node.tickets();
-    let token = tickets::tokens::create_token(
-        service.store(),
-        tickets::Role::Admin,
-        None,
-        "edge",
-        service.clock().now(),
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = role_token(service.store(), tickets::Role::Admin, None).await;
     let number = service
         .create_from_call(tickets::NewCallTicket {
             call_id: "edge-headers-1".to_owned(),

@@ -56,29 +56,7 @@ async fn health_metrics_and_the_tickets_api_share_one_port() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
-    let store = t.node.tickets().store();
-    store
-        .insert_user(
-            "lead",
-            "Shift Lead",
-            tickets::Role::Supervisor,
-            None,
-            "-",
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-    let token = tickets::tokens::create_token(
-        store,
-        tickets::tokens::NewTokenFor::User("lead".into()),
-        None,
-        None,
-        "test",
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = role_token(t.node.tickets().store(), tickets::Role::Supervisor, None).await;
     let listed = http
         .get(format!("{base}/api/v1/tickets"))
         .bearer_auth(&token)

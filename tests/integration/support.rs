@@ -402,3 +402,33 @@ pub fn write_wav(dir: &Path, name: &str, seconds: f64, loud: bool) {
     }
     writer.finalize().unwrap();
 }
+
+/// An API token acting as a new user with `role` (an integration: a token with the default
+/// scopes). The user's password is never used: these tests authenticate by token.
+pub async fn role_token(
+    store: &tickets::Store,
+    role: tickets::Role,
+    department: Option<&str>,
+) -> String {
+    static USERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = USERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let now = chrono::Utc::now();
+    let owner = if role == tickets::Role::Integration {
+        tickets::tokens::NewTokenFor::Integration {
+            name: format!("bot-{n}"),
+            scopes: vec![],
+        }
+    } else {
+        let login = format!("{role}-{n}");
+        store
+            .insert_user(&login, &format!("Test {role}"), role, department, "-", now)
+            .await
+            .unwrap()
+            .unwrap();
+        tickets::tokens::NewTokenFor::User(login)
+    };
+    tickets::tokens::create_token(store, owner, None, None, "test", now)
+        .await
+        .unwrap()
+        .token
+}

@@ -31,9 +31,7 @@ impl From<AccountError> for ApiError {
     fn from(err: AccountError) -> Self {
         match err {
             AccountError::Store(e) => e.into(),
-            AccountError::Invalid { field, message } => {
-                ApiError::bad_request(format!("invalid {field}: {message}"))
-            }
+            AccountError::Invalid { field, message } => ApiError::invalid(field, message),
             AccountError::Conflict(m) => ApiError::conflict("conflict", m),
             AccountError::NotFound(m) => ApiError::not_found(m),
             AccountError::Busy => ApiError::new(
@@ -339,8 +337,9 @@ pub(crate) async fn create_token(
     let owner = match (body.user, body.integration) {
         (Some(login), None) if body.scopes.is_empty() => NewTokenFor::User(login),
         (Some(_), None) => {
-            return Err(ApiError::bad_request(
-                "scopes are for integration tokens; a user's token has the user's role",
+            return Err(ApiError::invalid(
+                "scopes",
+                "are for integration tokens; a user's token has the user's role",
             ));
         }
         (None, Some(name)) => NewTokenFor::Integration {
@@ -348,7 +347,8 @@ pub(crate) async fn create_token(
             scopes: body.scopes,
         },
         _ => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                "user",
                 "name either the user or the integration the token is for",
             ));
         }

@@ -324,28 +324,19 @@ impl Store {
     }
 
     pub async fn touch_session(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-                .bind(to_millis(now))
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
-        Ok(())
+        self.stamp(
+            "UPDATE sessions SET last_seen_at = $1 WHERE id = $2",
+            now,
+            id,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Ends a session; false if it had ended already.
     pub async fn revoke_session(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = on_pool!(self, |pool| {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(to_millis(now))
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
+        let sql = "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+        Ok(self.stamp(sql, now, id).await? == 1)
     }
 
     /// Ends every session of a user; returns how many were live.
@@ -354,15 +345,20 @@ impl Store {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        let sql = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+        self.stamp(sql, now, user_id).await
+    }
+
+    /// Runs `sql`, an `UPDATE` with `$1` = the instant `at` and `$2` = a row's id; returns how
+    /// many rows it changed.
+    async fn stamp(&self, sql: &str, at: DateTime<Utc>, id: i64) -> Result<u64, StoreError> {
         on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(to_millis(now))
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+            sqlx::query(sql)
+                .bind(to_millis(at))
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
         })
         .map_err(StoreError::from)
     }
@@ -479,17 +475,8 @@ impl Store {
 
     /// Revokes a token by id; returns whether one was live.
     pub async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            )
-            .bind(to_millis(now))
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
+        let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+        Ok(self.stamp(sql, now, id).await? == 1)
     }
 
     // ----- account audit -----------------------------------------------------------------------

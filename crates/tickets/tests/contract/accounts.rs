@@ -164,6 +164,14 @@ async fn integration_token(env: &Env, name: &str, scopes: &[Scope]) -> String {
     .token
 }
 
+/// Each of `expected` ("actor action subject") is in the account audit.
+async fn assert_audited(env: &Env, expected: &[&str]) {
+    let audit = actions(env).await;
+    for expected in expected {
+        assert!(audit.iter().any(|a| a == expected), "{expected}: {audit:?}");
+    }
+}
+
 async fn actions(env: &Env) -> Vec<String> {
     env.store
         .account_events(100)
@@ -319,14 +327,15 @@ async fn sessions_log_in_expire_and_log_out(env: Env) {
     let (s, _, _) = http.login("asha", PASSWORD, "10.1.0.1").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
-    let audit = actions(&env).await;
-    for expected in [
-        "supervisor:asha (Asha Verma) login asha",
-        "supervisor:asha (Asha Verma) logout ",
-        "cli:test user_disabled asha",
-    ] {
-        assert!(audit.iter().any(|a| a == expected), "{expected}: {audit:?}");
-    }
+    assert_audited(
+        &env,
+        &[
+            "supervisor:asha (Asha Verma) login asha",
+            "supervisor:asha (Asha Verma) logout ",
+            "cli:test user_disabled asha",
+        ],
+    )
+    .await;
 }
 contract!(sessions_log_in_expire_and_log_out);
 
@@ -398,14 +407,15 @@ async fn failed_logins_and_bad_tokens_are_throttled(env: Env) {
     let (s, _, _) = http.send("GET", "/tickets", as_client("10.2.0.10")).await;
     assert_eq!(s, StatusCode::OK, "other clients are unaffected");
 
-    let audit = actions(&env).await;
-    for expected in [
-        "system:login-throttle login_locked login asha",
-        "system:login-throttle login_locked client 10.2.0.3",
-        "system:auth-throttle bearer_locked 10.2.0.9",
-    ] {
-        assert!(audit.iter().any(|a| a == expected), "{expected}: {audit:?}");
-    }
+    assert_audited(
+        &env,
+        &[
+            "system:login-throttle login_locked login asha",
+            "system:login-throttle login_locked client 10.2.0.3",
+            "system:auth-throttle bearer_locked 10.2.0.9",
+        ],
+    )
+    .await;
 }
 contract!(failed_logins_and_bad_tokens_are_throttled);
 
@@ -438,7 +448,10 @@ async fn tokens_expire_and_revoked_ones_stop(env: Env) {
             json!({"login": "x1", "display_name": "X", "role": "agent", "password": "short"}),
         )
         .await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")
+    );
 
     // A token for ravi that lives an hour: it works, names him, and stops at its expiry.
     let (s, v) = http
@@ -511,7 +524,7 @@ async fn tokens_expire_and_revoked_ones_stop(env: Env) {
         json!({"user": "ravi", "scopes": ["tickets:file"]}),
     ] {
         let (s, _) = http.post("/tokens", &admin, bad.clone()).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
     let (s, v) = http
         .post("/tokens", &admin, json!({"integration": "whatsapp"}))
@@ -535,14 +548,15 @@ async fn tokens_expire_and_revoked_ones_stop(env: Env) {
     let (s, _) = http.get("/tickets", &token).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
-    let audit = actions(&env).await;
-    for expected in [
-        "admin:root (Site Admin) user_created ravi",
-        &format!("admin:root (Site Admin) token_revoked token {id}"),
-        "admin:root (Site Admin) user_disabled ravi",
-    ] {
-        assert!(audit.iter().any(|a| a == expected), "{expected}: {audit:?}");
-    }
+    assert_audited(
+        &env,
+        &[
+            "admin:root (Site Admin) user_created ravi",
+            &format!("admin:root (Site Admin) token_revoked token {id}"),
+            "admin:root (Site Admin) user_disabled ravi",
+        ],
+    )
+    .await;
 }
 contract!(tokens_expire_and_revoked_ones_stop);
 
