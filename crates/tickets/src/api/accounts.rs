@@ -44,7 +44,8 @@ impl From<AccountError> for ApiError {
     }
 }
 
-/// The client's address (see [`client_addr`]).
+/// The client's address, when the server passes connect info (`None` in tests that call the
+/// router directly).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
