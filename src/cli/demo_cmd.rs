@@ -79,6 +79,8 @@ pub async fn demo(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     .context("the demo could not run")?;
     eprintln!();
     print_summary(&config, &summary);
+    println!("\nToday's report (`helpline report` in this folder; --csv SECTION, --json)\n");
+    super::report_cmd::report(&config, super::report_cmd::ReportArgs::today()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@ mod bench_cmd;
 mod config_cmd;
 mod demo_cmd;
 mod ivr_cmd;
+mod report_cmd;
 mod serve_cmd;
 mod tickets_cmd;
 
@@ -75,6 +76,8 @@ pub enum Command {
         #[command(subcommand)]
         command: tickets_cmd::TicketsCommand,
     },
+    /// The call-centre report of a period: calls, IVR containment, queues, agents, departments.
+    Report(report_cmd::ReportArgs),
     /// Check the configuration (file + environment) and say exactly what is wrong.
     Config {
         #[command(subcommand)]
@@ -137,6 +140,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tickets { command } => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;
             runtime()?.block_on(tickets_cmd::tickets(&config, command))
+        }
+        Command::Report(args) => {
+            let config = load_config(&cli.config, log_format, Some("warn"))?;
+            runtime()?.block_on(report_cmd::report(&config, args))
         }
         Command::Bench { command } => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;

@@ -135,7 +135,7 @@ async fn store(config: &Config) -> anyhow::Result<tickets::Store> {
 }
 
 /// An existing database for reading: a missing SQLite file is an error with a hint, not a new empty one.
-async fn existing_store(config: &Config) -> anyhow::Result<tickets::Store> {
+pub(super) async fn existing_store(config: &Config) -> anyhow::Result<tickets::Store> {
     let url = config.database.url.expose();
     if let Some(path) = url
         .strip_prefix("sqlite://")

@@ -320,3 +320,91 @@ fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_f
     let output = run(&dir, &["user", "list"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("disabled"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_prints_tables_csv_and_json_of_the_calls_stored() {
+    let dir = TempDir::new("cli-report");
+    let migrated = helpline(&dir).args(["db", "migrate"]).output().unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("helpline-data/helpline.db").display()
+    );
+    let store = records::RecordStore::connect(&url, &tickets::StoreOptions::default())
+        .await
+        .unwrap();
+    // Three calls on 2 December 2026, India: 09:10, 09:40 and 14:05.
+    let at = |h: u32, m: u32| {
+        chrono::TimeZone::with_ymd_and_hms(&chrono_tz::Asia::Kolkata, 2026, 12, 2, h, m, 0)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let call = |id: &str, when, outcome: records::Outcome| {
+        let mut r = records::CallRecord::arrived(id, id, "n", "9816012345", when);
+        r.outcome = outcome;
+        r.ended_at = when + chrono::Duration::seconds(90);
+        r
+    };
+    store
+        .insert_calls(&[
+            call("a", at(9, 10), records::Outcome::ComplaintFiled),
+            call("b", at(9, 40), records::Outcome::AbandonedInIvr),
+            call("c", at(14, 5), records::Outcome::StatusHeard),
+        ])
+        .await
+        .unwrap();
+    store.close().await;
+
+    let run = |args: &[&str]| {
+        let out = helpline(&dir).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, tables, err) = run(&["report", "--from", "2026-12-02"]);
+    assert!(ok, "{err}");
+    assert!(
+        tables.starts_with("Calls from 2026-12-02 00:00 to 2026-12-03 00:00 (Asia/Kolkata)"),
+        "{tables}"
+    );
+    assert!(tables.contains("\nCalls by time\n"), "{tables}");
+    assert!(tables.contains("2026-12-02 09:00      2"), "{tables}");
+
+    let (ok, csv, err) = run(&["report", "--from", "2026-12-02", "--csv", "outcomes"]);
+    assert!(ok, "{err}");
+    assert!(csv.starts_with("outcome,calls\n"), "{csv}");
+    assert!(
+        csv.contains("complaint_filed,1\n") && csv.contains("abandoned_in_ivr,1\n"),
+        "{csv}"
+    );
+    let (ok, series, _) = run(&[
+        "report",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-03",
+        "--csv",
+        "series",
+    ]);
+    assert!(ok);
+    assert_eq!(
+        series.lines().count(),
+        4,
+        "a header and three days: {series}"
+    );
+    assert!(series.contains("2026-12-02 00:00,3,2,0,0,1\n"), "{series}");
+
+    let (ok, json, err) = run(&["report", "--from", "2026-12-02", "--json"]);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["calls"]["calls"], 3);
+
+    let (ok, _, err) = run(&["report", "--from", "2026-12-03", "--to", "2026-12-01"]);
+    assert!(!ok);
+    assert!(err.contains("before"), "{err}");
+    let (ok, _, err) = run(&["report", "--csv", "everything"]);
+    assert!(!ok);
+    assert!(err.contains("disposal"), "{err}");
+}

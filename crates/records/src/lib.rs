@@ -11,6 +11,7 @@ pub mod error;
 pub mod journal;
 pub mod model;
 pub mod queue;
+pub mod render;
 pub mod report;
 pub mod retention;
 pub mod store;
