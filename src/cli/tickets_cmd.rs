@@ -71,6 +71,24 @@ pub enum UserCommand {
     },
     /// Every user.
     List,
+    /// Make an agent or a supervisor an agent of the call centre (or change their profile).
+    Agent {
+        login: String,
+        /// Languages they take calls in, comma-separated: hi, en.
+        #[arg(long, value_delimiter = ',', required = true)]
+        languages: Vec<String>,
+        /// The phone their calls ring unless they log in with another (e.g. PJSIP/agent-101).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Departments they take calls for, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        departments: Vec<String>,
+        /// Helplines whose calls they take, comma-separated: 1100, 181, 1077, hrtc … (default: all).
+        #[arg(long, value_delimiter = ',')]
+        helplines: Vec<String>,
+    },
+    /// Every agent profile.
+    Agents,
     /// Disable a user: no more logins, sessions end, tokens stop.
     Disable { login: String },
     /// Set a user's password (their sessions end).
@@ -267,6 +285,24 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
         }
         UserCommand::List => {
             tickets::cli::user_list(&store, &mut out).await?;
+        }
+        UserCommand::Agent {
+            login,
+            languages,
+            phone,
+            departments,
+            helplines,
+        } => {
+            let input = tickets::accounts::agent::AgentProfileInput {
+                phone,
+                languages,
+                departments,
+                helplines,
+            };
+            tickets::cli::user_agent(&store, &login, &input, &cli_actor(), &mut out).await?;
+        }
+        UserCommand::Agents => {
+            tickets::cli::user_agents(&store, &mut out).await?;
         }
         UserCommand::Disable { login } => {
             tickets::cli::user_disable(&store, &login, &cli_actor(), &mut out).await?;

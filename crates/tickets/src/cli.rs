@@ -229,6 +229,54 @@ pub async fn user_list(store: &Store, out: &mut dyn Write) -> Result<usize, CliE
     Ok(users.len())
 }
 
+/// `helpline user agent LOGIN --languages hi,en [--phone PJSIP/agent-101] [--departments JSV,PWD]
+/// [--helplines 1100,181]`: sets (replaces) the user's agent profile.
+pub async fn user_agent(
+    store: &Store,
+    login: &str,
+    input: &accounts::agent::AgentProfileInput,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<accounts::agent::AgentProfile, CliError> {
+    let profile =
+        accounts::agent::set_agent_profile(store, login, input, actor, Utc::now()).await?;
+    writeln!(out, "agent profile of {} set", profile.login)?;
+    write_agent_profiles(std::slice::from_ref(&profile), out)?;
+    Ok(profile)
+}
+
+/// `helpline user agents`: every enabled user's agent profile.
+pub async fn user_agents(store: &Store, out: &mut dyn Write) -> Result<usize, CliError> {
+    let profiles = store.agent_profiles().await?;
+    write_agent_profiles(&profiles, out)?;
+    writeln!(out, "{} agents", profiles.len())?;
+    Ok(profiles.len())
+}
+
+fn write_agent_profiles(
+    profiles: &[accounts::agent::AgentProfile],
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    use accounts::agent::list_or_all as all;
+    writeln!(
+        out,
+        "{:<20} {:<24} {:<6} {:<16} helplines",
+        "login", "phone", "langs", "departments"
+    )?;
+    for p in profiles {
+        writeln!(
+            out,
+            "{:<20} {:<24} {:<6} {:<16} {}",
+            p.login,
+            p.phone.as_deref().unwrap_or("-"),
+            p.languages.join(","),
+            all(&p.departments),
+            all(&p.helplines)
+        )?;
+    }
+    Ok(())
+}
+
 /// `helpline user disable LOGIN`: no more logins; sessions end, tokens stop working.
 pub async fn user_disable(
     store: &Store,
@@ -536,7 +584,10 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
         let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
         let mut out = Vec::new();
-        assert_eq!(db_migrate(&store, &mut out).await.unwrap(), vec![1, 2, 3]);
+        assert_eq!(
+            db_migrate(&store, &mut out).await.unwrap(),
+            vec![1, 2, 3, 4]
+        );
         assert!(db_migrate(&store, &mut out).await.unwrap().is_empty());
         let hasher = Hasher::default();
         let officer = UserAddArgs {
@@ -601,6 +652,44 @@ mod tests {
             .await,
             Err(CliError::Usage(_))
         ));
+
+        let agent = UserAddArgs {
+            login: "asha".into(),
+            role: "agent".into(),
+            department: None,
+            ..officer.clone()
+        };
+        user_add(
+            &store,
+            &hasher,
+            &agent,
+            "long enough secret",
+            "cli:root",
+            &mut out,
+        )
+        .await
+        .unwrap();
+        let mut out = Vec::new();
+        let profile = accounts::agent::AgentProfileInput {
+            phone: Some("PJSIP/agent-101".into()),
+            languages: vec!["hi".into()],
+            ..Default::default()
+        };
+        user_agent(&store, "asha", &profile, "cli:root", &mut out)
+            .await
+            .unwrap();
+        assert!(matches!(
+            user_agent(&store, "ee.shimla", &profile, "cli:root", &mut out).await,
+            Err(CliError::Account(AccountError::Invalid { .. }))
+        ));
+        assert_eq!(user_agents(&store, &mut out).await.unwrap(), 1);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("agent profile of asha set")
+                && text.contains("PJSIP/agent-101")
+                && text.contains("1 agents"),
+            "{text}"
+        );
 
         let mut out = Vec::new();
         let for_user = TokenCreateArgs {
@@ -688,7 +777,7 @@ mod tests {
                 .is_err()
         );
         let mut out = Vec::new();
-        assert_eq!(user_list(&store, &mut out).await.unwrap(), 1);
+        assert_eq!(user_list(&store, &mut out).await.unwrap(), 2);
         assert!(String::from_utf8(out).unwrap().contains("disabled"));
         let audit: Vec<String> = store
             .account_events(20)

@@ -123,6 +123,7 @@ macro_rules! insert_audit {
 // Users, sessions, tokens and the account audit: their queries, in their own file (after the
 // macros above, which it uses).
 mod accounts;
+mod agents;
 pub use accounts::SessionRecord;
 
 /// A dynamically bound SQL value.
@@ -477,10 +478,25 @@ CREATE TABLE account_audit (
 CREATE INDEX account_audit_at ON account_audit (at)
 "#,
     },
+    Migration {
+        version: 4,
+        name: "agent profiles: phone, languages, departments, helplines",
+        // Lists are space-separated codes (each checked by `accounts::agent`: no spaces inside).
+        sql: r#"
+CREATE TABLE agent_profiles (
+    user_id BIGINT PRIMARY KEY REFERENCES users (id),
+    phone TEXT,
+    languages TEXT NOT NULL,
+    departments TEXT NOT NULL,
+    helplines TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+)
+"#,
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 fn migration_statements(sql: &str, kind: BackendKind) -> Vec<String> {
     let (id, now_ms) = match kind {

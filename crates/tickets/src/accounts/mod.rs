@@ -8,6 +8,7 @@
 //! [`Accounts`] is the runtime part the API holds (settings, the password hasher, the throttles);
 //! the functions here are what the API and the command line both call.
 
+pub mod agent;
 pub mod password;
 pub mod throttle;
 

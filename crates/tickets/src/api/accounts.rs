@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::agent::{self, AgentProfile, AgentProfileInput};
 use crate::accounts::{
     self, AccountError, AccountEvent, Credential, Failure, Gate, NewUser, Principal,
     SESSION_COOKIE, Scope, User,
@@ -386,4 +387,44 @@ pub(crate) async fn revoke_token(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn agent_profiles(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<AgentProfile>>, ApiError> {
+    caller.require(Action::ManageAgents)?;
+    Ok(Json(state.service.store().agent_profiles().await?))
+}
+
+pub(crate) async fn get_agent_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(login): ApiPath<String>,
+) -> Result<Json<AgentProfile>, ApiError> {
+    let own = matches!(&caller.identity().principal, Principal::User(u) if u.login == login);
+    if !own {
+        caller.require(Action::ManageAgents)?;
+    }
+    Ok(Json(
+        agent::agent_profile(state.service.store(), &login).await?,
+    ))
+}
+
+pub(crate) async fn set_agent_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(login): ApiPath<String>,
+    ApiJson(body): ApiJson<AgentProfileInput>,
+) -> Result<Json<AgentProfile>, ApiError> {
+    caller.require(Action::ManageAgents)?;
+    let profile = agent::set_agent_profile(
+        state.service.store(),
+        &login,
+        &body,
+        &caller.actor(),
+        state.service.clock().now(),
+    )
+    .await?;
+    Ok(Json(profile))
 }

@@ -306,6 +306,13 @@ pub enum Action {
     Stats,
     /// Users and API tokens.
     ManageAccounts,
+    /// Set agents' profiles (phone, languages, departments, helplines).
+    ManageAgents,
+    /// Log in to the call centre and take calls.
+    TakeCalls,
+    /// Watch the floor and act on it: listen, whisper, barge, force a pause or a log-out, move
+    /// a waiting call.
+    Supervise,
 }
 
 impl Action {
@@ -326,6 +333,9 @@ impl Action {
             Action::ConfigureDepartment => "configure departments",
             Action::Stats => "read statistics",
             Action::ManageAccounts => "manage users and tokens",
+            Action::ManageAgents => "set agent profiles",
+            Action::TakeCalls => "take calls",
+            Action::Supervise => "supervise the call centre",
         }
     }
 }
@@ -350,6 +360,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | Feedback
                 | ReadRecording
                 | ReadDepartments
+                | TakeCalls
         ),
         Role::Officer => matches!(
             action,
@@ -384,6 +395,13 @@ mod tests {
         assert!(allowed(Role::Agent, Action::Feedback));
         assert!(allowed(Role::Admin, Action::ConfigureDepartment));
         assert!(allowed(Role::Admin, Action::ManageAccounts));
+        assert!(allowed(Role::Supervisor, Action::ManageAgents));
+        assert!(allowed(Role::Supervisor, Action::Supervise));
+        assert!(allowed(Role::Agent, Action::TakeCalls));
+        assert!(!allowed(Role::Agent, Action::Supervise));
+        assert!(!allowed(Role::Agent, Action::ManageAgents));
+        assert!(!allowed(Role::Officer, Action::TakeCalls));
+        assert!(!allowed(Role::Integration, Action::TakeCalls));
     }
 
     fn integration(scopes: &[Scope]) -> Caller {

@@ -115,6 +115,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/users"),
     ("POST", "/users/{login}/disable"),
     ("POST", "/users/{login}/password"),
+    ("GET", "/users/{login}/agent"),
+    ("PUT", "/users/{login}/agent"),
+    ("GET", "/agent-profiles"),
     ("GET", "/tokens"),
     ("POST", "/tokens"),
     ("DELETE", "/tokens/{id}"),
@@ -197,6 +200,11 @@ fn accounts_routes() -> Router<ApiState> {
         )
         .route("/users/{login}/disable", post(accounts::disable_user))
         .route("/users/{login}/password", post(accounts::set_password))
+        .route(
+            "/users/{login}/agent",
+            get(accounts::get_agent_profile).put(accounts::set_agent_profile),
+        )
+        .route("/agent-profiles", get(accounts::agent_profiles))
         .route(
             "/tokens",
             get(accounts::list_tokens).post(accounts::create_token),

@@ -716,3 +716,134 @@ async fn idempotency_keys_are_per_client(env: Env) {
     assert_eq!(v["total"], 4, "{v}");
 }
 contract!(idempotency_keys_are_per_client);
+
+async fn http_put(http: &Http, path: &str, bearer: &str, body: Value) -> (StatusCode, Value) {
+    let r = Req {
+        bearer: Some(bearer),
+        body: Some(body),
+        ..Req::default()
+    };
+    let (s, _, v) = http.send("PUT", path, r).await;
+    (s, v)
+}
+
+/// Agent profiles (issue 13): a supervisor makes an agent an agent of the call centre (phone,
+/// languages, departments, helplines), audited; the agent reads their own, not others'; bad
+/// dial strings, languages, departments are refused by field; officers cannot take calls; a
+/// disabled user drops out of the list the call centre reads.
+async fn agent_profiles_are_set_by_supervisors(env: Env) {
+    let http = Http::new(&env);
+    user(&env, "sup", "Sunita Devi", Role::Supervisor, None).await;
+    user(&env, "asha", "Asha Verma", Role::Agent, None).await;
+    user(&env, "ravi", "Ravi Kumar", Role::Agent, None).await;
+    user(&env, "off", "Om Prakash", Role::Officer, Some("JSV")).await;
+    let sup = user_token(&env, "sup").await;
+    let asha = user_token(&env, "asha").await;
+
+    let body = json!({"phone": "PJSIP/agent-101", "languages": ["hi", "en"],
+                      "departments": ["jsv"], "helplines": ["1100", "HRTC"]});
+    let (s, v) = http_put(&http, "/users/asha/agent", &sup, body.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["phone"], "PJSIP/agent-101");
+    assert_eq!(v["departments"], json!(["JSV"]));
+    assert_eq!(v["helplines"], json!(["1100", "hrtc"]));
+    assert_audited(
+        &env,
+        &["supervisor:sup (Sunita Devi) agent_profile_set asha"],
+    )
+    .await;
+
+    // Replaced, not added to.
+    let (s, v) = http_put(
+        &http,
+        "/users/asha/agent",
+        &sup,
+        json!({"phone": "PJSIP/agent-102", "languages": ["hi"]}),
+    )
+    .await;
+    assert_eq!((s, v["departments"].clone()), (StatusCode::OK, json!([])));
+    let (s, v) = http.get("/users/asha/agent", &asha).await;
+    assert_eq!(
+        (s, v["phone"].as_str()),
+        (StatusCode::OK, Some("PJSIP/agent-102"))
+    );
+
+    // An agent neither sets profiles nor reads another's.
+    let (s, _) = http_put(&http, "/users/asha/agent", &asha, body.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = http.get("/users/ravi/agent", &asha).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = http.get("/agent-profiles", &asha).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = http.get("/users/ravi/agent", &sup).await;
+    assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));
+
+    for (bad, field) in [
+        (
+            json!({"phone": "PJSIP/a,b(c)", "languages": ["hi"]}),
+            "phone",
+        ),
+        (json!({"phone": "agent-101", "languages": ["hi"]}), "phone"),
+        (json!({"languages": []}), "languages"),
+        (json!({"languages": ["ta"]}), "languages"),
+        (
+            json!({"languages": ["hi"], "departments": ["NOPE"]}),
+            "departments",
+        ),
+        (
+            json!({"languages": ["hi"], "helplines": ["a\u{1b}[31m"]}),
+            "helplines",
+        ),
+    ] {
+        let (s, v) = http_put(&http, "/users/ravi/agent", &sup, bad.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert_eq!(v["error"]["field"], field, "{bad}: {v}");
+    }
+    let (s, _) = http_put(
+        &http,
+        "/users/ravi/agent",
+        &sup,
+        json!({"languages": ["hi"], "skills": 1}),
+    )
+    .await;
+    assert!(s.is_client_error(), "unknown fields are refused");
+    let (s, v) = http_put(
+        &http,
+        "/users/off/agent",
+        &sup,
+        json!({"languages": ["hi"]}),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an officer takes no calls: {v}"
+    );
+
+    http_put(
+        &http,
+        "/users/ravi/agent",
+        &sup,
+        json!({"languages": ["en"]}),
+    )
+    .await;
+    let (s, v) = http.get("/agent-profiles", &sup).await;
+    assert_eq!(s, StatusCode::OK);
+    let logins: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["login"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins, ["asha", "ravi"]);
+    accounts::disable_user(&env.store, "ravi", "cli:test", env.clock.now())
+        .await
+        .unwrap();
+    let profiles = env.store.agent_profiles().await.unwrap();
+    assert_eq!(
+        profiles.len(),
+        1,
+        "a disabled user takes no calls: {profiles:?}"
+    );
+}
+contract!(agent_profiles_are_set_by_supervisors);
