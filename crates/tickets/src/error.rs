@@ -17,7 +17,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     /// SQLite stayed locked by another connection (another process, a backup, a node starting at
-    /// the same time) through every attempt to open and migrate it.
+    /// the same time) through every attempt to open and migrate it (`StoreOptions::sqlite_lock_wait`).
     #[error(
         "the SQLite database stayed locked by another connection through {attempts} attempts over {waited:?}; is another helpline process or a backup holding it? last error: {source}"
     )]
@@ -34,10 +34,14 @@ pub enum StoreError {
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {
         version: i64,
-        name: &'static str,
+        name: String,
         #[source]
         source: sqlx::Error,
     },
+    /// The applied migrations do not fit this build's (a changed file's checksum, a migration left
+    /// half-applied).
+    #[error("migrations: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("the database has migration {0}, newer than this build knows; upgrade helpline")]
     SchemaTooNew(i64),
     #[error("department data file line {line}: {message}")]

@@ -23,7 +23,6 @@ use sqlx::sqlite::{
 };
 
 use crate::clock::{from_millis, to_millis};
-use crate::departments::seed_departments;
 use crate::error::StoreError;
 use crate::model::{
     AuditEntry, Department, DepartmentFigures, FeedbackReason, HeadlineFigures, MAX_LEVEL, Note,
@@ -124,7 +123,10 @@ macro_rules! insert_audit {
 // macros above, which it uses).
 mod accounts;
 mod agents;
+// The schema: `sqlx::migrate!` folders, run under the write lock, an earlier build's runner adopted.
+mod migrate;
 pub use accounts::SessionRecord;
+pub use migrate::{SCHEMA_VERSION, VERSIONS};
 
 /// A dynamically bound SQL value.
 #[derive(Debug, Clone)]
@@ -139,8 +141,12 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long to wait for a pooled connection before calling the database unavailable.
     pub acquire_timeout: Duration,
-    /// SQLite: how long a write waits for another process's lock before giving up.
+    /// SQLite: how long a statement waits for another connection's lock before giving up (the
+    /// pool's `busy_timeout`, applied to every connection, migrations' included).
     pub sqlite_busy_timeout: Duration,
+    /// SQLite: how long opening and migrating wait in all for the write lock (nodes starting
+    /// together, a backup), trying again with a growing pause, before [`StoreError::Locked`].
+    pub sqlite_lock_wait: Duration,
     /// PostgreSQL: schema to use (`search_path`), e.g. one per test. `None` = the server default.
     pub postgres_schema: Option<String>,
 }
@@ -151,6 +157,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(3),
             sqlite_busy_timeout: Duration::from_secs(2),
+            sqlite_lock_wait: Duration::from_secs(10),
             postgres_schema: None,
         }
     }
@@ -335,187 +342,6 @@ impl TicketRow {
     }
 }
 
-/// One schema change, in the dialect of each backend (they differ only in the id column).
-struct Migration {
-    version: i64,
-    name: &'static str,
-    sql: &'static str,
-}
-
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "tickets, departments, audit, notes, tokens, number blocks",
-        sql: r#"
-CREATE TABLE departments (
-    code TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    name_hi TEXT NOT NULL,
-    sla_days BIGINT NOT NULL CHECK (sla_days BETWEEN 1 AND 365)
-);
-CREATE TABLE number_blocks (
-    id BIGINT PRIMARY KEY CHECK (id = 1),
-    next_block BIGINT NOT NULL
-);
-INSERT INTO number_blocks (id, next_block) VALUES (1, 0);
-CREATE TABLE tickets (
-    id {ID},
-    version BIGINT NOT NULL DEFAULT 1,
-    number TEXT NOT NULL UNIQUE,
-    call_id TEXT UNIQUE,
-    source TEXT NOT NULL,
-    caller_number TEXT NOT NULL,
-    language TEXT NOT NULL,
-    department_code TEXT NOT NULL REFERENCES departments (code),
-    category TEXT,
-    district TEXT,
-    description TEXT,
-    recording_file TEXT,
-    recording_duration_ms BIGINT,
-    recording_sha256 TEXT,
-    recording_bytes BIGINT,
-    after_hours BIGINT NOT NULL DEFAULT 0,
-    status TEXT NOT NULL,
-    level BIGINT NOT NULL DEFAULT 1 CHECK (level BETWEEN 1 AND 4),
-    assigned_to TEXT,
-    due_at BIGINT NOT NULL,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    feedback_satisfied BIGINT,
-    feedback_reason TEXT,
-    reopen_count BIGINT NOT NULL DEFAULT 0
-);
-CREATE INDEX tickets_status_due ON tickets (status, due_at);
-CREATE INDEX tickets_department_created ON tickets (department_code, created_at);
-CREATE INDEX tickets_caller ON tickets (caller_number);
-CREATE INDEX tickets_created ON tickets (created_at);
-CREATE TABLE number_aliases (
-    number TEXT PRIMARY KEY,
-    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE audit_log (
-    id {ID},
-    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
-    at BIGINT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    from_value TEXT,
-    to_value TEXT,
-    reason TEXT
-);
-CREATE INDEX audit_log_ticket ON audit_log (ticket_id, id);
-CREATE TABLE notes (
-    id {ID},
-    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
-    at BIGINT NOT NULL,
-    author TEXT NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE INDEX notes_ticket ON notes (ticket_id, id);
-CREATE TABLE api_tokens (
-    id {ID},
-    token_hash TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL,
-    department_code TEXT REFERENCES departments (code),
-    label TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    revoked_at BIGINT
-)
-"#,
-    },
-    Migration {
-        version: 2,
-        name: "the caller id as the trunk delivered it",
-        sql: "ALTER TABLE tickets ADD COLUMN caller_raw TEXT",
-    },
-    Migration {
-        version: 3,
-        name: "users, sessions, token owners, scopes and expiry, who filed a ticket, account audit",
-        // Tokens made before accounts existed get the default 90 days from the upgrade, and the
-        // integrations among them only the narrow default scopes (issue 10).
-        sql: r#"
-CREATE TABLE users (
-    id {ID},
-    login TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    department_code TEXT REFERENCES departments (code),
-    password_hash TEXT NOT NULL,
-    disabled_at BIGINT,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
-);
-CREATE TABLE sessions (
-    id {ID},
-    secret_hash TEXT NOT NULL UNIQUE,
-    csrf_hash TEXT NOT NULL,
-    user_id BIGINT NOT NULL REFERENCES users (id),
-    created_at BIGINT NOT NULL,
-    last_seen_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    revoked_at BIGINT,
-    client TEXT
-);
-CREATE INDEX sessions_user ON sessions (user_id);
-CREATE INDEX sessions_expires ON sessions (expires_at);
-ALTER TABLE api_tokens ADD COLUMN user_id BIGINT REFERENCES users (id);
-ALTER TABLE api_tokens ADD COLUMN integration TEXT;
-ALTER TABLE api_tokens ADD COLUMN scopes TEXT;
-ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT;
-UPDATE api_tokens SET expires_at = {NOW_MS} + 7776000000 WHERE expires_at IS NULL;
-UPDATE api_tokens SET scopes = 'tickets:file tickets:read_own tickets:status' WHERE role = 'integration';
-ALTER TABLE tickets ADD COLUMN filed_by TEXT;
-CREATE TABLE account_audit (
-    id {ID},
-    at BIGINT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    subject TEXT,
-    detail TEXT,
-    client TEXT
-);
-CREATE INDEX account_audit_at ON account_audit (at)
-"#,
-    },
-    Migration {
-        version: 4,
-        name: "agent profiles: phone, languages, departments, helplines",
-        // Lists are space-separated codes (each checked by `accounts::agent`: no spaces inside).
-        sql: r#"
-CREATE TABLE agent_profiles (
-    user_id BIGINT PRIMARY KEY REFERENCES users (id),
-    phone TEXT,
-    languages TEXT NOT NULL,
-    departments TEXT NOT NULL,
-    helplines TEXT NOT NULL,
-    updated_at BIGINT NOT NULL
-)
-"#,
-    },
-];
-
-/// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 4;
-
-fn migration_statements(sql: &str, kind: BackendKind) -> Vec<String> {
-    let (id, now_ms) = match kind {
-        BackendKind::Sqlite => (
-            "INTEGER PRIMARY KEY AUTOINCREMENT",
-            "(CAST(strftime('%s', 'now') AS BIGINT) * 1000)",
-        ),
-        BackendKind::Postgres => (
-            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
-            "(CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) * 1000)",
-        ),
-    };
-    sql.split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.replace("{ID}", id).replace("{NOW_MS}", now_ms))
-        .collect()
-}
-
 /// SHA-256 (hex) of an API token: what the database keeps instead of the token.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -528,6 +354,8 @@ pub struct Store {
     /// Set once migrations have been applied through this store (so a node started during an
     /// outage migrates before its first write when the database returns).
     migrated: Arc<AtomicBool>,
+    /// [`StoreOptions::sqlite_lock_wait`].
+    sqlite_lock_wait: Duration,
     /// Fault injection (SQLite): the `max_page_count` every connection applies when it is handed
     /// out; 0 = never set. See [`Store::limit_sqlite_pages`].
     page_limit: Arc<AtomicU64>,
@@ -613,6 +441,7 @@ impl Store {
         Ok(Store {
             backend,
             migrated: Arc::new(AtomicBool::new(false)),
+            sqlite_lock_wait: options.sqlite_lock_wait,
             page_limit,
         })
     }
@@ -637,114 +466,6 @@ impl Store {
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
-    }
-
-    /// Applies pending migrations (each in its own transaction; on PostgreSQL under an advisory lock
-    /// so several nodes starting at once migrate exactly once) and upserts the seed departments
-    /// (names are refreshed; a configured SLA is kept). Returns the versions applied.
-    ///
-    /// SQLite locked by another connection (`SQLITE_BUSY`/`SQLITE_LOCKED`, e.g. nodes starting
-    /// together, or a backup) is retried [`MIGRATE_ATTEMPTS`] times with a growing pause, each
-    /// attempt waiting the busy timeout; then it is [`StoreError::Locked`].
-    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
-        let started = std::time::Instant::now();
-        let mut pause = MIGRATE_FIRST_PAUSE;
-        let mut attempt = 1;
-        loop {
-            let err = match self.migrate_once().await {
-                Ok(applied) => return Ok(applied),
-                Err(err) => err,
-            };
-            let source = match sqlite_lock_error(err) {
-                Ok(source) => source,
-                Err(other) => return Err(other),
-            };
-            if attempt >= MIGRATE_ATTEMPTS {
-                return Err(StoreError::Locked {
-                    attempts: attempt,
-                    waited: started.elapsed(),
-                    source,
-                });
-            }
-            tracing::warn!(attempt, error = %source, retry_in = ?pause, "SQLite database locked while migrating; retrying");
-            tokio::time::sleep(pause).await;
-            pause *= 2;
-            attempt += 1;
-        }
-    }
-
-    async fn migrate_once(&self) -> Result<Vec<i64>, StoreError> {
-        let kind = self.kind();
-        let mut applied = Vec::new();
-        // One transaction for the lot, taken as a write lock up front (SQLite `BEGIN IMMEDIATE`,
-        // PostgreSQL an advisory lock) so nodes starting together migrate exactly once.
-        let begin = match kind {
-            BackendKind::Sqlite => "BEGIN IMMEDIATE",
-            BackendKind::Postgres => "BEGIN",
-        };
-        on_pool!(self, |pool| transaction!(pool, Some(begin), |tx| {
-            if kind == BackendKind::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock(1100)")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(
-                "CREATE TABLE IF NOT EXISTS helpline_migrations (\
-                 version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            )
-            .execute(&mut *tx)
-            .await?;
-            for migration in MIGRATIONS {
-                let done: Option<(i64,)> =
-                    sqlx::query_as("SELECT version FROM helpline_migrations WHERE version = $1")
-                        .bind(migration.version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if done.is_some() {
-                    continue;
-                }
-                for statement in migration_statements(migration.sql, kind) {
-                    sqlx::query(&statement)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|source| StoreError::Migration {
-                            version: migration.version,
-                            name: migration.name,
-                            source,
-                        })?;
-                }
-                sqlx::query(
-                    "INSERT INTO helpline_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                )
-                .bind(migration.version)
-                .bind(migration.name)
-                .bind(to_millis(Utc::now()))
-                .execute(&mut *tx)
-                .await?;
-                applied.push(migration.version);
-            }
-            let newest: (Option<i64>,) =
-                sqlx::query_as("SELECT MAX(version) FROM helpline_migrations")
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if let Some(v) = newest.0.filter(|v| *v > SCHEMA_VERSION) {
-                return Err(StoreError::SchemaTooNew(v));
-            }
-            for d in seed_departments()? {
-                sqlx::query(
-                    "INSERT INTO departments (code, name, name_hi, sla_days) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_hi = excluded.name_hi",
-                )
-                .bind(d.code)
-                .bind(d.name)
-                .bind(d.name_hi)
-                .bind(i64::from(d.sla_days))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }))?;
-        self.migrated.store(true, Ordering::Release);
-        Ok(applied)
     }
 
     // ----- departments -------------------------------------------------------------------------
@@ -1767,10 +1488,6 @@ fn reusable<C: sqlx::Connection>(conn: &C) -> bool {
     }
     idle
 }
-
-/// How often [`Store::migrate`] tries a locked SQLite database, and its first pause (doubling).
-pub const MIGRATE_ATTEMPTS: u32 = 4;
-const MIGRATE_FIRST_PAUSE: Duration = Duration::from_millis(100);
 
 /// The driver error if `err` is SQLite's BUSY or LOCKED (primary result codes 5 and 6: another
 /// connection holds the lock), else `err` back.

@@ -16,3 +16,4 @@ mod lifecycle;
 mod locked_at_start;
 mod outage;
 mod reports;
+mod upgrade;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tempfile::TempDir;
 use tickets::{ManualClock, ServiceConfig, Store, StoreOptions, TicketService};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
@@ -31,31 +32,33 @@ pub struct Env {
     pub kind: Kind,
     pub url: String,
     pub options: StoreOptions,
+    /// The test's own directory (journals, recordings, more database files): `temp`'s path.
     pub dir: PathBuf,
     pub store: Store,
     pub service: TicketService,
     pub clock: ManualClock,
     pg_schema: Option<(String, String)>,
+    /// Removes `dir` when the Env goes (declared last: after the store is dropped).
+    _temp: TempDir,
 }
 
+/// Short waits so a test about a database away or locked is quick; the product's total wait for a
+/// locked SQLite file (`sqlite_lock_wait`) all the same, so nodes starting together wait as they do
+/// in production.
 pub fn test_options() -> StoreOptions {
     StoreOptions {
         max_connections: 8,
         acquire_timeout: Duration::from_millis(1500),
         sqlite_busy_timeout: Duration::from_millis(300),
-        postgres_schema: None,
+        ..StoreOptions::default()
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!(
-        "tickets-contract-{tag}-{}-{n}-{:08x}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("tickets-contract-{tag}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn rand_suffix() -> u32 {
@@ -95,7 +98,10 @@ pub fn service_config(dir: &std::path::Path, node: &str) -> ServiceConfig {
 impl Env {
     pub async fn sqlite() -> Env {
         let dir = temp_dir("sqlite");
-        let url = format!("sqlite://{}?mode=rwc", dir.join("tickets.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("tickets.db").display()
+        );
         Self::build(Kind::Sqlite, url, test_options(), dir, None).await
     }
 
@@ -121,9 +127,10 @@ impl Env {
         kind: Kind,
         url: String,
         options: StoreOptions,
-        dir: PathBuf,
+        temp: TempDir,
         pg_schema: Option<(String, String)>,
     ) -> Env {
+        let dir = temp.path().to_path_buf();
         let store = Store::connect_with(&url, options.clone()).await.unwrap();
         let clock = ManualClock::new(start_time());
         let service = TicketService::with_clock(
@@ -142,6 +149,7 @@ impl Env {
             service,
             clock,
             pg_schema,
+            _temp: temp,
         }
     }
 
@@ -162,7 +170,6 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
         if let Some((url, schema)) = self.pg_schema.take() {
             drop_schema(url, schema);
         }
@@ -306,7 +313,9 @@ fn drop_schema(url: String, schema: String) {
 pub async fn fresh_database(env: &Env) -> (String, StoreOptions, SchemaGuard) {
     match env.kind {
         Kind::Sqlite => {
-            let url = format!("sqlite://{}?mode=rwc", env.dir.join("fresh.db").display());
+            let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+            let file = env.dir.join(format!("fresh-{n}.db"));
+            let url = format!("sqlite://{}?mode=rwc", file.display());
             (url, test_options(), SchemaGuard(None))
         }
         Kind::Postgres => {
