@@ -415,6 +415,10 @@ impl Agent {
         matches!(self.state, AgentState::Available { .. })
     }
 
+    pub(crate) fn reset_calls_taken(&mut self) {
+        self.calls_taken = 0;
+    }
+
     /// Applies one event at `now`. A refusal leaves the agent as it was.
     pub fn apply(&mut self, event: AgentEvent, now: Time) -> Result<Outcome, AgentError> {
         use AgentState as S;
@@ -564,6 +568,11 @@ impl Agent {
 pub(crate) fn after(now: Time, secs: u32) -> Time {
     now.checked_add_signed(TimeDelta::seconds(i64::from(secs)))
         .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
+/// Milliseconds from `from` to `to`, 0 if the clock went back.
+pub(crate) fn millis(from: Time, to: Time) -> i64 {
+    (to - from).num_milliseconds().max(0)
 }
 
 #[cfg(test)]
@@ -834,5 +843,7 @@ mod tests {
     fn times_saturate_instead_of_panicking() {
         let end = chrono::DateTime::<chrono::Utc>::MAX_UTC;
         assert_eq!(after(end, 10), end);
+        assert_eq!(millis(t(10), t(5)), 0);
+        assert_eq!(millis(t(5), t(10)), 5000);
     }
 }

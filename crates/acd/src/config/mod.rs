@@ -176,4 +176,18 @@ impl Queues {
     pub(crate) fn index(&self, name: &str) -> Option<QueueIx> {
         self.by_name.get(name).copied()
     }
+
+    /// The queue at an index from [`Queues::index`] (or below [`Queues::len`]).
+    pub(crate) fn at(&self, ix: QueueIx) -> &QueueConfig {
+        &self.queues[ix]
+    }
+}
+
+/// Queues from a text known to be valid (tests): every problem in the panic message.
+#[cfg(test)]
+pub(crate) fn checked(text: &str) -> Queues {
+    check(text, "test.toml").unwrap_or_else(|problems| {
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        panic!("{}", shown.join("\n"))
+    })
 }

@@ -27,15 +27,7 @@ fn the_shipped_example_is_valid() {
         "/../../ivr-scripts/acd/queues.toml"
     );
     let text = std::fs::read_to_string(path).unwrap();
-    let queues = check(&text, path).unwrap_or_else(|ps| {
-        panic!(
-            "{}",
-            ps.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
+    let queues = crate::config::checked(&text);
     assert_eq!(queues.len(), 6);
     let g = queues.get("grievance").unwrap();
     assert_eq!(g.helpline, Some(Helpline::Grievance));
