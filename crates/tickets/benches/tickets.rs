@@ -21,16 +21,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => println!("postgres skipped: HELPLINE_TEST_POSTGRES_URL not set"),
     }
     for postgres_url in targets {
-        let work_dir = std::env::temp_dir().join(format!("tickets-bench-{}", std::process::id()));
+        let temp = tempfile::tempdir()?;
         let report = run(BenchConfig {
             postgres_url,
             tickets,
             concurrency,
-            work_dir: work_dir.clone(),
+            work_dir: temp.path().join("bench"),
         })
         .await?;
         println!("{report}");
-        std::fs::remove_dir_all(&work_dir)?;
     }
     Ok(())
 }

@@ -136,17 +136,11 @@ pub(crate) fn sync_dir(path: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("tickets-alloc-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn uses_spares_in_order_and_never_reuses_after_restart() {
-        let dir = temp_dir("restart");
-        let mut a = NumberAllocator::open(&dir, 2).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        let mut a = NumberAllocator::open(dir, 2).unwrap();
         a.spares = vec![5, 9];
         a.persist().unwrap();
         let first = a.next().unwrap();
@@ -157,22 +151,21 @@ mod tests {
         );
         assert!(a.needs_top_up());
         // Crash mid-block: the restarted allocator must not touch block 5 again.
-        let mut b = NumberAllocator::open(&dir, 2).unwrap();
+        let mut b = NumberAllocator::open(dir, 2).unwrap();
         assert_eq!(b.next().unwrap().payload(), PAYLOAD_BASE + 9 * BLOCK_SIZE);
-        let mut c = NumberAllocator::open(&dir, 2).unwrap();
+        let mut c = NumberAllocator::open(dir, 2).unwrap();
         assert!(matches!(c.next(), Err(TicketError::NumbersExhausted)));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_block_yields_exactly_block_size_numbers() {
-        let dir = temp_dir("block");
-        let mut a = NumberAllocator::open(&dir, 1).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        let mut a = NumberAllocator::open(dir, 1).unwrap();
         a.spares = vec![0];
         let numbers: Vec<_> = (0..BLOCK_SIZE).map(|_| a.next().unwrap()).collect();
         let unique: std::collections::HashSet<_> = numbers.iter().collect();
         assert_eq!(unique.len() as u64, BLOCK_SIZE);
         assert!(matches!(a.next(), Err(TicketError::NumbersExhausted)));
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

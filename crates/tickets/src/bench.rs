@@ -214,18 +214,17 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_small_run_stores_every_ticket() {
-        let dir = std::env::temp_dir().join(format!("tickets-bench-{}", std::process::id()));
+        let temp = tempfile::tempdir().unwrap();
         let report = run(BenchConfig {
             postgres_url: None,
             tickets: 300,
             concurrency: 16,
-            work_dir: dir.clone(),
+            work_dir: temp.path().join("bench"),
         })
         .await
         .unwrap();
         assert_eq!(report.stored, 300);
         assert_eq!(report.backend, "sqlite");
         assert!(report.p50_ms <= report.p99_ms && report.p99_ms <= report.max_ms);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

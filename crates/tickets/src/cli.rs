@@ -579,8 +579,8 @@ mod tests {
 
     #[tokio::test]
     async fn commands_print_what_they_did() {
-        let dir = std::env::temp_dir().join(format!("tickets-cli-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         let url = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
         let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
         let mut out = Vec::new();
@@ -820,6 +820,5 @@ mod tests {
         let stats = tickets_stats(&store, Some("JSV"), &mut out).await.unwrap();
         assert_eq!(stats.total, 0);
         assert!(String::from_utf8(out).unwrap().contains("disposed"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -248,18 +248,11 @@ pub(crate) mod tests {
         }
     }
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("tickets-journal-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn survives_reopen_dedupes_calls_and_drops_a_torn_tail() {
-        let dir = temp_dir("reopen");
-        let mut j = Journal::open(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        let mut j = Journal::open(dir).unwrap();
         let numbers = j
             .append(vec![
                 record("c1", 100_000_001),
@@ -277,24 +270,23 @@ pub(crate) mod tests {
             .unwrap();
         f.write_all(b"{\"number\":\"10").unwrap();
         drop(f);
-        let mut j = Journal::open(&dir).unwrap();
+        let mut j = Journal::open(dir).unwrap();
         assert_eq!(j.len(), 2);
         assert_eq!(j.number_for_call("c2"), Some(numbers[1]));
         j.append(vec![record("c3", 100_000_004)]).unwrap();
         drop(j);
-        let mut j = Journal::open(&dir).unwrap();
+        let mut j = Journal::open(dir).unwrap();
         assert_eq!(j.len(), 3);
         j.clear().unwrap();
-        assert!(Journal::open(&dir).unwrap().is_empty());
-        fs::remove_dir_all(&dir).unwrap();
+        assert!(Journal::open(dir).unwrap().is_empty());
     }
 
     #[test]
     fn a_corrupt_middle_line_is_an_error_not_a_silent_loss() {
-        let dir = temp_dir("corrupt");
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         fs::write(dir.join("tickets.journal"), "not json\n{}\n").unwrap();
-        let err = Journal::open(&dir).unwrap_err();
+        let err = Journal::open(dir).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

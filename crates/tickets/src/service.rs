@@ -1161,9 +1161,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_replay_the_database_does_not_have_keeps_the_journal() {
-        let dir = std::env::temp_dir().join(format!("tickets-replay-check-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        std::fs::create_dir_all(dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("tickets.db").display());
         let store = Store::connect(&url).await.unwrap();
         let config = ServiceConfig::new(dir.join("journal"), dir.join("recordings"));
@@ -1228,6 +1228,5 @@ mod tests {
             .unwrap();
         assert_eq!(total, 2);
         store.close().await;
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

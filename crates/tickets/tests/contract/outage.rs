@@ -13,7 +13,9 @@ use tickets::{
 
 use crate::contract;
 use crate::lifecycle::call;
-use crate::support::{CutProxy, Env, Kind, postgres_url, reroute_postgres_url, service_config};
+use crate::support::{
+    CutProxy, Env, Kind, eventually, postgres_url, reroute_postgres_url, service_config,
+};
 
 /// Something that can take the database away from a service and give it back.
 enum Outage {
@@ -281,24 +283,22 @@ async fn background_job_replays_and_escalates(env: Env) {
         std::time::Duration::from_millis(50),
         shutdown.clone(),
     );
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let replayed = service.journal_len().await == 0;
-        let raised = env
-            .store
-            .ticket(late)
-            .await
-            .unwrap()
-            .is_some_and(|t| t.level == 2);
-        if replayed && raised {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "background job did not catch up"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually(
+        std::time::Duration::from_secs(20),
+        "the background job to replay the journal and escalate the late ticket",
+        || async {
+            let journal = service.journal_len().await;
+            let level = env.store.ticket(late).await.unwrap().map(|t| t.level);
+            if journal == 0 && level == Some(2) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{journal} journaled, late ticket at level {level:?}"
+                ))
+            }
+        },
+    )
+    .await;
     assert!(env.store.ticket(journaled).await.unwrap().is_some());
     shutdown.cancel();
     tokio::time::timeout(std::time::Duration::from_secs(10), job)

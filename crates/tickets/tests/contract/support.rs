@@ -1,5 +1,6 @@
 //! Test fixtures: a fresh database per test (a temp SQLite file, or a fresh PostgreSQL schema from
-//! `HELPLINE_TEST_POSTGRES_URL`), a manual clock, and a TCP proxy that can cut PostgreSQL off.
+//! `HELPLINE_TEST_POSTGRES_URL`), a manual clock, a TCP proxy that can cut PostgreSQL off, and
+//! [`eventually`], the one way these tests wait for what a background task does.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tempfile::TempDir;
+pub use testkit::eventually;
 use tickets::{ManualClock, ServiceConfig, Store, StoreOptions, TicketService};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
