@@ -64,6 +64,9 @@ pub enum DialplanApp {
     Wait { seconds: f64 },
     /// `Playback(sound)`: answers if needed, plays a sound for as long as it lasts, sets `PLAYBACKSTATUS`.
     Playback { sound: String },
+    /// `Set(name=value)`: a channel variable (`ChannelVarset`), or a function such as `CHANNEL(language)`
+    /// (no event).
+    Set { name: String, value: String },
     /// `Hangup()`.
     Hangup,
 }
@@ -85,6 +88,7 @@ impl DialplanApp {
             DialplanApp::Ringing => ("Ringing", String::new()),
             DialplanApp::Wait { seconds } => ("Wait", format_seconds(*seconds)),
             DialplanApp::Playback { sound } => ("Playback", sound.clone()),
+            DialplanApp::Set { name, value } => ("Set", format!("{name}={value}")),
             DialplanApp::Hangup => ("Hangup", String::new()),
         }
     }
@@ -98,7 +102,8 @@ fn format_seconds(seconds: f64) -> String {
     }
 }
 
-/// An endpoint the simulator can originate to, e.g. technology `PJSIP`, resource `agent-101`.
+/// An endpoint the simulator can originate to, e.g. technology `PJSIP`, resource `agent-101`. A dial
+/// string `PJSIP/<number>@<resource>` calls a number through it (a trunk such as `telecom-trunk`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
@@ -106,18 +111,113 @@ pub struct EndpointConfig {
     pub resource: String,
     /// What the phone does when called.
     pub behaviour: EndpointBehaviour,
+    /// The endpoint's dialplan context (pjsip.conf `context`): what an originated channel's `dialplan`
+    /// shows (`agents` for the capture set-up's agent phones).
+    #[serde(default = "default_endpoint_context")]
+    pub context: String,
 }
 
-/// What a simulated phone does when a call is originated to it.
+fn default_endpoint_context() -> String {
+    "default".to_owned()
+}
+
+impl EndpointConfig {
+    /// A PJSIP endpoint in context `context`.
+    pub fn pjsip(resource: &str, context: &str, behaviour: EndpointBehaviour) -> EndpointConfig {
+        EndpointConfig {
+            technology: "PJSIP".to_owned(),
+            resource: resource.to_owned(),
+            behaviour,
+            context: context.to_owned(),
+        }
+    }
+
+    /// The problems with this endpoint's fields, each naming it.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let name = format!("endpoint {}/{}", self.technology, self.resource);
+        if self.technology.is_empty() || self.technology.contains('/') {
+            problems.push(format!("{name}: technology must be non-empty, without '/'"));
+        }
+        if self.technology.eq_ignore_ascii_case("Local") {
+            problems.push(format!(
+                "{name}: Local channels are the dialplan's, not an endpoint"
+            ));
+        }
+        if self.resource.is_empty() || self.resource.contains(['/', '@']) {
+            problems.push(format!(
+                "{name}: resource must be non-empty, without '/' or '@'"
+            ));
+        }
+        for (field, value) in self.behaviour.durations() {
+            if let Some(seconds) = value
+                && !(seconds.is_finite() && seconds >= 0.0)
+            {
+                problems.push(format!("{name}: {field} must be >= 0"));
+            }
+        }
+        problems
+    }
+}
+
+/// What a simulated phone does when a call is originated to it, as the captured SIP phones did
+/// (`../shared/ari-traces`, "ACD flows"). Durations are simulated seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EndpointBehaviour {
-    /// Rings, then answers after this many (simulated) seconds.
-    Answer { after_seconds: f64 },
-    /// Rings until the originate times out (cause 19).
+    /// Rings (180), then answers after `after_seconds`. Optionally, once answered, the phone hangs up
+    /// itself (a BYE) `hangup_after_seconds` later, and puts the call on hold (`ChannelHold`)
+    /// `hold_after_seconds` after answering and off hold (`ChannelUnhold`) `unhold_after_seconds` after
+    /// that.
+    Answer {
+        after_seconds: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hangup_after_seconds: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hold_after_seconds: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unhold_after_seconds: Option<f64>,
+    },
+    /// Rings (180) until the originate times out (cause 19).
     RingOut,
-    /// Not registered: the call fails at once (cause 20, "Subscriber absent").
+    /// Answers the INVITE with `486 Busy Here`: cause 17 at once, never a `StasisStart`.
+    Busy,
+    /// An AOR without a contact: the originate itself fails (500 `Allocation failed`), no event follows,
+    /// and the endpoint's state is `offline`.
     Unreachable,
+    /// Nothing answers the INVITE at all: at the originate timeout the channel is destroyed (cause 19,
+    /// `tech_cause` 480), or at 32 s, when the SIP transaction times out first, cause 18 (`tech_cause` 408).
+    NoResponse,
+}
+
+impl EndpointBehaviour {
+    /// Answers after `after_seconds`, and does nothing else.
+    pub fn answer(after_seconds: f64) -> EndpointBehaviour {
+        EndpointBehaviour::Answer {
+            after_seconds,
+            hangup_after_seconds: None,
+            hold_after_seconds: None,
+            unhold_after_seconds: None,
+        }
+    }
+
+    /// Every duration field, by name.
+    fn durations(&self) -> Vec<(&'static str, Option<f64>)> {
+        match self {
+            EndpointBehaviour::Answer {
+                after_seconds,
+                hangup_after_seconds,
+                hold_after_seconds,
+                unhold_after_seconds,
+            } => vec![
+                ("after_seconds", Some(*after_seconds)),
+                ("hangup_after_seconds", *hangup_after_seconds),
+                ("hold_after_seconds", *hold_after_seconds),
+                ("unhold_after_seconds", *unhold_after_seconds),
+            ],
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -140,8 +240,9 @@ impl Default for SimConfig {
 }
 
 /// The dialplan the traces were captured with: `from-citizens` (`1100` → `Stasis(ivr-1100)` → `Hangup`),
-/// `agents` (`answer`: rings 1 s, answers, waits; `noanswer`: rings forever) and `after-ivr` (`s`: plays a
-/// prompt, hangs up).
+/// `agents` (`answer`: rings 1 s, answers, waits; `noanswer`: rings forever), `after-ivr` (`s`: plays a
+/// prompt, hangs up), and the ACD captures' `xfer-test` (`s`: `NoOp(TICKET_NUMBER=…)`, answers, waits
+/// 1 s, hangs up) and `supervisor` (`answer`: answers, waits an hour — a supervisor's phone).
 pub fn default_dialplan() -> BTreeMap<String, BTreeMap<String, Vec<DialplanApp>>> {
     let mut plan = BTreeMap::new();
     let mut citizens = BTreeMap::new();
@@ -188,33 +289,44 @@ pub fn default_dialplan() -> BTreeMap<String, BTreeMap<String, Vec<DialplanApp>>
         ],
     );
     plan.insert("after-ivr".to_owned(), after);
+    let mut xfer = BTreeMap::new();
+    xfer.insert(
+        "s".to_owned(),
+        vec![
+            DialplanApp::NoOp {
+                text: "TICKET_NUMBER=${TICKET_NUMBER}".to_owned(),
+            },
+            DialplanApp::Answer,
+            DialplanApp::Wait { seconds: 1.0 },
+            DialplanApp::Hangup,
+        ],
+    );
+    plan.insert("xfer-test".to_owned(), xfer);
+    let mut supervisor = BTreeMap::new();
+    supervisor.insert(
+        "answer".to_owned(),
+        vec![DialplanApp::Answer, DialplanApp::Wait { seconds: 3600.0 }],
+    );
+    plan.insert("supervisor".to_owned(), supervisor);
     plan
 }
 
-/// `PJSIP/citizen` (the trunk citizens call in on) and three agent phones: `agent-101` answers after 2 s,
-/// `agent-102` rings out, `agent-103` is unreachable.
+/// The capture set-up's endpoints: `PJSIP/citizen` (the trunk citizens call in on) and
+/// `PJSIP/telecom-trunk` (the trunk numbers are dialled through, `PJSIP/<number>@telecom-trunk`), both
+/// answering after 1 s; the agent phones of context `agents`: `agent-101` answers after 2 s, `agent-102` is
+/// busy (486), `agent-103` is unreachable (an AOR without a contact), `agent-104` never responds.
 pub fn default_endpoints() -> Vec<EndpointConfig> {
     vec![
-        EndpointConfig {
-            technology: "PJSIP".to_owned(),
-            resource: "citizen".to_owned(),
-            behaviour: EndpointBehaviour::Answer { after_seconds: 1.0 },
-        },
-        EndpointConfig {
-            technology: "PJSIP".to_owned(),
-            resource: "agent-101".to_owned(),
-            behaviour: EndpointBehaviour::Answer { after_seconds: 2.0 },
-        },
-        EndpointConfig {
-            technology: "PJSIP".to_owned(),
-            resource: "agent-102".to_owned(),
-            behaviour: EndpointBehaviour::RingOut,
-        },
-        EndpointConfig {
-            technology: "PJSIP".to_owned(),
-            resource: "agent-103".to_owned(),
-            behaviour: EndpointBehaviour::Unreachable,
-        },
+        EndpointConfig::pjsip("citizen", "from-citizens", EndpointBehaviour::answer(1.0)),
+        EndpointConfig::pjsip(
+            "telecom-trunk",
+            "from-citizens",
+            EndpointBehaviour::answer(1.0),
+        ),
+        EndpointConfig::pjsip("agent-101", "agents", EndpointBehaviour::answer(2.0)),
+        EndpointConfig::pjsip("agent-102", "agents", EndpointBehaviour::Busy),
+        EndpointConfig::pjsip("agent-103", "agents", EndpointBehaviour::Unreachable),
+        EndpointConfig::pjsip("agent-104", "agents", EndpointBehaviour::NoResponse),
     ]
 }
 
@@ -261,12 +373,14 @@ impl SimConfig {
                 }
             }
         }
-        for endpoint in &self.endpoints {
-            if let EndpointBehaviour::Answer { after_seconds } = endpoint.behaviour
-                && !(after_seconds.is_finite() && after_seconds >= 0.0)
-            {
+        for (index, endpoint) in self.endpoints.iter().enumerate() {
+            problems.extend(endpoint.problems());
+            if self.endpoints[..index].iter().any(|e| {
+                e.technology.eq_ignore_ascii_case(&endpoint.technology)
+                    && e.resource == endpoint.resource
+            }) {
                 problems.push(format!(
-                    "endpoint {}/{}: after_seconds must be >= 0",
+                    "endpoint {}/{} is given twice",
                     endpoint.technology, endpoint.resource
                 ));
             }
@@ -319,6 +433,12 @@ behaviour = { kind = "answer", after_seconds = 3.5 }
 technology = "PJSIP"
 resource = "agent-202"
 behaviour = { kind = "unreachable" }
+
+[[endpoints]]
+technology = "PJSIP"
+resource = "agent-203"
+context = "agents"
+behaviour = { kind = "answer", after_seconds = 1.0, hangup_after_seconds = 4.0, hold_after_seconds = 1.5, unhold_after_seconds = 1.5 }
 "#,
         )
         .unwrap();
@@ -330,11 +450,25 @@ behaviour = { kind = "unreachable" }
         assert_eq!(plan.len(), 4);
         assert_eq!(
             config.endpoints[0].behaviour,
-            EndpointBehaviour::Answer { after_seconds: 3.5 }
+            EndpointBehaviour::answer(3.5)
+        );
+        assert_eq!(config.endpoints[0].context, "default");
+        assert_eq!(
+            config.endpoints[2],
+            EndpointConfig::pjsip(
+                "agent-203",
+                "agents",
+                EndpointBehaviour::Answer {
+                    after_seconds: 1.0,
+                    hangup_after_seconds: Some(4.0),
+                    hold_after_seconds: Some(1.5),
+                    unhold_after_seconds: Some(1.5),
+                }
+            )
         );
         assert_eq!(
             config.endpoints.len(),
-            2,
+            3,
             "endpoints given replace the defaults"
         );
         let bad = SimConfig::from_toml(
@@ -361,9 +495,15 @@ y = [{ app = \"dance\" }]",
         let config = SimConfig::from_toml("speed = 20.0\nusername = \"u\"").unwrap();
         assert_eq!(config.speed, 20.0);
         assert_eq!(config.password, "asterisk");
-        let err = SimConfig::from_toml("speed = -1.0\nws_buffer = 0").unwrap_err();
+        let err = SimConfig::from_toml(
+            "speed = -1.0\nws_buffer = 0\n[[endpoints]]\ntechnology = \"PJSIP\"\nresource = \"a@b\"\n\
+             behaviour = { kind = \"answer\", after_seconds = 1.0, hangup_after_seconds = -2.0 }",
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("speed"), "{text}");
         assert!(text.contains("ws_buffer"), "{text}");
+        assert!(text.contains("resource must be"), "{text}");
+        assert!(text.contains("hangup_after_seconds must be"), "{text}");
     }
 }

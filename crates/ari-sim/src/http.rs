@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{Command, ReplyBody, RestRequest, WsOut};
-use crate::{Control, Fault, Scenario, SimConfig, SimError};
+use crate::{Control, EndpointConfig, Fault, Scenario, SimConfig, SimError};
 
 #[derive(Clone)]
 struct AppState {
@@ -31,14 +31,26 @@ struct AppState {
 /// The whole HTTP surface.
 pub(crate) fn router(config: Arc<SimConfig>, control: Control) -> Router {
     let state = AppState { config, control };
-    Router::new()
-        .route("/ari/events", get(events))
-        .route("/ari/{*rest}", axum::routing::any(ari_rest))
+    let sim = Router::new()
         .route("/sim/calls", post(place_call).get(list_calls))
         .route("/sim/calls/{id}", get(get_call))
         .route("/sim/faults", post(inject_fault))
         .route("/sim/restart", post(restart))
         .route("/sim/stats", get(stats))
+        .route("/sim/endpoints", post(set_endpoint).get(list_endpoints))
+        .route(
+            "/sim/endpoints/{technology}/{resource}",
+            axum::routing::delete(remove_endpoint),
+        )
+        .route("/sim/invites", get(list_invites))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            sim_auth,
+        ));
+    Router::new()
+        .route("/ari/events", get(events))
+        .route("/ari/{*rest}", axum::routing::any(ari_rest))
+        .merge(sim)
         .with_state(state)
 }
 
@@ -314,22 +326,51 @@ async fn websocket(
 fn sim_error(e: &SimError) -> Response {
     let status = match e {
         SimError::UnknownCall(_) => 404,
-        SimError::Scenario(_) => 400,
+        SimError::Scenario(_) | SimError::Config(_) => 400,
         SimError::CallTimeout(_) => 202,
         _ => 503,
     };
     json_response(status, json!({"message": e.to_string()}))
 }
 
-async fn place_call(
+/// `status` with the value as JSON, or the error's answer.
+fn sim_reply<T: serde::Serialize>(status: u16, result: Result<T, SimError>) -> Response {
+    match result {
+        Ok(value) => json_response(status, json!(value)),
+        Err(e) => sim_error(&e),
+    }
+}
+
+/// `204`, or the error's answer.
+fn sim_done(result: Result<(), SimError>) -> Response {
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => sim_error(&e),
+    }
+}
+
+/// A `/sim` request body read as `T`, or the `400` text naming what is wrong with it.
+fn sim_body<T: serde::de::DeserializeOwned>(what: &str, body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid {what}: {e}"))
+}
+
+/// Every `/sim` request is authenticated as ARI's are (basic auth or `api_key=user:pass`).
+async fn sim_auth(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> Response {
-    if !authorized(&state.config, &headers, &parse_query(&uri)) {
+    if !authorized(
+        &state.config,
+        request.headers(),
+        &parse_query(request.uri()),
+    ) {
         return unauthorized();
     }
+    next.run(request).await
+}
+
+async fn place_call(State(state): State<AppState>, body: Bytes) -> Response {
     let scenario = match std::str::from_utf8(&body)
         .map_err(|e| SimError::Scenario(e.to_string()))
         .and_then(Scenario::from_json)
@@ -343,12 +384,8 @@ async fn place_call(
     }
 }
 
-async fn list_calls(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let query = parse_query(&uri);
-    if !authorized(&state.config, &headers, &query) {
-        return unauthorized();
-    }
-    let take = query.get("take").is_some_and(|t| t == "true");
+async fn list_calls(State(state): State<AppState>, uri: Uri) -> Response {
+    let take = parse_query(&uri).get("take").is_some_and(|t| t == "true");
     match (
         state.control.results(take).await,
         state.control.stats().await,
@@ -365,11 +402,7 @@ async fn get_call(
     State(state): State<AppState>,
     Path(id): Path<u64>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Response {
-    if !authorized(&state.config, &headers, &query) {
-        return unauthorized();
-    }
     let wait = match query.get("wait_ms").map(|w| w.parse::<u64>()) {
         None => 0,
         Some(Ok(ms)) => ms.min(600_000),
@@ -390,43 +423,45 @@ async fn get_call(
     }
 }
 
-async fn inject_fault(
+async fn inject_fault(State(state): State<AppState>, body: Bytes) -> Response {
+    match sim_body::<Fault>("fault", &body) {
+        Ok(fault) => sim_done(state.control.inject(fault).await),
+        Err(message) => json_response(400, json!({ "message": message })),
+    }
+}
+
+async fn restart(State(state): State<AppState>) -> Response {
+    sim_done(state.control.inject(Fault::Restart).await)
+}
+
+async fn stats(State(state): State<AppState>) -> Response {
+    sim_reply(200, state.control.stats().await)
+}
+
+async fn set_endpoint(State(state): State<AppState>, body: Bytes) -> Response {
+    match sim_body::<EndpointConfig>("endpoint", &body) {
+        Ok(endpoint) => sim_done(state.control.set_endpoint(endpoint).await),
+        Err(message) => json_response(400, json!({ "message": message })),
+    }
+}
+
+async fn list_endpoints(State(state): State<AppState>) -> Response {
+    sim_reply(200, state.control.endpoints().await)
+}
+
+async fn remove_endpoint(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Path((technology, resource)): Path<(String, String)>,
 ) -> Response {
-    if !authorized(&state.config, &headers, &parse_query(&uri)) {
-        return unauthorized();
-    }
-    let fault: Fault = match serde_json::from_slice(&body) {
-        Ok(f) => f,
-        Err(e) => return json_response(400, json!({"message": format!("invalid fault: {e}")})),
-    };
-    match state.control.inject(fault).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+    match state.control.remove_endpoint(&technology, &resource).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => json_response(404, json!({"message": "Endpoint not found"})),
         Err(e) => sim_error(&e),
     }
 }
 
-async fn restart(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    if !authorized(&state.config, &headers, &parse_query(&uri)) {
-        return unauthorized();
-    }
-    match state.control.inject(Fault::Restart).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => sim_error(&e),
-    }
-}
-
-async fn stats(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    if !authorized(&state.config, &headers, &parse_query(&uri)) {
-        return unauthorized();
-    }
-    match state.control.stats().await {
-        Ok(stats) => json_response(200, json!(stats)),
-        Err(e) => sim_error(&e),
-    }
+async fn list_invites(State(state): State<AppState>) -> Response {
+    sim_reply(200, state.control.invites().await)
 }
 
 #[cfg(test)]

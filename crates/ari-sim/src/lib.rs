@@ -55,6 +55,25 @@ pub enum Fault {
     Clear,
 }
 
+/// An INVITE a simulated phone received (`GET /sim/invites`, [`SimHandle::invites`]): what the far end
+/// of an originate saw, e.g. the headers `PJSIP_HEADER(add,…)` variables put in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invite {
+    /// The channel originated.
+    pub channel_id: String,
+    /// The endpoint it went to, `PJSIP/agent-101` or `PJSIP/telecom-trunk`.
+    pub endpoint: String,
+    /// The dial string after the technology: `agent-101`, `9816000001@telecom-trunk`.
+    pub dialstring: String,
+    /// The caller id it carried (`From`).
+    pub caller_name: String,
+    pub caller_number: String,
+    /// Headers added with `PJSIP_HEADER(add,NAME)` originate variables, by name.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// When it was sent, simulated ms since the simulator (re)started.
+    pub at_ms: u64,
+}
+
 /// Counters for `/sim/stats` and load runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimStats {
@@ -251,6 +270,40 @@ impl Control {
         self.ask(|reply| Command::Stats { reply }).await
     }
 
+    pub async fn set_endpoint(&self, endpoint: EndpointConfig) -> Result<(), SimError> {
+        let problems = endpoint.problems();
+        if !problems.is_empty() {
+            return Err(SimError::Config(problems.join("; ")));
+        }
+        self.commands
+            .send(Command::SetEndpoint {
+                endpoint: Box::new(endpoint),
+            })
+            .await
+            .map_err(|_| SimError::Stopped)
+    }
+
+    pub async fn remove_endpoint(
+        &self,
+        technology: &str,
+        resource: &str,
+    ) -> Result<bool, SimError> {
+        self.ask(|reply| Command::RemoveEndpoint {
+            technology: technology.to_owned(),
+            resource: resource.to_owned(),
+            reply,
+        })
+        .await
+    }
+
+    pub async fn endpoints(&self) -> Result<Vec<EndpointConfig>, SimError> {
+        self.ask(|reply| Command::Endpoints { reply }).await
+    }
+
+    pub async fn invites(&self) -> Result<Vec<Invite>, SimError> {
+        self.ask(|reply| Command::Invites { reply }).await
+    }
+
     pub async fn inject(&self, fault: Fault) -> Result<(), SimError> {
         match fault {
             Fault::DropWebsockets => self
@@ -369,6 +422,31 @@ impl SimHandle {
     /// Counters.
     pub async fn stats(&self) -> Result<SimStats, SimError> {
         self.control.stats().await
+    }
+
+    /// Adds a simulated phone (an endpoint and what it does when called), or changes what the one with
+    /// the same technology and resource does: calls originated from now on follow it.
+    pub async fn set_endpoint(&self, endpoint: EndpointConfig) -> Result<(), SimError> {
+        self.control.set_endpoint(endpoint).await
+    }
+
+    /// Removes an endpoint (originates to it fail from now on); `false` if there was none.
+    pub async fn remove_endpoint(
+        &self,
+        technology: &str,
+        resource: &str,
+    ) -> Result<bool, SimError> {
+        self.control.remove_endpoint(technology, resource).await
+    }
+
+    /// The endpoints the simulator knows now.
+    pub async fn endpoints(&self) -> Result<Vec<EndpointConfig>, SimError> {
+        self.control.endpoints().await
+    }
+
+    /// The latest INVITEs simulated phones received, oldest first.
+    pub async fn invites(&self) -> Result<Vec<Invite>, SimError> {
+        self.control.invites().await
     }
 
     /// Stops the server and the model and waits for them.

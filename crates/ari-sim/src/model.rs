@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::audio::{self, Segment};
-use crate::config::{DialplanApp, EndpointBehaviour, SimConfig};
+use crate::config::{DialplanApp, EndpointBehaviour, EndpointConfig, SimConfig};
 use crate::media::{Audio, Resolved, SoundLibrary, seed_of};
 use crate::scenario::{CallOutcome, CallResult, HeardMedia, HungUpBy, Scenario, Step};
 use crate::wire::{self, cause_txt, message};
@@ -28,6 +28,9 @@ use crate::{SimError, SimStats};
 
 mod bridge;
 mod callers;
+mod endpoints;
+
+use endpoints::{Originate, dial_status, endpoint_key};
 mod playback;
 mod recording;
 mod rest;
@@ -121,6 +124,23 @@ pub(crate) enum Command {
     Stats {
         reply: oneshot::Sender<SimStats>,
     },
+    /// Adds an endpoint, or replaces the one with the same technology and resource.
+    SetEndpoint {
+        endpoint: Box<EndpointConfig>,
+    },
+    /// Removes an endpoint; replies whether it was there.
+    RemoveEndpoint {
+        technology: String,
+        resource: String,
+        reply: oneshot::Sender<bool>,
+    },
+    Endpoints {
+        reply: oneshot::Sender<Vec<EndpointConfig>>,
+    },
+    /// The INVITEs the simulated phones received, oldest first.
+    Invites {
+        reply: oneshot::Sender<Vec<crate::Invite>>,
+    },
 }
 
 /// Something scheduled for later.
@@ -146,8 +166,29 @@ enum Timer {
     OriginateTimeout {
         channel: String,
     },
+    /// An originated phone's INVITE goes out (after the originate's reply): it rings, is busy, or is silent.
+    EndpointDials {
+        channel: String,
+        instance: u64,
+    },
     EndpointAnswers {
         channel: String,
+    },
+    /// Nothing answered the INVITE: the SIP transaction times out (32 s).
+    SipTimeout {
+        channel: String,
+        instance: u64,
+    },
+    /// The phone hangs up itself (a BYE).
+    PhoneHangsUp {
+        channel: String,
+        instance: u64,
+    },
+    /// The phone puts the call on hold (`on`) or takes it off (a re-INVITE).
+    PhoneHolds {
+        channel: String,
+        instance: u64,
+        on: bool,
     },
     DialplanNext {
         channel: String,
@@ -190,6 +231,8 @@ struct Origin {
     dialplan: Option<(String, String, u32)>,
     dialstring: String,
     answered: bool,
+    /// What the phone does (an originated PJSIP channel; `None` for a Local pair).
+    phone: Option<EndpointBehaviour>,
 }
 
 #[derive(Debug)]
@@ -228,13 +271,21 @@ struct Channel {
     call: Option<u64>,
     dialplan_generation: u64,
     snoops: Vec<String>,
-    moh: bool,
+    /// Music on hold started on the channel itself (`POST /channels/{id}/moh`): its class.
+    moh: Option<String>,
+    /// The simulated caller on this channel is hearing music on hold now (its own, or its bridge's).
+    moh_heard: bool,
     muted: bool,
     on_hold: bool,
     /// `Dial PROGRESS` was reported for this originated channel (early media on its peer).
     progress_reported: bool,
     /// The channel is being torn down: a simulated caller on it takes no further steps.
     hanging_up: bool,
+    /// An originated channel continued into the dialplan: its `STASISSTATUS=SUCCESS` comes when the
+    /// dialplan ends, not when it leaves Stasis.
+    stasis_status_pending: bool,
+    /// Tells this channel's timers from those of an earlier channel with the same (client-chosen) id.
+    instance: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -281,6 +332,9 @@ struct Bridge {
     recording: Option<String>,
     playing: Option<String>,
     queue: VecDeque<String>,
+    /// Music on hold on the bridge: its class and the announcer channel playing it (a mixing bridge's
+    /// members see it in `BRIDGEPEER`).
+    moh: Option<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -411,7 +465,14 @@ pub(crate) struct Model {
     next_generation: u64,
     local_seq: u32,
     unique_seq: u64,
+    /// Asterisk's per-technology channel-name counters (`PJSIP/agent-101-0000000c`, `Snoop/…-00000000`).
+    pjsip_seq: u32,
     snoop_seq: u32,
+    /// The endpoints, by `technology/resource` with the technology in lower case (see `endpoint_key`):
+    /// the configuration's, then as the `/sim` API changes them.
+    endpoints: BTreeMap<String, EndpointConfig>,
+    /// The INVITEs sent to simulated phones (`/sim/invites`), the latest `endpoints::INVITES_KEPT`.
+    invites: VecDeque<crate::Invite>,
     calls: HashMap<u64, CallRun>,
     results: BTreeMap<u64, CallResult>,
     waiters: HashMap<u64, Vec<oneshot::Sender<Result<CallResult, SimError>>>>,
@@ -427,6 +488,11 @@ const NOT_IN_STASIS: &str = "Channel not in Stasis application";
 impl Model {
     pub(crate) fn new(config: Arc<SimConfig>, recordings_dir: PathBuf) -> Model {
         let sounds = SoundLibrary::new(config.sounds_dirs.clone());
+        let endpoints = config
+            .endpoints
+            .iter()
+            .map(|e| (endpoint_key(&e.technology, &e.resource), e.clone()))
+            .collect();
         let stored = scan_stored(&recordings_dir);
         Model {
             config,
@@ -450,7 +516,10 @@ impl Model {
             next_generation: 1,
             local_seq: 0x24,
             unique_seq: 0,
+            pjsip_seq: 0,
             snoop_seq: 0,
+            endpoints,
+            invites: VecDeque::new(),
             calls: HashMap::new(),
             results: BTreeMap::new(),
             waiters: HashMap::new(),
@@ -706,6 +775,27 @@ impl Model {
                 stats.websocket_connects = self.next_conn - 1;
                 let _ = reply.send(stats);
             }
+            Command::SetEndpoint { endpoint } => {
+                let key = endpoint_key(&endpoint.technology, &endpoint.resource);
+                self.endpoints.insert(key, *endpoint);
+            }
+            Command::RemoveEndpoint {
+                technology,
+                resource,
+                reply,
+            } => {
+                let removed = self
+                    .endpoints
+                    .remove(&endpoint_key(&technology, &resource))
+                    .is_some();
+                let _ = reply.send(removed);
+            }
+            Command::Endpoints { reply } => {
+                let _ = reply.send(self.endpoints.values().cloned().collect());
+            }
+            Command::Invites { reply } => {
+                let _ = reply.send(self.invites.iter().cloned().collect());
+            }
         }
     }
 
@@ -774,6 +864,9 @@ impl Model {
         self.recordings.clear();
         self.timers.clear();
         self.timer_slab.clear();
+        self.invites.clear();
+        self.pjsip_seq = 0;
+        self.snoop_seq = 0;
         self.started = Instant::now();
         self.wall_start = chrono::Utc::now();
         self.started_unix_ms = unix_ms_now();
@@ -831,11 +924,14 @@ impl Model {
             call: None,
             dialplan_generation: 0,
             snoops: Vec::new(),
-            moh: false,
+            moh: None,
+            moh_heard: false,
             muted: false,
             on_hold: false,
             progress_reported: false,
             hanging_up: false,
+            stasis_status_pending: false,
+            instance: 0,
         }
     }
 
@@ -909,6 +1005,7 @@ impl Model {
             dialplan,
             dialstring: rest.to_owned(),
             answered: false,
+            phone: None,
         };
         let subscriber: Vec<String> = app.iter().cloned().collect();
         if tech.eq_ignore_ascii_case("Local") {
@@ -986,64 +1083,14 @@ impl Model {
             // Asterisk answers with the channel as it was created, whatever the dialplan did meanwhile.
             RestReply::json(200, created)
         } else {
-            let Some(config) = self.endpoint_config(endpoint).cloned() else {
-                return RestReply::json(500, json!({"error": "Allocation failed"}));
+            let request = Originate {
+                id,
+                caller,
+                origin,
+                variables,
+                timeout_s,
             };
-            self.unique_seq += 1;
-            let name = format!(
-                "{}/{}-{:08x}",
-                config.technology, config.resource, self.unique_seq
-            );
-            let mut chan = self.new_channel(
-                id.clone(),
-                name,
-                "Down",
-                caller.clone(),
-                (String::new(), String::new()),
-                "default",
-                "s",
-                Kind::Sip,
-                &lang,
-            );
-            chan.app_name = "AppDial2".to_owned();
-            chan.app_data = "(Outgoing Line)".to_owned();
-            chan.subscribers = subscriber;
-            chan.origin = Some(origin);
-            chan.protocol_id = format!("{}-sim@127.0.0.1", self.unique_seq);
-            for (k, v) in &variables {
-                chan.vars.insert(k.clone(), v.clone());
-            }
-            self.channels.insert(id.clone(), chan);
-            self.emit_dial(&id, "");
-            let reply = self.channel_json(&id);
-            match config.behaviour {
-                EndpointBehaviour::Unreachable => {
-                    self.hangup(&id, 20, HangupHow::Timeout);
-                }
-                EndpointBehaviour::RingOut => {
-                    self.set_state(&id, "Ringing");
-                    self.emit_dial(&id, "RINGING");
-                }
-                EndpointBehaviour::Answer { after_seconds } => {
-                    self.set_state(&id, "Ringing");
-                    self.emit_dial(&id, "RINGING");
-                    self.schedule(
-                        (after_seconds * 1000.0) as u64,
-                        Timer::EndpointAnswers {
-                            channel: id.clone(),
-                        },
-                    );
-                }
-            }
-            if timeout_s > 0 && self.channels.contains_key(&id) {
-                self.schedule(
-                    timeout_s as u64 * 1000,
-                    Timer::OriginateTimeout {
-                        channel: id.clone(),
-                    },
-                );
-            }
-            RestReply::json(200, reply)
+            self.originate_phone(tech, rest, request)
         }
     }
 
@@ -1155,10 +1202,12 @@ impl Model {
             c.app_data = data;
             self.emit_varset(channel, "STASISSTATUS", "");
             self.enter_stasis(channel, &app, origin.args.clone(), false);
+            self.phone_answered(channel);
         } else if let Some((context, exten, priority)) = origin.dialplan {
             c.context = context;
             c.exten = exten;
             c.priority = priority;
+            self.phone_answered(channel);
             self.run_dialplan_at(channel, priority);
         }
     }
@@ -1188,7 +1237,7 @@ impl Model {
 
     /// Leaves Stasis: `StasisEnd` to the app (which then hears nothing more of the channel), then
     /// `STASISSTATUS=SUCCESS` to whoever else listens.
-    fn leave_stasis(&mut self, channel: &str) {
+    fn leave_stasis(&mut self, channel: &str, into_dialplan: bool) {
         let Some(c) = self.channels.get_mut(channel) else {
             return;
         };
@@ -1201,8 +1250,13 @@ impl Model {
         {
             c.subscribers.retain(|s| *s != app);
         }
+        // An originated channel sent on into the dialplan reports its status when that ends.
+        let deferred = into_dialplan && !c.dialplan_stasis && c.origin.is_some();
+        c.stasis_status_pending |= deferred;
         self.emit(&[app], event);
-        self.emit_varset(channel, "STASISSTATUS", "SUCCESS");
+        if !deferred {
+            self.emit_varset(channel, "STASISSTATUS", "SUCCESS");
+        }
     }
 
     fn rest_hangup(&mut self, id: &str, p: Params) -> RestReply {
@@ -1249,16 +1303,29 @@ impl Model {
             });
         }
         let is_local_two = matches!(kind, Kind::Local { half: 2, .. });
+        let is_sip = kind == Kind::Sip;
+        // An answered outbound PJSIP leg reports its RTP statistics before Asterisk's BYE (the inbound
+        // simulated citizen's channel, not captured so, does not).
+        let outbound_sip_up = is_sip && c.state == "Up" && c.origin.is_some();
+        let tech_cause = match how {
+            HangupHow::Sip { tech_cause } => Some(tech_cause),
+            // The originate gave up on a PJSIP phone: Asterisk CANCELs it (480).
+            HangupHow::Timeout if is_sip => Some(480),
+            _ => None,
+        };
         match how {
-            HangupHow::Rest => self.emit_channel(
-                id,
-                "ChannelHangupRequest",
-                json!({"cause": 32, "soft": true}),
-            ),
-            HangupHow::Caller => {
-                for (var, value) in RTP_QOS {
-                    self.emit_varset(id, var, value);
+            HangupHow::Rest => {
+                if outbound_sip_up {
+                    self.emit_rtp_qos(id);
                 }
+                self.emit_channel(
+                    id,
+                    "ChannelHangupRequest",
+                    json!({"cause": 32, "soft": true}),
+                );
+            }
+            HangupHow::Caller => {
+                self.emit_rtp_qos(id);
                 self.emit_channel(id, "ChannelHangupRequest", json!({}));
             }
             HangupHow::Peer => {
@@ -1269,14 +1336,31 @@ impl Model {
                     self.emit_channel(id, "ChannelHangupRequest", json!({"cause": cause}));
                 }
             }
+            // A PJSIP channel's `Hangup()` ends it without a hangup request; its STASISSTATUS (if it
+            // continued from Stasis) and RTP statistics come first.
+            HangupHow::Dialplan if is_sip => {
+                self.flush_stasis_status(id);
+                if outbound_sip_up {
+                    self.emit_rtp_qos(id);
+                }
+            }
             HangupHow::Dialplan => self.emit_channel(
                 id,
                 "ChannelHangupRequest",
                 json!({"cause": cause, "soft": true}),
             ),
+            HangupHow::Sip { tech_cause } => self.emit_channel(
+                id,
+                "ChannelHangupRequest",
+                json!({"cause": cause, "tech_cause": tech_cause}),
+            ),
         }
-        if unanswered_origin && matches!(how, HangupHow::Rest | HangupHow::Peer) {
-            self.emit_dial(id, "NOANSWER");
+        if unanswered_origin {
+            match how {
+                HangupHow::Rest | HangupHow::Peer => self.emit_dial(id, "NOANSWER"),
+                HangupHow::Sip { .. } => self.emit_dial(id, dial_status(cause)),
+                _ => {}
+            }
         }
         if let Some(c) = self.channels.get_mut(id) {
             c.dialplan_generation += 1;
@@ -1290,8 +1374,9 @@ impl Model {
             self.bridge_leave(&bridge, id);
         }
         if self.channels.get(id).is_some_and(|c| c.stasis.is_some()) {
-            self.leave_stasis(id);
+            self.leave_stasis(id, false);
         }
+        self.flush_stasis_status(id);
         for snoop in snoops {
             self.hangup(&snoop, 16, HangupHow::Peer);
         }
@@ -1307,7 +1392,7 @@ impl Model {
             HangupHow::Caller => 16,
             _ => cause,
         };
-        self.destroy(id, destroy_cause);
+        self.destroy(id, destroy_cause, tech_cause);
         if let Kind::Local { peer, .. } = kind
             && self.channels.contains_key(&peer)
         {
@@ -1344,17 +1429,32 @@ impl Model {
         }
     }
 
-    fn destroy(&mut self, id: &str, cause: u32) {
+    /// An originated channel continued into the dialplan reports `STASISSTATUS=SUCCESS` as it ends.
+    fn flush_stasis_status(&mut self, id: &str) {
+        if let Some(c) = self.channels.get_mut(id)
+            && std::mem::take(&mut c.stasis_status_pending)
+        {
+            self.emit_varset(id, "STASISSTATUS", "SUCCESS");
+        }
+    }
+
+    fn destroy(&mut self, id: &str, cause: u32, tech_cause: Option<u32>) {
         let Some(c) = self.channels.get_mut(id) else {
             return;
         };
-        c.app_name.clear();
-        c.app_data.clear();
-        self.emit_channel(
-            id,
-            "ChannelDestroyed",
-            json!({"cause": cause, "cause_txt": cause_txt(cause)}),
-        );
+        // An originated channel ends back in its dialing application.
+        if c.origin.is_some() {
+            "AppDial2".clone_into(&mut c.app_name);
+            "(Outgoing Line)".clone_into(&mut c.app_data);
+        } else {
+            c.app_name.clear();
+            c.app_data.clear();
+        }
+        let mut extra = json!({"cause": cause, "cause_txt": cause_txt(cause)});
+        if let Some(tech_cause) = tech_cause {
+            extra["tech_cause"] = json!(tech_cause);
+        }
+        self.emit_channel(id, "ChannelDestroyed", extra);
         let Some(c) = self.channels.remove(id) else {
             return;
         };
@@ -1394,7 +1494,7 @@ impl Model {
         {
             run.left_ms.get_or_insert(now);
         }
-        self.leave_stasis(id);
+        self.leave_stasis(id, true);
         let Some(c) = self.channels.get_mut(id) else {
             return RestReply::empty();
         };
@@ -1462,13 +1562,31 @@ impl Model {
             Some(c) if c.stasis.is_none() => return RestReply::error(409, NOT_IN_STASIS),
             Some(_) => {}
         }
-        if !endpoint.contains('/') {
+        let Some((tech, resource)) = endpoint
+            .split_once('/')
+            .filter(|(t, r)| !t.is_empty() && !r.is_empty())
+        else {
             return RestReply::error(
                 400,
-                "Endpoint parameter must be of the form technology/resource",
+                &format!("Endpoint parameter '{endpoint}' does not contain tech/resource"),
+            );
+        };
+        let (channel_tech, is_sip) = match self.channels.get(id) {
+            Some(c) => (
+                c.name.split('/').next().unwrap_or_default().to_owned(),
+                c.kind == Kind::Sip,
+            ),
+            None => return RestReply::error(404, CHANNEL_NOT_FOUND),
+        };
+        if !tech.eq_ignore_ascii_case(&channel_tech) {
+            return RestReply::error(
+                422,
+                &format!(
+                    "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
+                ),
             );
         }
-        if !endpoint.starts_with("Local/") && self.endpoint_config(&endpoint).is_none() {
+        if !tech.eq_ignore_ascii_case("Local") && self.endpoint(tech, resource).is_none() {
             return RestReply::error(422, "Endpoint not found");
         }
         let now = self.now_ms();
@@ -1478,12 +1596,24 @@ impl Model {
             run.transferred_to = Some(endpoint.clone());
             run.left_ms.get_or_insert(now);
         }
+        // A SIP channel is redirected with a 302 (its Contact the target's): cause 23.
+        let (cause, tech_cause) = if is_sip { (23, Some(302)) } else { (16, None) };
+        if let Some(c) = self.channels.get_mut(id) {
+            c.hanging_up = true;
+        }
+        if let Some(tech_cause) = tech_cause {
+            self.emit_channel(
+                id,
+                "ChannelHangupRequest",
+                json!({"cause": cause, "tech_cause": tech_cause}),
+            );
+        }
         self.end_channel_media(id);
         if let Some(bridge) = self.channels.get(id).and_then(|c| c.bridge.clone()) {
             self.bridge_leave(&bridge, id);
         }
-        self.leave_stasis(id);
-        self.destroy(id, 16);
+        self.leave_stasis(id, false);
+        self.destroy(id, cause, tech_cause);
         RestReply::empty()
     }
 
@@ -1537,6 +1667,13 @@ impl Model {
                             .insert("STASISSTATUS".to_owned(), "FAILED".to_owned());
                     }
                     self.emit_varset(channel, "STASISSTATUS", "FAILED");
+                }
+                DialplanApp::Set { name, value } => {
+                    let value = match self.channels.get(channel) {
+                        Some(c) => substitute(&value, c),
+                        None => return,
+                    };
+                    self.set_channel_variable(channel, &name, value);
                 }
                 DialplanApp::Answer => self.answer(channel),
                 DialplanApp::Ringing => self.ring(channel),
@@ -1762,7 +1899,15 @@ impl Model {
                     self.hangup(&channel, 19, HangupHow::Timeout);
                 }
             }
+            Timer::EndpointDials { channel, instance } => self.endpoint_dials(&channel, instance),
             Timer::EndpointAnswers { channel } => self.originated_answered(&channel),
+            Timer::SipTimeout { channel, instance } => self.sip_timeout(&channel, instance),
+            Timer::PhoneHangsUp { channel, instance } => self.phone_hangs_up(&channel, instance),
+            Timer::PhoneHolds {
+                channel,
+                instance,
+                on,
+            } => self.phone_holds(&channel, instance, on),
             Timer::DialplanNext {
                 channel,
                 generation,
@@ -1854,10 +1999,13 @@ enum HangupHow {
     Caller,
     /// The other half of a Local pair went away.
     Peer,
-    /// Originate timeout or an unreachable endpoint.
+    /// The originate timed out.
     Timeout,
     /// The dialplan's `Hangup()` or its end.
     Dialplan,
+    /// The phone refused or never answered the INVITE (486 busy, 408 timeout): `tech_cause` is the SIP
+    /// status.
+    Sip { tech_cause: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]

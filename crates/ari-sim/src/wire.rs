@@ -14,6 +14,7 @@ pub(crate) fn cause_txt(cause: u32) -> &'static str {
         19 => "User alerting, no answer",
         20 => "Subscriber absent",
         21 => "Call Rejected",
+        23 => "Redirected to new destination",
         27 => "Destination out of order",
         31 => "Normal, unspecified",
         34 => "Circuit/channel congestion",

@@ -8,150 +8,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ari_sim::{CallOutcome, Fault, HungUpBy, Scenario, SimConfig, SimHandle, Simulator, Step};
-use futures_util::{SinkExt, StreamExt};
+use ari_sim::{CallOutcome, Fault, HungUpBy, Scenario, SimConfig, Simulator, Step};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-const WAIT: Duration = Duration::from_secs(10);
+mod support;
 
-async fn sim(speed: f64) -> SimHandle {
-    Simulator::start(SimConfig {
-        speed,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-/// An ARI app on its own WebSocket.
-struct App {
-    events: mpsc::UnboundedReceiver<Value>,
-    outgoing: mpsc::UnboundedSender<Message>,
-    closed: tokio::sync::watch::Receiver<bool>,
-}
-
-async fn app(sim: &SimHandle, name: &str) -> App {
-    let url = format!(
-        "{}?app={name}&api_key={}:{}",
-        sim.ws_url(),
-        sim.username(),
-        sim.password()
-    );
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let (mut sink, mut stream) = ws.split();
-    let (tx, events) = mpsc::unbounded_channel();
-    let (outgoing, mut out_rx) = mpsc::unbounded_channel::<Message>();
-    let (closed_tx, closed) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                msg = out_rx.recv() => match msg {
-                    Some(m) => { if sink.send(m).await.is_err() { break; } }
-                    None => break,
-                },
-                msg = stream.next() => match msg {
-                    Some(Ok(Message::Text(text))) => { let _ = tx.send(serde_json::from_str::<Value>(&text).unwrap()); }
-                    Some(Ok(Message::Pong(_))) => { let _ = tx.send(json!({"type": "__pong"})); }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => {}
-                },
-            }
-        }
-        let _ = closed_tx.send(true);
-    });
-    App {
-        events,
-        outgoing,
-        closed,
-    }
-}
-
-impl App {
-    /// The next event of type `ty` (others are skipped).
-    async fn next(&mut self, ty: &str) -> Value {
-        self.next_where(|e| e["type"] == ty).await
-    }
-
-    async fn next_where(&mut self, mut f: impl FnMut(&Value) -> bool) -> Value {
-        tokio::time::timeout(WAIT, async {
-            loop {
-                let e = self.events.recv().await.expect("websocket closed");
-                if f(&e) {
-                    return e;
-                }
-            }
-        })
-        .await
-        .expect("timed out waiting for an event")
-    }
-
-    /// Every event that arrives within `window`.
-    async fn drain(&mut self, window: Duration) -> Vec<Value> {
-        let mut out = Vec::new();
-        let _ = tokio::time::timeout(window, async {
-            while let Some(e) = self.events.recv().await {
-                out.push(e);
-            }
-        })
-        .await;
-        out
-    }
-}
-
-struct Rest {
-    client: reqwest::Client,
-    base: String,
-    user: String,
-    pass: String,
-}
-
-fn rest(sim: &SimHandle) -> Rest {
-    Rest {
-        client: reqwest::Client::new(),
-        base: sim.base_url(),
-        user: sim.username().to_owned(),
-        pass: sim.password().to_owned(),
-    }
-}
-
-impl Rest {
-    async fn call(&self, method: &str, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
-        let url = format!("{}{}", self.base, path.replace(';', "%3B"));
-        let response = self
-            .client
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
-            .basic_auth(&self.user, Some(&self.pass))
-            .query(query)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let response = self
-            .client
-            .get(format!("{}{}", self.base, path))
-            .basic_auth(&self.user, Some(&self.pass))
-            .send()
-            .await
-            .unwrap();
-        let ct = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (
-            response.status().as_u16(),
-            ct,
-            response.bytes().await.unwrap().to_vec(),
-        )
-    }
-}
+use support::{Rest, WAIT, app, place_and_answer, rest, sim};
 
 fn wav_info(bytes: &[u8]) -> (hound::WavSpec, Vec<i16>) {
     let reader = hound::WavReader::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
@@ -309,20 +172,10 @@ async fn a_silent_caller_gives_a_header_only_wav_and_the_caller_hangs_up_at_its_
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    let call = sim
-        .place_call(
-            Scenario::new("981")
-                .step(Step::Silence { seconds: 5.0 })
-                .step(Step::Hangup),
-        )
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981")
+        .step(Step::Silence { seconds: 5.0 })
+        .step(Step::Hangup);
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     let (status, _) = ari
         .call(
             "POST",
@@ -377,31 +230,21 @@ async fn a_speak_wav_step_is_what_the_recording_contains() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    let call = sim
-        .place_call(
-            Scenario::new("981")
-                .step(Step::WaitPrompt {
-                    sound: Some("beep".to_owned()),
-                    timeout_seconds: 10.0,
-                })
-                .step(Step::WaitPromptEnd {
-                    timeout_seconds: 10.0,
-                })
-                .step(Step::SpeakWav {
-                    path: voice.clone(),
-                })
-                .step(Step::WaitHangup {
-                    timeout_seconds: 30.0,
-                }),
-        )
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981")
+        .step(Step::WaitPrompt {
+            sound: Some("beep".to_owned()),
+            timeout_seconds: 10.0,
+        })
+        .step(Step::WaitPromptEnd {
+            timeout_seconds: 10.0,
+        })
+        .step(Step::SpeakWav {
+            path: voice.clone(),
+        })
+        .step(Step::WaitHangup {
+            timeout_seconds: 30.0,
+        });
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     // The caller starts talking when it hears the recording's beep; capture starts when the beep ends.
     ari.call(
         "POST",
@@ -527,7 +370,7 @@ async fn dtmf_sent_on_a_playing_leg_waits_for_the_playback_to_stop() {
 }
 
 #[tokio::test]
-async fn agent_phones_answer_ring_out_or_are_unreachable() {
+async fn the_default_agent_phones_answer_are_busy_unreachable_or_silent() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
@@ -556,34 +399,46 @@ async fn agent_phones_answer_ring_out_or_are_unreachable() {
     let (_, endpoint) = ari.call("GET", "/endpoints/PJSIP/agent-101", &[]).await;
     assert_eq!(endpoint["channel_ids"], json!(["agent-1"]));
 
-    ari.call(
-        "POST",
-        "/channels/agent-2",
-        &[
-            ("endpoint", "PJSIP/agent-102"),
-            ("app", "ivr-1100"),
-            ("timeout", "2"),
-        ],
-    )
-    .await;
-    let destroyed = ivr
-        .next_where(|e| e["type"] == "ChannelDestroyed" && e["channel"]["id"] == "agent-2")
+    // agent-102 is busy: cause 17 at once (SIP 486), whatever the timeout; agent-104 never answers the
+    // INVITE: at the originate timeout, cause 19 (SIP 480).
+    for (id, endpoint, cause, tech_cause) in [
+        ("agent-2", "PJSIP/agent-102", 17, 486),
+        ("agent-4", "PJSIP/agent-104", 19, 480),
+    ] {
+        ari.call(
+            "POST",
+            &format!("/channels/{id}"),
+            &[
+                ("endpoint", endpoint),
+                ("app", "ivr-1100"),
+                ("timeout", "2"),
+            ],
+        )
         .await;
-    assert_eq!(
-        (destroyed["cause"].as_u64(), destroyed["cause_txt"].as_str()),
-        (Some(19), Some("User alerting, no answer"))
-    );
+        let destroyed = ivr
+            .next_where(|e| e["type"] == "ChannelDestroyed" && e["channel"]["id"] == id)
+            .await;
+        assert_eq!(
+            (
+                destroyed["cause"].as_u64(),
+                destroyed["tech_cause"].as_u64()
+            ),
+            (Some(cause), Some(tech_cause)),
+            "{endpoint}"
+        );
+    }
 
-    ari.call(
-        "POST",
-        "/channels/agent-3",
-        &[("endpoint", "PJSIP/agent-103"), ("app", "ivr-1100")],
-    )
-    .await;
-    let destroyed = ivr
-        .next_where(|e| e["type"] == "ChannelDestroyed" && e["channel"]["id"] == "agent-3")
+    // agent-103 has no contact: the originate fails, and the endpoint is offline.
+    let (status, body) = ari
+        .call(
+            "POST",
+            "/channels/agent-3",
+            &[("endpoint", "PJSIP/agent-103"), ("app", "ivr-1100")],
+        )
         .await;
-    assert_eq!(destroyed["cause"], 20);
+    assert_eq!((status, body), (500, json!({"error": "Allocation failed"})));
+    let (_, endpoint) = ari.call("GET", "/endpoints/PJSIP/agent-103", &[]).await;
+    assert_eq!(endpoint["state"], "offline");
 
     let (status, body) = ari
         .call(
@@ -601,16 +456,8 @@ async fn recordings_if_exists_copy_delete_and_errors() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    let call = sim
-        .place_call(Scenario::new("981").step(Step::Speak { seconds: 30.0 }))
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981").step(Step::Speak { seconds: 30.0 });
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     let record = |name: &'static str, if_exists: &'static str| {
         let path = format!("/channels/{chan}/record");
         let ari = &ari;
@@ -802,18 +649,10 @@ async fn bridges_snoops_variables_move_and_redirect() {
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
     let mut other = app(&sim, "queue").await;
-    let call = sim
-        .place_call(Scenario::new("981").step(Step::WaitHangup {
-            timeout_seconds: 60.0,
-        }))
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981").step(Step::WaitHangup {
+        timeout_seconds: 60.0,
+    });
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     let (status, bridge) = ari
         .call(
             "POST",
@@ -860,8 +699,8 @@ async fn bridges_snoops_variables_move_and_redirect() {
         .0,
         422
     );
+    // A holding bridge left empty is no longer the app's: deleting it raises no BridgeDestroyed.
     assert_eq!(ari.call("DELETE", "/bridges/hold-1", &[]).await.0, 204);
-    ivr.next("BridgeDestroyed").await;
 
     let (status, snoop) = ari
         .call(
@@ -1128,15 +967,8 @@ async fn paused_time_is_left_out_and_muted_time_is_silence() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    sim.place_call(Scenario::new("981").step(Step::Speak { seconds: 60.0 }))
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981").step(Step::Speak { seconds: 60.0 });
+    let (_, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     // Each step's simulated time, read back from the simulator (`/asterisk/ping`'s timestamp), so the
     // expectations do not depend on how long real sleeps and requests took on a busy machine.
     let mut at = Vec::new();
@@ -1211,18 +1043,10 @@ async fn bridge_playbacks_queue_and_reach_the_callers_in_the_bridge() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    let call = sim
-        .place_call(Scenario::new("981").step(Step::WaitHangup {
-            timeout_seconds: 60.0,
-        }))
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981").step(Step::WaitHangup {
+        timeout_seconds: 60.0,
+    });
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     ari.call("POST", "/bridges", &[("bridgeId", "b"), ("type", "mixing")])
         .await;
     ari.call("POST", "/bridges/b/addChannel", &[("channel", &chan)])
@@ -1326,15 +1150,8 @@ async fn a_snoop_spying_in_records_what_the_caller_says() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    sim.place_call(Scenario::new("981").step(Step::Speak { seconds: 30.0 }))
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981").step(Step::Speak { seconds: 30.0 });
+    let (_, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     for (snoop, spy) in [("spy-in", "in"), ("spy-out", "out")] {
         let (status, _) = ari
             .call(
@@ -1376,25 +1193,15 @@ async fn music_on_hold_is_heard_by_the_caller() {
     let sim = sim(20.0).await;
     let ari = rest(&sim);
     let mut ivr = app(&sim, "ivr-1100").await;
-    let call = sim
-        .place_call(
-            Scenario::new("981")
-                .step(Step::WaitPrompt {
-                    sound: Some("moh:queue".to_owned()),
-                    timeout_seconds: 10.0,
-                })
-                .step(Step::WaitHangup {
-                    timeout_seconds: 60.0,
-                }),
-        )
-        .await
-        .unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
+    let scenario = Scenario::new("981")
+        .step(Step::WaitPrompt {
+            sound: Some("moh:queue".to_owned()),
+            timeout_seconds: 10.0,
+        })
+        .step(Step::WaitHangup {
+            timeout_seconds: 60.0,
+        });
+    let (call, chan) = place_and_answer(&sim, &mut ivr, &ari, scenario).await;
     let moh = format!("/channels/{chan}/moh");
     assert_eq!(
         ari.call("POST", &moh, &[("mohClass", "queue")]).await.0,
@@ -1407,23 +1214,6 @@ async fn music_on_hold_is_heard_by_the_caller() {
     assert_eq!(result.heard[0].media_uri, "moh:queue");
     assert_eq!(result.heard[0].state, "done");
     sim.shutdown().await.unwrap();
-}
-
-/// Places a call, takes its `StasisStart` and answers it; returns the call and its channel.
-async fn place_and_answer(
-    sim: &SimHandle,
-    ivr: &mut App,
-    ari: &Rest,
-    scenario: Scenario,
-) -> (u64, String) {
-    let call = sim.place_call(scenario).await.unwrap();
-    let chan = ivr.next("StasisStart").await["channel"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
-        .await;
-    (call, chan)
 }
 
 #[tokio::test]

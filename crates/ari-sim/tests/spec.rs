@@ -10,13 +10,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ari_sim::{Scenario, SimConfig, SimHandle, Simulator, Step};
+use ari_sim::{EndpointBehaviour, EndpointConfig, Scenario, SimConfig, SimHandle, Simulator, Step};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 fn spec_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ari-spec/22.10.1");
+    // `shared/` beside the workspace, found from any checkout below it (a worktree too).
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = manifest
+        .ancestors()
+        .map(|d| d.join("shared/ari-spec/22.10.1"))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| manifest.join("../../../shared/ari-spec/22.10.1"));
     dir.join("events.json").exists().then_some(dir)
 }
 
@@ -300,6 +306,31 @@ async fn events_and_replies_match_the_ari_spec() {
         ],
     )
     .await;
+    // A phone that answers, holds, unholds and hangs up itself (a BYE).
+    sim.set_endpoint(EndpointConfig::pjsip(
+        "agent-301",
+        "agents",
+        EndpointBehaviour::Answer {
+            after_seconds: 0.2,
+            hangup_after_seconds: Some(1.0),
+            hold_after_seconds: Some(0.2),
+            unhold_after_seconds: Some(0.2),
+        },
+    ))
+    .await
+    .unwrap();
+    rest.call(
+        "Channel",
+        "POST",
+        "/channels/agent-301",
+        &[
+            ("endpoint", "PJSIP/agent-301"),
+            ("app", "ivr-1100"),
+            ("callerId", "\"Helpline 1100\" <1100>"),
+        ],
+    )
+    .await;
+    wait_for(&mut ivr, &mut seen, "ChannelUnhold").await;
     rest.call("Application", "GET", "/applications/ivr-1100", &[])
         .await;
     rest.call("List[Application]", "GET", "/applications", &[])
@@ -375,6 +406,8 @@ async fn events_and_replies_match_the_ari_spec() {
         "ChannelLeftBridge",
         "BridgeDestroyed",
         "ApplicationReplaced",
+        "ChannelHold",
+        "ChannelUnhold",
     ] {
         assert!(
             types.contains(ty),

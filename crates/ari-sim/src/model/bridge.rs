@@ -23,7 +23,9 @@ impl Model {
         if self.channels.contains_key(&id) {
             return RestReply::error(409, "Channel with given unique ID already exists");
         }
-        self.snoop_seq += 1;
+        // Asterisk numbers snoop channels from 0, across every channel spied on.
+        let seq = self.snoop_seq;
+        self.snoop_seq = self.snoop_seq.wrapping_add(1);
         let args: Vec<String> = p
             .get("appArgs")
             .filter(|a| !a.is_empty())
@@ -32,7 +34,7 @@ impl Model {
         let lang = self.config.default_language.clone();
         let mut chan = self.new_channel(
             id.clone(),
-            format!("Snoop/{target}-{:08x}", self.snoop_seq),
+            format!("Snoop/{target}-{seq:08x}"),
             "Up",
             (String::new(), String::new()),
             (String::new(), String::new()),
@@ -44,6 +46,9 @@ impl Model {
             },
             &lang,
         );
+        chan.instance = self.generation();
+        // The reply shows the snoop as it was made; in Stasis it runs `Stasis(app,args)`.
+        let reply = channel_json(&chan);
         chan.app_name = "Stasis".to_owned();
         chan.app_data = std::iter::once(app.clone())
             .chain(args.iter().cloned())
@@ -61,6 +66,10 @@ impl Model {
                 .and_then(|t| t.inbound.as_ref().map(|(_, a, _)| a.clone()));
             self.set_inbound(&id, heard);
         }
+        // Audiohooks on the spied channel make its bridge re-read its peers.
+        if let Some(bridge) = self.channels.get(target).and_then(|t| t.bridge.clone()) {
+            self.update_bridge_peers(&bridge);
+        }
         if !self.enter_stasis(&id, &app, args, false) {
             // No app to hand the snoop to: Asterisk tears it down at once.
             self.channels.remove(&id);
@@ -69,7 +78,7 @@ impl Model {
             }
             return RestReply::json(500, json!({"error": "Allocation failed"}));
         }
-        RestReply::json(200, self.channel_json(&id))
+        RestReply::json(200, reply)
     }
 
     // ----- bridges -----
@@ -111,6 +120,7 @@ impl Model {
             recording: None,
             playing: None,
             queue: VecDeque::new(),
+            moh: None,
         };
         let reply = bridge_json(&bridge);
         self.bridges.insert(id, bridge);
@@ -186,6 +196,15 @@ impl Model {
             let event = json!({"type": "ChannelEnteredBridge", "bridge": bridge, "channel": self.channel_json(&cid)});
             self.emit(&apps, event);
             self.update_bridge_peers(id);
+            // Three or more in a mixing bridge: Asterisk moves it from the two-party technology to
+            // softmix (and leaves it there).
+            if let Some(b) = self.bridges.get_mut(id)
+                && b.bridge_type == "mixing"
+                && b.channels.len() >= 3
+            {
+                b.technology = "softmix";
+            }
+            self.refresh_moh(&cid);
             // A recording of the bridge hears the newcomer from now on.
             let inbound = self.channels.get(&cid).and_then(|c| c.inbound.clone());
             if let Some(rec) = self.bridges.get(id).and_then(|b| b.recording.clone()) {
@@ -233,11 +252,8 @@ impl Model {
         if let Some(c) = self.channels.get_mut(channel) {
             c.bridge = None;
         }
-        if let Some(c) = self.channels.get(channel)
-            && c.vars.contains_key("BRIDGEPEER")
-        {
-            self.emit_varset(channel, "BRIDGEPEER", "");
-        }
+        self.set_bridge_var(channel, "BRIDGEPEER", None);
+        self.set_bridge_var(channel, "BRIDGEPVTCALLID", None);
         let event = json!({"type": "ChannelLeftBridge", "bridge": bridge, "channel": self.channel_json(channel)});
         self.emit(&apps, event);
         if let Some(rec) = &recording {
@@ -245,31 +261,87 @@ impl Model {
             self.recording_voice(rec, channel, None, now);
         }
         self.update_bridge_peers(id);
+        self.refresh_moh(channel);
         if empty && let Some(rec) = recording {
             // A bridge recording ends when the last channel leaves.
             self.finish_recording(&rec, RecordingEnd::Done);
         }
+        if empty
+            && let Some(b) = self.bridges.get_mut(id)
+            && b.bridge_type == "holding"
+        {
+            // Captured: a holding bridge left empty is no longer the app's; deleting it later raises
+            // no `BridgeDestroyed`.
+            b.subscribers.clear();
+        }
     }
 
+    /// Asterisk re-reads a bridge's peers whenever it changes (a member joins or leaves, a snoop attaches
+    /// to one, a phone holds, music on hold joins): every member of a mixing bridge of two or more is set
+    /// `BRIDGEPEER` (the other's name, or the others' comma-separated, the latest to join first) and
+    /// `BRIDGEPVTCALLID` (the other's SIP Call-ID in a two-party bridge, else cleared), each set published
+    /// even when unchanged. A holding bridge, or one member alone, sets nothing.
     pub(super) fn update_bridge_peers(&mut self, id: &str) {
         let Some(b) = self.bridges.get(id) else {
             return;
         };
+        if b.bridge_type == "holding" {
+            return;
+        }
         let members = b.channels.clone();
-        for m in &members {
-            let peers: Vec<String> = members
-                .iter()
-                .filter(|o| *o != m)
-                .filter_map(|o| self.channels.get(o).map(|c| c.name.clone()))
+        let announcer = b.moh.as_ref().map(|(_, name)| name.clone());
+        if members.len() + usize::from(announcer.is_some()) < 2 {
+            return;
+        }
+        let names: Vec<(String, Option<String>)> = members
+            .iter()
+            .map(|m| match self.channels.get(m) {
+                Some(c) => (c.name.clone(), pvt_call_id(c)),
+                None => (String::new(), None),
+            })
+            .collect();
+        let last = members.len().saturating_sub(1);
+        for (index, member) in members.iter().enumerate() {
+            let others: Vec<usize> = std::iter::once(last)
+                .chain(0..last)
+                .filter(|o| *o != index)
                 .collect();
+            let mut peers: Vec<&str> = announcer.iter().map(String::as_str).collect();
+            peers.extend(others.iter().map(|o| names[*o].0.as_str()));
             let value = peers.join(",");
-            let Some(c) = self.channels.get_mut(m) else {
-                continue;
+            let pvt = match (announcer.is_none(), others.as_slice()) {
+                (true, [other]) => names[*other].1.clone(),
+                _ => None,
             };
-            if c.vars.get("BRIDGEPEER") != Some(&value) {
-                c.vars.insert("BRIDGEPEER".to_owned(), value.clone());
-                self.emit_varset(m, "BRIDGEPEER", &value);
+            self.set_bridge_var(member, "BRIDGEPEER", Some(value));
+            self.set_bridge_var(member, "BRIDGEPVTCALLID", pvt);
+        }
+    }
+
+    /// `pbx_builtin_setvar_helper` for the bridge variables: a value is set and published; none deletes
+    /// the variable, published as `""` only when it had a value.
+    pub(super) fn set_bridge_var(&mut self, channel: &str, var: &str, value: Option<String>) {
+        let Some(c) = self.channels.get_mut(channel) else {
+            return;
+        };
+        match value {
+            Some(value) => {
+                self.emit_varset(channel, var, &value);
+                if let Some(c) = self.channels.get_mut(channel) {
+                    c.vars.insert(var.to_owned(), value);
+                }
+            }
+            None => {
+                let had_value = c.vars.remove(var).is_some_and(|v| !v.is_empty());
+                if had_value {
+                    self.emit_varset(channel, var, "");
+                }
             }
         }
     }
+}
+
+/// What `BRIDGEPVTCALLID` tells a channel's bridge peer about it: a SIP channel's Call-ID.
+fn pvt_call_id(c: &Channel) -> Option<String> {
+    (c.kind == Kind::Sip && !c.protocol_id.is_empty()).then(|| c.protocol_id.clone())
 }

@@ -12,12 +12,12 @@ impl Model {
         self.next_call += 1;
         self.stats.calls_placed += 1;
         let id = self.new_unique_id();
-        self.unique_seq += 0;
         let lang = scenario
             .language
             .clone()
             .unwrap_or_else(|| self.config.default_language.clone());
-        let name = format!("PJSIP/citizen-{:08x}", self.unique_seq);
+        let name = format!("PJSIP/citizen-{:08x}", self.pjsip_seq);
+        self.pjsip_seq = self.pjsip_seq.wrapping_add(1);
         let mut chan = self.new_channel(
             id.clone(),
             name,

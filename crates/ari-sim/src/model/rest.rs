@@ -5,20 +5,74 @@
 use super::*;
 
 impl Model {
-    /// Starts (`Some(class)`) or stops music on hold on a channel; a simulated caller hears it as
-    /// `moh:<class>`.
-    pub(super) fn music_on_hold(&mut self, channel: &str, class: Option<&str>) {
-        let Some(c) = self.channels.get_mut(channel) else {
+    /// Starts (`Some(class)`) or stops music on hold on a channel itself. No event: ARI has none for it.
+    pub(super) fn channel_moh(&mut self, channel: &str, class: Option<String>) {
+        if let Some(c) = self.channels.get_mut(channel) {
+            c.moh = class;
+        }
+        self.refresh_moh(channel);
+    }
+
+    /// Starts (`Some(class)`) or stops a bridge's music on hold: an announcer joins (a mixing bridge's
+    /// members see it in `BRIDGEPEER`), every member hears it.
+    pub(super) fn bridge_moh(&mut self, bridge: &str, class: Option<String>) {
+        let Some(b) = self.bridges.get(bridge) else {
             return;
         };
-        let was_on = c.moh;
-        c.moh = class.is_some();
+        let changed = match (&b.moh, &class) {
+            (None, Some(class)) => {
+                self.local_seq += 1;
+                let announcer = format!("Announcer/ARI_MOH-{:08x};2", self.local_seq);
+                Some(Some((class.clone(), announcer)))
+            }
+            (Some(_), None) => Some(None),
+            // Already playing (another class is not switched to), or already stopped.
+            _ => None,
+        };
+        let Some(moh) = changed else {
+            return;
+        };
+        let Some(b) = self.bridges.get_mut(bridge) else {
+            return;
+        };
+        b.moh = moh;
+        let members = b.channels.clone();
+        self.update_bridge_peers(bridge);
+        for member in members {
+            self.refresh_moh(&member);
+        }
+    }
+
+    /// A simulated caller hears `moh:<class>` while music on hold plays to their channel (its own, or its
+    /// bridge's).
+    pub(super) fn refresh_moh(&mut self, channel: &str) {
+        let Some(c) = self.channels.get(channel) else {
+            return;
+        };
+        if c.call.is_none() {
+            return;
+        }
+        let class = c.moh.clone().or_else(|| {
+            c.bridge
+                .as_ref()
+                .and_then(|b| self.bridges.get(b))
+                .and_then(|b| b.moh.as_ref().map(|(class, _)| class.clone()))
+        });
+        let heard = c.moh_heard;
         let pseudo_id = format!("moh-{channel}");
         match class {
-            Some(class) if !was_on => {
-                self.notify_call_heard(channel, &pseudo_id, &format!("moh:{class}"))
+            Some(class) if !heard => {
+                if let Some(c) = self.channels.get_mut(channel) {
+                    c.moh_heard = true;
+                }
+                self.notify_call_heard(channel, &pseudo_id, &format!("moh:{class}"));
             }
-            None if was_on => self.notify_call_finished(channel, &pseudo_id, "done"),
+            None if heard => {
+                if let Some(c) = self.channels.get_mut(channel) {
+                    c.moh_heard = false;
+                }
+                self.notify_call_finished(channel, &pseudo_id, "done");
+            }
             _ => {}
         }
     }
@@ -63,16 +117,10 @@ impl Model {
                     RestReply::json(200, Value::Array(list))
                 }
             }
-            ("GET", ["endpoints", tech, resource]) => {
-                match self
-                    .endpoints_json(Some(tech))
-                    .into_iter()
-                    .find(|e| e["resource"] == *resource)
-                {
-                    Some(e) => RestReply::json(200, e),
-                    None => RestReply::error(404, "Endpoint not found"),
-                }
-            }
+            ("GET", ["endpoints", tech, resource]) => match self.endpoint(tech, resource) {
+                Some(e) => RestReply::json(200, self.endpoint_json(e)),
+                None => RestReply::error(404, "Endpoint not found"),
+            },
             ("GET", ["sounds"]) => {
                 let list: Vec<Value> = self
                     .sounds
@@ -125,12 +173,12 @@ impl Model {
             ("POST", ["channels", id, "moh"]) => {
                 let class = p.get("mohClass").unwrap_or("default").to_owned();
                 self.in_stasis(id, |m, id| {
-                    m.music_on_hold(id, Some(&class));
+                    m.channel_moh(id, Some(class));
                     RestReply::empty()
                 })
             }
             ("DELETE", ["channels", id, "moh"]) => self.in_stasis(id, |m, id| {
-                m.music_on_hold(id, None);
+                m.channel_moh(id, None);
                 RestReply::empty()
             }),
             ("POST" | "DELETE", ["channels", id, "hold"]) => {
@@ -202,14 +250,11 @@ impl Model {
             }
             ("POST", ["bridges", id, "record"]) => self.record(Target::Bridge((*id).to_owned()), p),
             ("POST" | "DELETE", ["bridges", id, "moh"]) => {
-                let Some(members) = self.bridges.get(*id).map(|b| b.channels.clone()) else {
+                if !self.bridges.contains_key(*id) {
                     return RestReply::error(404, "Bridge not found");
-                };
-                let class = p.get("mohClass").unwrap_or("default").to_owned();
-                let class = (method == "POST").then_some(class.as_str());
-                for member in members {
-                    self.music_on_hold(&member, class);
                 }
+                let class = p.get("mohClass").unwrap_or("default").to_owned();
+                self.bridge_moh(id, (method == "POST").then_some(class));
                 RestReply::empty()
             }
             ("GET", ["playbacks", id]) => match self.playbacks.get(*id) {
@@ -348,7 +393,7 @@ impl Model {
             let found = match kind {
                 "channel" => self.channels.contains_key(id),
                 "bridge" => self.bridges.contains_key(id),
-                "endpoint" => self.endpoint_config(id).is_some() || id.contains('/'),
+                "endpoint" => id.contains('/'),
                 "deviceState" => true,
                 _ => return RestReply::error(400, "Invalid event source URI scheme"),
             };
@@ -382,37 +427,6 @@ impl Model {
         RestReply::json(200, self.app_json(name))
     }
 
-    pub(super) fn endpoint_config(&self, spec: &str) -> Option<&crate::config::EndpointConfig> {
-        let (tech, resource) = spec.split_once('/')?;
-        self.config
-            .endpoints
-            .iter()
-            .find(|e| e.technology.eq_ignore_ascii_case(tech) && e.resource == resource)
-    }
-
-    pub(super) fn endpoints_json(&self, tech: Option<&str>) -> Vec<Value> {
-        self.config
-            .endpoints
-            .iter()
-            .filter(|e| tech.is_none_or(|t| e.technology.eq_ignore_ascii_case(t)))
-            .map(|e| {
-                let prefix = format!("{}/{}-", e.technology, e.resource);
-                let mut ids: Vec<&String> = self
-                    .channels
-                    .values()
-                    .filter(|c| c.name.starts_with(&prefix))
-                    .map(|c| &c.id)
-                    .collect();
-                ids.sort();
-                let state = match e.behaviour {
-                    EndpointBehaviour::Unreachable => "offline",
-                    _ => "online",
-                };
-                json!({"technology": e.technology, "resource": e.resource, "state": state, "channel_ids": ids})
-            })
-            .collect()
-    }
-
     // ----- variables -----
 
     pub(super) fn get_variable(&mut self, id: &str, p: Params) -> RestReply {
@@ -422,11 +436,24 @@ impl Model {
         let Some(var) = p.get("variable").filter(|v| !v.is_empty()) else {
             return RestReply::error(400, "Variable name is required");
         };
+        // A name ending in `)` is a dialplan function: one that cannot be read is a 500 (captured:
+        // `PJSIP_HEADER(read,…)` on an outbound channel, whose INVITE headers are not there to read).
+        if var.ends_with(')') {
+            let value = match var {
+                "CALLERID(num)" => Some(c.caller.1.clone()),
+                "CALLERID(name)" => Some(c.caller.0.clone()),
+                "CALLERID(all)" => Some(format!("\"{}\" <{}>", c.caller.0, c.caller.1)),
+                "CHANNEL(language)" => Some(c.language.clone()),
+                "CHANNEL(name)" => Some(c.name.clone()),
+                "CHANNEL(uniqueid)" => Some(c.id.clone()),
+                _ => None,
+            };
+            return match value {
+                Some(value) => RestReply::json(200, json!({ "value": value })),
+                None => RestReply::error(500, "Unable to read provided function"),
+            };
+        }
         let value = match var {
-            "CALLERID(num)" => Some(c.caller.1.clone()),
-            "CALLERID(name)" => Some(c.caller.0.clone()),
-            "CHANNEL(language)" => Some(c.language.clone()),
-            "CHANNEL(name)" => Some(c.name.clone()),
             "UNIQUEID" => Some(c.id.clone()),
             "EXTEN" => Some(c.exten.clone()),
             _ => c.vars.get(var).cloned(),
@@ -438,19 +465,31 @@ impl Model {
     }
 
     pub(super) fn set_variable(&mut self, id: &str, p: Params) -> RestReply {
-        let Some(c) = self.channels.get_mut(id) else {
+        if !self.channels.contains_key(id) {
             return RestReply::error(404, CHANNEL_NOT_FOUND);
-        };
+        }
         let Some(var) = p.get("variable").filter(|v| !v.is_empty()) else {
             return RestReply::error(400, "Variable name is required");
         };
         let value = p.get("value").unwrap_or_default().to_owned();
-        if var == "CHANNEL(language)" {
-            c.language = value.clone();
-        } else {
-            c.vars.insert(var.to_owned(), value.clone());
-        }
-        self.emit_varset(id, var, &value);
+        self.set_channel_variable(id, var, value);
         RestReply::empty()
+    }
+
+    /// Sets a variable (`ChannelVarset`), or writes a function (`NAME(args)`: no event, as Asterisk's
+    /// `pbx_builtin_setvar_helper`): `CHANNEL(language)` changes the channel's language, the others (e.g.
+    /// `PJSIP_HEADER(add,…)` on a channel already dialled) are accepted and have no effect here.
+    pub(super) fn set_channel_variable(&mut self, id: &str, var: &str, value: String) {
+        let Some(c) = self.channels.get_mut(id) else {
+            return;
+        };
+        if var.ends_with(')') {
+            if var == "CHANNEL(language)" {
+                c.language = value;
+            }
+            return;
+        }
+        c.vars.insert(var.to_owned(), value.clone());
+        self.emit_varset(id, var, &value);
     }
 }
