@@ -222,16 +222,16 @@ mod tests {
         )))
     }
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("records-journal-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
+    /// A folder for a journal, not made yet (the journal makes it); removed with the `TempDir`.
+    fn journal_dir() -> (tempfile::TempDir, PathBuf) {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().join("journal");
+        (temp, dir)
     }
 
     #[test]
     fn what_is_appended_is_replayed_until_confirmed() {
-        let dir = temp_dir("replay");
+        let (_temp, dir) = journal_dir();
         let mut journal = Journal::open(&dir).expect("open");
         journal.append(&[record(1), record(2)]).expect("append");
         drop(journal);
@@ -245,12 +245,11 @@ mod tests {
         drop(journal);
         let mut journal = Journal::open(&dir).expect("reopen");
         assert!(journal.take_backlog().expect("backlog").is_empty());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn a_torn_last_line_is_dropped_and_a_corrupt_one_is_an_error() {
-        let dir = temp_dir("torn");
+        let (_temp, dir) = journal_dir();
         let mut journal = Journal::open(&dir).expect("open");
         journal.append(&[record(1)]).expect("append");
         let path = journal.path().to_owned();
@@ -267,12 +266,11 @@ mod tests {
             Journal::open(&dir),
             Err(RecordsError::JournalCorrupt { line: 1, .. })
         ));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn the_file_is_kept_while_anything_in_it_is_unconfirmed() {
-        let dir = temp_dir("partial");
+        let (_temp, dir) = journal_dir();
         let mut journal = Journal::open(&dir).expect("open");
         journal.append(&[record(1)]).expect("append");
         journal.append_for_writer(record(2)).expect("append");
@@ -281,6 +279,5 @@ mod tests {
         drop(journal);
         let mut journal = Journal::open(&dir).expect("reopen");
         assert_eq!(journal.take_backlog().expect("backlog").len(), 2);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

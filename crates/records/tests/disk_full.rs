@@ -32,10 +32,11 @@ fn big_record(id: &str) -> CallRecord {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_that_found_the_disk_full_leaves_no_connection_inside_a_transaction() {
-    let dir = std::env::temp_dir().join(format!("records-disk-full-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("records.db").display());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("records.db").display()
+    );
     let options = StoreOptions {
         max_connections: 1,
         ..StoreOptions::default()
@@ -96,5 +97,4 @@ async fn a_write_that_found_the_disk_full_leaves_no_connection_inside_a_transact
         .await
         .expect("rollback");
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

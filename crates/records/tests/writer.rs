@@ -15,7 +15,7 @@ use records::{
 use tokio_util::sync::CancellationToken;
 
 mod support;
-use support::{databases, temp_dir};
+use support::{databases, eventually};
 
 fn record(n: u32) -> CallRecord {
     let at = Utc
@@ -55,16 +55,17 @@ fn record(n: u32) -> CallRecord {
     r
 }
 
-async fn eventually_count(store: &RecordStore, want: i64) -> i64 {
-    let mut n = 0;
-    for _ in 0..200 {
-        n = store.count_calls().await.expect("count");
-        if n == want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    n
+/// Waits until the store holds `want` call records.
+async fn until_stored(store: &RecordStore, want: i64) {
+    eventually(
+        Duration::from_secs(5),
+        &format!("{want} call records stored"),
+        || async {
+            let n = store.count_calls().await.expect("count");
+            if n == want { Ok(()) } else { Err(n) }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -122,11 +123,12 @@ async fn records_and_events_round_trip_on_both_backends() {
 #[tokio::test]
 async fn a_crash_between_journal_and_database_loses_nothing_and_stores_once() {
     for (url, options) in databases("crash").await {
-        let journal_dir = temp_dir("crash-journal");
+        let journal_temp = tempfile::tempdir().expect("temp dir");
+        let journal_dir = journal_temp.path();
         // The writer journals a batch and "dies" before the database write: exactly what a crash at that
         // point leaves on disk. One record of it was stored already (a crash after the write, before the
         // trim), so the replay meets it again.
-        let mut journal = Journal::open(&journal_dir).expect("journal");
+        let mut journal = Journal::open(journal_dir).expect("journal");
         let batch: Vec<Entry> = (1..=3).map(|n| Entry::Call(Box::new(record(n)))).collect();
         journal.append(&batch).expect("append");
         drop(journal);
@@ -135,10 +137,10 @@ async fn a_crash_between_journal_and_database_loses_nothing_and_stores_once() {
 
         let stop = CancellationToken::new();
         let (recorder, task) =
-            Recorder::spawn(store.clone(), WriterConfig::new(&journal_dir), stop.clone())
+            Recorder::spawn(store.clone(), WriterConfig::new(journal_dir), stop.clone())
                 .expect("writer");
         recorder.record(record(4));
-        assert_eq!(eventually_count(&store, 4).await, 4, "{url}");
+        until_stored(&store, 4).await;
         stop.cancel();
         task.await.expect("writer ends");
         for n in 1..=4 {
@@ -148,7 +150,7 @@ async fn a_crash_between_journal_and_database_loses_nothing_and_stores_once() {
             );
         }
         // Everything stored: the journal is empty, so the next start replays nothing.
-        let mut journal = Journal::open(&journal_dir).expect("journal");
+        let mut journal = Journal::open(journal_dir).expect("journal");
         assert!(journal.take_backlog().expect("backlog").is_empty());
         assert_eq!(recorder.stats().lost.load(Ordering::Relaxed), 0);
         store.close().await;
@@ -158,9 +160,10 @@ async fn a_crash_between_journal_and_database_loses_nothing_and_stores_once() {
 #[tokio::test]
 async fn a_full_queue_sends_records_to_the_journal_and_none_is_lost() {
     for (url, options) in databases("overflow").await {
-        let journal_dir = temp_dir("overflow-journal");
+        let journal_temp = tempfile::tempdir().expect("temp dir");
+        let journal_dir = journal_temp.path();
         let store = RecordStore::connect(&url, &options).await.expect("connect");
-        let mut config = WriterConfig::new(&journal_dir);
+        let mut config = WriterConfig::new(journal_dir);
         config.queue_capacity = 1;
         config.batch = 1;
         let stop = CancellationToken::new();
@@ -169,7 +172,7 @@ async fn a_full_queue_sends_records_to_the_journal_and_none_is_lost() {
         for n in 0..50 {
             recorder.record(record(n));
         }
-        assert_eq!(eventually_count(&store, 50).await, 50, "{url}");
+        until_stored(&store, 50).await;
         assert!(
             recorder.stats().overflowed.load(Ordering::Relaxed) > 0,
             "the queue of 1 overflowed"
@@ -204,7 +207,7 @@ async fn retention_deletes_what_is_older_than_kept_and_nothing_newer() {
             move || now,
             stop.clone(),
         );
-        assert_eq!(eventually_count(&store, 1).await, 1, "{url}");
+        until_stored(&store, 1).await;
         assert_eq!(
             store.calls(&Default::default()).await.expect("calls"),
             vec![new]

@@ -1,25 +1,39 @@
-//! What the records tests share: temp folders and a fresh database on each backend.
+//! What the records tests share: a fresh database on each backend, and [`eventually`], the one way
+//! they wait for what the writer does.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use records::{RecordStore, StoreOptions};
+use tempfile::TempDir;
+
+#[allow(unused_imports)] // not every test file waits
+pub use testkit::eventually;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-pub fn temp_dir(tag: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("records-test-{tag}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh database on each backend, as `(url, options)`: a temp SQLite file (its folder removed
+/// when the iteration ends), and a fresh PostgreSQL schema when `HELPLINE_TEST_POSTGRES_URL` is set.
+pub struct Databases {
+    list: std::vec::IntoIter<(String, StoreOptions)>,
+    _dir: TempDir,
 }
 
-/// A fresh database: a temp SQLite file, or a fresh PostgreSQL schema (None when not configured).
-pub async fn databases(tag: &str) -> Vec<(String, StoreOptions)> {
-    let dir = temp_dir(tag);
+impl Iterator for Databases {
+    type Item = (String, StoreOptions);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.list.next()
+    }
+}
+
+/// See [`Databases`].
+pub async fn databases(tag: &str) -> Databases {
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut out = vec![(
-        format!("sqlite://{}?mode=rwc", dir.join("records.db").display()),
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("records.db").display()
+        ),
         StoreOptions::default(),
     )];
     match std::env::var("HELPLINE_TEST_POSTGRES_URL") {
@@ -49,5 +63,8 @@ pub async fn databases(tag: &str) -> Vec<(String, StoreOptions)> {
             println!("skipped PostgreSQL: HELPLINE_TEST_POSTGRES_URL not set");
         }
     }
-    out
+    Databases {
+        list: out.into_iter(),
+        _dir: dir,
+    }
 }
