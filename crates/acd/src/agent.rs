@@ -415,6 +415,29 @@ impl Agent {
         matches!(self.state, AgentState::Available { .. })
     }
 
+    /// An agent as it was saved: its state, pending request and counts (no-answers, calls taken).
+    pub(crate) fn restored(
+        id: AgentId,
+        phone: String,
+        skills: Skills,
+        state: AgentState,
+        entered: Time,
+        pending: Option<Pending>,
+        (no_answers, calls_taken): (u32, u32),
+    ) -> Agent {
+        Agent {
+            id,
+            phone,
+            skills,
+            state,
+            entered,
+            pending,
+            no_answers,
+            calls_taken,
+            disposed: false,
+        }
+    }
+
     pub(crate) fn reset_calls_taken(&mut self) {
         self.calls_taken = 0;
     }

@@ -63,7 +63,7 @@ shared_id!(
 );
 
 /// One attempt to reach a phone: an agent's ring, or the citizen's leg of a call-back. Unique for the
-/// life of the ACD and across restarts (the counter is part of the `Durable` state,
+/// life of the ACD and across restarts (the counter is part of the [`Durable`](crate::Durable) state,
 /// and a fresh ACD starts it from the clock), so the driver can use [`AttemptId::channel_id`] as the
 /// ARI channel id it originates with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

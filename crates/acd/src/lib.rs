@@ -6,6 +6,8 @@
 //! - [`agent`]: an agent's skills and state, and the transitions between states.
 //! - [`acd`](mod@acd): the state machine [`Acd`]: [`Input`] in, [`Action`]s out, `now` passed in.
 //! - [`log`]: the queue log events, in the vocabulary of `records::queue::QueueEvent`.
+//! - [`snapshot`]: the wallboard's [`Snapshot`] (service level, average speed of answer, agents'
+//!   states), and the [`Durable`] state an engine restart keeps, with [`Acd::restore`].
 //!
 //! Driving it (what the async driver over ARI does, minus the I/O):
 //!
@@ -48,6 +50,7 @@ pub mod agent;
 pub mod config;
 mod ids;
 pub mod log;
+pub mod snapshot;
 
 pub use agent::{
     Agent, AgentError, AgentState, Helpline, Language, Need, PauseReason, Pending, Skills,
@@ -55,6 +58,7 @@ pub use agent::{
 pub use config::{Overflow, Problem, QueueConfig, Queues, Strategy, check};
 pub use ids::{AgentId, AttemptId, CallId};
 pub use log::QueueLog;
+pub use snapshot::{AgentSnapshot, Durable, DurableAgent, DurableCall, QueueSnapshot, Snapshot};
 
 pub use crate::acd::{
     Acd, AcdError, Action, CallInfo, CallbackOutcome, ChangeCause, Counters, Input, Join,

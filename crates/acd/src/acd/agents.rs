@@ -251,7 +251,7 @@ impl Acd {
     }
 
     /// Makes agent `a` a member of the queues whose helpline they take.
-    fn join_queues(&mut self, a: AgentIx) {
+    pub(crate) fn join_queues(&mut self, a: AgentIx) {
         let mut mine = Vec::new();
         for (q, config) in self.queues.iter().enumerate() {
             let serves = config

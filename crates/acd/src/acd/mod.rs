@@ -29,7 +29,7 @@
 //! `calls` (joining, ringing, connecting, ending, call-backs, overflow, moves).
 
 mod agents;
-mod callers;
+pub(crate) mod callers;
 mod calls;
 mod dispatch;
 mod io;
@@ -100,7 +100,7 @@ pub struct Acd {
 
 impl Acd {
     /// An ACD with no agent and no caller. Attempt ids start from the clock, so they do not repeat
-    /// those of an earlier ACD even without its `Durable` state.
+    /// those of an earlier ACD even without its [`Durable`](crate::Durable) state.
     pub fn new(queues: Arc<Queues>, now: Time) -> Acd {
         let qs = (0..queues.len()).map(|_| QueueState::default()).collect();
         let clock = u64::try_from(now.timestamp_millis()).unwrap_or(0);

@@ -5,12 +5,15 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
 use proptest::prelude::*;
 
 use super::tests::{Sim, info};
 use super::*;
 use crate::agent::{Helpline, Language, PauseReason, Skills};
 use crate::log::QueueLog;
+use crate::snapshot::Durable;
 
 const QUEUES: &str = r#"
 [queue.g]
@@ -316,6 +319,42 @@ fn step(s: &mut Sim, driver: &mut Driver, input: Input) -> Result<(), TestCaseEr
     Ok(())
 }
 
+/// An engine restart: the durable state through JSON into a new ACD, then the callers on the line
+/// joined again with their first join time, as the driver does.
+fn restart(s: &mut Sim, driver: &mut Driver) -> Result<(), TestCaseError> {
+    let saved = s.acd.durable(s.now);
+    let json = serde_json::to_string(&saved).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back: Durable =
+        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&back, &saved);
+    let on_line: Vec<Join> = s
+        .acd
+        .callers
+        .iter()
+        .flatten()
+        .filter(|x| x.on_line())
+        .map(|x| Join {
+            call: x.id.clone(),
+            queue: s.acd.queues.at(x.queue).name.clone(),
+            info: (*x.info).clone(),
+            joined_at: Some(x.joined_at),
+        })
+        .collect();
+    let (acd, out) = Acd::restore(Arc::clone(s.acd.queues()), back, s.now);
+    s.acd = acd;
+    // The old engine's rings are gone (cancelled by `out`); the calls in progress go on.
+    driver.rings.clear();
+    driver.citizens.clear();
+    driver.see(&out);
+    if let Err(problem) = s.acd.audit(s.now) {
+        return Err(TestCaseError::fail(problem));
+    }
+    for join in on_line {
+        step(s, driver, Input::Join(join))?;
+    }
+    Ok(())
+}
+
 /// Agents free and answering: every caller ends connected (then hung up), gone or overflowed.
 fn drain(s: &mut Sim, driver: &mut Driver) -> Result<(), TestCaseError> {
     let all = Skills::new(
@@ -363,10 +402,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_inputs_keep_the_acd_consistent_and_every_caller_goes(ops in proptest::collection::vec(op(), 1..80)) {
+    fn random_inputs_keep_the_acd_consistent_and_every_caller_goes(
+        ops in proptest::collection::vec(op(), 1..80),
+        restart_at in proptest::option::of(0..80usize),
+    ) {
         let mut s = Sim::new(QUEUES);
         let mut driver = Driver::default();
-        for op in &ops {
+        for (i, op) in ops.iter().enumerate() {
+            if restart_at == Some(i) {
+                restart(&mut s, &mut driver)?;
+            }
             if let Op::Wait(secs) = op {
                 s.now += chrono::TimeDelta::seconds(i64::from(*secs));
             }
