@@ -8,6 +8,8 @@
 //! - [`log`]: the queue log events, in the vocabulary of `records::queue::QueueEvent`.
 //! - [`snapshot`]: the wallboard's [`Snapshot`] (service level, average speed of answer, agents'
 //!   states), and the [`Durable`] state an engine restart keeps, with [`Acd::restore`].
+//! - [`bench`](mod@bench): 300 agents and 2,000 callers waiting, the decision time and memory per caller
+//!   (`cargo bench -p acd`, `helpline bench acd`).
 //!
 //! Driving it (what the async driver over ARI does, minus the I/O):
 //!
@@ -47,6 +49,7 @@
 
 pub mod acd;
 pub mod agent;
+pub mod bench;
 pub mod config;
 mod ids;
 pub mod log;
