@@ -1,5 +1,6 @@
 //! `helpline bench …`: `ari` (event parsing and routing, `ari::bench`), `tickets` (filing throughput,
-//! `tickets::bench`) and `load` (the whole engine under simulated callers, `helpline::bench`).
+//! `tickets::bench`), `acd` (the call centre's decisions, `acd::bench`) and `load` (the whole engine
+//! under simulated callers, `helpline::bench`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,16 @@ pub enum BenchArgs {
         #[arg(long, default_value = "helpline-data/bench-tickets")]
         work_dir: PathBuf,
     },
+    /// The ACD's decisions: agents all busy, callers waiting; the time from an agent free to the
+    /// ring, and the memory per waiting caller.
+    Acd {
+        /// Agents logged in (all on calls when the measure starts).
+        #[arg(long, default_value_t = 300)]
+        agents: usize,
+        /// Callers kept waiting.
+        #[arg(long, default_value_t = 2000)]
+        callers: usize,
+    },
     #[command(flatten)]
     Load(helpline::bench::BenchCommand),
 }
@@ -71,6 +82,10 @@ pub fn bench(_config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
                 }))
                 .context("the tickets benchmark failed")?;
             println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchArgs::Acd { agents, callers } => {
+            println!("{}", acd::bench::run(agents, callers));
             Ok(ExitCode::SUCCESS)
         }
         BenchArgs::Load(command) => Ok(if helpline::bench::run(command)? {
