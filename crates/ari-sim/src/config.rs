@@ -149,13 +149,7 @@ impl EndpointConfig {
                 "{name}: resource must be non-empty, without '/' or '@'"
             ));
         }
-        for (field, value) in self.behaviour.durations() {
-            if let Some(seconds) = value
-                && !(seconds.is_finite() && seconds >= 0.0)
-            {
-                problems.push(format!("{name}: {field} must be >= 0"));
-            }
-        }
+        problems.extend(self.behaviour.problems(&name));
         problems
     }
 }
@@ -199,6 +193,15 @@ impl EndpointBehaviour {
             hold_after_seconds: None,
             unhold_after_seconds: None,
         }
+    }
+
+    /// Durations that are not a number of seconds >= 0, each named after `what` has them.
+    pub(crate) fn problems(&self, what: &str) -> Vec<String> {
+        self.durations()
+            .into_iter()
+            .filter(|(_, value)| value.is_some_and(|s| !(s.is_finite() && s >= 0.0)))
+            .map(|(field, _)| format!("{what}: {field} must be >= 0"))
+            .collect()
     }
 
     /// Every duration field, by name.

@@ -1,7 +1,10 @@
 //! A faithful fake Asterisk: an ARI server (REST under `/ari`, events on the WebSocket `/ari/events`) with
-//! a model of channels, Local pairs, a dialplan, bridges, playbacks, recordings, snoops and endpoints, plus
-//! simulated callers driven by [`Scenario`]s and fault injection. It is an independent implementation of
-//! the wire Asterisk 22 speaks, checked against captured real-Asterisk traces (`tests/traces.rs`).
+//! a model of channels, Local pairs, a dialplan, bridges (holding with music on hold, mixing), playbacks,
+//! recordings, snoops and endpoints — PJSIP phones that answer, hang up, hold, are busy, unreachable or
+//! silent, as the captured agent phones were —, plus simulated callers driven by [`Scenario`]s (an IVR's
+//! caller, one waiting in a queue, taking the call-back offer, answering the call-back) and fault
+//! injection. It is an independent implementation of the wire Asterisk 22 speaks, checked against
+//! captured real-Asterisk traces (`tests/traces.rs`, the ACD flows included).
 //!
 //! In-process (tests): [`Simulator::start`] returns a [`SimHandle`] with the URLs, credentials and the
 //! controls. Out of process (`helpline sim`, the load generator): [`serve`] runs until a token is
@@ -31,8 +34,8 @@ pub use config::{
 };
 pub use error::SimError;
 pub use scenario::{
-    CallOutcome, CallResult, HeardMedia, HungUpBy, MAX_REPORTED_SILENCES, REPORTED_SILENCE_MS,
-    SPOKEN_MS, Scenario, Silence, Step,
+    CallOutcome, CallResult, CallbackAttempt, HeardMedia, HungUpBy, MAX_REPORTED_SILENCES,
+    REPORTED_SILENCE_MS, SPOKEN_MS, Scenario, Silence, Step,
 };
 
 use model::{Command, Model};

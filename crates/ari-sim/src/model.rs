@@ -7,8 +7,9 @@
 //! as in Asterisk. Events are emitted before the REST reply is sent, so they overtake it like the real thing.
 //!
 //! This file holds the state, the actor loop, events, apps, channels (originate, answer, hangup), the
-//! dialplan and timers; `rest` routes ARI requests, `playback` and `recording` do media, `bridge` bridges
-//! and snoops, `callers` runs scenarios.
+//! dialplan and timers; `rest` routes ARI requests (and music on hold), `playback` and `recording` do
+//! media, `bridge` bridges and snoops, `endpoints` the PJSIP phones and what each does, `callers` runs
+//! scenarios (queues and call-backs included).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
@@ -22,7 +23,9 @@ use tokio::time::Instant;
 use crate::audio::{self, Segment};
 use crate::config::{DialplanApp, EndpointBehaviour, EndpointConfig, SimConfig};
 use crate::media::{Audio, Resolved, SoundLibrary, seed_of};
-use crate::scenario::{CallOutcome, CallResult, HeardMedia, HungUpBy, Scenario, Step};
+use crate::scenario::{
+    CallOutcome, CallResult, CallbackAttempt, HeardMedia, HungUpBy, Scenario, Step,
+};
 use crate::wire::{self, cause_txt, message};
 use crate::{SimError, SimStats};
 
@@ -210,6 +213,13 @@ enum Timer {
         call: u64,
         digit: char,
         duration_ms: u64,
+        /// A key of the current `press` step (not of an `on_prompt` reaction).
+        press_step: bool,
+    },
+    /// An `on_prompt` reaction's hangup, on the channel the caller was on when it fired.
+    CallReactionHangup {
+        call: u64,
+        channel: String,
     },
 }
 
@@ -402,6 +412,10 @@ enum CallWait {
     PromptEnd,
     Hangup,
     Timer,
+    /// For an agent to be on the line (`wait_agent`).
+    Agent,
+    /// Off the line, for the call-back (`await_callback`).
+    Callback,
 }
 
 #[derive(Debug)]
@@ -438,6 +452,22 @@ struct CallRun {
     answer_replays: bool,
     /// Where each passed `wait_prompt` step was satisfied: (step index, media URI).
     prompts_answered: Vec<(usize, String)>,
+    /// The channel the call began on (`channel` is the one it is on now, empty while off the line).
+    first_channel: String,
+    /// `on_prompt` reactions registered so far: (their step, fired yet).
+    reactions: Vec<(usize, bool)>,
+    abandoned: bool,
+    connected_ms: Option<u64>,
+    bridged_with: Vec<String>,
+    callbacks: Vec<CallbackAttempt>,
+    /// Off the line since (model ms), waiting for a call-back: not dead air.
+    offline_since: Option<u64>,
+    /// On the line with another party (an agent) since (model ms): not dead air either.
+    bridged_since: Option<u64>,
+    /// When waiting for the call-back stops (model ms), whatever attempts came meanwhile.
+    callback_deadline: Option<u64>,
+    /// The cause the caller's last channel ended with.
+    last_cause: u32,
 }
 
 /// The actor: owns the whole simulated Asterisk.
@@ -474,6 +504,8 @@ pub(crate) struct Model {
     /// The INVITEs sent to simulated phones (`/sim/invites`), the latest `endpoints::INVITES_KEPT`.
     invites: VecDeque<crate::Invite>,
     calls: HashMap<u64, CallRun>,
+    /// Calls off the line waiting for a call-back, by the caller's number (`callers::number_key`).
+    callbacks_waiting: HashMap<String, u64>,
     results: BTreeMap<u64, CallResult>,
     waiters: HashMap<u64, Vec<oneshot::Sender<Result<CallResult, SimError>>>>,
     next_call: u64,
@@ -521,6 +553,7 @@ impl Model {
             endpoints,
             invites: VecDeque::new(),
             calls: HashMap::new(),
+            callbacks_waiting: HashMap::new(),
             results: BTreeMap::new(),
             waiters: HashMap::new(),
             next_call: 1,
@@ -856,6 +889,7 @@ impl Model {
             }
             self.finish_call(call, 38);
         }
+        self.callbacks_waiting.clear();
         self.apps.clear();
         self.subscribe_all.clear();
         self.channels.clear();
@@ -1203,11 +1237,13 @@ impl Model {
             self.emit_varset(channel, "STASISSTATUS", "");
             self.enter_stasis(channel, &app, origin.args.clone(), false);
             self.phone_answered(channel);
+            self.callback_answered(channel);
         } else if let Some((context, exten, priority)) = origin.dialplan {
             c.context = context;
             c.exten = exten;
             c.priority = priority;
             self.phone_answered(channel);
+            self.callback_answered(channel);
             self.run_dialplan_at(channel, priority);
         }
     }
@@ -1467,7 +1503,7 @@ impl Model {
             t.snoops.retain(|s| s != id);
         }
         if let Some(call) = c.call {
-            self.finish_call(call, cause);
+            self.call_channel_ended(call, cause);
         }
     }
 
@@ -1940,31 +1976,8 @@ impl Model {
                     self.advance_call(call);
                 }
             }
-            Timer::CallTimeout { call, generation } => {
-                let Some(run) = self.calls.get_mut(&call) else {
-                    return;
-                };
-                if run.generation != generation {
-                    return;
-                }
-                let step = run.step;
-                let label = run
-                    .scenario
-                    .steps
-                    .get(step)
-                    .map_or_else(|| "the end of the call".to_owned(), Step::label);
-                let heard: Vec<&str> = run.heard.iter().map(|h| h.media_uri.as_str()).collect();
-                if run.step < run.scenario.steps.len() {
-                    run.failure = Some(format!(
-                        "step {} ({label}) timed out; heard so far: [{}]",
-                        step + 1,
-                        heard.join(", ")
-                    ));
-                }
-                run.hung_up_by = Some(HungUpBy::Caller);
-                let channel = run.channel.clone();
-                self.hangup(&channel, 16, HangupHow::Caller);
-            }
+            Timer::CallTimeout { call, generation } => self.call_timed_out(call, generation),
+            Timer::CallReactionHangup { call, channel } => self.reaction_hangs_up(call, &channel),
             Timer::CallVoiceEnds { call, generation } => {
                 let Some(run) = self.calls.get(&call) else {
                     return;
@@ -1979,11 +1992,14 @@ impl Model {
                 call,
                 digit,
                 duration_ms,
+                press_step,
             } => {
                 let Some(run) = self.calls.get_mut(&call) else {
                     return;
                 };
-                run.digits_pending = run.digits_pending.saturating_sub(1);
+                if press_step {
+                    run.digits_pending = run.digits_pending.saturating_sub(1);
+                }
                 let channel = run.channel.clone();
                 self.dtmf_received(&channel, digit, duration_ms);
             }

@@ -1,12 +1,14 @@
 //! Simulated callers: the scenario description (serde, TOML or JSON) shared by tests, the demo and the load
-//! generator, and the result a scenario run yields. The simulator's model executes the steps; this module
-//! only defines and validates them.
+//! generator — an IVR's caller, one who waits in a queue and abandons or takes the call-back offer, a phone
+//! answering a call-back —, and the result a scenario run yields. The simulator's model executes the
+//! steps; this module only defines and validates them.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
+use crate::config::EndpointBehaviour;
 
 /// One simulated citizen's call: who calls, where, and what they do.
 ///
@@ -64,6 +66,14 @@ fn default_dtmf_ms() -> u64 {
     120
 }
 
+fn default_queue_timeout() -> f64 {
+    300.0
+}
+
+fn default_callback_timeout() -> f64 {
+    600.0
+}
+
 /// One thing a simulated caller does. Durations are in simulated seconds (scaled by the speed factor).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
@@ -109,6 +119,41 @@ pub enum Step {
     /// heard while they were busy), takes the caller back to the step after that `wait_prompt` (they
     /// answer the menu again, say their complaint again). Takes no time.
     AnswerReplays,
+    /// Wait in the queue until an agent is on the line: the caller's channel in a mixing bridge with
+    /// another party (a snoop does not count). On timeout, with `abandon` the caller hangs up — an
+    /// abandoned call (`CallResult::abandoned`), not a failure, and the steps after it are not done
+    /// (unless an `await_callback` follows) —, without it the step fails like any wait.
+    WaitAgent {
+        #[serde(default = "default_queue_timeout")]
+        timeout_seconds: f64,
+        #[serde(default)]
+        abandon: bool,
+    },
+    /// From here on, the first time this prompt (as `wait_prompt` matches it) has played to its end,
+    /// press `press`; then, with `hangup_after_seconds`, hang up that long after the last key (the
+    /// call-back offer: "press 1 and we will call you back"). Takes no time: the steps go on meanwhile.
+    OnPrompt {
+        sound: String,
+        press: String,
+        #[serde(default)]
+        hangup_after_seconds: Option<f64>,
+        #[serde(default = "default_gap_ms")]
+        gap_ms: u64,
+        #[serde(default = "default_dtmf_ms")]
+        duration_ms: u64,
+    },
+    /// Off the line (the caller hangs up first if still on it), wait for the call-back: an originate to
+    /// a dial string naming the caller's number through a trunk (`PJSIP/<number>@telecom-trunk`; numbers
+    /// compared by their last ten digits). The n-th attempt is answered as `answers[n]` says (the last
+    /// repeats; none given: answered after 1 s): `answer` after N s — the steps after this one then run
+    /// on that call —, `ring_out`, `busy`, `no_response` or `unreachable`. A call whose channel ends
+    /// before this step (either side hanging up) comes straight here.
+    AwaitCallback {
+        #[serde(default = "default_callback_timeout")]
+        timeout_seconds: f64,
+        #[serde(default)]
+        answers: Vec<EndpointBehaviour>,
+    },
 }
 
 impl Step {
@@ -126,6 +171,9 @@ impl Step {
             Step::Hangup => "hangup".to_owned(),
             Step::WaitHangup { .. } => "wait_hangup".to_owned(),
             Step::AnswerReplays => "answer_replays".to_owned(),
+            Step::WaitAgent { .. } => "wait_agent".to_owned(),
+            Step::OnPrompt { sound, press, .. } => format!("on_prompt {sound} press {press}"),
+            Step::AwaitCallback { .. } => "await_callback".to_owned(),
         }
     }
 }
@@ -193,17 +241,38 @@ impl Scenario {
                     timeout_seconds, ..
                 }
                 | Step::WaitPromptEnd { timeout_seconds }
-                | Step::WaitHangup { timeout_seconds } => {
+                | Step::WaitHangup { timeout_seconds }
+                | Step::WaitAgent {
+                    timeout_seconds, ..
+                } => {
                     if bad_seconds(*timeout_seconds) {
                         problems.push(format!("step {n}: timeout_seconds must be >= 0"));
                     }
                 }
-                Step::Press { digits, .. } => {
-                    if digits.is_empty() {
-                        problems.push(format!("step {n}: press needs digits"));
+                Step::Press { digits, .. } => digit_problems(n, digits, &mut problems),
+                Step::OnPrompt {
+                    sound,
+                    press,
+                    hangup_after_seconds,
+                    ..
+                } => {
+                    if sound.is_empty() {
+                        problems.push(format!("step {n}: on_prompt needs a sound"));
                     }
-                    if let Some(bad) = digits.chars().find(|c| !is_dtmf_digit(*c)) {
-                        problems.push(format!("step {n}: '{bad}' is not a DTMF digit"));
+                    digit_problems(n, press, &mut problems);
+                    if hangup_after_seconds.is_some_and(bad_seconds) {
+                        problems.push(format!("step {n}: hangup_after_seconds must be >= 0"));
+                    }
+                }
+                Step::AwaitCallback {
+                    timeout_seconds,
+                    answers,
+                } => {
+                    if bad_seconds(*timeout_seconds) {
+                        problems.push(format!("step {n}: timeout_seconds must be >= 0"));
+                    }
+                    for answer in answers {
+                        problems.extend(answer.problems(&format!("step {n}")));
                     }
                 }
                 Step::Speak { seconds } | Step::Silence { seconds } | Step::Wait { seconds } => {
@@ -224,6 +293,16 @@ impl Scenario {
         } else {
             Err(SimError::Scenario(problems.join("; ")))
         }
+    }
+}
+
+/// Keys to press: at least one, each on a phone's keypad.
+fn digit_problems(n: usize, digits: &str, problems: &mut Vec<String>) {
+    if digits.is_empty() {
+        problems.push(format!("step {n}: press needs digits"));
+    }
+    if let Some(bad) = digits.chars().find(|c| !is_dtmf_digit(*c)) {
+        problems.push(format!("step {n}: '{bad}' is not a DTMF digit"));
     }
 }
 
@@ -297,7 +376,8 @@ pub struct CallResult {
     pub outcome: CallOutcome,
     /// The longest stretch of dead air, simulated ms: time in the call (answered, not yet hung up,
     /// transferred or sent to another context) with nothing playing to the caller, their channel not
-    /// being recorded and the caller not pressing keys. Measured only; the simulator acts the same.
+    /// being recorded, the caller not pressing keys, not on the line with another party (an agent) and
+    /// not off the line waiting for a call-back. Measured only; the simulator acts the same.
     #[serde(default)]
     pub longest_silence_ms: u64,
     /// When that stretch began, simulated ms since the call began (`None`: no dead air at all).
@@ -316,6 +396,33 @@ pub struct CallResult {
     /// so a harness can relate a silence to the moments it injected faults.
     #[serde(default)]
     pub started_unix_ms: u64,
+    /// When the caller was first on the line with someone (their channel in a mixing bridge with another
+    /// party), simulated ms since the call began.
+    #[serde(default)]
+    pub connected_ms: Option<u64>,
+    /// The channels the caller shared a mixing bridge with (snoops left out), by name, in the order met:
+    /// `PJSIP/agent-101-00000003` tells which agent phone took the call.
+    #[serde(default)]
+    pub bridged_with: Vec<String>,
+    /// The caller gave up waiting for an agent (`wait_agent` with `abandon`).
+    #[serde(default)]
+    pub abandoned: bool,
+    /// Every call-back attempt made to the caller's number (`await_callback`), in order.
+    #[serde(default)]
+    pub callbacks: Vec<CallbackAttempt>,
+}
+
+/// A call-back the simulated caller's phone received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackAttempt {
+    /// The channel originated (none made when the phone was `unreachable`).
+    pub channel_id: String,
+    /// The dial string after the technology: `9816000001@telecom-trunk`.
+    pub dialstring: String,
+    /// When it came, simulated ms since the call began.
+    pub at_ms: u64,
+    /// What the phone did with it, as `answers` said.
+    pub answer: EndpointBehaviour,
 }
 
 /// Dead air shorter than this (simulated ms) is not listed in [`CallResult::silences`].
@@ -414,6 +521,17 @@ action = "hangup"
     }
 
     #[test]
+    fn the_readme_queue_example_is_a_valid_scenario() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("### Waiting in a queue").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + section[start..].find("```").unwrap();
+        let s = Scenario::from_toml(&section[start..end]).unwrap();
+        assert_eq!(s.steps.len(), 5);
+        assert!(matches!(&s.steps[2], Step::AwaitCallback { answers, .. } if answers.len() == 3));
+    }
+
+    #[test]
     fn json_scenario_round_trips() {
         let s = Scenario::new("981")
             .step(Step::Silence { seconds: 2.0 })
@@ -447,6 +565,51 @@ action = "hangup"
         let r: CallResult = serde_json::from_str(text).unwrap();
         assert_eq!(r.longest_silence_ms, 0);
         assert!(r.spoken_recordings.is_empty() && r.silences.is_empty());
+    }
+
+    #[test]
+    fn queue_steps_parse_from_json_with_defaults() {
+        let s = Scenario::from_json(
+            r#"{"caller": "9816000001", "steps": [
+                {"action": "wait_agent", "abandon": true},
+                {"action": "on_prompt", "sound": "helpline/callback_offer", "press": "1", "hangup_after_seconds": 2.0},
+                {"action": "await_callback", "answers": [{"kind": "busy"}, {"kind": "answer", "after_seconds": 3.0}]}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.steps[0],
+            Step::WaitAgent {
+                timeout_seconds: 300.0,
+                abandon: true
+            }
+        );
+        assert_eq!(
+            s.steps[1],
+            Step::OnPrompt {
+                sound: "helpline/callback_offer".to_owned(),
+                press: "1".to_owned(),
+                hangup_after_seconds: Some(2.0),
+                gap_ms: 250,
+                duration_ms: 120
+            }
+        );
+        assert_eq!(
+            s.steps[2],
+            Step::AwaitCallback {
+                timeout_seconds: 600.0,
+                answers: vec![EndpointBehaviour::Busy, EndpointBehaviour::answer(3.0)]
+            }
+        );
+        let bad = Scenario::from_json(
+            r#"{"caller": "1", "steps": [{"action": "on_prompt", "sound": "", "press": "x"},
+                {"action": "await_callback", "answers": [{"kind": "answer", "after_seconds": -1}]}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(bad.contains("needs a sound"), "{bad}");
+        assert!(bad.contains("'x'"), "{bad}");
+        assert!(bad.contains("step 2: after_seconds"), "{bad}");
     }
 
     #[test]

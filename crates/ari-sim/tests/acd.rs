@@ -11,7 +11,9 @@ mod support;
 
 use std::time::Duration;
 
-use ari_sim::{EndpointBehaviour, EndpointConfig, Scenario, SimHandle, Step};
+use ari_sim::{
+    CallOutcome, EndpointBehaviour, EndpointConfig, HungUpBy, Scenario, SimHandle, Step,
+};
 use serde_json::{Value, json};
 use support::{App, Rest, WAIT, app, place_and_answer, rest, sim};
 
@@ -835,6 +837,238 @@ async fn agents_carry_variables_continue_into_the_dialplan_and_calls_are_redirec
     assert_eq!(
         (result.transferred_to.as_deref(), result.cause),
         (Some("PJSIP/agent-101"), 23)
+    );
+    sim.shutdown().await.unwrap();
+}
+
+/// A simulated citizen from JSON steps (as `POST /sim/calls` takes them), placed; returns the call.
+async fn place(sim: &SimHandle, steps: Value) -> u64 {
+    let scenario = json!({"caller": "9816000001", "caller_name": "Citizen", "steps": steps});
+    let response = reqwest::Client::new()
+        .post(format!("{}/calls", sim.control_url()))
+        .basic_auth(sim.username(), Some(sim.password()))
+        .json(&scenario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    response.json::<Value>().await.unwrap()["call_id"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The next channel into the app, answered; its id.
+async fn answer_next(ivr: &mut App, ari: &Rest) -> String {
+    let start = ivr.next("StasisStart").await;
+    let chan = start["channel"]["id"].as_str().unwrap().to_owned();
+    ari.call("POST", &format!("/channels/{chan}/answer"), &[])
+        .await;
+    chan
+}
+
+#[tokio::test]
+async fn callers_wait_in_the_queue_and_abandon_or_reach_an_agent() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    ari.call("POST", "/bridges/queue-1", &[("type", "holding")])
+        .await;
+    ari.call("POST", "/bridges/queue-1/moh", &[("mohClass", "queue")])
+        .await;
+    // One gives up after 5 s in the queue; the other waits up to 30 s and an agent takes them.
+    let patient = json!([{"action": "wait_agent", "timeout_seconds": 30},
+                         {"action": "wait", "seconds": 2}, {"action": "hangup"}]);
+    let abandoning = place(
+        &sim,
+        json!([{"action": "wait_agent", "timeout_seconds": 5, "abandon": true}]),
+    )
+    .await;
+    let quitter = answer_next(&mut ivr, &ari).await;
+    let waiting = place(&sim, patient).await;
+    let taken = answer_next(&mut ivr, &ari).await;
+    let both = format!("{quitter},{taken}");
+    ari.call("POST", "/bridges/queue-1/addChannel", &[("channel", &both)])
+        .await;
+    let quit = sim.call_result(abandoning, WAIT).await.unwrap();
+    assert!(quit.abandoned, "{quit:?}");
+    assert_eq!(quit.outcome, CallOutcome::Completed);
+    assert_eq!(quit.hung_up_by, HungUpBy::Caller);
+    assert_eq!(quit.heard[0].media_uri, "moh:queue");
+    assert!(quit.connected_ms.is_none() && quit.bridged_with.is_empty());
+
+    originate(&ari, "agent-1", "PJSIP/agent-101", "20").await;
+    until(&mut ivr, |e| e["type"] == "StasisStart").await;
+    ari.call(
+        "POST",
+        "/bridges/queue-1/removeChannel",
+        &[("channel", &taken)],
+    )
+    .await;
+    mixing_bridge(&ari, &mut ivr, "call-1", &[&taken, "agent-1"]).await;
+    let served = sim.call_result(waiting, WAIT).await.unwrap();
+    assert_eq!(served.outcome, CallOutcome::Completed, "{served:?}");
+    assert!(!served.abandoned);
+    let (_, agent) = ari.call("GET", "/channels/agent-1", &[]).await;
+    assert_eq!(served.bridged_with, [agent["name"].as_str().unwrap()]);
+    let connected = served.connected_ms.unwrap();
+    assert!(served.duration_ms >= connected + 2000, "{served:?}");
+    // Music while queued, then talking with the agent: no dead air to speak of.
+    assert!(served.longest_silence_ms < 500, "{served:?}");
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_caller_takes_the_call_back_offer_and_answers_the_call_back_on_the_third_try() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = place(
+        &sim,
+        json!([
+            {"action": "on_prompt", "sound": "vm-intro", "press": "1", "hangup_after_seconds": 1.0},
+            {"action": "wait_agent", "timeout_seconds": 60},
+            {"action": "await_callback", "timeout_seconds": 120,
+             "answers": [{"kind": "busy"}, {"kind": "ring_out"}, {"kind": "answer", "after_seconds": 2.0}]},
+            {"action": "wait_agent", "timeout_seconds": 30},
+            {"action": "wait_hangup", "timeout_seconds": 60}
+        ]),
+    )
+    .await;
+    let first = answer_next(&mut ivr, &ari).await;
+    // The offer: the caller presses 1 once it has played, then hangs up.
+    ari.call(
+        "POST",
+        &format!("/channels/{first}/play/offer"),
+        &[("media", "sound:vm-intro")],
+    )
+    .await;
+    let dtmf = ivr.next("ChannelDtmfReceived").await;
+    assert_eq!(
+        (dtmf["digit"].as_str(), dtmf["channel"]["id"].as_str()),
+        (Some("1"), Some(first.as_str()))
+    );
+    let events = until(&mut ivr, |e| e["type"] == "StasisEnd").await;
+    assert!(events.iter().any(|e| e["type"] == "ChannelHangupRequest"));
+
+    // The call-back through the trunk: busy, then no answer, then answered.
+    let dial = |id: &'static str, timeout: &'static str| {
+        originate(&ari, id, "PJSIP/+919816000001@telecom-trunk", timeout)
+    };
+    dial("cb-1", "20").await;
+    let busy = until(&mut ivr, |e| e["type"] == "ChannelDestroyed")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(busy["cause"], 17);
+    dial("cb-2", "2").await;
+    let unanswered = until(&mut ivr, |e| e["type"] == "ChannelDestroyed")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(
+        (&unanswered["channel"]["id"], &unanswered["cause"]),
+        (&json!("cb-2"), &json!(19))
+    );
+    let (status, reply) = dial("cb-3", "20").await;
+    assert_eq!(
+        (
+            status,
+            reply["name"]
+                .as_str()
+                .map(|n| n.starts_with("PJSIP/telecom-trunk-"))
+        ),
+        (200, Some(true))
+    );
+    let events = until(&mut ivr, |e| e["type"] == "StasisStart").await;
+    assert_eq!(
+        first_dial(&events)["dialstring"],
+        "+919816000001@telecom-trunk"
+    );
+    originate(&ari, "agent-1", "PJSIP/agent-101", "20").await;
+    until(&mut ivr, |e| e["type"] == "StasisStart").await;
+    mixing_bridge(&ari, &mut ivr, "call-1", &["cb-3", "agent-1"]).await;
+    ari.call("DELETE", "/channels/cb-3", &[]).await;
+
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    assert_eq!(result.channel_id, first);
+    assert_eq!(result.digits_sent, "1");
+    let tries: Vec<(&str, &EndpointBehaviour)> = result
+        .callbacks
+        .iter()
+        .map(|c| (c.channel_id.as_str(), &c.answer))
+        .collect();
+    assert_eq!(
+        tries,
+        [
+            ("cb-1", &EndpointBehaviour::Busy),
+            ("cb-2", &EndpointBehaviour::RingOut),
+            ("cb-3", &EndpointBehaviour::answer(2.0))
+        ]
+    );
+    let (_, agent) = ari.call("GET", "/channels/agent-1", &[]).await;
+    assert_eq!(result.bridged_with, [agent["name"].as_str().unwrap()]);
+    assert_eq!(result.hung_up_by, HungUpBy::Network);
+    // Off the line while waiting for the call-back is not dead air.
+    assert!(result.longest_silence_ms < 3000, "{result:?}");
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_citizens_phone_only_answers_a_call_back_and_other_numbers_answer_as_the_trunk_does() {
+    let sim = sim(20.0).await;
+    let ari = rest(&sim);
+    let mut ivr = app(&sim, "ivr-1100").await;
+    let call = place(
+        &sim,
+        json!([{"action": "await_callback", "answers": [{"kind": "answer", "after_seconds": 3.0}]},
+               {"action": "wait_prompt", "sound": "hello-world"},
+               {"action": "hangup"}]),
+    )
+    .await;
+    // Nobody dialled in.
+    assert!(ivr.drain(Duration::from_millis(100)).await.is_empty());
+    // A number nobody waits on: the trunk's own behaviour (answered after 1 s).
+    originate(&ari, "helpline-181", "PJSIP/181@telecom-trunk", "20").await;
+    let events = until(&mut ivr, |e| e["type"] == "StasisStart").await;
+    assert_eq!(
+        ms_between(first_dial(&events), events.last().unwrap()),
+        1000
+    );
+    originate(&ari, "cb-1", "PJSIP/09816000001@telecom-trunk", "20").await;
+    let events = until(&mut ivr, |e| e["type"] == "StasisStart").await;
+    assert_eq!(events.last().unwrap()["channel"]["id"], "cb-1");
+    assert_eq!(
+        ms_between(first_dial(&events), events.last().unwrap()),
+        3000
+    );
+    ari.call(
+        "POST",
+        "/channels/cb-1/play/p",
+        &[("media", "sound:hello-world")],
+    )
+    .await;
+    let result = sim.call_result(call, WAIT).await.unwrap();
+    assert_eq!(result.outcome, CallOutcome::Completed, "{result:?}");
+    assert_eq!(
+        (result.channel_id.as_str(), result.hung_up_by),
+        ("cb-1", HungUpBy::Caller)
+    );
+    assert_eq!(result.heard[0].media_uri, "sound:hello-world");
+    assert_eq!(result.callbacks.len(), 1);
+    // Not called back in time: the wait fails, saying so.
+    let waiting = place(
+        &sim,
+        json!([{"action": "await_callback", "timeout_seconds": 2}]),
+    )
+    .await;
+    let result = sim.call_result(waiting, WAIT).await.unwrap();
+    let CallOutcome::Failed { reason } = result.outcome else {
+        panic!("{result:?}")
+    };
+    assert!(
+        reason.contains("step 1 (await_callback) timed out"),
+        "{reason}"
     );
     sim.shutdown().await.unwrap();
 }

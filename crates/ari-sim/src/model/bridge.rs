@@ -205,6 +205,7 @@ impl Model {
                 b.technology = "softmix";
             }
             self.refresh_moh(&cid);
+            self.notify_bridged(id);
             // A recording of the bridge hears the newcomer from now on.
             let inbound = self.channels.get(&cid).and_then(|c| c.inbound.clone());
             if let Some(rec) = self.bridges.get(id).and_then(|b| b.recording.clone()) {
@@ -262,6 +263,7 @@ impl Model {
         }
         self.update_bridge_peers(id);
         self.refresh_moh(channel);
+        self.notify_unbridged(id, channel);
         if empty && let Some(rec) = recording {
             // A bridge recording ends when the last channel leaves.
             self.finish_recording(&rec, RecordingEnd::Done);

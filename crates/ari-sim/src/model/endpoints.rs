@@ -59,11 +59,6 @@ impl Model {
         let Some(config) = self.endpoint(technology, resource).cloned() else {
             return RestReply::json(500, json!({"error": "Allocation failed"}));
         };
-        let behaviour = config.behaviour.clone();
-        if behaviour == EndpointBehaviour::Unreachable {
-            // An AOR without a contact: no channel is made, no event follows.
-            return RestReply::json(500, json!({"error": "Allocation failed"}));
-        }
         let Originate {
             id,
             caller,
@@ -71,6 +66,18 @@ impl Model {
             variables,
             timeout_s,
         } = request;
+        // A number dialled through a trunk may be a simulated caller's, waiting for its call-back.
+        let callback = dialstring
+            .split_once('@')
+            .and_then(|(user, _)| self.callback_attempt(user, &id, dialstring));
+        let behaviour = match &callback {
+            Some((_, answer)) => answer.clone(),
+            None => config.behaviour.clone(),
+        };
+        if behaviour == EndpointBehaviour::Unreachable {
+            // An AOR without a contact: no channel is made, no event follows.
+            return RestReply::json(500, json!({"error": "Allocation failed"}));
+        }
         let name = format!(
             "{}/{}-{:08x}",
             config.technology, config.resource, self.pjsip_seq
@@ -108,6 +115,11 @@ impl Model {
                 }
             }
         }
+        // A caller's phone that will answer is theirs from its first ring.
+        let callee = callback
+            .filter(|_| matches!(behaviour, EndpointBehaviour::Answer { .. }))
+            .map(|(call, _)| call);
+        chan.call = callee;
         origin.phone = Some(behaviour);
         chan.origin = Some(origin);
         let instance = chan.instance;
@@ -126,6 +138,9 @@ impl Model {
             self.invites.pop_front();
         }
         self.channels.insert(id.clone(), chan);
+        if let Some(call) = callee {
+            self.callback_rings(call, &id);
+        }
         self.schedule(
             0,
             Timer::EndpointDials {
