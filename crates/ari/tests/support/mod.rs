@@ -1,6 +1,7 @@
 //! A small fake ARI server for the client's tests: records every REST request and answers from a script;
 //! serves `/ari/events` as a WebSocket the test can push frames into, close, or make go silent. It is not a
-//! simulator (that is `ari-sim`); it only lets these tests see exactly what the client sends.
+//! simulator (that is `ari-sim`); it only lets these tests see exactly what the client sends. And
+//! [`eventually`], the one way these tests wait for what the connection's task does.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -16,6 +17,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::{mpsc, watch};
+
+#[allow(unused_imports)] // not every test file waits
+pub use testkit::eventually;
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
