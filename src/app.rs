@@ -731,7 +731,8 @@ mod tests {
 
     #[test]
     fn sqlite_urls_get_create_mode_and_others_are_left_alone() {
-        let dir = std::env::temp_dir().join(format!("helpline-url-{}", std::process::id()));
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         let url = format!("sqlite://{}/x/h.db", dir.display());
         assert_eq!(
             prepare_database_url(&url).unwrap(),
@@ -747,7 +748,6 @@ mod tests {
         assert_eq!(prepare_database_url(&with_mode).unwrap(), with_mode);
         let pg = "postgres://u:p@db/helpline";
         assert_eq!(prepare_database_url(pg).unwrap(), pg);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

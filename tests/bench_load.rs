@@ -8,7 +8,7 @@ use helpline::bench::{LoadOptions, run_load};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
-    let work = std::env::temp_dir().join(format!("helpline-bench-test-{}", std::process::id()));
+    let work = tempfile::tempdir().unwrap();
     let options = LoadOptions {
         calls: 20,
         rate: 20.0,
@@ -24,11 +24,10 @@ async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
         finish_timeout: 60.0,
         scripts: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ivr-scripts")),
         audio: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/audio")),
-        work_dir: Some(work.clone()),
+        work_dir: Some(work.path().join("bench")),
         sim_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_helpline"))),
     };
     let report = run_load(&options).await.unwrap();
-    let _ = std::fs::remove_dir_all(&work);
 
     assert_eq!(report.calls.placed, 20, "{}", report.table());
     assert_eq!(report.calls.as_scripted, 20, "{}", report.table());

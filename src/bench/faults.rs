@@ -1100,19 +1100,17 @@ mod tests {
 
     #[test]
     fn the_shipped_script_is_opened_around_the_clock_and_still_checks() {
-        let dir =
-            std::env::temp_dir().join(format!("helpline-faults-script-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/ivr-scripts/1100.toml");
         let opened = always_open(&std::fs::read_to_string(shipped).unwrap()).unwrap();
         assert!(!opened.contains(r#"next = "after_hours" }"#));
         std::fs::write(dir.join("1100.toml"), opened).unwrap();
         let set = ivr::ScriptSet::load(
-            &dir,
+            dir,
             Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/audio")),
             &crate::app::validators(),
         );
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(set.unwrap().get("1100").is_some());
         assert!(always_open("[steps.x]\ntype = \"play\"").is_err());
     }

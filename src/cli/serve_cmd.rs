@@ -47,6 +47,9 @@ pub struct SimArgs {
 
 /// Runs a node until SIGTERM/Ctrl-C, then shuts it down gracefully.
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Listening from the start: a SIGHUP or SIGTERM while the node starts (or just after /health
+    // first answers) waits for the handler below instead of killing the process outright.
+    let signals = listen_for_signals();
     let use_sim = args.sim || config.ari.is_none();
     let mut sim = None;
     let (ari, speed) = match (&config.ari, use_sim) {
@@ -86,7 +89,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> 
         node.http_addr()
     );
     let stop = node.shutdown_token();
-    let signals = tokio::spawn(handle_signals(stop.clone(), node_reloader(&node)));
+    let signals = tokio::spawn(handle_signals(signals, stop.clone(), node_reloader(&node)));
     stop.cancelled().await;
     info!(
         grace_s = config.limits.shutdown_grace.as_secs(),
@@ -106,16 +109,39 @@ fn node_reloader(node: &Node) -> impl Fn() + Send + 'static {
     move || node_reload.reload_scripts()
 }
 
-/// SIGTERM or Ctrl-C cancels `stop`; SIGHUP calls `reload`.
-async fn handle_signals(stop: CancellationToken, reload: impl Fn() + Send + 'static) {
+/// SIGTERM and SIGHUP, listened for (`None`: they could not be, and only Ctrl-C stops the service).
+#[cfg(unix)]
+type Signals = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;
+#[cfg(not(unix))]
+type Signals = ();
+
+/// Starts listening for SIGTERM and SIGHUP: from now on they are queued for [`handle_signals`].
+fn listen_for_signals() -> Signals {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
+        match (
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),
-        ) else {
-            warn!("cannot listen for SIGTERM/SIGHUP; Ctrl-C still stops the service");
+        ) {
+            (Ok(term), Ok(hup)) => Some((term, hup)),
+            _ => {
+                warn!("cannot listen for SIGTERM/SIGHUP; Ctrl-C still stops the service");
+                None
+            }
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C cancels `stop`; SIGHUP calls `reload`.
+async fn handle_signals(
+    signals: Signals,
+    stop: CancellationToken,
+    reload: impl Fn() + Send + 'static,
+) {
+    #[cfg(unix)]
+    {
+        let Some((mut term, mut hup)) = signals else {
             let _ = tokio::signal::ctrl_c().await;
             stop.cancel();
             return;
@@ -130,6 +156,7 @@ async fn handle_signals(stop: CancellationToken, reload: impl Fn() + Send + 'sta
     }
     #[cfg(not(unix))]
     {
+        let () = signals;
         let _ = reload;
         let _ = tokio::signal::ctrl_c().await;
         stop.cancel();
@@ -143,7 +170,7 @@ pub async fn sim(config: Config, args: SimArgs) -> anyhow::Result<ExitCode> {
     sim_config.username = args.username.clone();
     sim_config.password = args.password.clone();
     let stop = CancellationToken::new();
-    let signals = tokio::spawn(handle_signals(stop.clone(), || {}));
+    let signals = tokio::spawn(handle_signals(listen_for_signals(), stop.clone(), || {}));
     println!(
         "ARI simulator on http://{}/ari (user {}), control API http://{}/sim; Ctrl-C stops it",
         args.listen, args.username, args.listen

@@ -161,29 +161,6 @@ fn read_progress(path: &Path) -> std::io::Result<CallProgress> {
 mod tests {
     use super::*;
 
-    /// A fresh folder for one test, removed when dropped.
-    struct Dir(PathBuf);
-
-    impl Dir {
-        fn new(tag: &str) -> Dir {
-            let dir = std::env::temp_dir()
-                .join(format!("helpline-progress-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Dir(dir)
-        }
-
-        fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn progress(channel: &str) -> CallProgress {
         CallProgress {
             channel_id: channel.to_owned(),
@@ -211,7 +188,7 @@ mod tests {
 
     #[test]
     fn progress_is_saved_replaced_read_back_and_removed() {
-        let dir = Dir::new("saved");
+        let dir = tempfile::tempdir().unwrap();
         let journal = ProgressJournal::open(dir.path().join("calls")).unwrap();
         let mut first = progress("1795921121.47");
         journal.save(&first);
@@ -233,7 +210,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_file_is_set_aside_not_fatal() {
-        let dir = Dir::new("garbage");
+        let dir = tempfile::tempdir().unwrap();
         let journal = ProgressJournal::open(dir.path()).unwrap();
         std::fs::write(dir.path().join("garbage.json"), b"{ not json").unwrap();
         journal.save(&progress("ok"));

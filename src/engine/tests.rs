@@ -61,23 +61,15 @@ struct Harness {
     shared: Shared,
     signals: CallSignals,
     task: tokio::task::JoinHandle<CallOutcome>,
-    _dir: TempDir,
+    _dir: tempfile::TempDir,
 }
 
-/// A temporary folder removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("helpline-engine-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
+/// A fresh temporary folder named after the test, removed on drop.
+fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("helpline-engine-{tag}-"))
+        .tempdir()
+        .unwrap()
 }
 
 impl Harness {
@@ -88,7 +80,7 @@ impl Harness {
     /// With `asterisk_id`, the mailbox starts with the call's StasisStart from that Asterisk.
     fn start_on(tag: &str, asterisk_id: Option<&str>) -> Harness {
         let dir = temp_dir(tag);
-        let (shared, signals, params) = call_parts(&dir.0);
+        let (shared, signals, params) = call_parts(dir.path());
         let (tx, rx) = mpsc::channel(64);
         if let Some(asterisk_id) = asterisk_id {
             tx.try_send(stasis_start(CHAN, asterisk_id)).unwrap();
@@ -538,7 +530,8 @@ async fn the_call_id_names_the_asterisk_so_nodes_sharing_a_database_never_collid
 fn a_call_task_stays_small() {
     // The engine's budget is 16 KiB per concurrent call at 10,000 calls; the task's own state (the future
     // with the IVR machine in it) must be a small part of that, beside its mailbox and the registry entry.
-    let (shared, signals, params) = call_parts(&std::env::temp_dir());
+    let dir = temp_dir("small");
+    let (shared, signals, params) = call_parts(dir.path());
     let (_tx, rx) = mpsc::channel::<ari::Event>(64);
     let future = run_call(shared, params, rx, signals);
     let size = std::mem::size_of_val(&future);
@@ -559,16 +552,9 @@ mod supervisor {
         ops: Arc<std::sync::Mutex<Vec<String>>>,
         done: tokio::task::JoinHandle<()>,
         progress_dir: std::path::PathBuf,
-    }
-
-    /// Each engine its own progress folder: tests run at once and must not resume each other's calls.
-    fn unique_progress_dir() -> std::path::PathBuf {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("helpline-engine-calls-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
+        /// Holds `progress_dir` and the recordings: each engine its own, since tests run at once
+        /// and must not resume each other's calls.
+        _dir: tempfile::TempDir,
     }
 
     fn start(max_calls: usize, grace: Duration) -> Running {
@@ -578,14 +564,15 @@ mod supervisor {
     fn start_with_loader(max_calls: usize, grace: Duration, loader: ScriptLoader) -> Running {
         let control = FakeControl::default();
         let log = Arc::clone(&control.ops);
-        let progress_dir = unique_progress_dir();
+        let dir = temp_dir("supervisor");
+        let progress_dir = dir.path().join("calls");
         let engine = Engine::new(
             control,
             FakeDesk::default(),
             EngineSettings {
                 max_concurrent_calls: max_calls,
                 shutdown_grace: grace,
-                recordings_dir: std::env::temp_dir(),
+                recordings_dir: dir.path().to_owned(),
                 progress_dir: progress_dir.clone(),
                 node: "test".to_owned(),
                 clock: Arc::new(office_hours),
@@ -607,6 +594,7 @@ mod supervisor {
             ops: log,
             done,
             progress_dir,
+            _dir: dir,
         }
     }
 

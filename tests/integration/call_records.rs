@@ -9,19 +9,24 @@ use crate::support::*;
 
 /// Waits (generously) until the node's records store holds the call on `channel`.
 async fn record_of(t: &TestNode, channel: &str) -> CallRecord {
-    for _ in 0..400 {
-        let found = t
-            .node
-            .call_records()
-            .calls(&Default::default())
-            .await
-            .unwrap();
-        if let Some(record) = found.into_iter().find(|r| r.channel_id == channel) {
-            return record;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("no call record for {channel}");
+    eventually(
+        std::time::Duration::from_secs(10),
+        &format!("a call record for {channel}"),
+        || async {
+            let found = t
+                .node
+                .call_records()
+                .calls(&Default::default())
+                .await
+                .unwrap();
+            let channels: Vec<String> = found.iter().map(|r| r.channel_id.clone()).collect();
+            found
+                .into_iter()
+                .find(|r| r.channel_id == channel)
+                .ok_or(channels)
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,7 +47,7 @@ const FALLBACK_SPEECH: &str = "fallback-20261129-045600-9876543210-1764391560.42
 const FALLBACK_SILENT: &str = "fallback-20261129-050100-9812345678-1764391861.43";
 
 async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
-    let recordings = TempDir::new("call-records-sim");
+    let recordings = temp_dir("call-records-sim");
     write_wav(recordings.path(), FALLBACK_SPEECH, 3.0, true);
     write_wav(recordings.path(), FALLBACK_SILENT, 2.0, false);
     let sim_dir = recordings.path().to_owned();

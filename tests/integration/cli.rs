@@ -2,6 +2,7 @@
 //! scripts, and the ticket commands read what the service wrote.
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -21,7 +22,7 @@ fn helpline(dir: &TempDir) -> Command {
 
 #[test]
 fn config_check_lists_every_problem_and_never_prints_secrets() {
-    let dir = TempDir::new("cli-config");
+    let dir = temp_dir("cli-config");
     let file = dir.path().join("helpline.toml");
     std::fs::write(
         &file,
@@ -67,7 +68,7 @@ fn config_check_lists_every_problem_and_never_prints_secrets() {
 
 #[test]
 fn check_passes_the_shipped_scripts_and_fails_a_broken_one_with_its_line() {
-    let dir = TempDir::new("cli-check");
+    let dir = temp_dir("cli-check");
     let ok = helpline(&dir)
         .args(["check", "--scripts"])
         .arg(repo().join("ivr-scripts"))
@@ -103,7 +104,7 @@ fn check_passes_the_shipped_scripts_and_fails_a_broken_one_with_its_line() {
 
 #[test]
 fn tickets_list_without_a_database_says_how_to_get_one() {
-    let dir = TempDir::new("cli-tickets");
+    let dir = temp_dir("cli-tickets");
     let output = helpline(&dir).args(["tickets", "list"]).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -126,7 +127,7 @@ fn tickets_list_without_a_database_says_how_to_get_one() {
 fn serve_answers_health_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     use std::io::BufRead as _;
 
-    let dir = TempDir::new("cli-serve");
+    let dir = temp_dir("cli-serve");
     let mut child = helpline(&dir)
         .args(["serve", "--sim", "--sim-speed", "20"])
         .env("HELPLINE_HTTP_LISTEN", "127.0.0.1:0")
@@ -148,17 +149,17 @@ fn serve_answers_health_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let health = runtime.block_on(async {
-        for _ in 0..100 {
-            if let Ok(response) = reqwest::get(format!("http://{addr}/health")).await {
-                if response.status() == 200 {
-                    return response.json::<serde_json::Value>().await.unwrap();
-                }
+    let health: serde_json::Value = runtime.block_on(eventually(
+        Duration::from_secs(5),
+        "/health to say ok",
+        || async {
+            match reqwest::get(format!("http://{addr}/health")).await {
+                Ok(response) if response.status() == 200 => Ok(response.json().await.unwrap()),
+                Ok(response) => Err(response.status().to_string()),
+                Err(e) => Err(e.to_string()),
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("/health never said ok");
-    });
+        },
+    ));
     assert_eq!(health["ari"]["state"], "connected", "{health}");
 
     let signal = |name: &str| {
@@ -168,34 +169,36 @@ fn serve_answers_health_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         assert!(status.unwrap().success(), "kill -s {name}");
     };
     signal("HUP");
-    let reloads = runtime.block_on(async {
-        for _ in 0..100 {
+    runtime.block_on(eventually(
+        Duration::from_secs(2),
+        "SIGHUP to reload the script (helpline_script_reloads_total 1)",
+        || async {
             let metrics = reqwest::get(format!("http://{addr}/metrics"))
                 .await
                 .unwrap()
                 .text()
                 .await
                 .unwrap();
-            if metrics.contains("helpline_script_reloads_total 1\n") {
-                return true;
+            let reloads: Vec<&str> = metrics
+                .lines()
+                .filter(|l| l.starts_with("helpline_script_reloads_total"))
+                .collect();
+            if reloads == ["helpline_script_reloads_total 1"] {
+                Ok(())
+            } else {
+                Err(reloads.join(", "))
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        false
-    });
-    assert!(reloads, "SIGHUP reloads the script");
+        },
+    ));
     signal("TERM");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "serve did not stop after SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let status = runtime.block_on(eventually(
+        Duration::from_secs(20),
+        "serve to stop after SIGTERM",
+        || {
+            let exited = child.try_wait().unwrap();
+            async move { exited.ok_or("still running") }
+        },
+    ));
     assert!(status.success(), "{status:?}");
 }
 
@@ -208,7 +211,7 @@ fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
 fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_from_argv() {
     use std::io::Write as _;
     use std::process::Stdio;
-    let dir = TempDir::new("cli-accounts");
+    let dir = temp_dir("cli-accounts");
     // No terminal and no --password-file: refused, with what to do.
     let output = helpline(&dir)
         .args([
@@ -323,7 +326,7 @@ fn users_and_tokens_are_managed_from_the_command_line_and_passwords_never_come_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_prints_tables_csv_and_json_of_the_calls_stored() {
-    let dir = TempDir::new("cli-report");
+    let dir = temp_dir("cli-report");
     let migrated = helpline(&dir).args(["db", "migrate"]).output().unwrap();
     assert!(migrated.status.success(), "{migrated:?}");
     let url = format!(

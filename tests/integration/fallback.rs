@@ -54,7 +54,7 @@ async fn ticket_count(tickets: &tickets::TicketService) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_files_fallback_recordings_once_deletes_silence_and_leaves_bad_names_alone() {
-    let recordings = TempDir::new("fallback-sim");
+    let recordings = temp_dir("fallback-sim");
     write_wav(recordings.path(), SPEECH, 3.0, true);
     write_wav(recordings.path(), SILENT, 2.0, false);
     write_wav(recordings.path(), MALFORMED, 3.0, true);
@@ -179,7 +179,7 @@ impl TicketDesk for SwitchedDesk {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_filing_keeps_the_recording_and_a_lost_reply_never_makes_a_second_ticket() {
-    let dir = TempDir::new("fallback-desk");
+    let dir = temp_dir("fallback-desk");
     let sim_recordings = dir.path().join("asterisk");
     std::fs::create_dir_all(&sim_recordings).unwrap();
     write_wav(&sim_recordings, SPEECH, 3.0, true);
@@ -252,22 +252,25 @@ async fn a_failed_filing_keeps_the_recording_and_a_lost_reply_never_makes_a_seco
 
 /// Waits (generously) until the node has imported `count` fallback recordings by itself.
 async fn wait_imported(t: &TestNode, count: u64) {
-    for _ in 0..1200 {
-        if t.node.stats().snapshot().fallback_imported >= count {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!(
-        "fallback recordings not imported: {:?}",
-        t.node.stats().snapshot()
-    );
+    eventually(
+        std::time::Duration::from_secs(30),
+        &format!("{count} fallback recordings imported"),
+        || async {
+            let stats = t.node.stats().snapshot();
+            if stats.fallback_imported >= count {
+                Ok(())
+            } else {
+                Err(stats)
+            }
+        },
+    )
+    .await;
 }
 
 /// A node whose simulated Asterisk holds one ordinary recording with speech, to copy to fallback names
 /// while the node runs (as the dialplan would record them).
 async fn node_with_a_recording(tag: &str, extra_config: &str) -> (TestNode, TempDir, ari::Client) {
-    let recordings = TempDir::new(tag);
+    let recordings = temp_dir(tag);
     write_wav(recordings.path(), OTHER, 3.0, true);
     let sim_dir = recordings.path().to_owned();
     let t = TestNode::start_full(tag, office_hours(), None, extra_config, SPEED, |sim| {
@@ -323,7 +326,7 @@ async fn recordings_a_call_left_on_asterisk_are_attached_or_filed_never_a_live_c
     const ORPHAN: &str = "ivr-02_fc_1796281802_7-record_complaint-2";
     const SILENT_TAKE: &str = "ivr-02_fc_1796281803_2-record_complaint-1";
     const LIVE: &str = "ivr-02_fc_1796281804_3-record_complaint-1";
-    let dir = TempDir::new("leftovers");
+    let dir = temp_dir("leftovers");
     let sim_recordings = dir.path().join("asterisk");
     std::fs::create_dir_all(&sim_recordings).unwrap();
     for name in [WITHOUT_AUDIO, ORPHAN, LIVE] {

@@ -169,13 +169,19 @@ async fn calls_in_progress_survive_the_event_connection_dropping() {
         .unwrap();
     // Drop the WebSocket while the caller listens to the main menu; the node reconnects, reconciles and
     // catches up with the menu's end that it missed.
-    for _ in 0..200 {
-        let heard_menu = t.sim.stats().await.unwrap().playbacks >= 1;
-        if heard_menu {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually(
+        Duration::from_secs(5),
+        "the first prompt to play",
+        || async {
+            let stats = t.sim.stats().await.unwrap();
+            if stats.playbacks >= 1 {
+                Ok(())
+            } else {
+                Err(stats)
+            }
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(120)).await;
     t.sim.inject(Fault::DropWebsockets).await.unwrap();
     let result = t.sim.call_result(id, CALL_TIMEOUT).await.unwrap();
@@ -215,7 +221,7 @@ async fn shutdown_refuses_new_calls_to_the_fallback_and_lets_calls_in_progress_f
         ))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    t.wait_for_calls_in_progress(1).await;
     let stop = t.node.shutdown_token();
     stop.cancel();
     // A citizen calling now is sent back to the dialplan, whose fallback apologises.
@@ -260,12 +266,7 @@ async fn a_call_over_the_cap_goes_back_unanswered_to_the_dialplan_fallback() {
         ))
         .await
         .unwrap();
-    for _ in 0..400 {
-        if t.node.stats().snapshot().calls_in_progress == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    t.wait_for_calls_in_progress(1).await;
     let second = t
         .call(scenario(
             "9816000051",

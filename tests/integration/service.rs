@@ -78,19 +78,17 @@ async fn health_says_degraded_when_asterisk_is_gone() {
         .unwrap();
     t.sim.inject(ari_sim::Fault::DropWebsockets).await.unwrap();
     let base = format!("http://{}", t.node.http_addr());
-    let mut status = 0;
-    for _ in 0..100 {
-        let response = reqwest::get(format!("{base}/health")).await.unwrap();
-        status = response.status().as_u16();
-        if status == 503 {
-            let body: serde_json::Value = response.json().await.unwrap();
-            assert_eq!(body["status"], "degraded", "{body}");
-            assert_ne!(body["ari"]["state"], "connected", "{body}");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(status, 503);
+    let body: serde_json::Value =
+        eventually(Duration::from_secs(2), "/health to answer 503", || async {
+            let response = reqwest::get(format!("{base}/health")).await.unwrap();
+            match response.status().as_u16() {
+                503 => Ok(response.json().await.unwrap()),
+                status => Err(status),
+            }
+        })
+        .await;
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert_ne!(body["ari"]["state"], "connected", "{body}");
     t.sim.inject(ari_sim::Fault::Clear).await.unwrap();
     t.stop().await;
 }
@@ -99,15 +97,15 @@ async fn health_says_degraded_when_asterisk_is_gone() {
 async fn a_script_reload_is_counted_and_calls_go_on() {
     let t = TestNode::start("reload", office_hours()).await;
     t.node.reload_scripts();
-    let mut reloaded = false;
-    for _ in 0..100 {
-        if t.node.stats().snapshot().script_reloads == 1 {
-            reloaded = true;
-            break;
+    eventually(Duration::from_secs(1), "one script reload", || async {
+        let stats = t.node.stats().snapshot();
+        if stats.script_reloads == 1 {
+            Ok(())
+        } else {
+            Err(stats)
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(reloaded, "{:?}", t.node.stats().snapshot());
+    })
+    .await;
     let result = t
         .call(scenario("9816000041", registration("1", "2", 2.0)))
         .await;
@@ -117,7 +115,7 @@ async fn a_script_reload_is_counted_and_calls_go_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_its_calls_to_completion_and_leaves_the_tickets_in_the_database() {
-    let dir = TempDir::new("demo");
+    let dir = temp_dir("demo");
     let config = config(dir.path(), None, "");
     let options = DemoOptions {
         calls: Some(12),

@@ -1,5 +1,6 @@
 //! Shared set-up for the integration tests: a simulator and a helpline node on a fresh SQLite database in a
-//! temporary folder, scenario-building shorthands, and helpers to read what a call heard.
+//! temporary folder, scenario-building shorthands, helpers to read what a call heard, and
+//! [`eventually`], the one way these tests wait for what the node does.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use helpline::app::{AriEndpoint, Node, NodeOptions, simulator_config};
 use helpline::config::{Config, RawConfig};
 use helpline::engine::WallClock;
 use sqlx::Connection as _;
+pub use tempfile::TempDir;
+pub use testkit::eventually;
 
 /// Simulated seconds per real second: prompts of several seconds take a fraction of a second, with room
 /// left for a loaded CI machine (the engine's own latency counts in simulated time).
@@ -22,30 +25,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A temporary folder removed on drop.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("helpline-it-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A fresh temporary folder named after the test, removed on drop.
+pub fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("helpline-it-{tag}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A wall clock fixed at a moment in India (+05:30).
@@ -125,14 +110,14 @@ impl TestNode {
         speed: f64,
         tweak_sim: impl FnOnce(&mut ari_sim::SimConfig),
     ) -> TestNode {
-        let dir = TempDir::new(tag);
+        let dir = temp_dir(tag);
         let config = config(dir.path(), database_url, limits);
         Self::launch(dir, config, clock, speed, tweak_sim).await
     }
 
     /// A node whose configuration `tweak` changes first (e.g. its HTTP edge limits).
     pub async fn start_configured(tag: &str, tweak: impl FnOnce(&mut Config)) -> TestNode {
-        let dir = TempDir::new(tag);
+        let dir = temp_dir(tag);
         let mut config = config(dir.path(), None, "");
         tweak(&mut config);
         Self::launch(dir, config, office_hours(), SPEED, |_| {}).await
@@ -194,16 +179,24 @@ impl TestNode {
 
     /// Waits until no call task runs (a call the simulator reports ended may still be finishing).
     pub async fn wait_until_idle(&self) {
-        for _ in 0..400 {
-            if self.node.stats().snapshot().calls_in_progress == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!(
-            "calls still in progress: {:?}",
-            self.node.stats().snapshot()
-        );
+        self.wait_for_calls_in_progress(0).await;
+    }
+
+    /// Waits until exactly `count` call tasks run.
+    pub async fn wait_for_calls_in_progress(&self, count: u64) {
+        eventually(
+            Duration::from_secs(10),
+            &format!("{count} calls in progress"),
+            || async {
+                let stats = self.node.stats().snapshot();
+                if stats.calls_in_progress == count {
+                    Ok(())
+                } else {
+                    Err(stats)
+                }
+            },
+        )
+        .await;
     }
 
     pub async fn stop(self) {
@@ -215,13 +208,19 @@ impl TestNode {
 /// Waits until the simulator has registered the app's WebSocket (the client may see the handshake
 /// complete a moment before), so the first call is not refused with `STASISSTATUS=FAILED`.
 pub async fn wait_app_registered(sim: &SimHandle) {
-    for _ in 0..200 {
-        if sim.stats().await.unwrap().websockets >= 1 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the simulator never registered the app's WebSocket");
+    eventually(
+        Duration::from_secs(2),
+        "the simulator to register the app's WebSocket",
+        || async {
+            let stats = sim.stats().await.unwrap();
+            if stats.websockets >= 1 {
+                Ok(())
+            } else {
+                Err(stats)
+            }
+        },
+    )
+    .await;
 }
 
 // ----- scenario shorthands ------------------------------------------------------------------------
