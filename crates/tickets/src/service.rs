@@ -151,6 +151,28 @@ pub struct ApiClient {
     pub actor: String,
 }
 
+/// One complaint to file, as [`TicketService::file_from_call`] (the engine) and
+/// [`TicketService::create`] (the API) hand it over: not validated yet.
+struct Filing {
+    source: TicketSource,
+    /// What makes a retry the same complaint (a recording's name, `api:<client>:<key>`).
+    key: Option<String>,
+    caller_number: String,
+    /// The caller id as delivered, when normalising changed it.
+    caller_raw: Option<String>,
+    language: String,
+    department_code: String,
+    category: Option<String>,
+    district: Option<String>,
+    description: Option<String>,
+    recording: Option<Recording>,
+    after_hours: bool,
+    /// The audit trail's actor (`system:ivr`, `user:…`).
+    created_by: String,
+    /// The API client that filed it; `None`: the engine.
+    filed_by: Option<String>,
+}
+
 /// Result of filing a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Filed {
@@ -358,26 +380,23 @@ impl TicketService {
             recording,
             after_hours,
         } = call;
-        self.file(
-            TicketSource::Ivr,
-            Some(validate::call_id(&call_id)?),
+        let caller = crate::CallerId::from_trunk(&caller_number);
+        self.file(Filing {
+            source: TicketSource::Ivr,
+            key: Some(validate::call_id(&call_id)?),
+            caller_raw: caller_raw.or_else(|| caller.raw_if_changed().map(str::to_owned)),
             // Whatever the trunk sent, the complaint is filed (an unreadable number as `unknown`).
-            crate::CallerId::from_trunk(&caller_number).into_number(),
-            caller_raw.or_else(|| {
-                crate::CallerId::from_trunk(&caller_number)
-                    .raw_if_changed()
-                    .map(str::to_owned)
-            }),
+            caller_number: caller.into_number(),
             language,
             department_code,
             category,
             district,
-            None,
+            description: None,
             recording,
             after_hours,
-            "system:ivr".to_owned(),
-            None,
-        )
+            created_by: "system:ivr".to_owned(),
+            filed_by: None,
+        })
         .await
     }
 
@@ -403,47 +422,42 @@ impl TicketService {
         let caller_raw = crate::CallerId::from_trunk(&ticket.caller_number)
             .raw_if_changed()
             .map(str::to_owned);
-        self.file(
-            ticket.source,
+        self.file(Filing {
+            source: ticket.source,
             key,
-            ticket.caller_number,
+            caller_number: ticket.caller_number,
             caller_raw,
-            ticket.language,
-            ticket.department_code,
-            ticket.category,
-            ticket.district,
-            ticket.description,
-            None,
-            false,
-            client.actor.clone(),
-            Some(client.key.clone()),
-        )
+            language: ticket.language,
+            department_code: ticket.department_code,
+            category: ticket.category,
+            district: ticket.district,
+            description: ticket.description,
+            recording: None,
+            after_hours: false,
+            created_by: client.actor.clone(),
+            filed_by: Some(client.key.clone()),
+        })
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn file(
-        &self,
-        source: TicketSource,
-        key: Option<String>,
-        caller_number: String,
-        caller_raw: Option<String>,
-        language: String,
-        department_code: String,
-        category: Option<String>,
-        district: Option<String>,
-        description: Option<String>,
-        recording: Option<Recording>,
-        after_hours: bool,
-        created_by: String,
-        filed_by: Option<String>,
-    ) -> Result<Filed, TicketError> {
-        let caller_number = validate::caller_number(&caller_number)?;
-        let language = validate::language(&language)?;
-        let department_code = validate::department_code(&department_code)?;
-        let category = validate::optional_text("category", category, 64)?;
-        let district = validate::optional_text("district", district, 64)?;
-        let description = validate::optional_text("description", description, 4000)?;
+    /// Files one complaint, whoever brought it (see [`Filing`]).
+    async fn file(&self, filing: Filing) -> Result<Filed, TicketError> {
+        let caller_number = validate::caller_number(&filing.caller_number)?;
+        let language = validate::language(&filing.language)?;
+        let department_code = validate::department_code(&filing.department_code)?;
+        let category = validate::optional_text("category", filing.category, 64)?;
+        let district = validate::optional_text("district", filing.district, 64)?;
+        let description = validate::optional_text("description", filing.description, 4000)?;
+        let Filing {
+            source,
+            key,
+            caller_raw,
+            recording,
+            after_hours,
+            created_by,
+            filed_by,
+            ..
+        } = filing;
         if let Some(r) = &recording {
             validate::recording_duration(r.duration_ms)?;
         }
