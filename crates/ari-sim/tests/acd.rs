@@ -875,8 +875,10 @@ async fn callers_wait_in_the_queue_and_abandon_or_reach_an_agent() {
         .await;
     ari.call("POST", "/bridges/queue-1/moh", &[("mohClass", "queue")])
         .await;
-    // One gives up after 5 s in the queue; the other waits up to 30 s and an agent takes them.
-    let patient = json!([{"action": "wait_agent", "timeout_seconds": 30},
+    // One gives up after 5 s in the queue; the other waits up to 30 s and an agent takes them (other
+    // callers in the holding bridge are no agent, even when the wait begins among them).
+    let patient = json!([{"action": "wait", "seconds": 1},
+                         {"action": "wait_agent", "timeout_seconds": 30},
                          {"action": "wait", "seconds": 2}, {"action": "hangup"}]);
     let abandoning = place(
         &sim,

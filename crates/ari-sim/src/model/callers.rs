@@ -187,6 +187,7 @@ impl Model {
                         .get(&channel)
                         .and_then(|c| c.bridge.as_ref())
                         .and_then(|b| self.bridges.get(b))
+                        .filter(|b| b.bridge_type == "mixing")
                         .is_some_and(|b| !other_parties(b, &channel, &self.channels).is_empty());
                     if connected {
                         run.step += 1;
