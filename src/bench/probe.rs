@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{
     CallControl, CallMailbox, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording,
-    FiledTicket, RecordRequest, TicketDesk,
+    FiledTicket, OriginateLeg, RecordRequest, TicketDesk,
 };
 
 /// A latency histogram of lock-free counters: 64 linear sub-buckets per power of two of microseconds, so
@@ -461,6 +461,35 @@ impl<C: CallControl> CallControl for TimedControl<C> {
     async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
         self.probe.request(Some(channel));
         self.inner.hangup(channel).await
+    }
+
+    async fn start_moh(&self, channel: &str) -> Result<(), ControlError> {
+        self.probe.request(Some(channel));
+        self.inner.start_moh(channel).await
+    }
+
+    async fn stop_moh(&self, channel: &str) -> Result<(), ControlError> {
+        self.inner.stop_moh(channel).await
+    }
+
+    async fn originate(&self, leg: &OriginateLeg<'_>, owner: &str) -> Result<(), ControlError> {
+        self.inner.originate(leg, owner).await
+    }
+
+    fn forget_leg(&self, channel: &str) {
+        self.inner.forget_leg(channel);
+    }
+
+    async fn create_bridge(&self, bridge: &str, owner: &str) -> Result<(), ControlError> {
+        self.inner.create_bridge(bridge, owner).await
+    }
+
+    async fn add_to_bridge(&self, bridge: &str, channels: &[&str]) -> Result<(), ControlError> {
+        self.inner.add_to_bridge(bridge, channels).await
+    }
+
+    async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
+        self.inner.destroy_bridge(bridge).await
     }
 }
 

@@ -8,20 +8,48 @@ use tracing::warn;
 
 use super::ports::{
     CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
-    RecordRequest, RecordingStore, StoredRecording, TicketDesk,
+    OriginateLeg, RecordRequest, RecordingStore, StoredRecording, TicketDesk,
 };
 use super::translate;
 
-/// Channel control over ARI.
+/// Channel control over ARI. With the router ([`AriControl::with_router`]) it can also ring the
+/// call centre's legs and make bridges, routing their events to the call that owns them.
 #[derive(Debug, Clone)]
 pub struct AriControl {
     client: ari::Client,
+    /// The router, and the application legs are rung into.
+    router: Option<(ari::Router, String)>,
 }
 
 impl AriControl {
     /// Controls channels through `client`.
     pub fn new(client: ari::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            router: None,
+        }
+    }
+
+    /// Also rings legs into the application `app` and routes the legs and bridges it makes
+    /// through `router`.
+    #[must_use]
+    pub fn with_router(mut self, router: ari::Router, app: impl Into<String>) -> Self {
+        self.router = Some((router, app.into()));
+        self
+    }
+
+    fn router(&self) -> Result<(&ari::Router, &str), ControlError> {
+        self.router
+            .as_ref()
+            .map(|(router, app)| (router, app.as_str()))
+            .ok_or_else(|| ControlError::Failed("no ARI router to route a new leg".into()))
+    }
+}
+
+fn route_error(err: ari::RouteError) -> ControlError {
+    match err {
+        ari::RouteError::AlreadyRouted(id) => ControlError::Conflict(format!("{id} is routed")),
+        other => ControlError::Gone(other.to_string()),
     }
 }
 
@@ -158,6 +186,86 @@ impl CallControl for AriControl {
             .hangup(channel, None)
             .await
             .map_err(control_error)
+    }
+
+    async fn start_moh(&self, channel: &str) -> Result<(), ControlError> {
+        self.client
+            .start_moh(channel, None)
+            .await
+            .map_err(control_error)
+    }
+
+    async fn stop_moh(&self, channel: &str) -> Result<(), ControlError> {
+        self.client.stop_moh(channel).await.map_err(control_error)
+    }
+
+    async fn originate(&self, leg: &OriginateLeg<'_>, owner: &str) -> Result<(), ControlError> {
+        let (router, app) = self.router()?;
+        // Routed before the request: its events may overtake the reply.
+        router
+            .register_alias(leg.channel, owner)
+            .map_err(route_error)?;
+        let params = ari::Originate {
+            channel_id: leg.channel.to_owned(),
+            endpoint: leg.endpoint.to_owned(),
+            app: Some(app.to_owned()),
+            app_args: Some(leg.app_args.to_owned()),
+            dialplan: None,
+            caller_id: Some(leg.caller_id.to_owned()),
+            timeout_secs: Some(i32::try_from(leg.timeout_secs).unwrap_or(i32::MAX)),
+            other_channel_id: None,
+            originator: Some(owner.to_owned()),
+            variables: leg.variables.iter().cloned().collect(),
+        };
+        match self.client.originate(&params).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                router.unregister(leg.channel);
+                Err(control_error(err))
+            }
+        }
+    }
+
+    fn forget_leg(&self, channel: &str) {
+        if let Some((router, _)) = &self.router {
+            router.unregister(channel);
+        }
+    }
+
+    async fn create_bridge(&self, bridge: &str, owner: &str) -> Result<(), ControlError> {
+        let (router, _) = self.router()?;
+        match router.register_bridge(bridge, owner) {
+            // A retry of our own creation: it is routed already.
+            Ok(()) | Err(ari::RouteError::AlreadyRouted(_)) => {}
+            Err(err) => return Err(route_error(err)),
+        }
+        let result = self
+            .client
+            .create_bridge(bridge, &[ari::BridgeType::Mixing], None)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                router.unregister_bridge(bridge);
+                Err(control_error(err))
+            }
+        }
+    }
+
+    async fn add_to_bridge(&self, bridge: &str, channels: &[&str]) -> Result<(), ControlError> {
+        self.client
+            .add_channels(bridge, channels)
+            .await
+            .map_err(control_error)
+    }
+
+    async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
+        let result = self.client.destroy_bridge(bridge).await;
+        // A mixing bridge says BridgeDestroyed (which unroutes it); not waiting for that.
+        if let Some((router, _)) = &self.router {
+            router.unregister_bridge(bridge);
+        }
+        result.map_err(control_error)
     }
 }
 

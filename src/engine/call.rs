@@ -14,9 +14,11 @@ use ivr::{Action, Input};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+mod queue;
+
 use super::ports::{
-    CallControl, CallLog, ControlError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
-    FilterGone, RecordRequest, TicketDesk,
+    CallCentreLink, CallControl, CallLog, ControlError, Feedback, FeedbackReply, FetchedRecording,
+    FiledTicket, FilterGone, QueueOrder, RecordRequest, TicketDesk,
 };
 use super::progress::{CallProgress, KeptRecording, ProgressJournal};
 use super::stats::{CallOutcome, EngineStats, bump};
@@ -57,6 +59,8 @@ pub struct CallShared<C, D> {
     pub log: Arc<dyn CallLog>,
     /// This node's name in call records.
     pub node: String,
+    /// The call centre, for the IVR's `agent` steps.
+    pub centre: CallCentreLink,
 }
 
 /// What a call task starts from.
@@ -247,6 +251,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         spare: Vec::new(),
         inputs: VecDeque::new(),
         saved: None,
+        queue: None,
     };
     if let Some(progress) = resumed {
         info!(step = %progress.ivr.step, "call resumed from where the previous engine left it");
@@ -269,7 +274,15 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     let mut mailbox_open = true;
     let mut stopping = false;
     let mut lost = false;
+    // The call centre's orders while the caller is in a queue (held here, apart from the driver,
+    // so that waiting for one borrows nothing the handlers use).
+    let mut orders: Option<tokio::sync::mpsc::Receiver<QueueOrder>> = None;
     while !driver.call.is_finished() {
+        match &mut driver.queue {
+            Some(leg) if orders.is_none() => orders = leg.orders.take(),
+            None => orders = None,
+            Some(_) => {}
+        }
         let deadline = driver.call.deadline().map(|d| driver.clock.real(d));
         tokio::select! {
             biased;
@@ -295,10 +308,25 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
             () = sleep_until_deadline(deadline), if deadline.is_some() => {
                 driver.feed(Input::Timeout).await;
             }
+            order = next_order(&mut orders), if orders.is_some() => match order {
+                // Boxed: the call-centre paths stay out of every call task's future.
+                Some(order) => Box::pin(driver.on_order(order)).await,
+                None => {
+                    // The call centre dropped the call (it stopped, or this task fell behind):
+                    // the caller goes back to the IVR rather than waiting on nothing.
+                    orders = None;
+                    Box::pin(driver.on_order(QueueOrder::GiveBack {
+                        reason: "the call centre let the call go".into(),
+                    }))
+                    .await;
+                }
+            },
             // No event can come and nothing is timed: the IVR can never move again.
             else => break,
         }
     }
+    // A caller whose channel vanished in the queue: no agent leg outlives the call.
+    Box::pin(driver.caller_gone_from_queue()).await;
     let outcome = driver.outcome.unwrap_or(CallOutcome::CallerHungUp);
     if let Some(trace) = driver.trace.take() {
         let caller_hung_up = driver.hung_up && !driver.we_ended;
@@ -314,6 +342,15 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     shared.progress.remove(&driver.channel);
     debug!(outcome = outcome.as_str(), "call ended");
     outcome
+}
+
+async fn next_order(
+    orders: &mut Option<tokio::sync::mpsc::Receiver<QueueOrder>>,
+) -> Option<QueueOrder> {
+    match orders {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until_deadline(deadline: Option<tokio::time::Instant>) {
@@ -353,6 +390,8 @@ struct CallDriver<'a, C, D> {
     trace: Option<Box<CallTrace>>,
     /// The helpline ended the call (hung up, handed it on): a hangup that follows is not the caller's.
     we_ended: bool,
+    /// The caller in the call centre (after the IVR's `Enqueue`).
+    queue: Option<Box<queue::QueueLeg>>,
 }
 
 impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
@@ -417,16 +456,33 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
 
     async fn on_event(&mut self, event: &ari::Event) {
         bump(&self.shared.stats.events);
+        // Another channel's event in this call's mailbox: one of its agent legs.
+        if event.channel().is_some_and(|c| c.id != self.channel) {
+            Box::pin(self.on_leg_event(event)).await;
+            return;
+        }
         let Some(event) = translate::call_event(event) else {
             return;
         };
         match event {
             CallEvent::Dtmf(key) => {
+                if self.queue.is_some() {
+                    if let Some(trace) = &mut self.trace {
+                        trace.key(key, false);
+                    }
+                    Box::pin(self.queue_key(key)).await;
+                    return;
+                }
                 let private = self.call.in_entry();
                 if let Some(trace) = &mut self.trace {
                     trace.key(key, private);
                 }
                 self.feed(Input::Dtmf(key)).await;
+            }
+            CallEvent::PlaybackEnded { playback_id, .. }
+                if self.queue.is_some() && playback_id.starts_with("pbq-") =>
+            {
+                Box::pin(self.queue_playback_ended(playback_id)).await;
             }
             CallEvent::PlaybackEnded {
                 playback_id,
@@ -477,6 +533,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         self.live_playbacks.clear();
         self.outcome.get_or_insert(outcome);
         debug!("caller hung up");
+        if self.queue.is_some() {
+            Box::pin(self.caller_gone_from_queue()).await;
+        }
         self.feed(Input::Hangup).await;
     }
 
@@ -745,6 +804,12 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     None => Input::FeedbackFailed,
                 })
             }
+            Action::Enqueue {
+                queue,
+                language,
+                department,
+                complaints,
+            } => Box::pin(self.enqueue(queue, language, department, complaints)).await,
             Action::Transfer { context, extension } => {
                 self.outcome.get_or_insert(CallOutcome::Transferred);
                 self.we_ended = true;

@@ -19,6 +19,8 @@ pub mod trace;
 pub mod translate;
 
 #[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
@@ -36,8 +38,9 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
 pub use ports::{
-    CallControl, CallLog, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording,
-    FiledTicket, RecordRequest, RecordingStore, StoredRecording, TicketDesk,
+    CallCentreLink, CallControl, CallLog, CentreRequest, ControlError, DeskError, Feedback,
+    FeedbackReply, FetchedRecording, FiledTicket, LegReport, OriginateLeg, QueueJoin, QueueOrder,
+    QueueRefusal, RecordRequest, RecordingStore, RingFailure, StoredRecording, TicketDesk,
 };
 pub use stats::{CallOutcome, EngineStats, StatsSnapshot};
 
@@ -212,6 +215,7 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
             progress: progress::ProgressJournal::open(&settings.progress_dir)?,
             log: Arc::new(ports::NoCallLog),
             node: settings.node.clone(),
+            centre: CallCentreLink::none(),
         });
         Ok(Engine {
             shared,
@@ -226,6 +230,16 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
     pub fn with_call_log(mut self, log: Arc<dyn CallLog>) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.log = log;
+        }
+        self
+    }
+
+    /// Sends the IVR's `agent` steps to this call centre (by default there is none, and every
+    /// caller is given back to the step's `on_overflow`). Call before `run`.
+    #[must_use]
+    pub fn with_call_centre(mut self, centre: CallCentreLink) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.centre = centre;
         }
         self
     }

@@ -139,6 +139,60 @@ pub trait CallControl: Send + Sync + 'static {
 
     /// Hangs the channel up.
     fn hangup(&self, channel: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    // ----- the call centre: a caller waiting, an agent's leg, the bridge between them -----
+
+    /// Starts music on hold on the channel (`POST /channels/{id}/moh`; Asterisk sends no event).
+    fn start_moh(&self, channel: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Stops it (`DELETE /channels/{id}/moh`; harmless when none plays).
+    fn stop_moh(&self, channel: &str) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Rings a phone into the application as a channel of the id chosen by us, whose events go to
+    /// `owner`'s call (routed before the request goes out, so none is lost to an early reply).
+    fn originate(
+        &self,
+        leg: &OriginateLeg<'_>,
+        owner: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Stops routing a leg's events to its owner (an originate refused, a leg over).
+    fn forget_leg(&self, channel: &str);
+
+    /// Makes a mixing bridge of the id chosen by us, its events routed to `owner`'s call.
+    fn create_bridge(
+        &self,
+        bridge: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Puts channels into the bridge (a channel in another bridge moves).
+    fn add_to_bridge(
+        &self,
+        bridge: &str,
+        channels: &[&str],
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Destroys the bridge (its channels stay up) and stops routing its events.
+    fn destroy_bridge(&self, bridge: &str)
+    -> impl Future<Output = Result<(), ControlError>> + Send;
+}
+
+/// A phone rung for the call centre: an agent's, or a citizen's for a call-back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginateLeg<'a> {
+    /// The new channel's id (chosen by the call centre: the ring attempt's id).
+    pub channel: &'a str,
+    /// The dial string, e.g. `PJSIP/agent-101`.
+    pub endpoint: &'a str,
+    /// Seconds to ring.
+    pub timeout_secs: u32,
+    /// The caller id the phone shows, e.g. `"Helpline 1100" <1100>`.
+    pub caller_id: &'a str,
+    /// `StasisStart.args` (`agent`).
+    pub app_args: &'a str,
+    /// Channel variables for the leg (`HELPLINE_CALL`, `TICKET_NUMBER` …).
+    pub variables: &'a [(String, String)],
 }
 
 /// A recording Asterisk keeps in its stored-recordings folder.
@@ -270,4 +324,181 @@ pub enum FeedbackReply {
     Stored,
     /// Refused (and audited): the caller is not, or could not show to be, the complainant.
     Refused,
+}
+
+// ----- the call centre -------------------------------------------------------------------------
+
+/// A caller the IVR puts in a queue, with what the agent's screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueJoin {
+    /// The call's id (the ticket's call id).
+    pub call_id: String,
+    /// The caller's channel.
+    pub channel: String,
+    /// The caller's number, normalised.
+    pub caller: String,
+    pub queue: String,
+    pub language: String,
+    /// The department chosen in the IVR, if any.
+    pub department: Option<String>,
+    /// Complaint numbers filed or heard in the call.
+    pub complaints: Vec<String>,
+    /// When the caller joined (kept across a restart, so the caller keeps their place).
+    pub joined_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Why the call centre did not take a caller: the IVR goes on at the step's `on_overflow`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueRefusal {
+    #[error("there is no queue `{0}`")]
+    NoSuchQueue(String),
+    /// The queue's rules keep callers out now (nobody logged in with the skills, full, closed).
+    #[error("queue `{queue}` takes no callers now: {reason}")]
+    Closed { queue: String, reason: String },
+    /// No call centre runs on this node, or it did not answer in time.
+    #[error("the call centre is not available")]
+    Unavailable,
+}
+
+/// What the call centre tells a caller's call task to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// Tell the caller their place and, when known, the expected wait.
+    Announce {
+        position: u32,
+        expected_wait: Option<std::time::Duration>,
+    },
+    /// Offer the call-back keeping their place: "press `key`".
+    OfferCallback { key: char },
+    /// Ring an agent's phone for this caller; the leg's channel id is `attempt`.
+    Ring {
+        attempt: String,
+        agent: String,
+        phone: String,
+        timeout: std::time::Duration,
+    },
+    /// Stop ringing this attempt (the caller moved, time is up …).
+    CancelRing { attempt: String },
+    /// Bridge the caller with the agent whose leg `attempt` answered.
+    Connect { attempt: String, agent: String },
+    /// Give the caller back to the IVR (waited the most the queue allows, no agent, queue closed).
+    GiveBack { reason: String },
+}
+
+/// Why an agent's phone did not take the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RingFailure {
+    /// Rang out (Q.850 18/19) or the ring time passed.
+    NoAnswer,
+    /// Busy (17).
+    Busy,
+    /// Not registered, unreachable (Asterisk's "Allocation failed", 20, 27 …).
+    Unreachable,
+    /// Anything else, said.
+    Other(String),
+}
+
+/// What a caller's call task tells the call centre.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegReport {
+    /// The agent's phone answered (the leg is in the application).
+    RingAnswered { attempt: String },
+    RingFailed {
+        attempt: String,
+        failure: RingFailure,
+    },
+    /// The caller and the agent are bridged.
+    Connected { attempt: String },
+    /// The caller took the call-back offer and hangs up; their place is kept.
+    CallbackAccepted,
+    /// The caller hung up before talking to an agent.
+    CallerLeft,
+    /// The conversation ended; `by_agent`: the agent hung up.
+    CallEnded { by_agent: bool },
+    /// The call task is giving the caller back to the IVR (or ending) on its own: the centre
+    /// forgets the call.
+    Gone,
+}
+
+/// A request to the call centre's task.
+#[derive(Debug)]
+pub enum CentreRequest {
+    Join {
+        join: QueueJoin,
+        orders: tokio::sync::mpsc::Sender<QueueOrder>,
+        reply: tokio::sync::oneshot::Sender<Result<(), QueueRefusal>>,
+    },
+    Report {
+        call_id: String,
+        report: LegReport,
+    },
+}
+
+/// How long a call task waits for the call centre to take a request before the caller is given
+/// back to the IVR (a join) or the report is dropped and counted (never: the centre reads fast).
+pub const CENTRE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Orders a call task may have waiting for it; the centre drops a call whose task falls this far
+/// behind (it is stuck).
+pub const ORDERS_CAPACITY: usize = 32;
+
+/// A call task's line to the call centre (an actor's handle): bounded, and never blocking a call
+/// for longer than [`CENTRE_DEADLINE`]. [`CallCentreLink::none`] is a node without one: every
+/// join is refused, so `agent` steps go to their `on_overflow`.
+#[derive(Debug, Clone, Default)]
+pub struct CallCentreLink {
+    tx: Option<tokio::sync::mpsc::Sender<CentreRequest>>,
+}
+
+impl CallCentreLink {
+    /// No call centre.
+    pub fn none() -> Self {
+        Self { tx: None }
+    }
+
+    /// A link and the centre's end of it, holding up to `capacity` requests.
+    pub fn new(capacity: usize) -> (Self, tokio::sync::mpsc::Receiver<CentreRequest>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        (Self { tx: Some(tx) }, rx)
+    }
+
+    /// Puts a caller in a queue; the orders for the call come on the receiver.
+    pub async fn join(
+        &self,
+        join: QueueJoin,
+    ) -> Result<tokio::sync::mpsc::Receiver<QueueOrder>, QueueRefusal> {
+        let tx = self.tx.as_ref().ok_or(QueueRefusal::Unavailable)?;
+        let (orders, orders_rx) = tokio::sync::mpsc::channel(ORDERS_CAPACITY);
+        let (reply, reply_rx) = tokio::sync::oneshot::channel();
+        let request = CentreRequest::Join {
+            join,
+            orders,
+            reply,
+        };
+        let answer = tokio::time::timeout(CENTRE_DEADLINE, async {
+            tx.send(request)
+                .await
+                .map_err(|_| QueueRefusal::Unavailable)?;
+            reply_rx.await.map_err(|_| QueueRefusal::Unavailable)?
+        })
+        .await
+        .map_err(|_| QueueRefusal::Unavailable)?;
+        answer.map(|()| orders_rx)
+    }
+
+    /// Tells the centre what happened to a call's legs. False when it could not be told (no
+    /// centre, or it did not take the report within [`CENTRE_DEADLINE`]).
+    pub async fn report(&self, call_id: &str, report: LegReport) -> bool {
+        let Some(tx) = &self.tx else {
+            return false;
+        };
+        let request = CentreRequest::Report {
+            call_id: call_id.to_owned(),
+            report,
+        };
+        matches!(
+            tokio::time::timeout(CENTRE_DEADLINE, tx.send(request)).await,
+            Ok(Ok(()))
+        )
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use super::ports::{
     CallControl, ControlError, DeskError, Feedback, FeedbackReply, FetchedRecording, FiledTicket,
-    RecordRequest, TicketDesk,
+    OriginateLeg, RecordRequest, TicketDesk,
 };
 
 /// Logs operations; `fetch_recording` answers from `recordings`; channels in `gone` answer "gone".
@@ -17,6 +17,8 @@ pub struct FakeControl {
     pub gone: Mutex<Vec<String>>,
     /// The next this many channel operations fail as if Asterisk answered 500.
     pub failures: Mutex<u32>,
+    /// Endpoints an originate to fails with Asterisk's "Allocation failed" (no contact).
+    pub unreachable: Mutex<Vec<String>>,
 }
 
 impl FakeControl {
@@ -127,6 +129,47 @@ impl CallControl for FakeControl {
     async fn hangup(&self, channel: &str) -> Result<(), ControlError> {
         self.log(channel, format!("hangup {channel}"))
     }
+
+    async fn start_moh(&self, channel: &str) -> Result<(), ControlError> {
+        self.log(channel, format!("moh {channel}"))
+    }
+
+    async fn stop_moh(&self, channel: &str) -> Result<(), ControlError> {
+        self.log(channel, format!("moh-stop {channel}"))
+    }
+
+    async fn originate(&self, leg: &OriginateLeg<'_>, owner: &str) -> Result<(), ControlError> {
+        let result = self.log(
+            owner,
+            format!("originate {} {} for {owner}", leg.channel, leg.endpoint),
+        );
+        if self
+            .unreachable
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e == leg.endpoint)
+        {
+            return Err(ControlError::Failed("500 Allocation failed".into()));
+        }
+        result
+    }
+
+    fn forget_leg(&self, channel: &str) {
+        self.ops.lock().unwrap().push(format!("forget {channel}"));
+    }
+
+    async fn create_bridge(&self, bridge: &str, owner: &str) -> Result<(), ControlError> {
+        self.log(owner, format!("bridge {bridge}"))
+    }
+
+    async fn add_to_bridge(&self, bridge: &str, channels: &[&str]) -> Result<(), ControlError> {
+        self.log("", format!("bridge-add {bridge} {}", channels.join(",")))
+    }
+
+    async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
+        self.log("", format!("bridge-destroy {bridge}"))
+    }
 }
 
 /// Files tickets in memory, numbering them from `1000000000` with a fake (not Verhoeff) last digit.
@@ -229,6 +272,13 @@ pub fn hangup_request(channel: &str) -> ari::Event {
     event(
         serde_json::json!({"cause": 16, "channel": channel_json(channel, "")}),
         "ChannelHangupRequest",
+    )
+}
+
+pub fn channel_destroyed(channel: &str, cause: i32) -> ari::Event {
+    event(
+        serde_json::json!({"cause": cause, "cause_txt": "", "channel": channel_json(channel, "")}),
+        "ChannelDestroyed",
     )
 }
 

@@ -25,11 +25,11 @@ fn office_hours() -> chrono::DateTime<chrono::FixedOffset> {
     ist.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap()
 }
 
-type Shared = Arc<CallShared<FakeControl, FakeDesk>>;
+pub(super) type Shared = Arc<CallShared<FakeControl, FakeDesk>>;
 
 /// What a call task on the fakes starts from: shared state writing recordings to `dir`, fresh signals,
 /// and a call on 1100.toml in office hours.
-fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
+pub(super) fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
     let shared = Arc::new(CallShared {
         control: FakeControl::default(),
         desk: FakeDesk::default(),
@@ -38,6 +38,7 @@ fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallParams) {
         progress: super::progress::ProgressJournal::open(dir.join("calls")).unwrap(),
         log: Arc::new(super::ports::NoCallLog),
         node: "test".to_owned(),
+        centre: super::ports::CallCentreLink::none(),
     });
     let signals = CallSignals {
         lost: CancellationToken::new(),

@@ -17,6 +17,12 @@ pub struct CallTrace {
     status_heard: bool,
     feedback_given: bool,
     transferred: Option<(String, String)>,
+    /// In a queue now, since.
+    queued_since: Option<DateTime<Utc>>,
+    /// An agent answered.
+    connected_at: Option<DateTime<Utc>>,
+    /// The caller took the call-back offer.
+    callback: bool,
 }
 
 impl CallTrace {
@@ -40,6 +46,9 @@ impl CallTrace {
             status_heard: false,
             feedback_given: false,
             transferred: None,
+            queued_since: None,
+            connected_at: None,
+            callback: false,
         }
     }
 
@@ -82,6 +91,44 @@ impl CallTrace {
         self.feedback_given = true;
     }
 
+    /// The caller joined a call-centre queue.
+    pub fn queued(&mut self, queue: &str, at: DateTime<Utc>) {
+        self.record.agent.queue = Some(queue.to_owned());
+        self.queued_since = Some(at);
+    }
+
+    /// An agent answered and is bridged with the caller: the wait ends.
+    pub fn agent_connected(&mut self, agent: &str, at: DateTime<Utc>) {
+        if let Some(since) = self.queued_since.take() {
+            let waited = (at - since).num_milliseconds().max(0);
+            *self.record.agent.wait_ms.get_or_insert(0) += waited;
+        }
+        self.record.agent.agent = Some(agent.to_owned());
+        self.connected_at = Some(at);
+    }
+
+    /// The conversation with the agent ended.
+    pub fn agent_ended(&mut self, at: DateTime<Utc>) {
+        if let Some(since) = self.connected_at.take() {
+            let talked = (at - since).num_milliseconds().max(0);
+            *self.record.agent.talk_ms.get_or_insert(0) += talked;
+        }
+    }
+
+    /// The caller took the call-back offer (and hangs up, keeping their place).
+    pub fn callback_requested(&mut self) {
+        self.callback = true;
+    }
+
+    /// The caller left the queue (given back to the IVR, hung up waiting or talking).
+    pub fn queue_left(&mut self, at: DateTime<Utc>) {
+        if let Some(since) = self.queued_since.take() {
+            let waited = (at - since).num_milliseconds().max(0);
+            *self.record.agent.wait_ms.get_or_insert(0) += waited;
+        }
+        self.agent_ended(at);
+    }
+
     pub fn transferred(&mut self, context: &str, extension: &str) {
         self.transferred = Some((context.to_owned(), extension.to_owned()));
     }
@@ -104,8 +151,15 @@ impl CallTrace {
             _ if caller_hung_up => HungUpBy::Caller,
             _ => HungUpBy::Helpline,
         };
+        let queued = record.agent.queue.is_some();
         record.outcome = if !record.tickets.is_empty() {
             Outcome::ComplaintFiled
+        } else if record.agent.agent.is_some() {
+            Outcome::ToAgent
+        } else if self.callback {
+            Outcome::CallbackRequested
+        } else if queued && caller_hung_up {
+            Outcome::AbandonedInQueue
         } else if let Some((context, extension)) = &self.transferred {
             if context == AGENTS_CONTEXT {
                 Outcome::ToAgent

@@ -55,6 +55,52 @@ pub fn call_event(event: &Event) -> Option<CallEvent<'_>> {
     }
 }
 
+/// What happened to one of the call centre's legs of a call (an agent's phone rung for the caller),
+/// from one event naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegEvent<'a> {
+    /// The leg entered the application: the phone answered.
+    Answered { channel: &'a str },
+    /// The leg is destroyed, with the Q.850 cause (before an answer: why it did not answer).
+    Destroyed { channel: &'a str, cause: i32 },
+    /// Someone hung the leg up (the agent, or us).
+    HangupRequested { channel: &'a str },
+    /// The leg left the application.
+    Left { channel: &'a str },
+}
+
+/// Picks out of `event` what the call task needs about one of its legs.
+pub fn leg_event(event: &Event) -> Option<LegEvent<'_>> {
+    match event {
+        Event::StasisStart(e) => Some(LegEvent::Answered {
+            channel: &e.channel.id,
+        }),
+        Event::ChannelDestroyed(e) => Some(LegEvent::Destroyed {
+            channel: &e.channel.id,
+            cause: e.cause,
+        }),
+        Event::ChannelHangupRequest(e) => Some(LegEvent::HangupRequested {
+            channel: &e.channel.id,
+        }),
+        Event::StasisEnd(e) => Some(LegEvent::Left {
+            channel: &e.channel.id,
+        }),
+        _ => None,
+    }
+}
+
+/// Why a phone rung did not answer, from the Q.850 cause its channel ended with (the traces
+/// `agent_busy`: 17; `agent_no_response`: 19 at the originate's timeout, 18 at the SIP timeout).
+pub fn ring_failure(cause: i32) -> super::ports::RingFailure {
+    use super::ports::RingFailure;
+    match cause {
+        17 | 21 => RingFailure::Busy,
+        16 | 18 | 19 => RingFailure::NoAnswer,
+        1 | 3 | 20 | 27 | 34 | 38 | 41 => RingFailure::Unreachable,
+        other => RingFailure::Other(format!("hangup cause {other}")),
+    }
+}
+
 /// Whether `key` is a key of a phone keypad.
 pub fn is_dtmf_key(key: char) -> bool {
     key.is_ascii_digit() || matches!(key, '*' | '#' | 'A'..='D')

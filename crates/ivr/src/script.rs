@@ -207,7 +207,18 @@ pub enum StepKind {
         /// (or could not show to be) the complainant; `on_failure` when the script does not say.
         on_refused: StepId,
     },
-    /// `transfer` / `agent`: hand the call back to the dialplan (after optional prompts).
+    /// `agent`: put the caller in one of helpline's own queues (after optional prompts); the call
+    /// centre takes the call from there, or sends it back to `on_overflow` (no agent, waited too
+    /// long: e.g. record the complaint instead).
+    Queue {
+        media: Vec<MediaItem>,
+        /// A queue of `queues.toml`.
+        queue: String,
+        /// The department the caller chose, as a template (`{department}`); empty when unset.
+        department: Option<String>,
+        on_overflow: StepId,
+    },
+    /// `transfer`: hand the call back to the dialplan (after optional prompts).
     Transfer {
         media: Vec<MediaItem>,
         context: String,
@@ -269,6 +280,7 @@ impl Step {
                 on_refused,
                 ..
             } => vec![*next, *on_failure, *on_refused],
+            StepKind::Queue { on_overflow, .. } => vec![*on_overflow],
             StepKind::Branch { cases, otherwise } => {
                 let mut out: Vec<StepId> = cases.iter().map(|(_, s)| *s).collect();
                 out.push(*otherwise);

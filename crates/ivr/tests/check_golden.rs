@@ -44,6 +44,7 @@ fn every_case_directory_has_a_test() {
     assert_eq!(
         dirs,
         [
+            "agent_steps",
             "duplicate_key",
             "empty_dir",
             "header",
@@ -99,6 +100,11 @@ fn prompts() {
 #[test]
 fn header() {
     check_case("header");
+}
+
+#[test]
+fn agent_steps() {
+    check_case("agent_steps");
 }
 
 #[test]

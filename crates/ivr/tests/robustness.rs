@@ -134,8 +134,11 @@ fn random_input(rng: &mut Lcg, last_tag: u32, recording: &str) -> Input {
             })),
         },
         _ => {
-            if rng.below(8) == 0 {
+            let roll = rng.below(8);
+            if roll == 0 {
                 Input::Hangup
+            } else if roll == 1 {
+                Input::QueueOverflow
             } else {
                 Input::Dtmf('1')
             }
@@ -196,7 +199,8 @@ fn random_events_never_break_a_call() {
                 break;
             }
             assert!(
-                hung_up || awaiting_store || call.deadline().is_some(),
+                // In the queue, the call centre keeps the time.
+                hung_up || awaiting_store || call.is_queued() || call.deadline().is_some(),
                 "call {call_no}: waiting with no timer at step {}",
                 call.step_name()
             );

@@ -26,6 +26,9 @@ pub enum Outcome {
     AbandonedInIvr,
     /// The caller hung up while waiting for an agent.
     AbandonedInQueue,
+    /// The caller took the call-back offer in the queue (keeping their place) and hung up; the
+    /// call-back is a call of its own.
+    CallbackRequested,
     /// Served by the dialplan fallback (the engine was absent or full) and imported later.
     Fallback,
     /// The helpline failed the call (a fault, an overflow, shutdown).
@@ -34,7 +37,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome but `Transferred`'s destination, in report order.
-    pub const KINDS: [&'static str; 10] = [
+    pub const KINDS: [&'static str; 11] = [
         "self_service",
         "complaint_filed",
         "status_heard",
@@ -43,6 +46,7 @@ impl Outcome {
         "to_agent",
         "abandoned_in_ivr",
         "abandoned_in_queue",
+        "callback_requested",
         "fallback",
         "failed",
     ];
@@ -58,6 +62,7 @@ impl Outcome {
             Outcome::ToAgent => "to_agent",
             Outcome::AbandonedInIvr => "abandoned_in_ivr",
             Outcome::AbandonedInQueue => "abandoned_in_queue",
+            Outcome::CallbackRequested => "callback_requested",
             Outcome::Fallback => "fallback",
             Outcome::Failed => "failed",
         }
@@ -110,6 +115,7 @@ impl FromStr for Outcome {
             "to_agent" => Outcome::ToAgent,
             "abandoned_in_ivr" => Outcome::AbandonedInIvr,
             "abandoned_in_queue" => Outcome::AbandonedInQueue,
+            "callback_requested" => Outcome::CallbackRequested,
             "fallback" => Outcome::Fallback,
             "failed" => Outcome::Failed,
             other => match other.strip_prefix("transferred:") {
@@ -309,6 +315,7 @@ mod tests {
             Outcome::ToAgent,
             Outcome::AbandonedInIvr,
             Outcome::AbandonedInQueue,
+            Outcome::CallbackRequested,
             Outcome::Fallback,
             Outcome::Failed,
         ];

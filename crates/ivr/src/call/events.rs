@@ -80,6 +80,14 @@ impl CallState {
                     self.on_timeout(script, now, out);
                 }
             }
+            Input::QueueOverflow => {
+                if self.phase == Phase::Queued
+                    && !self.hung_up
+                    && let StepKind::Queue { on_overflow, .. } = &script.steps[self.step].kind
+                {
+                    self.goto(script, *on_overflow, now, out);
+                }
+            }
             Input::Hangup => self.on_hangup(script, now, out),
         }
     }
@@ -93,7 +101,9 @@ impl CallState {
         now: Instant,
         out: &mut Vec<Action>,
     ) {
-        if self.hung_up || matches!(self.phase, Phase::Recording { .. }) {
+        // Keys pressed while recording end it (Asterisk's business); in the queue they are the
+        // call centre's (the call-back offer): neither is type-ahead for the next menu.
+        if self.hung_up || matches!(self.phase, Phase::Recording { .. } | Phase::Queued) {
             return;
         }
         if self.swallow_key.take() == Some(key) {

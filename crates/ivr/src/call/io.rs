@@ -147,6 +147,9 @@ pub enum Input {
     /// question with nothing playing is asked it again now, rather than after its timeout (a key they
     /// pressed meanwhile is gone). Not counted as a try.
     Reprompt,
+    /// The call centre gave the caller back (no agent for the queue, waited too long, the queue
+    /// closed): the call goes on at the `agent` step's `on_overflow`.
+    QueueOverflow,
     /// The caller hung up (or the channel left Stasis).
     Hangup,
 }
@@ -192,6 +195,16 @@ pub enum Action {
         reason: Option<String>,
         caller: String,
         check_digits: Option<String>,
+    },
+    /// Put the caller in the call centre's queue `queue`. The engine owns the call from here; the
+    /// IVR waits for [`Input::QueueOverflow`] (the caller given back) or the hangup.
+    Enqueue {
+        queue: String,
+        language: String,
+        /// The department chosen in the IVR, if any.
+        department: Option<String>,
+        /// The complaint numbers filed or heard in this call, for the agent's screen.
+        complaints: Vec<String>,
     },
     /// Hand the call back to the dialplan; the IVR is done with it.
     Transfer {

@@ -104,6 +104,12 @@ impl Call {
         self.state.phase == Phase::Finished
     }
 
+    /// The caller is in the call centre's queue (after [`Action::Enqueue`]): the engine owns the
+    /// call until it gives it back ([`Input::QueueOverflow`]) or the call ends.
+    pub fn is_queued(&self) -> bool {
+        self.state.phase == Phase::Queued
+    }
+
     /// The caller's current language.
     pub fn language(&self) -> &str {
         &self.state.language

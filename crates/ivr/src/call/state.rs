@@ -31,8 +31,10 @@ pub(super) enum Phase {
     AwaitTicket,
     AwaitLookup,
     AwaitFeedback,
-    /// A goodbye prompt before `Hangup`, or a prompt before `Transfer`.
+    /// A goodbye prompt before `Hangup`, or a prompt before `Transfer` or `Enqueue`.
     Leaving,
+    /// In the call centre's queue (or talking to an agent): waiting to be given back.
+    Queued,
     Finished,
 }
 
@@ -214,7 +216,9 @@ impl CallState {
                     });
                     return;
                 }
-                StepKind::Transfer { media, .. } | StepKind::Hangup { media, .. } => {
+                StepKind::Transfer { media, .. }
+                | StepKind::Hangup { media, .. }
+                | StepKind::Queue { media, .. } => {
                     let media = self.render(script, media);
                     if self.hung_up || media.is_empty() {
                         self.leave(script, out);
@@ -275,9 +279,49 @@ impl CallState {
                     reason: reason.clone(),
                 });
             }
+            StepKind::Queue {
+                queue, department, ..
+            } if !self.hung_up => {
+                let department = department
+                    .as_deref()
+                    .map(|d| self.expand(d))
+                    .filter(|d| !d.is_empty());
+                out.push(Action::Enqueue {
+                    queue: queue.clone(),
+                    language: self.language.clone(),
+                    department,
+                    complaints: self.complaint_numbers(script),
+                });
+                self.phase = Phase::Queued;
+                self.deadline = None;
+                self.playing = None;
+                return;
+            }
             _ => {}
         }
         self.finish();
+    }
+
+    /// The complaint numbers this call filed or asked about: `ticket_number` and the variables
+    /// the script's lookups and feedback read a number from, each once.
+    fn complaint_numbers(&self, script: &Script) -> Vec<String> {
+        let mut names = vec!["ticket_number"];
+        for step in &script.steps {
+            if let StepKind::Lookup { number_var, .. } | StepKind::Feedback { number_var, .. } =
+                &step.kind
+            {
+                names.push(number_var);
+            }
+        }
+        let mut out: Vec<String> = Vec::new();
+        for name in names {
+            if let Some(v) = self.var(name).filter(|v| !v.is_empty())
+                && !out.iter().any(|o| o == v)
+            {
+                out.push(v.to_owned());
+            }
+        }
+        out
     }
 
     pub(super) fn finish(&mut self) {

@@ -341,6 +341,7 @@ fn playbacks(step: &Step) -> Vec<Vec<&MediaItem>> {
     match &step.kind {
         StepKind::Play { media, .. }
         | StepKind::Transfer { media, .. }
+        | StepKind::Queue { media, .. }
         | StepKind::Hangup { media, .. } => vec![media.iter().collect()],
         StepKind::Menu(menu) => with_retries(&menu.prompts, &menu.retry),
         StepKind::Input(input) => with_retries(&input.prompts, &input.retry),

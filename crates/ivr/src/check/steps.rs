@@ -59,10 +59,17 @@ impl Builder<'_, '_, '_> {
         }
         for (field, field_span) in present {
             if !allowed.contains(&field) {
+                let hint = if kind == "agent" && matches!(field, "context" | "extension") {
+                    "agents are helpline's own queues now: name a queue of queues.toml with \
+                     `queue` (a `transfer` step still hands a call to the dialplan)"
+                        .to_owned()
+                } else {
+                    format!("`{kind}` accepts: {}", allowed.join(", "))
+                };
                 self.ctx.error(
                     field_span,
                     format!("a `{kind}` step has no field `{field}`"),
-                    format!("`{kind}` accepts: {}", allowed.join(", ")),
+                    hint,
                 );
             }
         }
@@ -113,7 +120,33 @@ impl Builder<'_, '_, '_> {
                     },
                 }
             }
-            "transfer" | "agent" => {
+            "agent" => {
+                let queue = self.required(raw.queue.as_ref())?;
+                let name = queue.get_ref();
+                if name.is_empty()
+                    || name.len() > 64
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b))
+                {
+                    self.ctx.error(
+                        queue.span(),
+                        format!("`{name}` is not a queue name"),
+                        "a queue of queues.toml: lowercase letters, digits, `_` and `-`",
+                    );
+                }
+                let department = raw.department.as_ref().map(|d| {
+                    self.check_department(d);
+                    d.get_ref().clone()
+                });
+                StepKind::Queue {
+                    media: self.media_list(raw.prompts.as_ref(), kind, false)?,
+                    queue: name.clone(),
+                    department,
+                    on_overflow: self.required_ref(raw.on_overflow.as_ref())?,
+                }
+            }
+            "transfer" => {
                 let context = self.required(raw.context.as_ref())?;
                 let extension = self.required(raw.extension.as_ref())?;
                 for f in [context, extension] {

@@ -162,6 +162,16 @@ impl Caller {
                         "feedback {number} satisfied={satisfied} reason={reason:?} check={digits}"
                     ),
                 },
+                Action::Enqueue {
+                    queue,
+                    language,
+                    department,
+                    complaints,
+                } => format!(
+                    "enqueue {queue} lang={language} dept={} complaints=[{}]",
+                    department.as_deref().unwrap_or("-"),
+                    complaints.join(",")
+                ),
                 Action::Transfer { context, extension } => {
                     format!("transfer {context}/{extension}")
                 }
@@ -268,6 +278,7 @@ impl Caller {
             "feedback-failed" => self.send(Input::FeedbackFailed),
             "feedback-refused" => self.send(Input::FeedbackRefused),
             "hangup" => self.send(Input::Hangup),
+            "overflow" => self.send(Input::QueueOverflow),
             other => panic!("unknown scenario token {other}"),
         }
     }

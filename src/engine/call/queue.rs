@@ -1,0 +1,628 @@
+//! A caller in the call centre, as part of their call's task: the IVR said `Enqueue`, the call
+//! centre (`acd::runtime`, over [`CallCentreLink`]) decides, and this carries out its orders on the
+//! caller's channel and on the agent legs rung for it — all in the call's one task, fed in wire
+//! order: the agent legs' events come to the caller's mailbox (each leg is routed to the caller's
+//! call before its originate goes out).
+//!
+//! While waiting the caller hears music on hold on their own channel (as `app_queue` does: no
+//! shared holding bridge, so no caller hears another's announcement), interrupted by our own
+//! announcements — position and expected wait, the call-back offer. An agent leg that answers is
+//! bridged with the caller in a mixing bridge of its own; the caller's music stops only then.
+//! When either side hangs up the other is hung up too. The call centre is told everything that
+//! happens ([`LegReport`]); when it gives the caller back, the IVR goes on at the step's
+//! `on_overflow`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ivr::{Input, Media};
+use tracing::{debug, info, warn};
+
+use super::super::ports::{
+    CallControl, ControlError, LegReport, OriginateLeg, QueueJoin, QueueOrder, RingFailure,
+    TicketDesk,
+};
+use super::super::translate::{self, LegEvent};
+use super::{CallDriver, retried};
+
+/// What the agent's phone shows as the caller's name.
+const CALLER_NAME: &str = "1100";
+
+/// What plays after one of the queue's own playbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterPlay {
+    /// Music on hold again.
+    Moh,
+    /// Hang up (the call-back is promised).
+    Hangup,
+}
+
+/// The caller and the agent, bridged.
+#[derive(Debug)]
+struct Talking {
+    attempt: String,
+    agent: String,
+    bridge: String,
+}
+
+/// The caller's state in the call centre.
+#[derive(Debug)]
+pub(super) struct QueueLeg {
+    queue: String,
+    joined_at: DateTime<Utc>,
+    /// The centre's orders, until the call task's loop takes them to wait on.
+    pub(super) orders: Option<tokio::sync::mpsc::Receiver<QueueOrder>>,
+    moh: bool,
+    /// Our playback on the caller's channel and what follows it.
+    playing: Option<(String, AfterPlay)>,
+    next_tag: u32,
+    /// Agent legs rung, not answered yet.
+    ringing: Vec<String>,
+    /// Agent legs answered, waiting for the centre's `Connect`.
+    answered: Vec<String>,
+    talking: Option<Talking>,
+    /// The call-back was offered with this key.
+    callback_key: Option<char>,
+    callback_accepted: bool,
+}
+
+impl QueueLeg {
+    fn owns(&self, channel: &str) -> bool {
+        self.ringing.iter().any(|a| a == channel)
+            || self.answered.iter().any(|a| a == channel)
+            || self.talking.as_ref().is_some_and(|t| t.attempt == channel)
+    }
+}
+
+/// The queue's playback ids: `pbq-<n>-<channel>`, apart from the IVR's `pb-` ones.
+fn queue_playback_id(channel: &str, tag: u32) -> String {
+    format!("pbq-{tag}-{channel}")
+}
+
+/// What an announcement says: "you are number N in the queue; your expected waiting time is about
+/// M minutes" (or "within a minute"), from our own prompts and numbers.
+pub(super) fn announcement(position: u32, expected_wait: Option<Duration>) -> Vec<Media> {
+    let mut media = vec![Media::Prompt("queue_position".into())];
+    media.extend(ivr::say::number(position).into_iter().map(Media::Prompt));
+    media.push(Media::Prompt("queue_position_end".into()));
+    match expected_wait {
+        Some(wait) if wait >= Duration::from_secs(90) => {
+            let minutes = u32::try_from(wait.as_secs().div_ceil(60)).unwrap_or(u32::MAX);
+            media.push(Media::Prompt("queue_wait".into()));
+            media.extend(ivr::say::number(minutes).into_iter().map(Media::Prompt));
+            media.push(Media::Prompt("queue_wait_minutes".into()));
+        }
+        Some(_) => media.push(Media::Prompt("queue_wait_short".into())),
+        None => media.push(Media::Prompt("queue_please_hold".into())),
+    }
+    media
+}
+
+impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
+    /// The IVR's `Enqueue`: join the queue, start the music. A refusal gives the caller back to
+    /// the IVR at once.
+    pub(super) async fn enqueue(
+        &mut self,
+        queue: String,
+        language: String,
+        department: Option<String>,
+        complaints: Vec<String>,
+    ) -> Option<Input> {
+        let ctx = self.call.context();
+        let joined_at = Utc::now();
+        let join = QueueJoin {
+            call_id: ctx.call_id.clone(),
+            channel: self.channel.clone(),
+            caller: ctx.caller.clone(),
+            queue: queue.clone(),
+            language,
+            department,
+            complaints,
+            joined_at,
+        };
+        if let Some(trace) = &mut self.trace {
+            trace.queued(&queue, joined_at);
+        }
+        match self.shared.centre.join(join).await {
+            Ok(orders) => {
+                info!(%queue, "caller queued");
+                self.queue = Some(Box::new(QueueLeg {
+                    queue,
+                    joined_at,
+                    orders: Some(orders),
+                    moh: false,
+                    playing: None,
+                    next_tag: 0,
+                    ringing: Vec::new(),
+                    answered: Vec::new(),
+                    talking: None,
+                    callback_key: None,
+                    callback_accepted: false,
+                }));
+                self.music().await;
+                None
+            }
+            Err(refusal) => {
+                info!(%queue, %refusal, "the call centre did not take the caller");
+                if let Some(trace) = &mut self.trace {
+                    trace.queue_left(Utc::now());
+                }
+                Some(Input::QueueOverflow)
+            }
+        }
+    }
+
+    /// Music on hold for a waiting caller (not once they talk to an agent or are leaving).
+    async fn music(&mut self) {
+        let Some(leg) = &mut self.queue else { return };
+        if leg.moh || leg.talking.is_some() || leg.playing.is_some() || self.hung_up {
+            return;
+        }
+        leg.moh = true;
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let channel = self.channel.as_str();
+        let result = retried(stats, "start moh", |_| control.start_moh(channel)).await;
+        if !self.control_result("start moh", result)
+            && let Some(leg) = &mut self.queue
+        {
+            leg.moh = false;
+        }
+    }
+
+    async fn silence_music(&mut self) {
+        let Some(leg) = &mut self.queue else { return };
+        if !leg.moh {
+            return;
+        }
+        leg.moh = false;
+        let result = self.shared.control.stop_moh(&self.channel).await;
+        self.control_result("stop moh", result);
+    }
+
+    /// Plays our own media to the waiting caller (the music pauses), then `after`.
+    async fn say_to_caller(&mut self, media: Vec<Media>, after: AfterPlay) {
+        if self.hung_up {
+            return;
+        }
+        self.silence_music().await;
+        let Some(leg) = &mut self.queue else { return };
+        if let Some((id, _)) = leg.playing.take() {
+            // A newer announcement replaces one still playing.
+            let result = self.shared.control.stop_playback(&id).await;
+            self.control_result("stop playback", result);
+        }
+        let Some(leg) = &mut self.queue else { return };
+        leg.next_tag += 1;
+        let id = queue_playback_id(&self.channel, leg.next_tag);
+        leg.playing = Some((id.clone(), after));
+        let language = self.call.language().to_owned();
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let channel = self.channel.as_str();
+        let result = retried(stats, "play", |attempt| {
+            let (id, media, language) = (&id, &media, &language);
+            async move {
+                match control.play(channel, id, media, language).await {
+                    Err(ControlError::Conflict(_)) if attempt > 0 => Ok(()),
+                    other => other,
+                }
+            }
+        })
+        .await;
+        if !self.control_result("play", result) {
+            // Not played: carry on as if it had.
+            self.queue_playback_ended(&id).await;
+        }
+    }
+
+    /// One of the queue's playbacks ended: music again, or the hangup after the call-back promise.
+    pub(super) async fn queue_playback_ended(&mut self, playback_id: &str) -> bool {
+        let Some(leg) = &mut self.queue else {
+            return false;
+        };
+        match &leg.playing {
+            Some((id, after)) if id == playback_id => {
+                let after = *after;
+                leg.playing = None;
+                match after {
+                    AfterPlay::Moh => self.music().await,
+                    AfterPlay::Hangup => {
+                        self.we_ended = true;
+                        let result = self.shared.control.hangup(&self.channel).await;
+                        self.control_result("hangup", result);
+                    }
+                }
+                true
+            }
+            _ => playback_id.starts_with("pbq-"),
+        }
+    }
+
+    /// A key while in the queue: the call-back offer's, or nothing.
+    pub(super) async fn queue_key(&mut self, key: char) {
+        let Some(leg) = &mut self.queue else { return };
+        if leg.callback_accepted || leg.talking.is_some() || leg.callback_key != Some(key) {
+            return;
+        }
+        leg.callback_accepted = true;
+        info!("caller took the call-back offer");
+        if let Some(trace) = &mut self.trace {
+            trace.callback_requested();
+        }
+        self.tell_centre(LegReport::CallbackAccepted).await;
+        let media = vec![Media::Prompt("callback_accepted".into())];
+        self.say_to_caller(media, AfterPlay::Hangup).await;
+    }
+
+    async fn tell_centre(&mut self, report: LegReport) {
+        let call_id = self.call.context().call_id.clone();
+        if !self.shared.centre.report(&call_id, report.clone()).await {
+            warn!(?report, "the call centre did not take a report");
+        }
+    }
+
+    /// An order from the call centre.
+    pub(super) async fn on_order(&mut self, order: QueueOrder) {
+        if self.hung_up {
+            return;
+        }
+        match order {
+            QueueOrder::Announce {
+                position,
+                expected_wait,
+            } => {
+                if self.waiting() {
+                    self.say_to_caller(announcement(position, expected_wait), AfterPlay::Moh)
+                        .await;
+                }
+            }
+            QueueOrder::OfferCallback { key } => {
+                if self.waiting() {
+                    if let Some(leg) = &mut self.queue {
+                        leg.callback_key = Some(key);
+                    }
+                    let media = vec![Media::Prompt("callback_offer".into())];
+                    self.say_to_caller(media, AfterPlay::Moh).await;
+                }
+            }
+            QueueOrder::Ring {
+                attempt,
+                agent,
+                phone,
+                timeout,
+            } => self.ring(attempt, agent, phone, timeout).await,
+            QueueOrder::CancelRing { attempt } => self.cancel_ring(&attempt).await,
+            QueueOrder::Connect { attempt, agent } => self.connect(attempt, agent).await,
+            QueueOrder::GiveBack { reason } => {
+                info!(%reason, "the call centre gives the caller back to the IVR");
+                self.end_queue_legs().await;
+                self.silence_music().await;
+                if let Some(leg) = self.queue.take()
+                    && let Some((id, _)) = leg.playing
+                {
+                    let result = self.shared.control.stop_playback(&id).await;
+                    self.control_result("stop playback", result);
+                }
+                if let Some(trace) = &mut self.trace {
+                    trace.queue_left(Utc::now());
+                }
+                self.feed(Input::QueueOverflow).await;
+            }
+        }
+    }
+
+    /// Waiting in the queue: not talking to an agent, not leaving with a call-back promised.
+    fn waiting(&self) -> bool {
+        self.queue
+            .as_ref()
+            .is_some_and(|l| l.talking.is_none() && !l.callback_accepted)
+    }
+
+    async fn ring(&mut self, attempt: String, agent: String, phone: String, timeout: Duration) {
+        if !self.waiting() {
+            self.tell_centre(LegReport::RingFailed {
+                attempt,
+                failure: RingFailure::Other("the caller is no longer waiting".into()),
+            })
+            .await;
+            return;
+        }
+        let ctx = self.call.context();
+        let mut variables = vec![
+            ("HELPLINE_CALL".to_owned(), ctx.call_id.clone()),
+            ("HELPLINE_CALLER".to_owned(), ctx.caller.clone()),
+        ];
+        if let Some(leg) = &self.queue {
+            variables.push(("HELPLINE_QUEUE".to_owned(), leg.queue.clone()));
+        }
+        let caller_id = format!("\"{CALLER_NAME}\" <{}>", ctx.caller);
+        let timeout_secs = u32::try_from(timeout.as_secs().max(1)).unwrap_or(u32::MAX);
+        let leg = OriginateLeg {
+            channel: &attempt,
+            endpoint: &phone,
+            timeout_secs,
+            caller_id: &caller_id,
+            app_args: "agent",
+            variables: &variables,
+        };
+        if let Some(q) = &mut self.queue {
+            q.ringing.push(attempt.clone());
+        }
+        debug!(%attempt, %agent, %phone, "ringing an agent");
+        let control = &self.shared.control;
+        let result = control.originate(&leg, &self.channel).await;
+        if let Err(err) = result {
+            control.forget_leg(&attempt);
+            if let Some(q) = &mut self.queue {
+                q.ringing.retain(|a| *a != attempt);
+            }
+            let failure = if err.to_string().contains("Allocation failed") {
+                RingFailure::Unreachable
+            } else {
+                RingFailure::Other(err.to_string())
+            };
+            info!(%agent, %phone, %err, "agent's phone could not be rung");
+            self.tell_centre(LegReport::RingFailed { attempt, failure })
+                .await;
+        }
+    }
+
+    async fn cancel_ring(&mut self, attempt: &str) {
+        let Some(leg) = &mut self.queue else { return };
+        let was = leg
+            .ringing
+            .iter()
+            .chain(&leg.answered)
+            .any(|a| a == attempt);
+        leg.ringing.retain(|a| a != attempt);
+        leg.answered.retain(|a| a != attempt);
+        if was {
+            let result = self.shared.control.hangup(attempt).await;
+            self.control_result("hangup agent leg", result);
+        }
+    }
+
+    async fn connect(&mut self, attempt: String, agent: String) {
+        let answered = self
+            .queue
+            .as_ref()
+            .is_some_and(|l| l.answered.contains(&attempt));
+        if !answered || !self.waiting() {
+            self.tell_centre(LegReport::RingFailed {
+                attempt,
+                failure: RingFailure::Other("not answered, or the caller is gone".into()),
+            })
+            .await;
+            return;
+        }
+        let bridge = format!("acd-{attempt}");
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let channel = self.channel.as_str();
+        let mut result = retried(stats, "create bridge", |_| {
+            control.create_bridge(&bridge, channel)
+        })
+        .await;
+        if result.is_ok() {
+            // The music stops only now, as the caller is put with the agent.
+            self.silence_music().await;
+            if let Some(leg) = &mut self.queue
+                && let Some((id, _)) = leg.playing.take()
+            {
+                let result = self.shared.control.stop_playback(&id).await;
+                self.control_result("stop playback", result);
+            }
+            let (control, stats) = (&self.shared.control, &*self.shared.stats);
+            let channels = [self.channel.as_str(), attempt.as_str()];
+            result = retried(stats, "bridge", |_| {
+                control.add_to_bridge(&bridge, &channels)
+            })
+            .await;
+        }
+        if let Err(err) = result {
+            warn!(%attempt, %err, "could not bridge the caller with the agent");
+            let result = self.shared.control.destroy_bridge(&bridge).await;
+            self.control_result("destroy bridge", result);
+            self.cancel_ring(&attempt).await;
+            self.music().await;
+            self.tell_centre(LegReport::RingFailed {
+                attempt,
+                failure: RingFailure::Other(format!("bridging failed: {err}")),
+            })
+            .await;
+            return;
+        }
+        let waited = self
+            .queue
+            .as_ref()
+            .map(|l| (Utc::now() - l.joined_at).num_milliseconds());
+        if let Some(leg) = &mut self.queue {
+            leg.answered.retain(|a| *a != attempt);
+            leg.talking = Some(Talking {
+                attempt: attempt.clone(),
+                agent: agent.clone(),
+                bridge,
+            });
+        }
+        info!(%agent, waited_ms = waited.unwrap_or(0), "caller connected to an agent");
+        if let Some(trace) = &mut self.trace {
+            trace.agent_connected(&agent, Utc::now());
+        }
+        self.tell_centre(LegReport::Connected { attempt }).await;
+    }
+
+    /// An event on one of the caller's agent legs; false when the event is not about one.
+    pub(super) async fn on_leg_event(&mut self, event: &ari::Event) -> bool {
+        let Some(leg_event) = translate::leg_event(event) else {
+            return false;
+        };
+        let channel = match leg_event {
+            LegEvent::Answered { channel }
+            | LegEvent::Destroyed { channel, .. }
+            | LegEvent::HangupRequested { channel }
+            | LegEvent::Left { channel } => channel,
+        };
+        if channel == self.channel {
+            return false;
+        }
+        let Some(leg) = &mut self.queue else {
+            // A leg of a queue left already (a cancelled ring answering late): hang it up.
+            if let LegEvent::Answered { channel } = leg_event {
+                let result = self.shared.control.hangup(channel).await;
+                self.control_result("hangup agent leg", result);
+            }
+            if let LegEvent::Destroyed { channel, .. } = leg_event {
+                self.shared.control.forget_leg(channel);
+            }
+            return true;
+        };
+        let owned = leg.owns(channel);
+        match leg_event {
+            LegEvent::Answered { channel } => {
+                if leg.ringing.iter().any(|a| a == channel) {
+                    leg.ringing.retain(|a| a != channel);
+                    leg.answered.push(channel.to_owned());
+                    let attempt = channel.to_owned();
+                    self.tell_centre(LegReport::RingAnswered { attempt }).await;
+                } else if !owned {
+                    // Answered after we stopped wanting it.
+                    let result = self.shared.control.hangup(channel).await;
+                    self.control_result("hangup agent leg", result);
+                }
+            }
+            LegEvent::Destroyed { channel, cause } => {
+                self.shared.control.forget_leg(channel);
+                if leg.ringing.iter().any(|a| a == channel) {
+                    leg.ringing.retain(|a| a != channel);
+                    let failure = translate::ring_failure(cause);
+                    let attempt = channel.to_owned();
+                    self.tell_centre(LegReport::RingFailed { attempt, failure })
+                        .await;
+                } else {
+                    self.agent_leg_over(channel).await;
+                }
+            }
+            LegEvent::HangupRequested { channel } | LegEvent::Left { channel } => {
+                self.agent_leg_over(channel).await;
+            }
+        }
+        true
+    }
+
+    /// An answered agent leg hung up: before the bridge, the ring failed; in it, the agent ended
+    /// the conversation and the caller is hung up too.
+    async fn agent_leg_over(&mut self, channel: &str) {
+        let Some(leg) = &mut self.queue else { return };
+        if leg.answered.iter().any(|a| a == channel) {
+            leg.answered.retain(|a| a != channel);
+            let attempt = channel.to_owned();
+            self.tell_centre(LegReport::RingFailed {
+                attempt,
+                failure: RingFailure::Other("hung up before the caller was connected".into()),
+            })
+            .await;
+            return;
+        }
+        if leg.talking.as_ref().is_some_and(|t| t.attempt == channel) {
+            let Some(talking) = leg.talking.take() else {
+                return;
+            };
+            info!(agent = %talking.agent, "the agent ended the call");
+            self.tell_centre(LegReport::CallEnded { by_agent: true })
+                .await;
+            if let Some(trace) = &mut self.trace {
+                trace.agent_ended(Utc::now());
+            }
+            let result = self.shared.control.destroy_bridge(&talking.bridge).await;
+            self.control_result("destroy bridge", result);
+            if !self.hung_up {
+                self.we_ended = true;
+                let result = self.shared.control.hangup(&self.channel).await;
+                self.control_result("hangup", result);
+            }
+        }
+    }
+
+    /// The caller hung up (or is being hung up): ring no more, end the agent's leg, tell the
+    /// centre.
+    pub(super) async fn caller_gone_from_queue(&mut self) {
+        let Some(leg) = &self.queue else { return };
+        let report = if leg.talking.is_some() {
+            LegReport::CallEnded { by_agent: false }
+        } else if leg.callback_accepted {
+            LegReport::Gone
+        } else {
+            LegReport::CallerLeft
+        };
+        self.end_queue_legs().await;
+        if let Some(trace) = &mut self.trace {
+            trace.queue_left(Utc::now());
+        }
+        self.tell_centre(report).await;
+        self.queue = None;
+    }
+
+    /// Hangs up every agent leg of the caller and the bridge.
+    async fn end_queue_legs(&mut self) {
+        let Some(leg) = &mut self.queue else { return };
+        let mut legs: Vec<String> = leg
+            .ringing
+            .drain(..)
+            .chain(leg.answered.drain(..))
+            .collect();
+        let talking = leg.talking.take();
+        if let Some(t) = &talking {
+            legs.push(t.attempt.clone());
+        }
+        for attempt in legs {
+            let result = self.shared.control.hangup(&attempt).await;
+            self.control_result("hangup agent leg", result);
+        }
+        if let Some(t) = talking {
+            let result = self.shared.control.destroy_bridge(&t.bridge).await;
+            self.control_result("destroy bridge", result);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompts(media: &[Media]) -> Vec<String> {
+        media
+            .iter()
+            .map(|m| match m {
+                Media::Prompt(p) => p.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn announcements_say_the_place_and_the_wait_in_minutes() {
+        let said = prompts(&announcement(3, Some(Duration::from_secs(250))));
+        assert_eq!(
+            said,
+            [
+                "queue_position",
+                "num_3",
+                "queue_position_end",
+                "queue_wait",
+                "num_5",
+                "queue_wait_minutes"
+            ]
+        );
+        let soon = prompts(&announcement(1, Some(Duration::from_secs(40))));
+        assert_eq!(soon.last().map(String::as_str), Some("queue_wait_short"));
+        let unknown = prompts(&announcement(12, None));
+        assert_eq!(
+            unknown.last().map(String::as_str),
+            Some("queue_please_hold")
+        );
+    }
+
+    #[test]
+    fn queue_playbacks_are_not_the_ivrs() {
+        let id = queue_playback_id("c1", 4);
+        assert_eq!(translate::playback_tag("c1", &id), None);
+    }
+}

@@ -1,0 +1,350 @@
+//! The caller's leg in the call centre, on the fakes: the IVR's `agent` step joins a queue over a
+//! [`CallCentreLink`] whose other end the test plays; the call task carries out the centre's
+//! orders (music, announcements, ringing the agent, the bridge) and tells it what happens.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::call::{CallShared, run_call};
+use super::ports::{
+    CallCentreLink, CallLog, CentreRequest, LegReport, QueueOrder, QueueRefusal, RingFailure,
+};
+use super::stats::CallOutcome;
+use super::testkit::*;
+
+const CHAN: &str = "1795921121.47";
+
+#[derive(Debug, Default)]
+struct Records(Mutex<Vec<records::CallRecord>>);
+
+impl CallLog for Records {
+    fn record(&self, record: records::CallRecord) {
+        self.0.lock().unwrap().push(record);
+    }
+}
+
+struct Desk {
+    tx: mpsc::Sender<ari::Event>,
+    shared: Arc<CallShared<FakeControl, FakeDesk>>,
+    centre: mpsc::Receiver<CentreRequest>,
+    orders: Option<mpsc::Sender<QueueOrder>>,
+    records: Arc<Records>,
+    task: tokio::task::JoinHandle<CallOutcome>,
+    _dir: std::path::PathBuf,
+}
+
+impl Desk {
+    async fn start(tag: &str) -> Desk {
+        let dir = std::env::temp_dir().join(format!("helpline-queue-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (shared, signals, params) = super::tests::call_parts(&dir);
+        let mut shared = Arc::into_inner(shared).expect("fresh");
+        let (link, centre) = CallCentreLink::new(16);
+        shared.centre = link;
+        let records = Arc::new(Records::default());
+        shared.log = records.clone();
+        let shared = Arc::new(shared);
+        let (tx, rx) = mpsc::channel(64);
+        let task = tokio::spawn(run_call(Arc::clone(&shared), params, rx, signals));
+        let desk = Desk {
+            tx,
+            shared,
+            centre,
+            orders: None,
+            records,
+            task,
+            _dir: dir,
+        };
+        desk.settle().await;
+        desk
+    }
+
+    async fn settle(&self) {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+
+    async fn send(&self, event: ari::Event) {
+        let _ = self.tx.send(event).await;
+        self.settle().await;
+    }
+
+    async fn finish_playback(&self) {
+        let id = self.shared.control.last_play().expect("something plays");
+        self.send(playback_finished(CHAN, &id)).await;
+    }
+
+    fn ops(&self) -> Vec<String> {
+        self.shared.control.ops()
+    }
+
+    /// Welcome → English → 0 → "connecting you" played → the join request.
+    async fn join_queue(&mut self) -> super::ports::QueueJoin {
+        self.finish_playback().await; // welcome
+        self.send(dtmf(CHAN, '2')).await; // English
+        self.send(dtmf(CHAN, '0')).await; // an agent
+        self.finish_playback().await; // connecting_agent
+        match self.centre.recv().await {
+            Some(CentreRequest::Join {
+                join,
+                orders,
+                reply,
+            }) => {
+                self.orders = Some(orders);
+                reply.send(Ok(())).unwrap();
+                self.settle().await;
+                join
+            }
+            other => panic!("expected a join, got {other:?}"),
+        }
+    }
+
+    async fn order(&self, order: QueueOrder) {
+        self.orders.as_ref().unwrap().send(order).await.unwrap();
+        self.settle().await;
+    }
+
+    async fn report(&mut self) -> LegReport {
+        match tokio::time::timeout(Duration::from_secs(1), self.centre.recv()).await {
+            Ok(Some(CentreRequest::Report { call_id, report })) => {
+                assert_eq!(call_id, CHAN);
+                report
+            }
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    fn record(&self) -> records::CallRecord {
+        self.records
+            .0
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a call record")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_waits_with_music_hears_their_place_and_is_bridged_with_the_agent_who_answers() {
+    let mut d = Desk::start("connect").await;
+    let join = d.join_queue().await;
+    assert_eq!(
+        (join.queue.as_str(), join.language.as_str()),
+        ("general", "en")
+    );
+    assert_eq!(join.caller, "9816000001");
+    assert!(d.ops().contains(&format!("moh {CHAN}")), "{:?}", d.ops());
+
+    // An announcement pauses the music and plays our prompts, then the music comes back.
+    d.order(QueueOrder::Announce {
+        position: 2,
+        expected_wait: Some(Duration::from_secs(180)),
+    })
+    .await;
+    let play = d.ops().last().cloned().unwrap();
+    assert!(
+        play.starts_with(&format!(
+            "play pbq-1-{CHAN} en sound:helpline/queue_position,sound:helpline/num_2"
+        )) && play.contains("queue_wait_minutes"),
+        "{play}"
+    );
+    d.send(playback_finished(CHAN, &format!("pbq-1-{CHAN}")))
+        .await;
+    assert_eq!(d.ops().last().unwrap(), &format!("moh {CHAN}"));
+
+    // A key in the queue without an offer does nothing (and is not the IVR's).
+    d.send(dtmf(CHAN, '5')).await;
+
+    // The centre rings an agent: the leg is routed to this call; its answer is reported.
+    d.order(QueueOrder::Ring {
+        attempt: "agent-a1".into(),
+        agent: "asha".into(),
+        phone: "PJSIP/agent-101".into(),
+        timeout: Duration::from_secs(15),
+    })
+    .await;
+    assert!(
+        d.ops()
+            .contains(&format!("originate agent-a1 PJSIP/agent-101 for {CHAN}"))
+    );
+    d.send(stasis_start("agent-a1", "")).await;
+    assert_eq!(
+        d.report().await,
+        LegReport::RingAnswered {
+            attempt: "agent-a1".into()
+        }
+    );
+    // The caller's music stops only as they are bridged.
+    assert_ne!(d.ops().last().unwrap(), &format!("moh-stop {CHAN}"));
+    d.order(QueueOrder::Connect {
+        attempt: "agent-a1".into(),
+        agent: "asha".into(),
+    })
+    .await;
+    let ops = d.ops();
+    let n = ops.len();
+    assert_eq!(
+        ops[n - 3..],
+        [
+            "bridge acd-agent-a1".to_owned(),
+            format!("moh-stop {CHAN}"),
+            format!("bridge-add acd-agent-a1 {CHAN},agent-a1"),
+        ]
+    );
+    assert_eq!(
+        d.report().await,
+        LegReport::Connected {
+            attempt: "agent-a1".into()
+        }
+    );
+
+    // The agent hangs up: the centre hears it, the caller is hung up, the bridge goes.
+    d.send(hangup_request("agent-a1")).await;
+    assert_eq!(d.report().await, LegReport::CallEnded { by_agent: true });
+    let ops = d.ops();
+    assert!(
+        ops.contains(&"bridge-destroy acd-agent-a1".to_owned()),
+        "{ops:?}"
+    );
+    assert_eq!(ops.last().unwrap(), &format!("hangup {CHAN}"));
+    d.send(stasis_end(CHAN)).await;
+    assert!(d.task.is_finished());
+    let record = d.record();
+    assert_eq!(record.outcome, records::Outcome::ToAgent);
+    assert_eq!(record.agent.queue.as_deref(), Some("general"));
+    assert_eq!(record.agent.agent.as_deref(), Some("asha"));
+    // (Wall-clock times: tokio's paused clock does not move them.)
+    assert!(record.agent.talk_ms.is_some() && record.agent.wait_ms.is_some());
+    assert_eq!(record.hung_up_by, records::HungUpBy::Helpline);
+}
+
+#[tokio::test(start_paused = true)]
+async fn busy_and_unreachable_phones_are_reported_and_a_caller_who_hangs_up_abandons() {
+    let mut d = Desk::start("fail").await;
+    d.shared
+        .control
+        .unreachable
+        .lock()
+        .unwrap()
+        .push("PJSIP/agent-103".into());
+    d.join_queue().await;
+    d.order(QueueOrder::Ring {
+        attempt: "agent-b1".into(),
+        agent: "ravi".into(),
+        phone: "PJSIP/agent-102".into(),
+        timeout: Duration::from_secs(15),
+    })
+    .await;
+    d.send(channel_destroyed("agent-b1", 17)).await;
+    assert_eq!(
+        d.report().await,
+        LegReport::RingFailed {
+            attempt: "agent-b1".into(),
+            failure: RingFailure::Busy
+        }
+    );
+    d.order(QueueOrder::Ring {
+        attempt: "agent-b2".into(),
+        agent: "meena".into(),
+        phone: "PJSIP/agent-103".into(),
+        timeout: Duration::from_secs(15),
+    })
+    .await;
+    assert_eq!(
+        d.report().await,
+        LegReport::RingFailed {
+            attempt: "agent-b2".into(),
+            failure: RingFailure::Unreachable
+        }
+    );
+    assert!(d.ops().contains(&"forget agent-b2".to_owned()));
+    // A third rings when the caller hangs up: the leg is hung up with them.
+    d.order(QueueOrder::Ring {
+        attempt: "agent-b3".into(),
+        agent: "asha".into(),
+        phone: "PJSIP/agent-101".into(),
+        timeout: Duration::from_secs(15),
+    })
+    .await;
+    d.send(hangup_request(CHAN)).await;
+    assert_eq!(d.report().await, LegReport::CallerLeft);
+    assert!(
+        d.ops().contains(&"hangup agent-b3".to_owned()),
+        "{:?}",
+        d.ops()
+    );
+    d.send(stasis_end(CHAN)).await;
+    let record = d.record();
+    assert_eq!(record.outcome, records::Outcome::AbandonedInQueue);
+    assert!(record.agent.wait_ms.is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_call_back_offer_keeps_the_place_and_a_give_back_returns_to_the_ivr() {
+    // Call-back: offered, taken with 1, promised, hung up by us.
+    let mut d = Desk::start("callback").await;
+    d.join_queue().await;
+    d.order(QueueOrder::OfferCallback { key: '1' }).await;
+    assert!(d.ops().last().unwrap().contains("callback_offer"));
+    d.send(playback_finished(CHAN, &format!("pbq-1-{CHAN}")))
+        .await;
+    d.send(dtmf(CHAN, '1')).await;
+    assert_eq!(d.report().await, LegReport::CallbackAccepted);
+    assert!(d.ops().last().unwrap().contains("callback_accepted"));
+    d.send(playback_finished(CHAN, &format!("pbq-2-{CHAN}")))
+        .await;
+    assert_eq!(d.ops().last().unwrap(), &format!("hangup {CHAN}"));
+    d.send(stasis_end(CHAN)).await;
+    assert_eq!(d.report().await, LegReport::Gone);
+    assert_eq!(d.record().outcome, records::Outcome::CallbackRequested);
+
+    // Given back: the IVR goes on at on_overflow ("all officers are busy" → the categories).
+    let mut d = Desk::start("giveback").await;
+    d.join_queue().await;
+    d.order(QueueOrder::GiveBack {
+        reason: "waited 600 s".into(),
+    })
+    .await;
+    let ops = d.ops();
+    assert!(ops.contains(&format!("moh-stop {CHAN}")), "{ops:?}");
+    assert!(ops.last().unwrap().contains("agents_busy"), "{ops:?}");
+    // Keys are the IVR's again.
+    d.finish_playback().await; // agents_busy
+    d.send(dtmf(CHAN, '1')).await; // water supply
+    assert!(
+        d.ops().last().unwrap().contains("record_instructions"),
+        "{:?}",
+        d.ops()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_join_sends_the_caller_to_on_overflow_at_once() {
+    let mut d = Desk::start("refused").await;
+    d.finish_playback().await;
+    d.send(dtmf(CHAN, '2')).await;
+    d.send(dtmf(CHAN, '0')).await;
+    d.finish_playback().await;
+    match d.centre.recv().await {
+        Some(CentreRequest::Join { reply, .. }) => reply
+            .send(Err(QueueRefusal::Closed {
+                queue: "general".into(),
+                reason: "no agent logged in".into(),
+            }))
+            .unwrap(),
+        other => panic!("{other:?}"),
+    }
+    d.settle().await;
+    assert!(
+        d.ops().last().unwrap().contains("agents_busy"),
+        "{:?}",
+        d.ops()
+    );
+    assert!(!d.ops().contains(&format!("moh {CHAN}")));
+}
