@@ -368,8 +368,11 @@ pub enum QueueOrder {
         position: u32,
         expected_wait: Option<std::time::Duration>,
     },
-    /// Offer the call-back keeping their place: "press `key`".
-    OfferCallback { key: char },
+    /// Offer the call-back keeping their place: "press 1 …".
+    OfferCallback,
+    /// The call-back is booked (the caller pressed its key): tell them and hang up; their place
+    /// keeps moving.
+    CallbackBooked,
     /// Ring an agent's phone for this caller; the leg's channel id is `attempt`.
     Ring {
         attempt: String,
@@ -409,8 +412,8 @@ pub enum LegReport {
     },
     /// The caller and the agent are bridged.
     Connected { attempt: String },
-    /// The caller took the call-back offer and hangs up; their place is kept.
-    CallbackAccepted,
+    /// A key the caller pressed while waiting (the centre knows the call-back key).
+    Key { key: char },
     /// The caller hung up before talking to an agent.
     CallerLeft,
     /// The conversation ended; `by_agent`: the agent hung up.

@@ -136,7 +136,7 @@ async fn a_caller_waits_with_music_hears_their_place_and_is_bridged_with_the_age
     let join = d.join_queue().await;
     assert_eq!(
         (join.queue.as_str(), join.language.as_str()),
-        ("general", "en")
+        ("grievance", "en")
     );
     assert_eq!(join.caller, "9816000001");
     assert!(d.ops().contains(&format!("moh {CHAN}")), "{:?}", d.ops());
@@ -158,8 +158,9 @@ async fn a_caller_waits_with_music_hears_their_place_and_is_bridged_with_the_age
         .await;
     assert_eq!(d.ops().last().unwrap(), &format!("moh {CHAN}"));
 
-    // A key in the queue without an offer does nothing (and is not the IVR's).
+    // A key in the queue is the centre's (and not the IVR's).
     d.send(dtmf(CHAN, '5')).await;
+    assert_eq!(d.report().await, LegReport::Key { key: '5' });
 
     // The centre rings an agent: the leg is routed to this call; its answer is reported.
     d.order(QueueOrder::Ring {
@@ -217,7 +218,7 @@ async fn a_caller_waits_with_music_hears_their_place_and_is_bridged_with_the_age
     assert!(d.task.is_finished());
     let record = d.record();
     assert_eq!(record.outcome, records::Outcome::ToAgent);
-    assert_eq!(record.agent.queue.as_deref(), Some("general"));
+    assert_eq!(record.agent.queue.as_deref(), Some("grievance"));
     assert_eq!(record.agent.agent.as_deref(), Some("asha"));
     // (Wall-clock times: tokio's paused clock does not move them.)
     assert!(record.agent.talk_ms.is_some() && record.agent.wait_ms.is_some());
@@ -290,12 +291,13 @@ async fn the_call_back_offer_keeps_the_place_and_a_give_back_returns_to_the_ivr(
     // Call-back: offered, taken with 1, promised, hung up by us.
     let mut d = Desk::start("callback").await;
     d.join_queue().await;
-    d.order(QueueOrder::OfferCallback { key: '1' }).await;
+    d.order(QueueOrder::OfferCallback).await;
     assert!(d.ops().last().unwrap().contains("callback_offer"));
     d.send(playback_finished(CHAN, &format!("pbq-1-{CHAN}")))
         .await;
     d.send(dtmf(CHAN, '1')).await;
-    assert_eq!(d.report().await, LegReport::CallbackAccepted);
+    assert_eq!(d.report().await, LegReport::Key { key: '1' });
+    d.order(QueueOrder::CallbackBooked).await;
     assert!(d.ops().last().unwrap().contains("callback_accepted"));
     d.send(playback_finished(CHAN, &format!("pbq-2-{CHAN}")))
         .await;
@@ -334,7 +336,7 @@ async fn a_refused_join_sends_the_caller_to_on_overflow_at_once() {
     match d.centre.recv().await {
         Some(CentreRequest::Join { reply, .. }) => reply
             .send(Err(QueueRefusal::Closed {
-                queue: "general".into(),
+                queue: "grievance".into(),
                 reason: "no agent logged in".into(),
             }))
             .unwrap(),

@@ -61,8 +61,7 @@ pub(super) struct QueueLeg {
     /// Agent legs answered, waiting for the centre's `Connect`.
     answered: Vec<String>,
     talking: Option<Talking>,
-    /// The call-back was offered with this key.
-    callback_key: Option<char>,
+    /// The call-back is booked: the caller hears so and is hung up.
     callback_accepted: bool,
 }
 
@@ -136,7 +135,6 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     ringing: Vec::new(),
                     answered: Vec::new(),
                     talking: None,
-                    callback_key: None,
                     callback_accepted: false,
                 }));
                 self.music().await;
@@ -237,10 +235,17 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         }
     }
 
-    /// A key while in the queue: the call-back offer's, or nothing.
+    /// A key while waiting: the centre's to judge (the call-back key books the call-back).
     pub(super) async fn queue_key(&mut self, key: char) {
+        if self.waiting() {
+            self.tell_centre(LegReport::Key { key }).await;
+        }
+    }
+
+    /// The call-back is booked: the promise, then the hangup; the place keeps moving.
+    async fn callback_booked(&mut self) {
         let Some(leg) = &mut self.queue else { return };
-        if leg.callback_accepted || leg.talking.is_some() || leg.callback_key != Some(key) {
+        if leg.callback_accepted || leg.talking.is_some() {
             return;
         }
         leg.callback_accepted = true;
@@ -248,7 +253,6 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         if let Some(trace) = &mut self.trace {
             trace.callback_requested();
         }
-        self.tell_centre(LegReport::CallbackAccepted).await;
         let media = vec![Media::Prompt("callback_accepted".into())];
         self.say_to_caller(media, AfterPlay::Hangup).await;
     }
@@ -275,15 +279,13 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                         .await;
                 }
             }
-            QueueOrder::OfferCallback { key } => {
+            QueueOrder::OfferCallback => {
                 if self.waiting() {
-                    if let Some(leg) = &mut self.queue {
-                        leg.callback_key = Some(key);
-                    }
                     let media = vec![Media::Prompt("callback_offer".into())];
                     self.say_to_caller(media, AfterPlay::Moh).await;
                 }
             }
+            QueueOrder::CallbackBooked => self.callback_booked().await,
             QueueOrder::Ring {
                 attempt,
                 agent,
