@@ -53,6 +53,35 @@ pub enum AppError {
     /// The simulator could not start.
     #[error("simulator: {0}")]
     Simulator(#[from] ari_sim::SimError),
+    /// The call centre's queues file is invalid.
+    #[error("{path} has problems:\n{problems}")]
+    Queues { path: String, problems: String },
+}
+
+/// Where the call centre's queues are declared, beside the IVR scripts.
+pub fn queues_path(ivr: &crate::config::IvrConfig) -> std::path::PathBuf {
+    ivr.scripts_dir.join("acd").join("queues.toml")
+}
+
+/// The call centre's queues: `None` when there is no queues file (the IVR's `agent` steps then go
+/// to their `on_overflow`); an error, with every problem, when it is invalid.
+pub fn load_queues(ivr: &crate::config::IvrConfig) -> Result<Option<acd::Queues>, AppError> {
+    let path = queues_path(ivr);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(io_error(format!("reading {}", path.display()))(err)),
+    };
+    acd::check(&text, &path)
+        .map(Some)
+        .map_err(|problems| AppError::Queues {
+            path: path.display().to_string(),
+            problems: problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
@@ -322,6 +351,8 @@ pub struct Node {
     /// The call records: their store, and the writer that batches them (stops after the engine).
     records: records::RecordStore,
     records_task: JoinHandle<()>,
+    /// The call centre (stops after the engine: callers still queued hear from it to the end).
+    centre_task: Option<JoinHandle<()>>,
     fallback: ImportHandle,
     connection: ari::Connection,
 }
@@ -392,8 +423,10 @@ impl Node {
         let infra_stop = CancellationToken::new();
         let (records, recorder, records_task) =
             open_call_records(config, infra_stop.clone()).await?;
+        let queues = load_queues(&config.ivr)?;
+        let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
         let engine = Engine::new(
-            AriControl::new(client.clone()),
+            AriControl::new(client.clone()).with_router(router.clone(), config.ari_app.clone()),
             ServiceDesk::new(tickets.clone()),
             EngineSettings {
                 max_concurrent_calls: config.limits.max_concurrent_calls,
@@ -407,8 +440,30 @@ impl Node {
             },
             loader,
         )?;
+        let (centre, centre_parts) = match queues {
+            Some(queues) => {
+                let (link, requests) = crate::engine::CallCentreLink::new(1024);
+                let (centre, handle, commands) = crate::centre::Centre::new(
+                    crate::centre::CentreSettings {
+                        queues: Arc::new(queues),
+                        helpline: acd::Helpline::Grievance,
+                    },
+                    Arc::new(recorder.clone()),
+                );
+                (link, Some((centre, handle, requests, commands)))
+            }
+            None => {
+                warn!(
+                    path = %queues_path(&config.ivr).display(),
+                    "no queues file: callers asking for an agent go to their step's on_overflow"
+                );
+                (crate::engine::CallCentreLink::none(), None)
+            }
+        };
         let call_log: Arc<dyn crate::engine::CallLog> = Arc::new(recorder);
-        let engine = engine.with_call_log(Arc::clone(&call_log));
+        let engine = engine
+            .with_call_log(Arc::clone(&call_log))
+            .with_call_centre(centre);
         let stats = engine.stats();
         let importer = FallbackImporter::new(
             AriControl::new(client.clone()),
@@ -440,7 +495,6 @@ impl Node {
             .map_err(io_error("reading the HTTP address"))?;
 
         let engine_stop = CancellationToken::new();
-        let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
         let mut connection_config = ari::ConnectionConfig::new(config.ari_app.clone());
         connection_config.connect_timeout = options.ari.connect_timeout;
         let connection = ari::Connection::spawn(
@@ -468,16 +522,20 @@ impl Node {
             router: router.clone(),
             tickets: tickets.clone(),
         };
-        let reports = records::api::routes(records::api::RecordsApi {
+        let mut more = records::api::routes(records::api::RecordsApi {
             store: records.clone(),
             time_zone: config.records.time_zone,
             service_level_seconds: config.records.service_level_seconds,
+        });
+        let centre_task = centre_parts.map(|(centre, handle, requests, commands)| {
+            more = std::mem::take(&mut more).merge(crate::centre::api::routes(handle));
+            tokio::spawn(centre.run(requests, commands, infra_stop.clone()))
         });
         let api = axum::Router::new().nest(
             "/api/v1",
             tickets::api::router_with(
                 tickets::api::ApiState::with_accounts(tickets.clone(), config.accounts.clone()),
-                reports,
+                more,
             ),
         );
         let app = http::app(observed, api, &config.http);
@@ -508,6 +566,7 @@ impl Node {
             fallback,
             records,
             records_task,
+            centre_task,
             connection,
         })
     }
@@ -600,6 +659,11 @@ impl Node {
         }
         if let Err(err) = self.background_task.await {
             warn!(%err, "the ticket background task ended abnormally");
+        }
+        if let Some(task) = self.centre_task
+            && let Err(err) = task.await
+        {
+            warn!(%err, "the call centre ended abnormally");
         }
         // Stopped after the engine: every call's record has been handed over; what is queued is written.
         if let Err(err) = self.records_task.await {

@@ -172,9 +172,8 @@ pub fn citizen(n: u64, kind: CitizenKind, earlier: Option<&str>) -> Scenario {
             prompt("invalid_choice"),
             press("9"),
             prompt("connecting_agent"),
-            Step::WaitHangup {
-                timeout_seconds: 120.0,
-            },
+            Step::Wait { seconds: 30.0 },
+            Step::Hangup,
         ],
         (CitizenKind::HangsUpMidway, _) => {
             vec![

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod centre;
 pub mod config;
 pub mod demo;
 pub mod engine;

@@ -42,12 +42,86 @@ pub fn check(config: &Config, args: &CheckArgs) -> ExitCode {
         .audio
         .clone()
         .unwrap_or_else(|| config.ivr.audio_dir.clone());
-    let report = ivr::check_dir(&scripts, &audio, &helpline::app::validators());
+    let mut report = ivr::check_dir(&scripts, &audio, &helpline::app::validators());
+    check_queues(&scripts, &audio, &mut report);
     print!("{report}");
     if report.has_errors() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Adds the call centre's queues file (`acd/queues.toml` beside the scripts) to the report: its own
+/// problems, and every `agent` step that names a queue it does not declare (or any queue when there
+/// is no file).
+fn check_queues(scripts: &std::path::Path, audio: &std::path::Path, report: &mut ivr::CheckReport) {
+    let path = scripts.join("acd").join("queues.toml");
+    let queues = match std::fs::read_to_string(&path) {
+        Ok(text) => match acd::check(&text, &path) {
+            Ok(queues) => Some(queues),
+            Err(problems) => {
+                report.diagnostics.extend(problems);
+                return;
+            }
+        },
+        Err(_) => None,
+    };
+    // The scripts that compiled (a script with errors is reported already).
+    let Ok(set) = ivr::ScriptSet::load(scripts, audio, &helpline::app::validators()) else {
+        return;
+    };
+    for name in set.names() {
+        let Some(script) = set.get(name) else {
+            continue;
+        };
+        let file = scripts.join(format!("{name}.toml"));
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for step in &script.steps {
+            let ivr::script::StepKind::Queue { queue, .. } = &step.kind else {
+                continue;
+            };
+            if queues.as_ref().is_some_and(|q| q.get(queue).is_some()) {
+                continue;
+            }
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim_start().starts_with("queue") && l.contains(&format!("\"{queue}\""))
+                })
+                .map_or(1, |i| i + 1);
+            let (message, hint) = match &queues {
+                Some(_) => (
+                    format!(
+                        "step `{}` puts callers in queue `{queue}`, which {} does not declare",
+                        step.name,
+                        path.display()
+                    ),
+                    "declare it there as [queue.NAME], or name one that is".to_owned(),
+                ),
+                None => (
+                    format!(
+                        "step `{}` puts callers in queue `{queue}`, but there is no {}",
+                        step.name,
+                        path.display()
+                    ),
+                    "without a queues file every caller asking for an agent goes to on_overflow"
+                        .to_owned(),
+                ),
+            };
+            report.diagnostics.push(ivr::Diagnostic {
+                file: file.clone(),
+                line,
+                col: 1,
+                severity: if queues.is_some() {
+                    ivr::Severity::Error
+                } else {
+                    ivr::Severity::Warning
+                },
+                message,
+                hint: Some(hint),
+            });
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub struct CallTrace {
     connected_at: Option<DateTime<Utc>>,
     /// The caller took the call-back offer.
     callback: bool,
+    /// The call centre gave the caller back to the IVR (no agent, waited the most).
+    given_back: bool,
 }
 
 impl CallTrace {
@@ -49,6 +51,7 @@ impl CallTrace {
             queued_since: None,
             connected_at: None,
             callback: false,
+            given_back: false,
         }
     }
 
@@ -115,6 +118,12 @@ impl CallTrace {
         }
     }
 
+    /// The call centre gave the caller back to the IVR: what follows is the IVR's again.
+    pub fn given_back(&mut self, at: DateTime<Utc>) {
+        self.queue_left(at);
+        self.given_back = true;
+    }
+
     /// The caller took the call-back offer (and hangs up, keeping their place).
     pub fn callback_requested(&mut self) {
         self.callback = true;
@@ -158,7 +167,7 @@ impl CallTrace {
             Outcome::ToAgent
         } else if self.callback {
             Outcome::CallbackRequested
-        } else if queued && caller_hung_up {
+        } else if queued && !self.given_back && caller_hung_up {
             Outcome::AbandonedInQueue
         } else if let Some((context, extension)) = &self.transferred {
             if context == AGENTS_CONTEXT {

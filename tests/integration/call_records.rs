@@ -108,7 +108,9 @@ async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
                 prompt("main_menu"),
                 press("0"),
                 prompt("connecting_agent"),
-                wait_hangup(),
+                // Nobody logged in: given back, and the caller gives up in the IVR.
+                prompt("agents_busy"),
+                hangup(),
             ],
         ))
         .await;
@@ -149,10 +151,9 @@ async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
         record_of(&t, &women.channel_id).await.outcome,
         Outcome::Transferred("181".into())
     );
-    assert_eq!(
-        record_of(&t, &agent.channel_id).await.outcome,
-        Outcome::ToAgent
-    );
+    let a = record_of(&t, &agent.channel_id).await;
+    assert_eq!(a.outcome, Outcome::AbandonedInIvr, "{a:#?}");
+    assert_eq!(a.agent.queue.as_deref(), Some("grievance"));
     let g = record_of(&t, &gave_up.channel_id).await;
     assert_eq!(
         (g.outcome.clone(), g.hung_up_by),

@@ -6,6 +6,7 @@
 
 mod call_records;
 mod callerid;
+mod centre;
 mod cli;
 mod fallback;
 mod flows;

@@ -143,7 +143,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             Err(refusal) => {
                 info!(%queue, %refusal, "the call centre did not take the caller");
                 if let Some(trace) = &mut self.trace {
-                    trace.queue_left(Utc::now());
+                    trace.given_back(Utc::now());
                 }
                 Some(Input::QueueOverflow)
             }
@@ -305,7 +305,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     self.control_result("stop playback", result);
                 }
                 if let Some(trace) = &mut self.trace {
-                    trace.queue_left(Utc::now());
+                    trace.given_back(Utc::now());
                 }
                 self.feed(Input::QueueOverflow).await;
             }

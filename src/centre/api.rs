@@ -1,0 +1,406 @@
+//! The call centre over HTTP, under `/api/v1/centre`, with the accounts of the tickets API (the same
+//! sessions, roles and errors):
+//!
+//! - agents (`take calls`): `POST /centre/me/login` (`{"phone": …}`, else their profile's),
+//!   `/centre/me/logout`, `/centre/me/pause` (`{"reason": "lunch"}`), `/centre/me/resume`,
+//!   `/centre/me/disposition` (ends the wrap-up);
+//! - supervisors (`supervise`): `POST /centre/agents/{login}/pause`, `/centre/agents/{login}/logout`,
+//!   `POST /centre/calls/{call}/move` (`{"queue": …}` or `{"agent": …}`) — each audited with the
+//!   supervisor's name;
+//! - both: `GET /centre` (the picture now; callers' numbers masked for agents) and
+//!   `GET /centre/events`, a Server-Sent Events stream: a `snapshot` event, then `agent` and `queue`
+//!   events as they happen. A reader that falls [`super::LIVE_CAPACITY`] events behind gets a fresh
+//!   `snapshot` instead of what it missed; the call centre never waits for a reader.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use serde::Deserialize;
+use tickets::accounts::{AccountEvent, Principal};
+use tickets::api::extract::{ApiJson, ApiPath};
+use tickets::api::{Action, ApiError, ApiState, Caller};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{CentreError, CentreHandle, Snapshot};
+
+/// The routes, to merge into the tickets API (`tickets::api::router_with`).
+pub fn routes(centre: CentreHandle) -> Router<ApiState> {
+    Router::new()
+        .route("/centre", get(snapshot))
+        .route("/centre/events", get(events))
+        .route("/centre/me/login", post(log_in))
+        .route("/centre/me/logout", post(log_out))
+        .route("/centre/me/pause", post(pause))
+        .route("/centre/me/resume", post(resume))
+        .route("/centre/me/disposition", post(disposition))
+        .route("/centre/agents/{login}/pause", post(force_pause))
+        .route("/centre/agents/{login}/logout", post(force_log_out))
+        .route("/centre/calls/{call}/move", post(move_call))
+        .layer(Extension(centre))
+}
+
+impl From<CentreError> for ApiError {
+    fn from(err: CentreError) -> Self {
+        use acd::AcdError as E;
+        match err {
+            CentreError::Unavailable => ApiError::unavailable("the call centre is not running"),
+            CentreError::Refused(e @ (E::UnknownAgent(_) | E::UnknownCall(_))) => {
+                ApiError::not_found(e.to_string())
+            }
+            CentreError::Refused(e @ E::UnknownQueue(_)) => {
+                ApiError::invalid("queue", e.to_string())
+            }
+            CentreError::Refused(e) => ApiError::conflict("conflict", e.to_string()),
+        }
+    }
+}
+
+/// The caller's login, for `me` routes: a person's session or token.
+fn me(caller: &Caller) -> Result<String, ApiError> {
+    caller.require(Action::TakeCalls)?;
+    match &caller.identity().principal {
+        Principal::User(user) => Ok(user.login.clone()),
+        _ => Err(ApiError::forbidden("only a person logs in to take calls")),
+    }
+}
+
+async fn snapshot(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<Json<Snapshot>, ApiError> {
+    let supervisor = can_supervise(&caller)?;
+    let mut snapshot = centre.snapshot().await?;
+    if !supervisor {
+        mask(&mut snapshot);
+    }
+    Ok(Json(snapshot))
+}
+
+/// Supervisors see everything; agents see the floor with callers' numbers masked; others nothing.
+fn can_supervise(caller: &Caller) -> Result<bool, ApiError> {
+    if caller.require(Action::Supervise).is_ok() {
+        return Ok(true);
+    }
+    caller.require(Action::TakeCalls)?;
+    Ok(false)
+}
+
+fn mask(snapshot: &mut Snapshot) {
+    for waiting in &mut snapshot.waiting {
+        waiting.caller = records::mask_number(&waiting.caller);
+    }
+}
+
+async fn events(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let supervisor = can_supervise(&caller)?;
+    // Subscribed before the snapshot is taken: nothing falls between the two.
+    let mut live = centre.subscribe();
+    let first = centre.snapshot().await?;
+    let stream = async_stream(move |tx| async move {
+        let mut snapshot = Some(first);
+        loop {
+            if let Some(mut s) = snapshot.take() {
+                if !supervisor {
+                    mask(&mut s);
+                }
+                if tx.send(json_event("snapshot", &s)).await.is_err() {
+                    return;
+                }
+            }
+            match live.recv().await {
+                Ok(event) => {
+                    let name = match &event {
+                        super::LiveEvent::Agent(_) => "agent",
+                        super::LiveEvent::Queue { .. } => "queue",
+                    };
+                    if tx.send(json_event(name, &event)).await.is_err() {
+                        return;
+                    }
+                }
+                // Fell behind: start again from the picture now.
+                Err(RecvError::Lagged(_)) => match centre.snapshot().await {
+                    Ok(s) => snapshot = Some(s),
+                    Err(_) => return,
+                },
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn json_event(name: &str, value: &impl serde::Serialize) -> Result<Event, Infallible> {
+    Ok(Event::default()
+        .event(name)
+        .json_data(value)
+        .unwrap_or_else(|_| Event::default().event(name).data("{}")))
+}
+
+/// A stream fed by a task through a small bounded channel: a reader that does not read holds one
+/// task and a few events, never the call centre.
+fn async_stream<F, Fut>(produce: F) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(produce(tx));
+    tokio_stream_from(rx)
+}
+
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl Stream<Item = T> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// The phone to ring (a dial string); default: the agent profile's.
+    pub phone: Option<String>,
+}
+
+async fn log_in(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let login = me(&caller)?;
+    // The body is optional: none (or `{}`) rings the profile's phone.
+    let body: LoginBody = if body.iter().all(u8::is_ascii_whitespace) {
+        LoginBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?
+    };
+    let profile = tickets::accounts::agent::agent_profile(state.service.store(), &login)
+        .await
+        .map_err(|_| {
+            ApiError::forbidden(format!(
+                "{login} has no agent profile: a supervisor sets one (helpline user agent)"
+            ))
+        })?;
+    let phone = match body.phone {
+        Some(phone) => tickets::accounts::agent::dial_string("phone", &phone)
+            .map_err(|e| ApiError::invalid("phone", e.to_string()))?,
+        None => profile.phone.clone().ok_or_else(|| {
+            ApiError::invalid(
+                "phone",
+                "no phone in the agent profile: name the one to ring",
+            )
+        })?,
+    };
+    let skills = skills(&profile)?;
+    centre
+        .input(acd::Input::LogIn {
+            agent: acd::AgentId::new(&login),
+            phone,
+            skills,
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The ACD's skills from an agent profile: an empty list of helplines means all of them.
+fn skills(profile: &tickets::accounts::agent::AgentProfile) -> Result<acd::Skills, ApiError> {
+    let languages = profile.languages.iter().filter_map(|l| match l.as_str() {
+        "hi" => Some(acd::Language::Hi),
+        "en" => Some(acd::Language::En),
+        _ => None,
+    });
+    let helplines: Vec<acd::Helpline> = if profile.helplines.is_empty() {
+        acd::Helpline::ALL.to_vec()
+    } else {
+        profile
+            .helplines
+            .iter()
+            .map(|h| {
+                serde_json::from_value::<acd::Helpline>(serde_json::Value::String(h.clone()))
+                    .map_err(|_| {
+                        ApiError::invalid(
+                            "helplines",
+                            format!("the agent profile names `{h}`, which is not a helpline"),
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok(acd::Skills::new(
+        languages,
+        profile.departments.iter().cloned(),
+        helplines,
+    ))
+}
+
+async fn log_out(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let agent = acd::AgentId::new(&me(&caller)?);
+    centre.input(acd::Input::LogOut { agent }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseBody {
+    /// `break`, `lunch`, `training`, `meeting`, `outbound`, `system`.
+    pub reason: String,
+}
+
+fn pause_reason(raw: &str) -> Result<acd::PauseReason, ApiError> {
+    acd::PauseReason::ALL
+        .into_iter()
+        .find(|r| r.as_str() == raw && *r != acd::PauseReason::NoAnswer)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "reason",
+                "one of break, lunch, training, meeting, outbound, system",
+            )
+        })
+}
+
+async fn pause(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PauseBody>,
+) -> Result<StatusCode, ApiError> {
+    let agent = acd::AgentId::new(&me(&caller)?);
+    let reason = pause_reason(&body.reason)?;
+    centre.input(acd::Input::Pause { agent, reason }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn resume(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let agent = acd::AgentId::new(&me(&caller)?);
+    centre.input(acd::Input::Resume { agent }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn disposition(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let agent = acd::AgentId::new(&me(&caller)?);
+    centre.input(acd::Input::Disposition { agent }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A supervisor's action, audited with their name before it is carried out.
+async fn supervised(
+    state: &ApiState,
+    caller: &Caller,
+    action: &str,
+    subject: &str,
+    detail: Option<String>,
+) -> Result<String, ApiError> {
+    caller.require(Action::Supervise)?;
+    let actor = caller.identity().actor();
+    let mut event = AccountEvent::new(
+        state.service.clock().now(),
+        &actor,
+        action,
+        Some(subject.to_owned()),
+    );
+    if let Some(detail) = detail {
+        event = event.detail(detail);
+    }
+    state.service.store().record_account_event(&event).await?;
+    Ok(actor)
+}
+
+async fn force_pause(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiPath(login): ApiPath<String>,
+    ApiJson(body): ApiJson<PauseBody>,
+) -> Result<StatusCode, ApiError> {
+    let reason = pause_reason(&body.reason)?;
+    let supervisor = supervised(
+        &state,
+        &caller,
+        "agent_force_paused",
+        &login,
+        Some(body.reason),
+    )
+    .await?;
+    centre
+        .input(acd::Input::ForcePause {
+            agent: acd::AgentId::new(&login),
+            reason,
+            supervisor,
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn force_log_out(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiPath(login): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let supervisor = supervised(&state, &caller, "agent_force_logged_out", &login, None).await?;
+    centre
+        .input(acd::Input::ForceLogOut {
+            agent: acd::AgentId::new(&login),
+            supervisor,
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+}
+
+async fn move_call(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiPath(call): ApiPath<String>,
+    ApiJson(body): ApiJson<MoveBody>,
+) -> Result<StatusCode, ApiError> {
+    let (to, detail) = match (body.queue, body.agent) {
+        (Some(queue), None) => (
+            acd::MoveTarget::Queue(queue.clone()),
+            format!("to queue {queue}"),
+        ),
+        (None, Some(agent)) => (
+            acd::MoveTarget::Agent(acd::AgentId::new(&agent)),
+            format!("to agent {agent}"),
+        ),
+        _ => {
+            return Err(ApiError::invalid(
+                "queue",
+                "name either a queue or an agent",
+            ));
+        }
+    };
+    let supervisor = supervised(&state, &caller, "call_moved", &call, Some(detail)).await?;
+    centre
+        .input(acd::Input::Move {
+            call: acd::CallId::new(&call),
+            to,
+            supervisor,
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

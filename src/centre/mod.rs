@@ -1,0 +1,574 @@
+//! The call centre's runtime: one task that owns the ACD's decisions (`acd::Acd`, no I/O) and
+//! connects them to the rest of the node — callers' call tasks (over the engine's
+//! [`CallCentreLink`]: joins and leg reports in, [`QueueOrder`]s out), agents and supervisors (the
+//! API's [`Command`]s), the queue log (`records`), and the live stream the web pages read
+//! ([`LiveEvent`], a bounded broadcast: a slow reader loses events and resynchronises from a
+//! snapshot; the call centre never waits for it).
+//!
+//! Like a call task it is sequential: every input is handled to its end, in order, and the ACD's
+//! timers are one `sleep_until` on [`acd::Acd::next_deadline`]. It never awaits a call task: an order
+//! that does not fit in a call's bounded queue means that call is stuck, and it is let go.
+
+pub mod api;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use acd::{Action, AgentId, AttemptId, CallId, Input};
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::engine::{CentreRequest, LegReport, QueueJoin, QueueOrder, QueueRefusal, RingFailure};
+
+/// How many live events a slow reader may fall behind before it is resynchronised.
+pub const LIVE_CAPACITY: usize = 4096;
+/// Commands from the API waiting for the call centre.
+pub const COMMANDS_CAPACITY: usize = 256;
+
+/// What the call centre is configured with.
+#[derive(Debug, Clone)]
+pub struct CentreSettings {
+    pub queues: Arc<acd::Queues>,
+    /// The helpline whose IVR puts callers in the queues (1100).
+    pub helpline: acd::Helpline,
+}
+
+/// Why the call centre refused an agent's or a supervisor's request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CentreError {
+    #[error(transparent)]
+    Refused(#[from] acd::AcdError),
+    #[error("the call centre is not running")]
+    Unavailable,
+}
+
+/// A request from the API.
+#[derive(Debug)]
+pub enum Command {
+    /// Agents' and supervisors' inputs to the ACD (log in, pause, dispositions, moves …).
+    Input {
+        input: Input,
+        reply: oneshot::Sender<Result<(), CentreError>>,
+    },
+    /// The current picture, for a page that just connected.
+    Snapshot { reply: oneshot::Sender<Snapshot> },
+}
+
+/// One agent, as the wallboard shows them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AgentView {
+    pub agent: String,
+    pub phone: String,
+    /// `logged_out`, `available`, `ringing`, `on_call`, `wrap_up`, `paused`.
+    pub state: &'static str,
+    /// The pause's reason, when paused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// The call they ring for, talk on or wrap up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    pub since: chrono::DateTime<Utc>,
+    pub calls_taken: u32,
+}
+
+impl AgentView {
+    fn of(agent: &acd::Agent) -> AgentView {
+        let state = agent.state();
+        AgentView {
+            agent: agent.id.as_str().to_owned(),
+            phone: agent.phone.clone(),
+            state: state.name(),
+            reason: match state {
+                acd::AgentState::Paused { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            },
+            call: state.call().map(|c| c.as_str().to_owned()),
+            since: agent.entered(),
+            calls_taken: agent.calls_taken(),
+        }
+    }
+}
+
+/// A caller in a queue, as the wallboard shows them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WaitingView {
+    pub call: String,
+    pub queue: String,
+    pub position: u32,
+    pub caller: String,
+    pub language: String,
+    pub department: Option<String>,
+    pub complaints: Vec<String>,
+    pub joined_at: chrono::DateTime<Utc>,
+}
+
+/// The call centre now.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Snapshot {
+    pub at: chrono::DateTime<Utc>,
+    pub queues: Vec<String>,
+    pub agents: Vec<AgentView>,
+    pub waiting: Vec<WaitingView>,
+}
+
+/// What the live stream carries after its snapshot.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// An agent's state changed.
+    Agent(AgentView),
+    /// A queue or agent event (`queue_log`'s vocabulary).
+    Queue {
+        at: chrono::DateTime<Utc>,
+        #[serde(flatten)]
+        event: acd::QueueLog,
+    },
+}
+
+/// The API's line to the call centre.
+#[derive(Debug, Clone)]
+pub struct CentreHandle {
+    commands: mpsc::Sender<Command>,
+    live: broadcast::Sender<LiveEvent>,
+}
+
+impl CentreHandle {
+    /// Feeds an agent's or a supervisor's input; answers once the ACD took it (or refused it).
+    pub async fn input(&self, input: Input) -> Result<(), CentreError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Input { input, reply })
+            .await
+            .map_err(|_| CentreError::Unavailable)?;
+        rx.await.map_err(|_| CentreError::Unavailable)?
+    }
+
+    /// The picture now.
+    pub async fn snapshot(&self) -> Result<Snapshot, CentreError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Snapshot { reply })
+            .await
+            .map_err(|_| CentreError::Unavailable)?;
+        rx.await.map_err(|_| CentreError::Unavailable)
+    }
+
+    /// The live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.live.subscribe()
+    }
+}
+
+/// Where the queue log goes (records' writer in a node; nothing in tests that do not look).
+pub trait QueueLogSink: Send + Sync + 'static {
+    fn log(&self, event: &acd::QueueLog);
+}
+
+impl QueueLogSink for records::Recorder {
+    fn log(&self, event: &acd::QueueLog) {
+        if !event.in_records() {
+            return;
+        }
+        // The same vocabulary, field by field (the acd crate keeps it so; see `acd::log`).
+        match serde_json::to_value(event).and_then(serde_json::from_value::<records::QueueEvent>) {
+            Ok(event) => records::Recorder::log(self, event),
+            Err(err) => {
+                warn!(%err, event = event.name(), "queue event not in the records' vocabulary")
+            }
+        }
+    }
+}
+
+/// A queue log that keeps nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoQueueLog;
+
+impl QueueLogSink for NoQueueLog {
+    fn log(&self, _: &acd::QueueLog) {}
+}
+
+/// A call in the call centre: where its orders go and what the wallboard shows of it.
+#[derive(Debug)]
+struct CallEntry {
+    orders: mpsc::Sender<QueueOrder>,
+    view: WaitingView,
+}
+
+/// The call centre's task.
+pub struct Centre {
+    acd: acd::Acd,
+    settings: CentreSettings,
+    calls: HashMap<CallId, CallEntry>,
+    /// Ring attempts by their channel id, and the call each is for.
+    attempts: HashMap<String, (AttemptId, CallId)>,
+    live: broadcast::Sender<LiveEvent>,
+    log: Arc<dyn QueueLogSink>,
+    /// Reused for every input's actions.
+    actions: Vec<Action>,
+}
+
+impl std::fmt::Debug for Centre {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Centre")
+            .field("calls", &self.calls.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Centre {
+    /// A call centre over `settings`' queues, with its API handle and the command queue.
+    pub fn new(
+        settings: CentreSettings,
+        log: Arc<dyn QueueLogSink>,
+    ) -> (Centre, CentreHandle, mpsc::Receiver<Command>) {
+        let (commands, commands_rx) = mpsc::channel(COMMANDS_CAPACITY);
+        let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let centre = Centre {
+            acd: acd::Acd::new(Arc::clone(&settings.queues), Utc::now()),
+            settings,
+            calls: HashMap::new(),
+            attempts: HashMap::new(),
+            live: live.clone(),
+            log,
+            actions: Vec::new(),
+        };
+        (centre, CentreHandle { commands, live }, commands_rx)
+    }
+
+    /// Runs until `stop`: call tasks' requests, the API's commands, the ACD's timers.
+    pub async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<CentreRequest>,
+        mut commands: mpsc::Receiver<Command>,
+        stop: CancellationToken,
+    ) {
+        loop {
+            let deadline = self.acd.next_deadline().map(to_instant);
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                request = requests.recv() => match request {
+                    Some(request) => self.on_request(request),
+                    None => break,
+                },
+                command = commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                () = sleep_until(deadline), if deadline.is_some() => self.feed(Input::Tick),
+            }
+        }
+        // Callers still waiting are given back to their IVR by their tasks when the orders
+        // channel closes (dropped with `self`).
+        info!(calls = self.calls.len(), "call centre stopped");
+    }
+
+    fn on_request(&mut self, request: CentreRequest) {
+        match request {
+            CentreRequest::Join {
+                join,
+                orders,
+                reply,
+            } => {
+                let answer = self.join(join, orders);
+                // The caller's task may have given up waiting: nothing to tell then.
+                let _ = reply.send(answer);
+            }
+            CentreRequest::Report { call_id, report } => self.report(&call_id, report),
+        }
+    }
+
+    fn join(
+        &mut self,
+        join: QueueJoin,
+        orders: mpsc::Sender<QueueOrder>,
+    ) -> Result<(), QueueRefusal> {
+        if self.settings.queues.get(&join.queue).is_none() {
+            return Err(QueueRefusal::NoSuchQueue(join.queue));
+        }
+        let language = match join.language.as_str() {
+            "en" => acd::Language::En,
+            _ => acd::Language::Hi,
+        };
+        let call = CallId::new(&join.call_id);
+        let info = acd::CallInfo {
+            number: join.caller.clone(),
+            language,
+            department: join.department.clone(),
+            helpline: self.settings.helpline,
+            open_complaint: !join.complaints.is_empty(),
+            complaints: join.complaints.clone(),
+        };
+        let view = WaitingView {
+            call: join.call_id.clone(),
+            queue: join.queue.clone(),
+            position: 0,
+            caller: join.caller,
+            language: join.language,
+            department: join.department,
+            complaints: join.complaints,
+            joined_at: join.joined_at,
+        };
+        self.calls.insert(call.clone(), CallEntry { orders, view });
+        let input = Input::Join(acd::Join {
+            call: call.clone(),
+            queue: join.queue,
+            info,
+            joined_at: Some(join.joined_at),
+        });
+        if let Err(err) = self.try_feed(input) {
+            self.calls.remove(&call);
+            return Err(QueueRefusal::Closed {
+                queue: view_queue(&err),
+                reason: err.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, call_id: &str, report: LegReport) {
+        let call = CallId::new(call_id);
+        let attempt = |channel: &str| self.attempts.get(channel).map(|(a, _)| *a);
+        let input = match report {
+            LegReport::RingAnswered { attempt: channel } => match attempt(&channel) {
+                Some(attempt) => Input::RingAnswered { attempt },
+                None => return debug!(%channel, "an answer for no ring"),
+            },
+            LegReport::RingFailed {
+                attempt: channel,
+                failure,
+            } => match self.attempts.remove(&channel) {
+                Some((attempt, _)) => Input::RingFailed {
+                    attempt,
+                    cause: ring_failure(&failure),
+                },
+                None => return debug!(%channel, "a failure for no ring"),
+            },
+            // The ACD counted the call connected when it asked for the bridge.
+            LegReport::Connected { .. } => return,
+            LegReport::Key { key } => Input::Key { call, key },
+            LegReport::CallerLeft => {
+                self.calls.remove(&call);
+                Input::Left { call }
+            }
+            LegReport::CallEnded { by_agent } => {
+                self.calls.remove(&call);
+                self.attempts.retain(|_, (_, c)| *c != call);
+                Input::CallEnded {
+                    call,
+                    side: if by_agent {
+                        acd::Side::Agent
+                    } else {
+                        acd::Side::Caller
+                    },
+                }
+            }
+            // A booked call-back keeps its slot in the ACD; the call task is gone.
+            LegReport::Gone => {
+                self.calls.remove(&call);
+                return;
+            }
+        };
+        if let Err(err) = self.try_feed(input) {
+            debug!(%err, call = call_id, "report not taken");
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Input { input, reply } => {
+                let result = self.try_feed(input).map_err(CentreError::from);
+                let _ = reply.send(result);
+            }
+            Command::Snapshot { reply } => {
+                let _ = reply.send(self.snapshot());
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let mut waiting = Vec::new();
+        let queues: Vec<String> = self
+            .settings
+            .queues
+            .iter()
+            .map(|q| q.name.clone())
+            .collect();
+        for queue in &queues {
+            for (i, call) in self.acd.waiting(queue).iter().enumerate() {
+                if let Some(entry) = self.calls.get(call) {
+                    let mut view = entry.view.clone();
+                    view.position = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                    waiting.push(view);
+                }
+            }
+        }
+        Snapshot {
+            at: Utc::now(),
+            queues,
+            agents: self.acd.agents().map(AgentView::of).collect(),
+            waiting,
+        }
+    }
+
+    fn feed(&mut self, input: Input) {
+        if let Err(err) = self.try_feed(input) {
+            debug!(%err, "ACD input refused");
+        }
+    }
+
+    /// Feeds the ACD and carries out what it says (also the timers' actions of a refused input).
+    fn try_feed(&mut self, input: Input) -> Result<(), acd::AcdError> {
+        let mut actions = std::mem::take(&mut self.actions);
+        let result = self.acd.handle_into(input, Utc::now(), &mut actions);
+        for action in actions.drain(..) {
+            self.execute(action);
+        }
+        self.actions = actions;
+        result
+    }
+
+    fn execute(&mut self, action: Action) {
+        match action {
+            Action::RingAgent {
+                attempt,
+                agent,
+                phone,
+                call,
+                timeout_secs,
+                ..
+            } => {
+                let channel = attempt.channel_id();
+                self.attempts
+                    .insert(channel.clone(), (attempt, call.clone()));
+                self.order(
+                    &call,
+                    QueueOrder::Ring {
+                        attempt: channel,
+                        agent: agent.as_str().to_owned(),
+                        phone,
+                        timeout: std::time::Duration::from_secs(u64::from(timeout_secs)),
+                    },
+                );
+            }
+            Action::CancelRing { attempt } => {
+                let channel = attempt.channel_id();
+                if let Some((_, call)) = self.attempts.remove(&channel) {
+                    self.order(&call, QueueOrder::CancelRing { attempt: channel });
+                }
+            }
+            Action::Connect {
+                call,
+                agent,
+                agent_leg,
+                ..
+            } => {
+                let attempt = agent_leg.channel_id();
+                self.order(
+                    &call,
+                    QueueOrder::Connect {
+                        attempt,
+                        agent: agent.as_str().to_owned(),
+                    },
+                );
+            }
+            Action::Announce {
+                call,
+                position,
+                expected_wait_secs,
+                ..
+            } => self.order(
+                &call,
+                QueueOrder::Announce {
+                    position,
+                    expected_wait: expected_wait_secs
+                        .map(|s| std::time::Duration::from_secs(u64::from(s))),
+                },
+            ),
+            Action::OfferCallback { call, .. } => self.order(&call, QueueOrder::OfferCallback),
+            Action::CallbackBooked { call, .. } => self.order(&call, QueueOrder::CallbackBooked),
+            Action::Overflow {
+                call, to, reason, ..
+            } => {
+                if let acd::Overflow::Queue(queue) = &to {
+                    // The ACD put them there already.
+                    if let Some(entry) = self.calls.get_mut(&call) {
+                        entry.view.queue.clone_from(queue);
+                    }
+                } else {
+                    self.order(
+                        &call,
+                        QueueOrder::GiveBack {
+                            reason: format!("{reason:?}"),
+                        },
+                    );
+                    self.calls.remove(&call);
+                }
+            }
+            Action::AgentStateChanged { agent, .. } => self.agent_changed(&agent),
+            Action::AgentPending { .. } => {}
+            Action::Log(event) => {
+                self.log.log(&event);
+                let _ = self.live.send(LiveEvent::Queue {
+                    at: Utc::now(),
+                    event,
+                });
+            }
+            Action::PlaceCallback { call, .. } | Action::CallbackFailed { call, .. } => {
+                // Call-backs are placed by their own task (not in this build): the slot is let go.
+                warn!(call = %call.as_str(), "call-back cannot be placed on this node");
+            }
+        }
+    }
+
+    fn agent_changed(&mut self, agent: &AgentId) {
+        if let Some(agent) = self.acd.agent(agent.as_str()) {
+            let _ = self.live.send(LiveEvent::Agent(AgentView::of(agent)));
+        }
+    }
+
+    /// Sends a call its order; a call whose task is gone or stuck is let go.
+    fn order(&mut self, call: &CallId, order: QueueOrder) {
+        let Some(entry) = self.calls.get(call) else {
+            debug!(call = %call.as_str(), ?order, "order for a call no longer here");
+            return;
+        };
+        if let Err(err) = entry.orders.try_send(order) {
+            warn!(call = %call.as_str(), %err, "call task not taking orders: letting the call go");
+            self.calls.remove(call);
+            let left = call.clone();
+            self.feed(Input::Left { call: left });
+        }
+    }
+}
+
+fn view_queue(err: &acd::AcdError) -> String {
+    match err {
+        acd::AcdError::UnknownQueue(q) => q.clone(),
+        _ => String::new(),
+    }
+}
+
+fn ring_failure(failure: &RingFailure) -> acd::RingFailure {
+    match failure {
+        RingFailure::NoAnswer => acd::RingFailure::NoAnswer,
+        RingFailure::Busy => acd::RingFailure::Busy,
+        RingFailure::Unreachable => acd::RingFailure::Unreachable,
+        RingFailure::Other(_) => acd::RingFailure::Other,
+    }
+}
+
+fn to_instant(at: acd::Time) -> tokio::time::Instant {
+    let ahead = (at - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::Instant::now() + ahead
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

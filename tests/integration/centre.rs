@@ -1,0 +1,273 @@
+//! The call centre end to end against the simulator (issue 13): an agent with a profile logs in over
+//! the API, a citizen presses 0, waits with music, is bridged with the agent's phone (the
+//! simulator's `PJSIP/agent-101` answers after 2 s), hangs up; the agent goes to wrap-up and a
+//! disposition makes them available again. The call record names the queue and the agent; the
+//! queue log has the call's events; the live stream tells a supervisor.
+
+use std::time::Duration;
+
+use records::{CallRecord, Outcome};
+use serde_json::{Value, json};
+use tickets::Role;
+use tickets::accounts::agent::{AgentProfileInput, set_agent_profile};
+
+use crate::support::*;
+
+async fn record_of(t: &TestNode, channel: &str) -> CallRecord {
+    for _ in 0..400 {
+        let found = t
+            .node
+            .call_records()
+            .calls(&Default::default())
+            .await
+            .unwrap();
+        if let Some(record) = found.into_iter().find(|r| r.channel_id == channel) {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no call record for {channel}");
+}
+
+/// An agent `login` with a profile (Hindi and English, every department and helpline) and a token.
+async fn agent(t: &TestNode, login: &str) -> String {
+    let store = t.node.tickets().store();
+    let now = chrono::Utc::now();
+    store
+        .insert_user(login, "Asha Verma", Role::Agent, None, "-", now)
+        .await
+        .unwrap()
+        .unwrap();
+    let profile = AgentProfileInput {
+        phone: Some("PJSIP/agent-101".into()),
+        languages: vec!["hi".into(), "en".into()],
+        ..AgentProfileInput::default()
+    };
+    set_agent_profile(store, login, &profile, "test", now)
+        .await
+        .unwrap();
+    tickets::tokens::create_token(
+        store,
+        tickets::tokens::NewTokenFor::User(login.into()),
+        None,
+        None,
+        "test",
+        now,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    fn new(t: &TestNode) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: format!("http://{}/api/v1", t.node.http_addr()),
+        }
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The agent's state on the floor.
+    async fn state_of(&self, token: &str, login: &str) -> String {
+        let (status, floor) = self.get("/centre", token).await;
+        assert_eq!(status, 200, "{floor}");
+        floor["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agent"] == login)
+            .map(|a| a["state"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_reaches_a_logged_in_agent_and_the_agent_wraps_up() {
+    let t = TestNode::start("centre", office_hours()).await;
+    let api = Api::new(&t);
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    let officer = role_token(t.node.tickets().store(), Role::Officer, Some("JSV")).await;
+
+    // Not logged in yet: the floor shows nobody available.
+    assert_eq!(api.state_of(&supervisor, "asha").await, "");
+    let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(api.state_of(&supervisor, "asha").await, "available");
+    // Logging in twice is refused, a supervisor cannot log in as an agent without a profile, an
+    // officer sees nothing of the floor.
+    let (status, _) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 409);
+    let (status, body) = api.post("/centre/me/login", &supervisor, json!({})).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = api.get("/centre", &officer).await;
+    assert_eq!(status, 403);
+    let (status, body) = api
+        .post("/centre/me/pause", &asha, json!({"reason": "napping"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("reason"))
+    );
+
+    let result = t
+        .call(scenario(
+            "9816000051",
+            vec![
+                prompt("welcome"),
+                press("2"),
+                prompt("main_menu"),
+                press("0"),
+                prompt("connecting_agent"),
+                // The agent's phone answers after 2 s; the caller talks, then hangs up.
+                wait(20.0),
+                hangup(),
+            ],
+        ))
+        .await;
+    assert_eq!(
+        result.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{result:#?}"
+    );
+    t.wait_until_idle().await;
+    let record = record_of(&t, &result.channel_id).await;
+    assert_eq!(record.outcome, Outcome::ToAgent, "{record:#?}");
+    assert_eq!(record.agent.queue.as_deref(), Some("grievance"));
+    assert_eq!(record.agent.agent.as_deref(), Some("asha"));
+    assert!(record.agent.talk_ms.unwrap_or(0) > 0, "{:?}", record.agent);
+
+    // After the call: wrap-up, ended by the disposition.
+    assert_eq!(api.state_of(&supervisor, "asha").await, "wrap_up");
+    let (status, body) = api.post("/centre/me/disposition", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(api.state_of(&supervisor, "asha").await, "available");
+
+    // The queue log has the call, in order.
+    let mut names = Vec::new();
+    for _ in 0..200 {
+        let events = t
+            .node
+            .call_records()
+            .events(None, None, Some("grievance"), None)
+            .await
+            .unwrap();
+        names = events
+            .iter()
+            .map(|e| serde_json::to_value(&e.event).unwrap()["event"].clone())
+            .collect::<Vec<_>>();
+        if names.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        names,
+        [
+            json!("ENTER_QUEUE"),
+            json!("CONNECT"),
+            json!("COMPLETE_CALLER")
+        ]
+    );
+
+    // A supervisor pauses the agent (audited with their name) and logs them out.
+    let (status, body) = api
+        .post(
+            "/centre/agents/asha/pause",
+            &supervisor,
+            json!({"reason": "meeting"}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(api.state_of(&supervisor, "asha").await, "paused");
+    let (status, _) = api
+        .post(
+            "/centre/agents/asha/pause",
+            &asha,
+            json!({"reason": "meeting"}),
+        )
+        .await;
+    assert_eq!(status, 403, "an agent does not pause others");
+    let (status, _) = api
+        .post("/centre/agents/asha/logout", &supervisor, json!({}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(api.state_of(&supervisor, "asha").await, "logged_out");
+    let audit = t.node.tickets().store().account_events(20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "agent_force_paused" && e.subject.as_deref() == Some("asha")),
+        "{audit:?}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_agent_the_caller_records_a_complaint_for_a_call_back() {
+    let t = TestNode::start("centre-empty", office_hours()).await;
+    let steps = vec![
+        prompt("welcome"),
+        press("2"),
+        prompt("main_menu"),
+        press("0"),
+        prompt("connecting_agent"),
+        prompt("agents_busy"),
+        prompt("record_instructions"),
+        beep(),
+        speak(3.0),
+        press("#"),
+        prompt("record_confirm"),
+        press("1"),
+        prompt("goodbye"),
+        wait_hangup(),
+    ];
+    let result = t.call(scenario("9816000052", steps)).await;
+    assert_eq!(
+        result.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{result:#?}"
+    );
+    t.wait_until_idle().await;
+    let number = number_read_back(&result).expect("a number read back");
+    let ticket = t.ticket(&number).await;
+    // Flagged for a call-back, sorted by the call-back officer (no department was chosen).
+    assert!(
+        ticket.after_hours && ticket.department_code == "GAD",
+        "{ticket:?}"
+    );
+    let record = record_of(&t, &result.channel_id).await;
+    assert_eq!(record.outcome, Outcome::ComplaintFiled, "{record:#?}");
+    t.stop().await;
+}
