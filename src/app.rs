@@ -447,6 +447,7 @@ impl Node {
                     crate::centre::CentreSettings {
                         queues: Arc::new(queues),
                         helpline: acd::Helpline::Grievance,
+                        transfers: crate::centre::integrated_helplines(),
                     },
                     Arc::new(recorder.clone()),
                 );

@@ -491,6 +491,29 @@ impl<C: CallControl> CallControl for TimedControl<C> {
     async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
         self.inner.destroy_bridge(bridge).await
     }
+
+    async fn hold(&self, channel: &str, on: bool) -> Result<(), ControlError> {
+        self.inner.hold(channel, on).await
+    }
+
+    async fn set_variable(
+        &self,
+        channel: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ControlError> {
+        self.inner.set_variable(channel, name, value).await
+    }
+
+    async fn snoop(
+        &self,
+        channel: &str,
+        snoop: &str,
+        whisper: bool,
+        owner: &str,
+    ) -> Result<(), ControlError> {
+        self.inner.snoop(channel, snoop, whisper, owner).await
+    }
 }
 
 /// The engine's ticket desk, marking events whose answer waits on it.

@@ -39,6 +39,9 @@ pub fn routes(centre: CentreHandle) -> Router<ApiState> {
         .route("/centre/me/pause", post(pause))
         .route("/centre/me/resume", post(resume))
         .route("/centre/me/disposition", post(disposition))
+        .route("/centre/me/hold", post(hold))
+        .route("/centre/me/transfer", post(transfer))
+        .route("/centre/agents/{login}/supervise", post(supervise))
         .route("/centre/agents/{login}/pause", post(force_pause))
         .route("/centre/agents/{login}/logout", post(force_log_out))
         .route("/centre/calls/{call}/move", post(move_call))
@@ -50,6 +53,8 @@ impl From<CentreError> for ApiError {
         use acd::AcdError as E;
         match err {
             CentreError::Unavailable => ApiError::unavailable("the call centre is not running"),
+            e @ CentreError::NotOnCall(_) => ApiError::conflict("not_on_call", e.to_string()),
+            e @ CentreError::NoSuchDestination(_) => ApiError::invalid("to", e.to_string()),
             CentreError::Refused(e @ (E::UnknownAgent(_) | E::UnknownCall(_))) => {
                 ApiError::not_found(e.to_string())
             }
@@ -200,7 +205,20 @@ async fn log_in(
             )
         })?,
     };
-    let skills = skills(&profile)?;
+    let departments: Vec<String> = if profile.departments.is_empty() {
+        // No departments in the profile: every department.
+        state
+            .service
+            .store()
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| d.code)
+            .collect()
+    } else {
+        profile.departments.clone()
+    };
+    let skills = skills(&profile, departments)?;
     centre
         .input(acd::Input::LogIn {
             agent: acd::AgentId::new(&login),
@@ -211,8 +229,12 @@ async fn log_in(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The ACD's skills from an agent profile: an empty list of helplines means all of them.
-fn skills(profile: &tickets::accounts::agent::AgentProfile) -> Result<acd::Skills, ApiError> {
+/// The ACD's skills from an agent profile and the departments they take: an empty list of
+/// helplines means all of them.
+fn skills(
+    profile: &tickets::accounts::agent::AgentProfile,
+    departments: Vec<String>,
+) -> Result<acd::Skills, ApiError> {
     let languages = profile.languages.iter().filter_map(|l| match l.as_str() {
         "hi" => Some(acd::Language::Hi),
         "en" => Some(acd::Language::En),
@@ -235,11 +257,7 @@ fn skills(profile: &tickets::accounts::agent::AgentProfile) -> Result<acd::Skill
             })
             .collect::<Result<_, _>>()?
     };
-    Ok(acd::Skills::new(
-        languages,
-        profile.departments.iter().cloned(),
-        helplines,
-    ))
+    Ok(acd::Skills::new(languages, departments, helplines))
 }
 
 async fn log_out(
@@ -401,6 +419,111 @@ async fn move_call(
             to,
             supervisor,
         })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    pub on: bool,
+}
+
+async fn hold(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiJson(body): ApiJson<HoldBody>,
+) -> Result<StatusCode, ApiError> {
+    let login = me(&caller)?;
+    centre
+        .on_call(&login, super::CallAction::Hold { on: body.on })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// An integrated helpline (`181`, `1077`, `hrtc`, `gst`, `nasha`), `queue:NAME` or
+    /// `phone:TECH/resource` (an officer's phone).
+    pub to: String,
+}
+
+/// A blind transfer with the ticket attached: the complaint numbers go on the channel for the
+/// receiving side, and each complaint of the call gets a note saying where it went and who sent it.
+async fn transfer(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiJson(body): ApiJson<TransferBody>,
+) -> Result<StatusCode, ApiError> {
+    let login = me(&caller)?;
+    let to = body.to.trim().to_owned();
+    let complaints = centre
+        .on_call(&login, super::CallAction::Transfer { to: to.clone() })
+        .await?;
+    let actor = caller.identity().actor();
+    let now = state.service.clock().now();
+    for number in complaints {
+        let Ok(number) = number.parse::<tickets::ComplaintNumber>() else {
+            continue;
+        };
+        let text = format!(
+            "Call transferred to {to} by the agent; the complaint number went with the call."
+        );
+        if let Err(err) = state
+            .service
+            .store()
+            .add_note(number, &actor, &text, now)
+            .await
+        {
+            tracing::warn!(%err, %number, "transfer not noted on the ticket");
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuperviseBody {
+    /// The supervisor's own phone (a dial string).
+    pub phone: String,
+    /// `listen`, `whisper` or `barge`.
+    pub mode: String,
+}
+
+async fn supervise(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiPath(login): ApiPath<String>,
+    ApiJson(body): ApiJson<SuperviseBody>,
+) -> Result<StatusCode, ApiError> {
+    let mode = match body.mode.as_str() {
+        "listen" => crate::engine::SuperviseMode::Listen,
+        "whisper" => crate::engine::SuperviseMode::Whisper,
+        "barge" => crate::engine::SuperviseMode::Barge,
+        _ => return Err(ApiError::invalid("mode", "one of listen, whisper, barge")),
+    };
+    let phone = tickets::accounts::agent::dial_string("phone", &body.phone)
+        .map_err(|e| ApiError::invalid("phone", e.to_string()))?;
+    let supervisor = supervised(
+        &state,
+        &caller,
+        "agent_supervised",
+        &login,
+        Some(format!("{} from {phone}", body.mode)),
+    )
+    .await?;
+    centre
+        .on_call(
+            &login,
+            super::CallAction::Supervise {
+                supervisor,
+                phone,
+                mode,
+            },
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

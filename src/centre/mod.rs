@@ -21,7 +21,10 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::engine::{CentreRequest, LegReport, QueueJoin, QueueOrder, QueueRefusal, RingFailure};
+use crate::engine::{
+    CentreRequest, LegReport, QueueJoin, QueueOrder, QueueRefusal, RingFailure, SuperviseMode,
+    TransferTo,
+};
 
 /// How many live events a slow reader may fall behind before it is resynchronised.
 pub const LIVE_CAPACITY: usize = 4096;
@@ -34,6 +37,41 @@ pub struct CentreSettings {
     pub queues: Arc<acd::Queues>,
     /// The helpline whose IVR puts callers in the queues (1100).
     pub helpline: acd::Helpline,
+    /// Where agents may transfer a caller, by the name they pick (`181`, `1077` …).
+    pub transfers: std::collections::BTreeMap<String, TransferTo>,
+}
+
+/// The integrated helplines of the shipped dialplan (`deploy/asterisk/extensions.conf`,
+/// `[integrated-helplines]`), as transfer destinations.
+pub fn integrated_helplines() -> std::collections::BTreeMap<String, TransferTo> {
+    ["181", "1077", "hrtc", "gst", "nasha"]
+        .into_iter()
+        .map(|ext| {
+            let to = TransferTo::Dialplan {
+                context: "integrated-helplines".to_owned(),
+                extension: ext.to_owned(),
+                label: ext.to_owned(),
+            };
+            (ext.to_owned(), to)
+        })
+        .collect()
+}
+
+/// What an agent's or a supervisor's request does to the call the agent is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallAction {
+    Hold {
+        on: bool,
+    },
+    /// To a name of [`CentreSettings::transfers`], `queue:<name>`, or `phone:<dial string>`.
+    Transfer {
+        to: String,
+    },
+    Supervise {
+        supervisor: String,
+        phone: String,
+        mode: SuperviseMode,
+    },
 }
 
 /// Why the call centre refused an agent's or a supervisor's request.
@@ -43,6 +81,12 @@ pub enum CentreError {
     Refused(#[from] acd::AcdError),
     #[error("the call centre is not running")]
     Unavailable,
+    #[error("{0} is not on a call")]
+    NotOnCall(String),
+    #[error(
+        "no transfer destination `{0}` (one of the helplines, queue:NAME or phone:TECH/resource)"
+    )]
+    NoSuchDestination(String),
 }
 
 /// A request from the API.
@@ -55,6 +99,12 @@ pub enum Command {
     },
     /// The current picture, for a page that just connected.
     Snapshot { reply: oneshot::Sender<Snapshot> },
+    /// Something done to the call `agent` is on; answers the call's complaint numbers.
+    OnCall {
+        agent: String,
+        action: CallAction,
+        reply: oneshot::Sender<Result<Vec<String>, CentreError>>,
+    },
 }
 
 /// One agent, as the wallboard shows them.
@@ -154,6 +204,24 @@ impl CentreHandle {
             .await
             .map_err(|_| CentreError::Unavailable)?;
         rx.await.map_err(|_| CentreError::Unavailable)
+    }
+
+    /// Acts on the call `agent` is on; answers the call's complaint numbers (for its tickets' notes).
+    pub async fn on_call(
+        &self,
+        agent: &str,
+        action: CallAction,
+    ) -> Result<Vec<String>, CentreError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::OnCall {
+                agent: agent.to_owned(),
+                action,
+                reply,
+            })
+            .await
+            .map_err(|_| CentreError::Unavailable)?;
+        rx.await.map_err(|_| CentreError::Unavailable)?
     }
 
     /// The live events from now on.
@@ -366,6 +434,11 @@ impl Centre {
                     },
                 }
             }
+            LegReport::Transferred { destination } => {
+                self.calls.remove(&call);
+                self.attempts.retain(|_, (_, c)| *c != call);
+                Input::Transferred { call, destination }
+            }
             // A booked call-back keeps its slot in the ACD; the call task is gone.
             LegReport::Gone => {
                 self.calls.remove(&call);
@@ -386,7 +459,67 @@ impl Centre {
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
             }
+            Command::OnCall {
+                agent,
+                action,
+                reply,
+            } => {
+                let _ = reply.send(self.on_call(&agent, action));
+            }
         }
+    }
+
+    fn on_call(&mut self, agent: &str, action: CallAction) -> Result<Vec<String>, CentreError> {
+        let call = self
+            .acd
+            .agent(agent)
+            .and_then(|a| match a.state() {
+                acd::AgentState::OnCall { call, .. } => Some(call.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| CentreError::NotOnCall(agent.to_owned()))?;
+        let complaints = self
+            .calls
+            .get(&call)
+            .map(|c| c.view.complaints.clone())
+            .ok_or_else(|| CentreError::NotOnCall(agent.to_owned()))?;
+        let order = match action {
+            CallAction::Hold { on } => QueueOrder::Hold { on },
+            CallAction::Transfer { to } => QueueOrder::Transfer {
+                to: self.destination(&to)?,
+            },
+            CallAction::Supervise {
+                supervisor,
+                phone,
+                mode,
+            } => QueueOrder::Supervise {
+                supervisor,
+                phone,
+                mode,
+            },
+        };
+        self.order(&call, order);
+        Ok(complaints)
+    }
+
+    fn destination(&self, to: &str) -> Result<TransferTo, CentreError> {
+        if let Some(t) = self.settings.transfers.get(to) {
+            return Ok(t.clone());
+        }
+        if let Some(queue) = to.strip_prefix("queue:")
+            && self.settings.queues.get(queue).is_some()
+        {
+            return Ok(TransferTo::Queue(queue.to_owned()));
+        }
+        if let Some(phone) = to.strip_prefix("phone:")
+            && let Ok(endpoint) = tickets::accounts::agent::dial_string("to", phone)
+        {
+            return Ok(TransferTo::Phone {
+                label: endpoint.clone(),
+                endpoint,
+            });
+        }
+        Err(CentreError::NoSuchDestination(to.to_owned()))
     }
 
     fn snapshot(&self) -> Snapshot {

@@ -259,6 +259,56 @@ impl CallControl for AriControl {
             .map_err(control_error)
     }
 
+    async fn hold(&self, channel: &str, on: bool) -> Result<(), ControlError> {
+        let result = if on {
+            self.client.hold(channel).await
+        } else {
+            self.client.unhold(channel).await
+        };
+        result.map_err(control_error)
+    }
+
+    async fn set_variable(
+        &self,
+        channel: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ControlError> {
+        self.client
+            .set_variable(channel, name, value)
+            .await
+            .map_err(control_error)
+    }
+
+    async fn snoop(
+        &self,
+        channel: &str,
+        snoop: &str,
+        whisper: bool,
+        owner: &str,
+    ) -> Result<(), ControlError> {
+        let (router, app) = self.router()?;
+        router.register_alias(snoop, owner).map_err(route_error)?;
+        let params = ari::Snoop {
+            snoop_id: snoop.to_owned(),
+            spy: ari::SnoopDirection::Both,
+            whisper: if whisper {
+                ari::SnoopDirection::Out
+            } else {
+                ari::SnoopDirection::None
+            },
+            app: app.to_owned(),
+            app_args: Some("snoop".to_owned()),
+        };
+        match self.client.snoop(channel, &params).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                router.unregister(snoop);
+                Err(control_error(err))
+            }
+        }
+    }
+
     async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
         let result = self.client.destroy_bridge(bridge).await;
         // A mixing bridge says BridgeDestroyed (which unroutes it); not waiting for that.

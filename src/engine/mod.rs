@@ -40,7 +40,8 @@ pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
 pub use ports::{
     CallCentreLink, CallControl, CallLog, CentreRequest, ControlError, DeskError, Feedback,
     FeedbackReply, FetchedRecording, FiledTicket, LegReport, OriginateLeg, QueueJoin, QueueOrder,
-    QueueRefusal, RecordRequest, RecordingStore, RingFailure, StoredRecording, TicketDesk,
+    QueueRefusal, RecordRequest, RecordingStore, RingFailure, StoredRecording, SuperviseMode,
+    TicketDesk, TransferTo,
 };
 pub use stats::{CallOutcome, EngineStats, StatsSnapshot};
 

@@ -176,6 +176,31 @@ pub trait CallControl: Send + Sync + 'static {
     /// Destroys the bridge (its channels stay up) and stops routing its events.
     fn destroy_bridge(&self, bridge: &str)
     -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Puts the channel on hold (`POST /channels/{id}/hold`: it hears music) or takes it off.
+    fn hold(
+        &self,
+        channel: &str,
+        on: bool,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Sets a channel variable (`__NAME` is inherited by the channels it dials).
+    fn set_variable(
+        &self,
+        channel: &str,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
+    /// Snoops on `channel` as a new channel of the id `snoop` chosen by us, routed to `owner`'s call:
+    /// it hears both directions; with `whisper`, what it says goes to the snooped channel's phone.
+    fn snoop(
+        &self,
+        channel: &str,
+        snoop: &str,
+        whisper: bool,
+        owner: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
 }
 
 /// A phone rung for the call centre: an agent's, or a citizen's for a call-back.
@@ -386,6 +411,54 @@ pub enum QueueOrder {
     Connect { attempt: String, agent: String },
     /// Give the caller back to the IVR (waited the most the queue allows, no agent, queue closed).
     GiveBack { reason: String },
+    /// The agent puts the caller on hold (music) or takes them off it.
+    Hold { on: bool },
+    /// The agent hands the connected caller on (blind: the agent's leg ends at once), with the call's
+    /// complaint numbers on the channel for the receiving side.
+    Transfer { to: TransferTo },
+    /// A supervisor joins the agent's call from their own phone.
+    Supervise {
+        supervisor: String,
+        phone: String,
+        mode: SuperviseMode,
+    },
+}
+
+/// Where an agent transfers a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTo {
+    /// A dialplan extension (an integrated helpline: `integrated-helplines,181`).
+    Dialplan {
+        context: String,
+        extension: String,
+        /// The name the call record and the queue log give it (`181`).
+        label: String,
+    },
+    /// A phone rung into the application (an officer's): bridged with the caller once it answers.
+    Phone { endpoint: String, label: String },
+    /// Another of the call centre's queues.
+    Queue(String),
+}
+
+impl TransferTo {
+    /// How the call record and the queue log name the destination.
+    pub fn label(&self) -> String {
+        match self {
+            TransferTo::Dialplan { label, .. } | TransferTo::Phone { label, .. } => label.clone(),
+            TransferTo::Queue(queue) => format!("queue:{queue}"),
+        }
+    }
+}
+
+/// How a supervisor joins an agent's call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuperviseMode {
+    /// Hears both sides; nobody hears them.
+    Listen,
+    /// Hears both sides; only the agent hears them.
+    Whisper,
+    /// Joins the conversation: everybody hears everybody.
+    Barge,
 }
 
 /// Why an agent's phone did not take the call.
@@ -418,6 +491,8 @@ pub enum LegReport {
     CallerLeft,
     /// The conversation ended; `by_agent`: the agent hung up.
     CallEnded { by_agent: bool },
+    /// The agent handed the caller on to `destination` (their leg is over).
+    Transferred { destination: String },
     /// The call task is giving the caller back to the IVR (or ending) on its own: the centre
     /// forgets the call.
     Gone,

@@ -355,3 +355,217 @@ async fn a_refused_join_sends_the_caller_to_on_overflow_at_once() {
     );
     assert!(!d.ops().contains(&format!("moh {CHAN}")));
 }
+
+/// Joined, rung and connected to agent leg `agent-a1` (agent `asha`).
+async fn connected(tag: &str) -> Desk {
+    let mut d = Desk::start(tag).await;
+    d.join_queue().await;
+    d.order(QueueOrder::Ring {
+        attempt: "agent-a1".into(),
+        agent: "asha".into(),
+        phone: "PJSIP/agent-101".into(),
+        timeout: Duration::from_secs(15),
+    })
+    .await;
+    d.send(stasis_start("agent-a1", "")).await;
+    assert!(matches!(d.report().await, LegReport::RingAnswered { .. }));
+    d.order(QueueOrder::Connect {
+        attempt: "agent-a1".into(),
+        agent: "asha".into(),
+    })
+    .await;
+    assert!(matches!(d.report().await, LegReport::Connected { .. }));
+    d
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_holds_and_transfers_blind_with_the_ticket_attached() {
+    use super::ports::TransferTo;
+    let mut d = connected("xfer-helpline").await;
+    d.order(QueueOrder::Hold { on: true }).await;
+    assert_eq!(d.ops().last().unwrap(), &format!("hold {CHAN}"));
+    d.order(QueueOrder::Hold { on: false }).await;
+    assert_eq!(d.ops().last().unwrap(), &format!("unhold {CHAN}"));
+
+    d.order(QueueOrder::Transfer {
+        to: TransferTo::Dialplan {
+            context: "integrated-helplines".into(),
+            extension: "181".into(),
+            label: "181".into(),
+        },
+    })
+    .await;
+    assert_eq!(
+        d.report().await,
+        LegReport::Transferred {
+            destination: "181".into()
+        }
+    );
+    let ops = d.ops();
+    let at = |needle: &str| {
+        ops.iter()
+            .position(|o| o.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {ops:?}"))
+    };
+    // The call's id goes on the channel (inherited by what the dialplan dials), the agent's leg and
+    // the bridge end, then the caller goes to the helpline.
+    assert!(at("__HELPLINE_CALL=") < at("hangup agent-a1"));
+    assert!(at("bridge-destroy acd-agent-a1") < at("continue"));
+    assert_eq!(
+        ops.last().unwrap(),
+        &format!("continue {CHAN} integrated-helplines,181")
+    );
+    d.send(stasis_end(CHAN)).await;
+    assert_eq!(d.report().await, LegReport::Gone);
+    let record = d.record();
+    assert_eq!(record.agent.agent.as_deref(), Some("asha"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transfer_to_an_officers_phone_bridges_them_and_one_that_fails_goes_back_to_the_ivr() {
+    use super::ports::TransferTo;
+    let mut d = connected("xfer-phone").await;
+    d.order(QueueOrder::Transfer {
+        to: TransferTo::Phone {
+            endpoint: "PJSIP/officer-7".into(),
+            label: "PJSIP/officer-7".into(),
+        },
+    })
+    .await;
+    assert!(matches!(d.report().await, LegReport::Transferred { .. }));
+    let leg = format!("xfer-1-{CHAN}");
+    assert!(
+        d.ops()
+            .contains(&format!("originate {leg} PJSIP/officer-7 for {CHAN}")),
+        "{:?}",
+        d.ops()
+    );
+    assert!(d.ops().contains(&format!("moh {CHAN}")));
+    d.send(stasis_start(&leg, "")).await;
+    let ops = d.ops();
+    assert!(
+        ops.contains(&format!("bridge-add br-{leg} {CHAN},{leg}")),
+        "{ops:?}"
+    );
+    // The officer hangs up: so does the caller.
+    d.send(hangup_request(&leg)).await;
+    assert_eq!(d.ops().last().unwrap(), &format!("hangup {CHAN}"));
+
+    // An officer who does not answer: the caller records the complaint instead.
+    let mut d = connected("xfer-noanswer").await;
+    d.order(QueueOrder::Transfer {
+        to: TransferTo::Phone {
+            endpoint: "PJSIP/officer-7".into(),
+            label: "officer".into(),
+        },
+    })
+    .await;
+    assert!(matches!(d.report().await, LegReport::Transferred { .. }));
+    d.send(channel_destroyed(&format!("xfer-1-{CHAN}"), 19))
+        .await;
+    assert!(
+        d.ops().last().unwrap().contains("agents_busy"),
+        "{:?}",
+        d.ops()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transfer_to_another_queue_joins_it_with_what_the_ivr_knew() {
+    use super::ports::TransferTo;
+    let mut d = connected("xfer-queue").await;
+    d.order(QueueOrder::Transfer {
+        to: TransferTo::Queue("disaster".into()),
+    })
+    .await;
+    assert_eq!(
+        d.report().await,
+        LegReport::Transferred {
+            destination: "queue:disaster".into()
+        }
+    );
+    match d.centre.recv().await {
+        Some(CentreRequest::Join { join, reply, .. }) => {
+            assert_eq!(
+                (join.queue.as_str(), join.language.as_str()),
+                ("disaster", "en")
+            );
+            reply.send(Ok(())).unwrap();
+        }
+        other => panic!("expected a join, got {other:?}"),
+    }
+    d.settle().await;
+    assert_eq!(d.ops().last().unwrap(), &format!("moh {CHAN}"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn supervisors_listen_whisper_and_barge_from_their_own_phone() {
+    use super::ports::SuperviseMode;
+    let mut d = connected("supervise").await;
+    // Listen: the supervisor's phone, then a snoop on the agent's leg, bridged together.
+    d.order(QueueOrder::Supervise {
+        supervisor: "sunita".into(),
+        phone: "PJSIP/sup-1".into(),
+        mode: SuperviseMode::Listen,
+    })
+    .await;
+    let sup = format!("sup-1-{CHAN}");
+    assert!(
+        d.ops()
+            .contains(&format!("originate {sup} PJSIP/sup-1 for {CHAN}"))
+    );
+    d.send(stasis_start(&sup, "")).await;
+    let snoop = format!("snoop-2-{CHAN}");
+    assert_eq!(
+        d.ops().last().unwrap(),
+        &format!("snoop {snoop} on agent-a1 listen")
+    );
+    d.send(stasis_start(&snoop, "")).await;
+    assert_eq!(
+        d.ops().last().unwrap(),
+        &format!("bridge-add br-{snoop} {sup},{snoop}")
+    );
+    // The supervisor hangs up: their snoop and bridge go, the call goes on.
+    d.send(hangup_request(&sup)).await;
+    let ops = d.ops();
+    assert!(ops.contains(&format!("hangup {snoop}")), "{ops:?}");
+    assert!(
+        ops.contains(&format!("bridge-destroy br-{snoop}")),
+        "{ops:?}"
+    );
+    assert!(!ops.contains(&format!("hangup {CHAN}")));
+
+    // Whisper: the snoop whispers to the agent.
+    d.order(QueueOrder::Supervise {
+        supervisor: "sunita".into(),
+        phone: "PJSIP/sup-1".into(),
+        mode: SuperviseMode::Whisper,
+    })
+    .await;
+    let sup = format!("sup-3-{CHAN}");
+    d.send(stasis_start(&sup, "")).await;
+    assert_eq!(
+        d.ops().last().unwrap(),
+        &format!("snoop snoop-4-{CHAN} on agent-a1 whisper")
+    );
+    // Barge: into the call's own bridge.
+    d.order(QueueOrder::Supervise {
+        supervisor: "sunita".into(),
+        phone: "PJSIP/sup-2".into(),
+        mode: SuperviseMode::Barge,
+    })
+    .await;
+    let barger = format!("sup-5-{CHAN}");
+    d.send(stasis_start(&barger, "")).await;
+    assert_eq!(
+        d.ops().last().unwrap(),
+        &format!("bridge-add acd-agent-a1 {barger}")
+    );
+    // The caller hangs up: every leg goes with them.
+    d.send(hangup_request(CHAN)).await;
+    assert_eq!(d.report().await, LegReport::CallEnded { by_agent: false });
+    let ops = d.ops();
+    for leg in ["agent-a1".to_owned(), sup, barger] {
+        assert!(ops.contains(&format!("hangup {leg}")), "{leg}: {ops:?}");
+    }
+}

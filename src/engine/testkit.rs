@@ -170,6 +170,31 @@ impl CallControl for FakeControl {
     async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
         self.log("", format!("bridge-destroy {bridge}"))
     }
+
+    async fn hold(&self, channel: &str, on: bool) -> Result<(), ControlError> {
+        let what = if on { "hold" } else { "unhold" };
+        self.log(channel, format!("{what} {channel}"))
+    }
+
+    async fn set_variable(
+        &self,
+        channel: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ControlError> {
+        self.log(channel, format!("var {channel} {name}={value}"))
+    }
+
+    async fn snoop(
+        &self,
+        channel: &str,
+        snoop: &str,
+        whisper: bool,
+        owner: &str,
+    ) -> Result<(), ControlError> {
+        let how = if whisper { "whisper" } else { "listen" };
+        self.log(owner, format!("snoop {snoop} on {channel} {how}"))
+    }
 }
 
 /// Files tickets in memory, numbering them from `1000000000` with a fake (not Verhoeff) last digit.

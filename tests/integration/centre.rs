@@ -187,7 +187,7 @@ async fn a_caller_reaches_a_logged_in_agent_and_the_agent_wraps_up() {
             .iter()
             .map(|e| serde_json::to_value(&e.event).unwrap()["event"].clone())
             .collect::<Vec<_>>();
-        if names.len() >= 3 {
+        if names.len() >= 4 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -197,7 +197,8 @@ async fn a_caller_reaches_a_logged_in_agent_and_the_agent_wraps_up() {
         [
             json!("ENTER_QUEUE"),
             json!("CONNECT"),
-            json!("COMPLETE_CALLER")
+            json!("COMPLETE_CALLER"),
+            json!("WRAPUP")
         ]
     );
 
@@ -269,5 +270,128 @@ async fn without_an_agent_the_caller_records_a_complaint_for_a_call_back() {
     );
     let record = record_of(&t, &result.channel_id).await;
     assert_eq!(record.outcome, Outcome::ComplaintFiled, "{record:#?}");
+    t.stop().await;
+}
+
+/// Waits until `login` is on a call (the floor says so; polled gently: the API limits each client's
+/// rate).
+async fn until_on_call(api: &Api, token: &str, login: &str) {
+    for _ in 0..150 {
+        if api.state_of(token, login).await == "on_call" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{login} never got the call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_listens_and_the_agent_transfers_to_181_with_the_ticket_attached() {
+    let t = TestNode::start("centre-transfer", office_hours()).await;
+    let api = Api::new(&t);
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+
+    // The citizen files a complaint, then asks for an agent: the agent's screen and the transfer
+    // carry its number.
+    let mut steps = registration("2", "1", 2.0);
+    steps.truncate(steps.len() - 2); // … up to "anything else?"
+    steps.extend([
+        press("1"),
+        prompt("main_menu"),
+        press("0"),
+        prompt("connecting_agent"),
+        wait_hangup(),
+    ]);
+    let id = t
+        .sim
+        .place_call(scenario("9816000053", steps))
+        .await
+        .unwrap();
+    until_on_call(&api, &supervisor, "asha").await;
+    let (status, floor) = api.get("/centre", &supervisor).await;
+    assert_eq!(status, 200);
+    assert_eq!(floor["agents"][0]["state"], "on_call", "{floor}");
+
+    // Only supervisors supervise; a bad mode or phone is refused by field.
+    let (status, _) = api
+        .post(
+            "/centre/agents/asha/supervise",
+            &asha,
+            json!({"phone": "PJSIP/citizen", "mode": "listen"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = api
+        .post(
+            "/centre/agents/asha/supervise",
+            &supervisor,
+            json!({"phone": "PJSIP/citizen", "mode": "shout"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("mode"))
+    );
+    let (status, body) = api
+        .post(
+            "/centre/agents/asha/supervise",
+            &supervisor,
+            json!({"phone": "PJSIP/citizen", "mode": "listen"}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    // The supervisor's phone answers and snoops: the caller, the agent, the supervisor, the snoop.
+    let mut legs = 0;
+    for _ in 0..200 {
+        legs = t.sim.stats().await.unwrap().channels;
+        if legs >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(legs >= 4, "{legs} channels");
+
+    let (status, body) = api
+        .post("/centre/me/transfer", &asha, json!({"to": "nowhere"}))
+        .await;
+    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("to")));
+    let (status, body) = api
+        .post("/centre/me/transfer", &asha, json!({"to": "181"}))
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let result = t.sim.call_result(id, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(
+        result.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{result:#?}"
+    );
+    t.wait_until_idle().await;
+    // Every leg went with the call.
+    assert_eq!(t.sim.stats().await.unwrap().channels, 0);
+
+    let number = number_read_back(&result).expect("the complaint's number");
+    let notes = t
+        .node
+        .tickets()
+        .store()
+        .notes(number.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        notes.iter().any(|n| n.text.contains("transferred to 181")),
+        "{notes:?}"
+    );
+    let record = record_of(&t, &result.channel_id).await;
+    assert_eq!(record.agent.agent.as_deref(), Some("asha"));
+    // The agent is free for the next call after the wrap-up.
+    assert_eq!(api.state_of(&supervisor, "asha").await, "wrap_up");
+    let audit = t.node.tickets().store().account_events(20).await.unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "agent_supervised"),
+        "{audit:?}"
+    );
     t.stop().await;
 }

@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::super::ports::{
     CallControl, ControlError, LegReport, OriginateLeg, QueueJoin, QueueOrder, RingFailure,
-    TicketDesk,
+    SuperviseMode, TicketDesk, TransferTo,
 };
 use super::super::translate::{self, LegEvent};
 use super::{CallDriver, retried};
@@ -45,10 +45,45 @@ struct Talking {
     bridge: String,
 }
 
+/// The phone a caller is transferred to: rung, then bridged with them.
+#[derive(Debug)]
+struct TransferLeg {
+    channel: String,
+    label: String,
+    bridge: Option<String>,
+}
+
+/// A supervisor on the agent's call, from their own phone.
+#[derive(Debug)]
+struct SupervisorLeg {
+    channel: String,
+    supervisor: String,
+    mode: SuperviseMode,
+    answered: bool,
+    /// Listening or whispering: the snoop on the agent's channel and the bridge with it.
+    snoop: Option<String>,
+    bridge: Option<String>,
+}
+
+/// What the caller said in the IVR, to join another queue with after a transfer.
+#[derive(Debug, Clone)]
+struct JoinedWith {
+    language: String,
+    department: Option<String>,
+    complaints: Vec<String>,
+}
+
 /// The caller's state in the call centre.
 #[derive(Debug)]
 pub(super) struct QueueLeg {
     queue: String,
+    joined_with: JoinedWith,
+    /// The agent handed the caller on: the call centre is done with them.
+    transferred: bool,
+    transfer: Option<TransferLeg>,
+    supervisors: Vec<SupervisorLeg>,
+    /// Numbers the legs this call makes beyond the agents' (`xfer-`, `sup-`, `snoop-`).
+    next_leg: u32,
     joined_at: DateTime<Utc>,
     /// The centre's orders, until the call task's loop takes them to wait on.
     pub(super) orders: Option<tokio::sync::mpsc::Receiver<QueueOrder>>,
@@ -70,6 +105,27 @@ impl QueueLeg {
         self.ringing.iter().any(|a| a == channel)
             || self.answered.iter().any(|a| a == channel)
             || self.talking.as_ref().is_some_and(|t| t.attempt == channel)
+    }
+
+    fn new_leg(&mut self, kind: &str, channel: &str) -> String {
+        self.next_leg += 1;
+        format!("{kind}-{}-{channel}", self.next_leg)
+    }
+}
+
+/// The complaint number on a leg we ring: as a variable, and as the SIP header the phone (or the
+/// officer's system) can read — Asterisk puts `PJSIP_HEADER(add,…)` given at the originate into
+/// the INVITE (trace `transfer_with_variables`).
+fn ticket_variables(complaints: &[String]) -> Vec<(String, String)> {
+    match complaints.first() {
+        Some(first) => vec![
+            ("TICKET_NUMBER".to_owned(), first.clone()),
+            (
+                "PJSIP_HEADER(add,X-Complaint-Number)".to_owned(),
+                first.clone(),
+            ),
+        ],
+        None => Vec::new(),
     }
 }
 
@@ -109,6 +165,11 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
     ) -> Option<Input> {
         let ctx = self.call.context();
         let joined_at = Utc::now();
+        let joined_with = JoinedWith {
+            language: language.clone(),
+            department: department.clone(),
+            complaints: complaints.clone(),
+        };
         let join = QueueJoin {
             call_id: ctx.call_id.clone(),
             channel: self.channel.clone(),
@@ -127,6 +188,11 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 info!(%queue, "caller queued");
                 self.queue = Some(Box::new(QueueLeg {
                     queue,
+                    joined_with,
+                    transferred: false,
+                    transfer: None,
+                    supervisors: Vec::new(),
+                    next_leg: 0,
                     joined_at,
                     orders: Some(orders),
                     moh: false,
@@ -309,14 +375,202 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 }
                 self.feed(Input::QueueOverflow).await;
             }
+            QueueOrder::Hold { on } => {
+                if self.queue.as_ref().is_some_and(|l| l.talking.is_some()) {
+                    let result = self.shared.control.hold(&self.channel, on).await;
+                    self.control_result(if on { "hold" } else { "unhold" }, result);
+                }
+            }
+            QueueOrder::Transfer { to } => self.transfer(to).await,
+            QueueOrder::Supervise {
+                supervisor,
+                phone,
+                mode,
+            } => self.supervise(supervisor, phone, mode).await,
         }
     }
 
-    /// Waiting in the queue: not talking to an agent, not leaving with a call-back promised.
+    /// Puts the call's complaint numbers on the caller's channel, inherited by what it dials
+    /// (`__TICKET_NUMBER`: the first; `__HELPLINE_COMPLAINTS`: all) — the dialplan's pre-dial
+    /// handler puts them in a SIP header for the receiving side (deploy/asterisk).
+    async fn attach_ticket(&mut self) {
+        let ctx = self.call.context();
+        let mut vars = vec![("__HELPLINE_CALL".to_owned(), ctx.call_id.clone())];
+        if let Some(leg) = &self.queue
+            && let Some(first) = leg.joined_with.complaints.first()
+        {
+            vars.push(("__TICKET_NUMBER".to_owned(), first.clone()));
+            vars.push((
+                "__HELPLINE_COMPLAINTS".to_owned(),
+                leg.joined_with.complaints.join(","),
+            ));
+        }
+        for (name, value) in vars {
+            let result = self
+                .shared
+                .control
+                .set_variable(&self.channel, &name, &value)
+                .await;
+            self.control_result("set variable", result);
+        }
+    }
+
+    /// The agent hands the caller on: their leg ends at once (blind), the ticket goes along.
+    async fn transfer(&mut self, to: TransferTo) {
+        let Some(leg) = &mut self.queue else { return };
+        if leg.talking.is_none() || leg.transferred {
+            return;
+        }
+        let destination = to.label();
+        info!(%destination, "the agent transfers the caller");
+        self.attach_ticket().await;
+        if let Some(trace) = &mut self.trace {
+            trace.agent_ended(Utc::now());
+        }
+        // The agent's leg and the bridge end; supervisors with them.
+        self.end_agent_side().await;
+        self.tell_centre(LegReport::Transferred {
+            destination: destination.clone(),
+        })
+        .await;
+        if let Some(leg) = &mut self.queue {
+            leg.transferred = true;
+        }
+        match to {
+            TransferTo::Dialplan {
+                context, extension, ..
+            } => {
+                if let Some(trace) = &mut self.trace {
+                    trace.transferred(&context, &extension);
+                }
+                self.we_ended = true;
+                let (control, stats) = (&self.shared.control, &*self.shared.stats);
+                let channel = self.channel.as_str();
+                let target = Some((context.as_str(), extension.as_str()));
+                let result = retried(stats, "continue", |_| {
+                    control.continue_in_dialplan(channel, target)
+                })
+                .await;
+                if !self.control_result("continue", result) {
+                    self.give_up("transfer").await;
+                }
+            }
+            TransferTo::Queue(queue) => {
+                let Some(leg) = self.queue.take() else { return };
+                let with = leg.joined_with;
+                if let Some(input) =
+                    Box::pin(self.enqueue(queue, with.language, with.department, with.complaints))
+                        .await
+                {
+                    self.feed(input).await;
+                }
+            }
+            TransferTo::Phone { endpoint, label } => {
+                let Some(leg) = &mut self.queue else { return };
+                let channel = leg.new_leg("xfer", &self.channel);
+                leg.transfer = Some(TransferLeg {
+                    channel: channel.clone(),
+                    label,
+                    bridge: None,
+                });
+                leg.moh = false;
+                self.music_for_transfer().await;
+                let ctx = self.call.context();
+                let caller_id = format!("\"{CALLER_NAME}\" <{}>", ctx.caller);
+                let mut variables = vec![("HELPLINE_CALL".to_owned(), ctx.call_id.clone())];
+                if let Some(leg) = &self.queue {
+                    variables.extend(ticket_variables(&leg.joined_with.complaints));
+                }
+                let originate = OriginateLeg {
+                    channel: &channel,
+                    endpoint: &endpoint,
+                    timeout_secs: 60,
+                    caller_id: &caller_id,
+                    app_args: "transfer",
+                    variables: &variables,
+                };
+                let result = self
+                    .shared
+                    .control
+                    .originate(&originate, &self.channel)
+                    .await;
+                if let Err(err) = result {
+                    self.shared.control.forget_leg(&channel);
+                    warn!(%endpoint, %err, "the transfer's phone could not be rung");
+                    self.transfer_failed().await;
+                }
+            }
+        }
+    }
+
+    /// Music while the transfer's phone rings.
+    async fn music_for_transfer(&mut self) {
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let channel = self.channel.as_str();
+        let result = retried(stats, "start moh", |_| control.start_moh(channel)).await;
+        if self.control_result("start moh", result)
+            && let Some(leg) = &mut self.queue
+        {
+            leg.moh = true;
+        }
+    }
+
+    /// The transfer's phone did not answer: the caller goes back to the IVR (to record the
+    /// complaint), never left on hold.
+    async fn transfer_failed(&mut self) {
+        self.silence_music().await;
+        self.queue = None;
+        if let Some(trace) = &mut self.trace {
+            trace.given_back(Utc::now());
+        }
+        self.feed(Input::QueueOverflow).await;
+    }
+
+    /// A supervisor's phone is rung; once it answers they listen, whisper or barge in.
+    async fn supervise(&mut self, supervisor: String, phone: String, mode: SuperviseMode) {
+        let Some(leg) = &mut self.queue else { return };
+        if leg.talking.is_none() {
+            return;
+        }
+        let channel = leg.new_leg("sup", &self.channel);
+        leg.supervisors.push(SupervisorLeg {
+            channel: channel.clone(),
+            supervisor: supervisor.clone(),
+            mode,
+            answered: false,
+            snoop: None,
+            bridge: None,
+        });
+        let caller_id = format!("\"{CALLER_NAME} {mode:?}\" <1100>");
+        let originate = OriginateLeg {
+            channel: &channel,
+            endpoint: &phone,
+            timeout_secs: 30,
+            caller_id: &caller_id,
+            app_args: "supervisor",
+            variables: &[],
+        };
+        info!(%supervisor, ?mode, "a supervisor joins the call");
+        if let Err(err) = self
+            .shared
+            .control
+            .originate(&originate, &self.channel)
+            .await
+        {
+            self.shared.control.forget_leg(&channel);
+            warn!(%supervisor, %phone, %err, "the supervisor's phone could not be rung");
+            if let Some(leg) = &mut self.queue {
+                leg.supervisors.retain(|s| s.channel != channel);
+            }
+        }
+    }
+
+    /// Waiting in the queue: not talking to an agent, not leaving with a call-back promised, not
+    /// handed on.
     fn waiting(&self) -> bool {
         self.queue
             .as_ref()
-            .is_some_and(|l| l.talking.is_none() && !l.callback_accepted)
+            .is_some_and(|l| l.talking.is_none() && !l.callback_accepted && !l.transferred)
     }
 
     async fn ring(&mut self, attempt: String, agent: String, phone: String, timeout: Duration) {
@@ -335,6 +589,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         ];
         if let Some(leg) = &self.queue {
             variables.push(("HELPLINE_QUEUE".to_owned(), leg.queue.clone()));
+            variables.extend(ticket_variables(&leg.joined_with.complaints));
         }
         let caller_id = format!("\"{CALLER_NAME}\" <{}>", ctx.caller);
         let timeout_secs = u32::try_from(timeout.as_secs().max(1)).unwrap_or(u32::MAX);
@@ -465,6 +720,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         if channel == self.channel {
             return false;
         }
+        if self.other_leg_event(leg_event).await {
+            return true;
+        }
         let Some(leg) = &mut self.queue else {
             // A leg of a queue left already (a cancelled ring answering late): hang it up.
             if let LegEvent::Answered { channel } = leg_event {
@@ -533,8 +791,15 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             if let Some(trace) = &mut self.trace {
                 trace.agent_ended(Utc::now());
             }
-            let result = self.shared.control.destroy_bridge(&talking.bridge).await;
-            self.control_result("destroy bridge", result);
+            self.drop_bridge(&talking.bridge).await;
+            let supervisors: Vec<SupervisorLeg> = self
+                .queue
+                .as_mut()
+                .map(|l| l.supervisors.drain(..).collect())
+                .unwrap_or_default();
+            for s in supervisors {
+                self.end_supervisor(s).await;
+            }
             if !self.hung_up {
                 self.we_ended = true;
                 let result = self.shared.control.hangup(&self.channel).await;
@@ -549,7 +814,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         let Some(leg) = &self.queue else { return };
         let report = if leg.talking.is_some() {
             LegReport::CallEnded { by_agent: false }
-        } else if leg.callback_accepted {
+        } else if leg.callback_accepted || leg.transferred {
             LegReport::Gone
         } else {
             LegReport::CallerLeft
@@ -562,26 +827,189 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         self.queue = None;
     }
 
-    /// Hangs up every agent leg of the caller and the bridge.
+    /// Hangs up every leg of the caller's but theirs, and the bridges.
     async fn end_queue_legs(&mut self) {
         let Some(leg) = &mut self.queue else { return };
-        let mut legs: Vec<String> = leg
+        let legs: Vec<String> = leg
             .ringing
             .drain(..)
             .chain(leg.answered.drain(..))
             .collect();
-        let talking = leg.talking.take();
-        if let Some(t) = &talking {
-            legs.push(t.attempt.clone());
-        }
+        let transfer = leg.transfer.take();
         for attempt in legs {
-            let result = self.shared.control.hangup(&attempt).await;
-            self.control_result("hangup agent leg", result);
+            self.hang_up_leg(&attempt).await;
+        }
+        self.end_agent_side().await;
+        if let Some(t) = transfer {
+            self.hang_up_leg(&t.channel).await;
+            if let Some(bridge) = t.bridge {
+                self.drop_bridge(&bridge).await;
+            }
+        }
+    }
+
+    /// The agent's leg, its bridge, and the supervisors on it.
+    async fn end_agent_side(&mut self) {
+        let Some(leg) = &mut self.queue else { return };
+        let talking = leg.talking.take();
+        let supervisors: Vec<SupervisorLeg> = leg.supervisors.drain(..).collect();
+        for s in supervisors {
+            self.end_supervisor(s).await;
         }
         if let Some(t) = talking {
-            let result = self.shared.control.destroy_bridge(&t.bridge).await;
-            self.control_result("destroy bridge", result);
+            self.hang_up_leg(&t.attempt).await;
+            self.drop_bridge(&t.bridge).await;
         }
+    }
+
+    async fn end_supervisor(&mut self, s: SupervisorLeg) {
+        self.hang_up_leg(&s.channel).await;
+        if let Some(snoop) = &s.snoop {
+            self.hang_up_leg(snoop).await;
+        }
+        if let Some(bridge) = &s.bridge {
+            self.drop_bridge(bridge).await;
+        }
+    }
+
+    async fn hang_up_leg(&mut self, channel: &str) {
+        let result = self.shared.control.hangup(channel).await;
+        self.control_result("hangup leg", result);
+    }
+
+    async fn drop_bridge(&mut self, bridge: &str) {
+        let result = self.shared.control.destroy_bridge(bridge).await;
+        self.control_result("destroy bridge", result);
+    }
+
+    /// A bridge of our own with `channels` in it; false (logged) when it could not be made.
+    async fn bridge_with(&mut self, bridge: &str, channels: &[&str]) -> bool {
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let owner = self.channel.as_str();
+        let mut result = retried(stats, "create bridge", |_| {
+            control.create_bridge(bridge, owner)
+        })
+        .await;
+        if result.is_ok() {
+            result = retried(stats, "bridge", |_| control.add_to_bridge(bridge, channels)).await;
+        }
+        let ok = self.control_result("bridge", result);
+        if !ok {
+            self.drop_bridge(bridge).await;
+        }
+        ok
+    }
+
+    /// An event on the transfer's leg, a supervisor's, or a snoop; false when it is none of them.
+    async fn other_leg_event(&mut self, event: LegEvent<'_>) -> bool {
+        let Some(leg) = &mut self.queue else {
+            return false;
+        };
+        let (channel, answered, over) = match event {
+            LegEvent::Answered { channel } => (channel, true, false),
+            LegEvent::Destroyed { channel, .. }
+            | LegEvent::HangupRequested { channel }
+            | LegEvent::Left { channel } => (channel, false, true),
+        };
+        if matches!(event, LegEvent::Destroyed { .. }) && !leg.owns(channel) {
+            self.shared.control.forget_leg(channel);
+        }
+        if leg.transfer.as_ref().is_some_and(|t| t.channel == channel) {
+            let bridged = leg.transfer.as_ref().is_some_and(|t| t.bridge.is_some());
+            if answered && !bridged {
+                let bridge = format!("br-{channel}");
+                self.silence_music().await;
+                let caller = self.channel.clone();
+                if self.bridge_with(&bridge, &[caller.as_str(), channel]).await {
+                    if let Some(t) = self.queue.as_mut().and_then(|l| l.transfer.as_mut()) {
+                        info!(to = %t.label, "transferred caller connected");
+                        t.bridge = Some(bridge);
+                    }
+                } else {
+                    self.hang_up_leg(channel).await;
+                    self.transfer_failed().await;
+                }
+            } else if over && !bridged {
+                self.transfer_failed().await;
+            } else if over {
+                // The other side hung up: the caller is done too.
+                if let Some(t) = self.queue.as_mut().and_then(|l| l.transfer.take())
+                    && let Some(bridge) = t.bridge
+                {
+                    self.drop_bridge(&bridge).await;
+                }
+                if !self.hung_up {
+                    self.we_ended = true;
+                    let result = self.shared.control.hangup(&self.channel).await;
+                    self.control_result("hangup", result);
+                }
+            }
+            return true;
+        }
+        if let Some(i) = leg.supervisors.iter().position(|s| s.channel == channel) {
+            if over {
+                let s = leg.supervisors.swap_remove(i);
+                info!(supervisor = %s.supervisor, "the supervisor left the call");
+                self.end_supervisor(s).await;
+                return true;
+            }
+            if answered && !leg.supervisors[i].answered {
+                leg.supervisors[i].answered = true;
+                let mode = leg.supervisors[i].mode;
+                let Some((agent, bridge)) = leg
+                    .talking
+                    .as_ref()
+                    .map(|t| (t.attempt.clone(), t.bridge.clone()))
+                else {
+                    return true;
+                };
+                match mode {
+                    SuperviseMode::Barge => {
+                        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+                        let channels = [channel];
+                        let result = retried(stats, "barge", |_| {
+                            control.add_to_bridge(&bridge, &channels)
+                        })
+                        .await;
+                        self.control_result("barge", result);
+                    }
+                    SuperviseMode::Listen | SuperviseMode::Whisper => {
+                        let snoop = leg.new_leg("snoop", &self.channel);
+                        leg.supervisors[i].snoop = Some(snoop.clone());
+                        let whisper = mode == SuperviseMode::Whisper;
+                        let result = self
+                            .shared
+                            .control
+                            .snoop(&agent, &snoop, whisper, &self.channel)
+                            .await;
+                        if !self.control_result("snoop", result) {
+                            self.shared.control.forget_leg(&snoop);
+                        }
+                    }
+                }
+            }
+            return true;
+        }
+        if let Some(i) = leg
+            .supervisors
+            .iter()
+            .position(|s| s.snoop.as_deref() == Some(channel))
+        {
+            // A snoop never gets ChannelDestroyed (the traces): its StasisEnd is its end.
+            if over {
+                self.shared.control.forget_leg(channel);
+                return true;
+            }
+            if answered && leg.supervisors[i].bridge.is_none() {
+                let bridge = format!("br-{channel}");
+                let supervisor = leg.supervisors[i].channel.clone();
+                leg.supervisors[i].bridge = Some(bridge.clone());
+                self.bridge_with(&bridge, &[supervisor.as_str(), channel])
+                    .await;
+            }
+            return true;
+        }
+        false
     }
 }
 
