@@ -127,6 +127,25 @@ where
     }
 }
 
+/// Plays `media` as playback `id`, retried by the same id: a retry that finds its own playback (409)
+/// means the earlier attempt went through.
+async fn play_retried<C: CallControl>(
+    control: &C,
+    stats: &EngineStats,
+    channel: &str,
+    id: &str,
+    media: &[ivr::Media],
+    language: &str,
+) -> Result<(), ControlError> {
+    retried(stats, "play", |attempt| async move {
+        match control.play(channel, id, media, language).await {
+            Err(ControlError::Conflict(_)) if attempt > 0 => Ok(()),
+            other => other,
+        }
+    })
+    .await
+}
+
 /// The call's clock for the IVR. With `speed` 1 it is tokio's clock (so tests with paused time drive the
 /// IVR's timers too); with `speed` > 1 the IVR's time runs that much faster, matching a simulator run at
 /// that speed factor (prompts, timeouts and recordings all shrink alike).
@@ -683,17 +702,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             } => {
                 let id = translate::playback_id(channel, tag);
                 self.live_playbacks.push(tag);
-                let result = retried(stats, "play", |attempt| {
-                    let (id, media, language) = (&id, &media, &language);
-                    async move {
-                        match control.play(channel, id, media, language).await {
-                            // A retry finding its own playback: the earlier attempt went through.
-                            Err(ControlError::Conflict(_)) if attempt > 0 => Ok(()),
-                            other => other,
-                        }
-                    }
-                })
-                .await;
+                let result = play_retried(control, stats, channel, &id, &media, &language).await;
                 if result.is_ok() {
                     return None;
                 }

@@ -109,6 +109,28 @@ impl Desk {
         self.settle().await;
     }
 
+    /// The centre rings `phone` for the caller as attempt `attempt`.
+    async fn ring(&self, attempt: &str, agent: &str, phone: &str) {
+        self.order(QueueOrder::Ring {
+            attempt: attempt.into(),
+            agent: agent.into(),
+            phone: phone.into(),
+            timeout: Duration::from_secs(15),
+        })
+        .await;
+    }
+
+    /// A supervisor joins from `phone`; their leg answers at once.
+    async fn supervise(&self, phone: &str, mode: super::ports::SuperviseMode, leg: &str) {
+        self.order(QueueOrder::Supervise {
+            supervisor: "sunita".into(),
+            phone: phone.into(),
+            mode,
+        })
+        .await;
+        self.send(stasis_start(leg, "")).await;
+    }
+
     async fn report(&mut self) -> LegReport {
         match tokio::time::timeout(Duration::from_secs(1), self.centre.recv()).await {
             Ok(Some(CentreRequest::Report { call_id, report })) => {
@@ -163,13 +185,7 @@ async fn a_caller_waits_with_music_hears_their_place_and_is_bridged_with_the_age
     assert_eq!(d.report().await, LegReport::Key { key: '5' });
 
     // The centre rings an agent: the leg is routed to this call; its answer is reported.
-    d.order(QueueOrder::Ring {
-        attempt: "agent-a1".into(),
-        agent: "asha".into(),
-        phone: "PJSIP/agent-101".into(),
-        timeout: Duration::from_secs(15),
-    })
-    .await;
+    d.ring("agent-a1", "asha", "PJSIP/agent-101").await;
     assert!(
         d.ops()
             .contains(&format!("originate agent-a1 PJSIP/agent-101 for {CHAN}"))
@@ -235,13 +251,7 @@ async fn busy_and_unreachable_phones_are_reported_and_a_caller_who_hangs_up_aban
         .unwrap()
         .push("PJSIP/agent-103".into());
     d.join_queue().await;
-    d.order(QueueOrder::Ring {
-        attempt: "agent-b1".into(),
-        agent: "ravi".into(),
-        phone: "PJSIP/agent-102".into(),
-        timeout: Duration::from_secs(15),
-    })
-    .await;
+    d.ring("agent-b1", "ravi", "PJSIP/agent-102").await;
     d.send(channel_destroyed("agent-b1", 17)).await;
     assert_eq!(
         d.report().await,
@@ -250,13 +260,7 @@ async fn busy_and_unreachable_phones_are_reported_and_a_caller_who_hangs_up_aban
             failure: RingFailure::Busy
         }
     );
-    d.order(QueueOrder::Ring {
-        attempt: "agent-b2".into(),
-        agent: "meena".into(),
-        phone: "PJSIP/agent-103".into(),
-        timeout: Duration::from_secs(15),
-    })
-    .await;
+    d.ring("agent-b2", "meena", "PJSIP/agent-103").await;
     assert_eq!(
         d.report().await,
         LegReport::RingFailed {
@@ -266,13 +270,7 @@ async fn busy_and_unreachable_phones_are_reported_and_a_caller_who_hangs_up_aban
     );
     assert!(d.ops().contains(&"forget agent-b2".to_owned()));
     // A third rings when the caller hangs up: the leg is hung up with them.
-    d.order(QueueOrder::Ring {
-        attempt: "agent-b3".into(),
-        agent: "asha".into(),
-        phone: "PJSIP/agent-101".into(),
-        timeout: Duration::from_secs(15),
-    })
-    .await;
+    d.ring("agent-b3", "asha", "PJSIP/agent-101").await;
     d.send(hangup_request(CHAN)).await;
     assert_eq!(d.report().await, LegReport::CallerLeft);
     assert!(
@@ -360,13 +358,7 @@ async fn a_refused_join_sends_the_caller_to_on_overflow_at_once() {
 async fn connected(tag: &str) -> Desk {
     let mut d = Desk::start(tag).await;
     d.join_queue().await;
-    d.order(QueueOrder::Ring {
-        attempt: "agent-a1".into(),
-        agent: "asha".into(),
-        phone: "PJSIP/agent-101".into(),
-        timeout: Duration::from_secs(15),
-    })
-    .await;
+    d.ring("agent-a1", "asha", "PJSIP/agent-101").await;
     d.send(stasis_start("agent-a1", "")).await;
     assert!(matches!(d.report().await, LegReport::RingAnswered { .. }));
     d.order(QueueOrder::Connect {
@@ -536,27 +528,17 @@ async fn supervisors_listen_whisper_and_barge_from_their_own_phone() {
     assert!(!ops.contains(&format!("hangup {CHAN}")));
 
     // Whisper: the snoop whispers to the agent.
-    d.order(QueueOrder::Supervise {
-        supervisor: "sunita".into(),
-        phone: "PJSIP/sup-1".into(),
-        mode: SuperviseMode::Whisper,
-    })
-    .await;
     let sup = format!("sup-3-{CHAN}");
-    d.send(stasis_start(&sup, "")).await;
+    d.supervise("PJSIP/sup-1", SuperviseMode::Whisper, &sup)
+        .await;
     assert_eq!(
         d.ops().last().unwrap(),
         &format!("snoop snoop-4-{CHAN} on agent-a1 whisper")
     );
     // Barge: into the call's own bridge.
-    d.order(QueueOrder::Supervise {
-        supervisor: "sunita".into(),
-        phone: "PJSIP/sup-2".into(),
-        mode: SuperviseMode::Barge,
-    })
-    .await;
     let barger = format!("sup-5-{CHAN}");
-    d.send(stasis_start(&barger, "")).await;
+    d.supervise("PJSIP/sup-2", SuperviseMode::Barge, &barger)
+        .await;
     assert_eq!(
         d.ops().last().unwrap(),
         &format!("bridge-add acd-agent-a1 {barger}")

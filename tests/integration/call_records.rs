@@ -3,31 +3,9 @@
 //! written by the records writer into the node's database.
 
 use ari_sim::CallOutcome;
-use records::{CallRecord, HungUpBy, Outcome};
+use records::{HungUpBy, Outcome};
 
 use crate::support::*;
-
-/// Waits (generously) until the node's records store holds the call on `channel`.
-async fn record_of(t: &TestNode, channel: &str) -> CallRecord {
-    eventually(
-        std::time::Duration::from_secs(10),
-        &format!("a call record for {channel}"),
-        || async {
-            let found = t
-                .node
-                .call_records()
-                .calls(&Default::default())
-                .await
-                .unwrap();
-            let channels: Vec<String> = found.iter().map(|r| r.channel_id.clone()).collect();
-            found
-                .into_iter()
-                .find(|r| r.channel_id == channel)
-                .ok_or(channels)
-        },
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_call_leaves_one_record_with_its_outcome_on_sqlite() {

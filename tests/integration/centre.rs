@@ -6,28 +6,12 @@
 
 use std::time::Duration;
 
-use records::{CallRecord, Outcome};
+use records::Outcome;
 use serde_json::{Value, json};
 use tickets::Role;
 use tickets::accounts::agent::{AgentProfileInput, set_agent_profile};
 
 use crate::support::*;
-
-async fn record_of(t: &TestNode, channel: &str) -> CallRecord {
-    for _ in 0..400 {
-        let found = t
-            .node
-            .call_records()
-            .calls(&Default::default())
-            .await
-            .unwrap();
-        if let Some(record) = found.into_iter().find(|r| r.channel_id == channel) {
-            return record;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("no call record for {channel}");
-}
 
 /// An agent `login` with a profile (Hindi and English, every department and helpline) and a token.
 async fn agent(t: &TestNode, login: &str) -> String {
@@ -175,23 +159,28 @@ async fn a_caller_reaches_a_logged_in_agent_and_the_agent_wraps_up() {
     assert_eq!(api.state_of(&supervisor, "asha").await, "available");
 
     // The queue log has the call, in order.
-    let mut names = Vec::new();
-    for _ in 0..200 {
-        let events = t
-            .node
-            .call_records()
-            .events(None, None, Some("grievance"), None)
-            .await
-            .unwrap();
-        names = events
-            .iter()
-            .map(|e| serde_json::to_value(&e.event).unwrap()["event"].clone())
-            .collect::<Vec<_>>();
-        if names.len() >= 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let names = eventually(
+        Duration::from_secs(10),
+        "the call's queue events",
+        || async {
+            let events = t
+                .node
+                .call_records()
+                .events(None, None, Some("grievance"), None)
+                .await
+                .unwrap();
+            let names: Vec<Value> = events
+                .iter()
+                .map(|e| serde_json::to_value(&e.event).unwrap()["event"].clone())
+                .collect();
+            if names.len() >= 4 {
+                Ok(names)
+            } else {
+                Err(names)
+            }
+        },
+    )
+    .await;
     assert_eq!(
         names,
         [
@@ -276,13 +265,18 @@ async fn without_an_agent_the_caller_records_a_complaint_for_a_call_back() {
 /// Waits until `login` is on a call (the floor says so; polled gently: the API limits each client's
 /// rate).
 async fn until_on_call(api: &Api, token: &str, login: &str) {
-    for _ in 0..150 {
-        if api.state_of(token, login).await == "on_call" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{login} never got the call");
+    eventually(
+        Duration::from_secs(30),
+        &format!("{login} on a call"),
+        || async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            match api.state_of(token, login).await {
+                state if state == "on_call" => Ok(()),
+                state => Err(state),
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,15 +338,13 @@ async fn a_supervisor_listens_and_the_agent_transfers_to_181_with_the_ticket_att
         .await;
     assert_eq!(status, 204, "{body}");
     // The supervisor's phone answers and snoops: the caller, the agent, the supervisor, the snoop.
-    let mut legs = 0;
-    for _ in 0..200 {
-        legs = t.sim.stats().await.unwrap().channels;
-        if legs >= 4 {
-            break;
+    eventually(Duration::from_secs(10), "the supervisor's legs", || async {
+        match t.sim.stats().await.unwrap().channels {
+            legs if legs >= 4 => Ok(()),
+            legs => Err(legs),
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(legs >= 4, "{legs} channels");
+    })
+    .await;
 
     let (status, body) = api
         .post("/centre/me/transfer", &asha, json!({"to": "nowhere"}))

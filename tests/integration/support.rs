@@ -431,3 +431,25 @@ pub async fn role_token(
         .unwrap()
         .token
 }
+
+/// Waits (generously) until the node's records store holds the call on `channel`.
+pub async fn record_of(t: &TestNode, channel: &str) -> records::CallRecord {
+    eventually(
+        std::time::Duration::from_secs(10),
+        &format!("a call record for {channel}"),
+        || async {
+            let found = t
+                .node
+                .call_records()
+                .calls(&Default::default())
+                .await
+                .unwrap();
+            let channels: Vec<String> = found.iter().map(|r| r.channel_id.clone()).collect();
+            found
+                .into_iter()
+                .find(|r| r.channel_id == channel)
+                .ok_or(channels)
+        },
+    )
+    .await
+}

@@ -19,11 +19,11 @@ use ivr::{Input, Media};
 use tracing::{debug, info, warn};
 
 use super::super::ports::{
-    CallControl, ControlError, LegReport, OriginateLeg, QueueJoin, QueueOrder, RingFailure,
-    SuperviseMode, TicketDesk, TransferTo,
+    CallControl, LegReport, OriginateLeg, QueueJoin, QueueOrder, RingFailure, SuperviseMode,
+    TicketDesk, TransferTo,
 };
 use super::super::translate::{self, LegEvent};
-use super::{CallDriver, retried};
+use super::{CallDriver, play_retried, retried};
 
 /// What the agent's phone shows as the caller's name.
 const CALLER_NAME: &str = "1100";
@@ -261,17 +261,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         leg.playing = Some((id.clone(), after));
         let language = self.call.language().to_owned();
         let (control, stats) = (&self.shared.control, &*self.shared.stats);
-        let channel = self.channel.as_str();
-        let result = retried(stats, "play", |attempt| {
-            let (id, media, language) = (&id, &media, &language);
-            async move {
-                match control.play(channel, id, media, language).await {
-                    Err(ControlError::Conflict(_)) if attempt > 0 => Ok(()),
-                    other => other,
-                }
-            }
-        })
-        .await;
+        let result = play_retried(control, stats, &self.channel, &id, &media, &language).await;
         if !self.control_result("play", result) {
             // Not played: carry on as if it had.
             self.queue_playback_ended(&id).await;
