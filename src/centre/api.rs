@@ -82,7 +82,7 @@ async fn snapshot(
     let supervisor = can_supervise(&caller)?;
     let mut snapshot = centre.snapshot().await?;
     if !supervisor {
-        mask(&mut snapshot);
+        mask(&mut snapshot, login_of(&caller).as_deref());
     }
     Ok(Json(snapshot))
 }
@@ -96,9 +96,22 @@ fn can_supervise(caller: &Caller) -> Result<bool, ApiError> {
     Ok(false)
 }
 
-fn mask(snapshot: &mut Snapshot) {
+/// An agent sees the floor with callers' numbers masked, but for the call they are on.
+fn mask(snapshot: &mut Snapshot, me: Option<&str>) {
     for waiting in &mut snapshot.waiting {
         waiting.caller = records::mask_number(&waiting.caller);
+    }
+    for call in &mut snapshot.calls {
+        if me.is_none() || call.agent.as_deref() != me {
+            call.call.caller = records::mask_number(&call.call.caller);
+        }
+    }
+}
+
+fn login_of(caller: &Caller) -> Option<String> {
+    match &caller.identity().principal {
+        Principal::User(user) => Some(user.login.clone()),
+        _ => None,
     }
 }
 
@@ -107,6 +120,7 @@ async fn events(
     caller: Caller,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let supervisor = can_supervise(&caller)?;
+    let me = login_of(&caller);
     // Subscribed before the snapshot is taken: nothing falls between the two.
     let mut live = centre.subscribe();
     let first = centre.snapshot().await?;
@@ -115,7 +129,7 @@ async fn events(
         loop {
             if let Some(mut s) = snapshot.take() {
                 if !supervisor {
-                    mask(&mut s);
+                    mask(&mut s, me.as_deref());
                 }
                 if tx.send(json_event("snapshot", &s)).await.is_err() {
                     return;

@@ -155,13 +155,28 @@ pub struct WaitingView {
     pub joined_at: chrono::DateTime<Utc>,
 }
 
-/// The call centre now.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The call centre now: per queue the wallboard's figures (waiting, oldest wait, answered and
+/// abandoned today, service level against its target, average speed of answer, expected wait),
+/// every agent, the callers in queue order, and every call the centre holds (with its agent).
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Snapshot {
     pub at: chrono::DateTime<Utc>,
-    pub queues: Vec<String>,
+    /// When the day's counters began.
+    pub since: chrono::DateTime<Utc>,
+    pub queues: Vec<acd::QueueSnapshot>,
     pub agents: Vec<AgentView>,
+    /// Callers waiting (or ringing an agent), queue by queue, in queue order.
     pub waiting: Vec<WaitingView>,
+    /// Every call in the centre, waiting or talking: what an agent's screen pops.
+    pub calls: Vec<CallView>,
+}
+
+/// A call in the centre, with the agent ringing for it or talking to it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CallView {
+    #[serde(flatten)]
+    pub call: WaitingView,
+    pub agent: Option<String>,
 }
 
 /// What the live stream carries after its snapshot.
@@ -523,15 +538,11 @@ impl Centre {
     }
 
     fn snapshot(&self) -> Snapshot {
+        let now = Utc::now();
+        let floor = self.acd.snapshot(now);
         let mut waiting = Vec::new();
-        let queues: Vec<String> = self
-            .settings
-            .queues
-            .iter()
-            .map(|q| q.name.clone())
-            .collect();
-        for queue in &queues {
-            for (i, call) in self.acd.waiting(queue).iter().enumerate() {
+        for queue in self.settings.queues.iter() {
+            for (i, call) in self.acd.waiting(&queue.name).iter().enumerate() {
                 if let Some(entry) = self.calls.get(call) {
                     let mut view = entry.view.clone();
                     view.position = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -539,11 +550,27 @@ impl Centre {
                 }
             }
         }
+        let agent_of: HashMap<&CallId, &str> = self
+            .acd
+            .agents()
+            .filter_map(|a| a.state().call().map(|c| (c, a.id.as_str())))
+            .collect();
+        let mut calls: Vec<CallView> = self
+            .calls
+            .iter()
+            .map(|(id, entry)| CallView {
+                call: entry.view.clone(),
+                agent: agent_of.get(id).map(|a| (*a).to_owned()),
+            })
+            .collect();
+        calls.sort_by(|a, b| a.call.joined_at.cmp(&b.call.joined_at));
         Snapshot {
-            at: Utc::now(),
-            queues,
+            at: now,
+            since: floor.since,
+            queues: floor.queues,
             agents: self.acd.agents().map(AgentView::of).collect(),
             waiting,
+            calls,
         }
     }
 

@@ -308,6 +308,12 @@ async fn a_supervisor_listens_and_the_agent_transfers_to_181_with_the_ticket_att
     let (status, floor) = api.get("/centre", &supervisor).await;
     assert_eq!(status, 200);
     assert_eq!(floor["agents"][0]["state"], "on_call", "{floor}");
+    // The agent's screen pops the call: the caller (unmasked for them alone) and the complaint.
+    assert_eq!(floor["calls"][0]["agent"], "asha", "{floor}");
+    let (_, mine) = api.get("/centre", &asha).await;
+    assert_eq!(mine["calls"][0]["caller"], "+919816000053", "{mine}");
+    assert_eq!(mine["calls"][0]["complaints"].as_array().map(Vec::len), Some(1));
+    assert_eq!(floor["queues"][0]["name"], "grievance", "{floor}");
 
     // Only supervisors supervise; a bad mode or phone is refused by field.
     let (status, _) = api
