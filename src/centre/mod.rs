@@ -563,7 +563,7 @@ impl Centre {
                 agent: agent_of.get(id).map(|a| (*a).to_owned()),
             })
             .collect();
-        calls.sort_by(|a, b| a.call.joined_at.cmp(&b.call.joined_at));
+        calls.sort_by_key(|c| c.call.joined_at);
         Snapshot {
             at: now,
             since: floor.since,
