@@ -448,6 +448,8 @@ impl Node {
                         queues: Arc::new(queues),
                         helpline: acd::Helpline::Grievance,
                         transfers: crate::centre::integrated_helplines(),
+                        // Beside the calls' progress: local, this node's own.
+                        state_file: Some(config.journal_dir.join("centre.json")),
                     },
                     Arc::new(recorder.clone()),
                 );

@@ -496,6 +496,19 @@ impl<C: CallControl> CallControl for TimedControl<C> {
         self.inner.hold(channel, on).await
     }
 
+    fn adopt_leg(
+        &self,
+        channel: &str,
+        bridge: Option<&str>,
+        owner: &str,
+    ) -> Result<(), ControlError> {
+        self.inner.adopt_leg(channel, bridge, owner)
+    }
+
+    async fn channel_live(&self, channel: &str) -> Result<bool, ControlError> {
+        self.inner.channel_live(channel).await
+    }
+
     async fn set_variable(
         &self,
         channel: &str,

@@ -39,6 +39,43 @@ pub struct CentreSettings {
     pub helpline: acd::Helpline,
     /// Where agents may transfer a caller, by the name they pick (`181`, `1077` …).
     pub transfers: std::collections::BTreeMap<String, TransferTo>,
+    /// Where the ACD's state is kept across restarts (agents logged in and paused, conversations,
+    /// call-back slots, the day's counters); `None`: nowhere (tests).
+    pub state_file: Option<std::path::PathBuf>,
+}
+
+/// How often, at most, the call centre's state is written when it changed.
+pub const SAVE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The state an earlier engine left, if any (a file that cannot be read is set aside, logged).
+fn load_state(path: &std::path::Path) -> Option<acd::Durable> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(err) => {
+            warn!(path = %path.display(), %err, "cannot read the call centre's state; starting empty");
+            return None;
+        }
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(state) => Some(state),
+        Err(err) => {
+            let aside = path.with_extension("unreadable");
+            warn!(path = %path.display(), %err, aside = %aside.display(),
+                "the call centre's state does not parse; set aside, starting empty");
+            let _ = std::fs::rename(path, aside);
+            None
+        }
+    }
+}
+
+/// Writes the state as a temporary file renamed over the old one (no fsync: what it guards
+/// against is the process dying, which leaves the page cache intact — the same rule as the calls'
+/// progress files).
+fn save_state(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The integrated helplines of the shipped dialplan (`deploy/asterisk/extensions.conf`,
@@ -291,6 +328,8 @@ pub struct Centre {
     log: Arc<dyn QueueLogSink>,
     /// Reused for every input's actions.
     actions: Vec<Action>,
+    /// The state changed since it was last saved.
+    dirty: bool,
 }
 
 impl std::fmt::Debug for Centre {
@@ -309,15 +348,34 @@ impl Centre {
     ) -> (Centre, CentreHandle, mpsc::Receiver<Command>) {
         let (commands, commands_rx) = mpsc::channel(COMMANDS_CAPACITY);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
-        let centre = Centre {
-            acd: acd::Acd::new(Arc::clone(&settings.queues), Utc::now()),
+        let now = Utc::now();
+        let saved = settings.state_file.as_deref().and_then(load_state);
+        let (acd, actions) = match saved {
+            Some(durable) => {
+                let (acd, actions) = acd::Acd::restore(Arc::clone(&settings.queues), durable, now);
+                info!(
+                    agents = acd.agents().filter(|a| a.state().is_logged_in()).count(),
+                    calls = acd.calls(),
+                    "call centre state restored"
+                );
+                (acd, actions)
+            }
+            None => (acd::Acd::new(Arc::clone(&settings.queues), now), Vec::new()),
+        };
+        let mut centre = Centre {
+            acd,
             settings,
             calls: HashMap::new(),
             attempts: HashMap::new(),
             live: live.clone(),
             log,
             actions: Vec::new(),
+            dirty: false,
         };
+        // The restore's own actions: the old engine's rings cancelled, their agents available.
+        for action in actions {
+            centre.execute(action);
+        }
         (centre, CentreHandle { commands, live }, commands_rx)
     }
 
@@ -328,11 +386,14 @@ impl Centre {
         mut commands: mpsc::Receiver<Command>,
         stop: CancellationToken,
     ) {
+        let mut save = tokio::time::interval(SAVE_EVERY);
+        save.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.acd.next_deadline().map(to_instant);
             tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
+                _ = save.tick(), if self.dirty => self.save().await,
                 request = requests.recv() => match request {
                     Some(request) => self.on_request(request),
                     None => break,
@@ -344,9 +405,32 @@ impl Centre {
                 () = sleep_until(deadline), if deadline.is_some() => self.feed(Input::Tick),
             }
         }
+        if self.dirty {
+            self.save().await;
+        }
         // Callers still waiting are given back to their IVR by their tasks when the orders
         // channel closes (dropped with `self`).
         info!(calls = self.calls.len(), "call centre stopped");
+    }
+
+    /// Writes the ACD's durable state, off the async workers.
+    async fn save(&mut self) {
+        self.dirty = false;
+        let Some(path) = self.settings.state_file.clone() else {
+            return;
+        };
+        let bytes = match serde_json::to_vec(&self.acd.durable(Utc::now())) {
+            Ok(bytes) => bytes,
+            Err(err) => return warn!(%err, "the call centre's state does not serialise"),
+        };
+        match tokio::task::spawn_blocking(move || save_state(&path, &bytes)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                warn!(%err, "cannot save the call centre's state; trying again");
+                self.dirty = true;
+            }
+            Err(err) => warn!(%err, "the call centre's state writer failed"),
+        }
     }
 
     fn on_request(&mut self, request: CentreRequest) {
@@ -402,12 +486,18 @@ impl Centre {
             info,
             joined_at: Some(join.joined_at),
         });
-        if let Err(err) = self.try_feed(input) {
-            self.calls.remove(&call);
-            return Err(QueueRefusal::Closed {
-                queue: view_queue(&err),
-                reason: err.to_string(),
-            });
+        match self.try_feed(input) {
+            Ok(()) => {}
+            // A call the restored ACD holds already (talking to an agent when the engine that ran it
+            // died): its new task takes its orders from now on.
+            Err(acd::AcdError::DuplicateCall(_)) => {}
+            Err(err) => {
+                self.calls.remove(&call);
+                return Err(QueueRefusal::Closed {
+                    queue: view_queue(&err),
+                    reason: err.to_string(),
+                });
+            }
         }
         Ok(())
     }
@@ -584,6 +674,7 @@ impl Centre {
     fn try_feed(&mut self, input: Input) -> Result<(), acd::AcdError> {
         let mut actions = std::mem::take(&mut self.actions);
         let result = self.acd.handle_into(input, Utc::now(), &mut actions);
+        self.dirty |= !actions.is_empty();
         for action in actions.drain(..) {
             self.execute(action);
         }

@@ -259,6 +259,32 @@ impl CallControl for AriControl {
             .map_err(control_error)
     }
 
+    fn adopt_leg(
+        &self,
+        channel: &str,
+        bridge: Option<&str>,
+        owner: &str,
+    ) -> Result<(), ControlError> {
+        let (router, _) = self.router()?;
+        let taken = |r: Result<(), ari::RouteError>| match r {
+            Ok(()) | Err(ari::RouteError::AlreadyRouted(_)) => Ok(()),
+            Err(err) => Err(route_error(err)),
+        };
+        taken(router.register_alias(channel, owner))?;
+        if let Some(bridge) = bridge {
+            taken(router.register_bridge(bridge, owner))?;
+        }
+        Ok(())
+    }
+
+    async fn channel_live(&self, channel: &str) -> Result<bool, ControlError> {
+        match self.client.get_channel(channel).await {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_gone() => Ok(false),
+            Err(err) => Err(control_error(err)),
+        }
+    }
+
     async fn hold(&self, channel: &str, on: bool) -> Result<(), ControlError> {
         let result = if on {
             self.client.hold(channel).await

@@ -282,6 +282,9 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
         if let ivr::SnapshotPhase::Recording { name } = &progress.ivr.phase {
             driver.live_recording = Some(name.clone());
         }
+        if let Some(saved) = progress.queue.clone() {
+            Box::pin(driver.resume_queue(saved)).await;
+        }
         // Whatever happened while no engine listened: ask Asterisk (a recording may have ended).
         driver.resync().await;
     }
@@ -297,6 +300,8 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     // so that waiting for one borrows nothing the handlers use).
     let mut orders: Option<tokio::sync::mpsc::Receiver<QueueOrder>> = None;
     while !driver.call.is_finished() {
+        // The call centre's changes (joined, connected) are saved like the IVR's.
+        driver.save_progress();
         match &mut driver.queue {
             Some(leg) if orders.is_none() => orders = leg.orders.take(),
             None => orders = None,
@@ -404,7 +409,7 @@ struct CallDriver<'a, C, D> {
     /// Inputs produced by carrying out actions, fed in order.
     inputs: VecDeque<Input>,
     /// Where the call was when its progress was last saved.
-    saved: Option<(ivr::ProgressMark, bool)>,
+    saved: Option<(ivr::ProgressMark, bool, Option<queue::QueueMark>)>,
     /// The call's record in the making (taken at the end); boxed, as the call task's future stays small.
     trace: Option<Box<CallTrace>>,
     /// The helpline ended the call (hung up, handed it on): a hangup that follows is not the caller's.
@@ -449,7 +454,11 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
 
     /// Saves the call's progress when it moved on (another step or phase, a recording kept).
     fn save_progress(&mut self) {
-        let mark = (self.call.progress_mark(), self.kept_recording.is_some());
+        let mark = (
+            self.call.progress_mark(),
+            self.kept_recording.is_some(),
+            self.queue_mark(),
+        );
         if self.saved == Some(mark) {
             return;
         }
@@ -470,6 +479,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 path: k.path.clone(),
                 duration_ms: k.duration_ms,
             }),
+            queue: self.queue_progress(),
         });
     }
 

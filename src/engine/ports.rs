@@ -177,6 +177,21 @@ pub trait CallControl: Send + Sync + 'static {
     fn destroy_bridge(&self, bridge: &str)
     -> impl Future<Output = Result<(), ControlError>> + Send;
 
+    /// Routes an existing leg's events (an agent's, after an engine restart) to `owner`'s call;
+    /// with `bridge`, that bridge's too.
+    fn adopt_leg(
+        &self,
+        channel: &str,
+        bridge: Option<&str>,
+        owner: &str,
+    ) -> Result<(), ControlError>;
+
+    /// Whether the channel still exists (`GET /channels/{id}`).
+    fn channel_live(
+        &self,
+        channel: &str,
+    ) -> impl Future<Output = Result<bool, ControlError>> + Send;
+
     /// Puts the channel on hold (`POST /channels/{id}/hold`: it hears music) or takes it off.
     fn hold(
         &self,

@@ -32,6 +32,31 @@ pub struct CallProgress {
     pub ivr: ivr::Snapshot,
     /// The recording with speech as the engine kept it (fetched to our disk, or only on Asterisk).
     pub kept_recording: Option<KeptRecording>,
+    /// In the call centre: the queue, since when, and the agent talking to the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueProgress>,
+}
+
+/// A caller in the call centre, as the engine that follows needs it: to join them again keeping
+/// their place, or to pick up their conversation with the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueProgress {
+    pub queue: String,
+    pub joined_at: chrono::DateTime<chrono::Utc>,
+    pub language: String,
+    pub department: Option<String>,
+    pub complaints: Vec<String>,
+    /// Talking to an agent: their leg and the bridge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected: Option<ConnectedProgress>,
+}
+
+/// The agent's side of a conversation in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedProgress {
+    pub attempt: String,
+    pub agent: String,
+    pub bridge: String,
 }
 
 /// A recording with speech the call task holds for the ticket.
@@ -183,6 +208,7 @@ mod tests {
                 next_tag: 7,
             },
             kept_recording: None,
+            queue: None,
         }
     }
 

@@ -171,6 +171,21 @@ impl CallControl for FakeControl {
         self.log("", format!("bridge-destroy {bridge}"))
     }
 
+    fn adopt_leg(
+        &self,
+        channel: &str,
+        bridge: Option<&str>,
+        owner: &str,
+    ) -> Result<(), ControlError> {
+        let bridge = bridge.unwrap_or("-");
+        self.log(owner, format!("adopt {channel} {bridge} for {owner}"))
+    }
+
+    async fn channel_live(&self, channel: &str) -> Result<bool, ControlError> {
+        self.ops.lock().unwrap().push(format!("live? {channel}"));
+        Ok(!self.gone.lock().unwrap().iter().any(|c| c == channel))
+    }
+
     async fn hold(&self, channel: &str, on: bool) -> Result<(), ControlError> {
         let what = if on { "hold" } else { "unhold" };
         self.log(channel, format!("{what} {channel}"))

@@ -639,6 +639,7 @@ mod supervisor {
                 next_tag: 3,
             },
             kept_recording: None,
+            queue: None,
         });
         let senders = Arc::new(std::sync::Mutex::new(Vec::new()));
         r.inputs

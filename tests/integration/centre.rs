@@ -312,7 +312,10 @@ async fn a_supervisor_listens_and_the_agent_transfers_to_181_with_the_ticket_att
     assert_eq!(floor["calls"][0]["agent"], "asha", "{floor}");
     let (_, mine) = api.get("/centre", &asha).await;
     assert_eq!(mine["calls"][0]["caller"], "+919816000053", "{mine}");
-    assert_eq!(mine["calls"][0]["complaints"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        mine["calls"][0]["complaints"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(floor["queues"][0]["name"], "grievance", "{floor}");
 
     // Only supervisors supervise; a bad mode or phone is refused by field.
@@ -392,4 +395,152 @@ async fn a_supervisor_listens_and_the_agent_transfers_to_181_with_the_ticket_att
         "{audit:?}"
     );
     t.stop().await;
+}
+
+/// A node in a runtime of its own, on a thread of its own: dropping that runtime ends every task of
+/// the node at once, with nothing shut down gracefully — as `kill -9` would (its files stay).
+fn node_apart(
+    config: &helpline::config::Config,
+    sim: &ari_sim::SimHandle,
+) -> (tokio::runtime::Runtime, helpline::app::Node) {
+    let config = config.clone();
+    let ari = helpline::app::AriEndpoint::simulator(sim);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let node = runtime
+            .block_on(helpline::app::Node::start(
+                &config,
+                helpline::app::NodeOptions {
+                    ari,
+                    clock: office_hours(),
+                    speed: SPEED,
+                },
+            ))
+            .unwrap();
+        (runtime, node)
+    })
+    .join()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_that_dies_leaves_agents_logged_in_conversations_going_and_callers_in_place() {
+    // The first engine: one agent, one caller talking to them, one caller waiting.
+    let t = TestNode::start("centre-restart", office_hours()).await;
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    // The test's own node stops; the one that dies runs apart.
+    let (sim, node, config, dir) = t.into_parts();
+    node.shutdown().await;
+    let (runtime, first) = node_apart(&config, &sim);
+    assert!(first.wait_connected(Duration::from_secs(10)).await);
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: format!("http://{}/api/v1", first.http_addr()),
+    };
+    let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+
+    let to_agent = |caller: &str, talk: f64| {
+        scenario(
+            caller,
+            vec![
+                prompt("welcome"),
+                press("2"),
+                prompt("main_menu"),
+                press("0"),
+                prompt("connecting_agent"),
+                ari_sim::Step::WaitAgent {
+                    timeout_seconds: 600.0,
+                    abandon: false,
+                },
+                wait(talk),
+                hangup(),
+            ],
+        )
+    };
+    let talking = sim.place_call(to_agent("9816000061", 60.0)).await.unwrap();
+    until_on_call(&api, &supervisor, "asha").await;
+    let waiting = sim.place_call(to_agent("9816000062", 5.0)).await.unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "the second caller waiting",
+        || async {
+            let (_, floor) = api.get("/centre", &supervisor).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            match floor["waiting"].as_array().map(Vec::len) {
+                Some(1) => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await;
+    // Let the call centre save its state, then the engine dies.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    runtime.shutdown_background();
+    drop(first);
+
+    // The next engine, on the same database and journal.
+    let second = helpline::app::Node::start(
+        &config,
+        helpline::app::NodeOptions {
+            ari: helpline::app::AriEndpoint::simulator(&sim),
+            clock: office_hours(),
+            speed: SPEED,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(second.wait_connected(Duration::from_secs(10)).await);
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: format!("http://{}/api/v1", second.http_addr()),
+    };
+    // The agent is still logged in and on the call; nobody was dropped.
+    until_on_call(&api, &supervisor, "asha").await;
+    let first_call = sim.call_result(talking, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(
+        first_call.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{first_call:#?}"
+    );
+    // The conversation ended: wrap-up, then the waiting caller (who kept their place) is put
+    // through to the same agent.
+    eventually(Duration::from_secs(20), "asha in wrap-up", || async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        match api.state_of(&supervisor, "asha").await {
+            s if s == "wrap_up" => Ok(()),
+            s => Err(s),
+        }
+    })
+    .await;
+    let (status, body) = api.post("/centre/me/disposition", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    let second_call = sim.call_result(waiting, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(
+        second_call.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{second_call:#?}"
+    );
+    assert!(second_call.connected_ms.is_some(), "{second_call:#?}");
+    eventually(Duration::from_secs(10), "both calls recorded", || async {
+        let records = second
+            .call_records()
+            .calls(&Default::default())
+            .await
+            .unwrap();
+        let to_agent = records
+            .iter()
+            .filter(|r| r.outcome == Outcome::ToAgent && r.agent.agent.as_deref() == Some("asha"))
+            .count();
+        if to_agent == 2 { Ok(()) } else { Err(records) }
+    })
+    .await;
+    second.shutdown().await;
+    sim.shutdown().await.unwrap();
+    drop(dir);
 }

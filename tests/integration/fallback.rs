@@ -375,6 +375,7 @@ async fn recordings_a_call_left_on_asterisk_are_attached_or_filed_never_a_live_c
             next_tag: 4,
         },
         kept_recording: None,
+        queue: None,
     });
     let stats = Arc::new(EngineStats::default());
     let mut importer = FallbackImporter::new(

@@ -160,6 +160,11 @@ impl TestNode {
         }
     }
 
+    /// The parts, for a test that runs its own nodes on this simulator, database and folder.
+    pub fn into_parts(self) -> (SimHandle, Node, Config, TempDir) {
+        (self.sim, self.node, self.config, self._dir)
+    }
+
     /// Places a call and waits for it to end.
     pub async fn call(&self, scenario: Scenario) -> CallResult {
         let id = self.sim.place_call(scenario).await.unwrap();

@@ -150,3 +150,20 @@ fn a_finished_call_has_nothing_to_resume() {
     assert!(c.call.is_finished());
     assert_eq!(c.call.snapshot(), None);
 }
+
+#[test]
+fn a_call_in_the_call_centre_is_picked_up_there_without_a_prompt() {
+    let mut c = Caller::start(script_1100(), OPEN);
+    c.act("press:20");
+    c.listen(); // connecting_agent
+    assert!(c.call.is_queued());
+    let snapshot = c.call.snapshot().expect("a live call");
+    assert_eq!(snapshot.phase, SnapshotPhase::Queued);
+    c.take_log();
+    let mut r = c.resumed();
+    assert!(r.take_log().is_empty(), "the call centre has the caller");
+    assert!(r.call.is_queued());
+    // Given back by the new engine's call centre: the IVR goes on as it would have.
+    r.act("overflow");
+    assert_eq!(r.take_log(), ["play[en] agents_busy"]);
+}

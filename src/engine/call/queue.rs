@@ -22,6 +22,7 @@ use super::super::ports::{
     CallControl, LegReport, OriginateLeg, QueueJoin, QueueOrder, RingFailure, SuperviseMode,
     TicketDesk, TransferTo,
 };
+use super::super::progress::{ConnectedProgress, QueueProgress};
 use super::super::translate::{self, LegEvent};
 use super::{CallDriver, play_retried, retried};
 
@@ -43,6 +44,14 @@ struct Talking {
     attempt: String,
     agent: String,
     bridge: String,
+}
+
+/// Where the caller stands in the call centre, compared to save the call's progress when it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum QueueMark {
+    Waiting,
+    Talking,
+    Leaving,
 }
 
 /// The phone a caller is transferred to: rung, then bridged with them.
@@ -154,6 +163,126 @@ pub(super) fn announcement(position: u32, expected_wait: Option<Duration>) -> Ve
 }
 
 impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
+    pub(super) fn queue_mark(&self) -> Option<QueueMark> {
+        self.queue.as_ref().map(|l| {
+            if l.talking.is_some() {
+                QueueMark::Talking
+            } else if l.callback_accepted || l.transferred {
+                QueueMark::Leaving
+            } else {
+                QueueMark::Waiting
+            }
+        })
+    }
+
+    /// What the engine that follows needs to pick the caller up in the call centre.
+    pub(super) fn queue_progress(&self) -> Option<QueueProgress> {
+        let leg = self.queue.as_ref()?;
+        if leg.callback_accepted || leg.transferred {
+            return None;
+        }
+        Some(QueueProgress {
+            queue: leg.queue.clone(),
+            joined_at: leg.joined_at,
+            language: leg.joined_with.language.clone(),
+            department: leg.joined_with.department.clone(),
+            complaints: leg.joined_with.complaints.clone(),
+            connected: leg.talking.as_ref().map(|t| ConnectedProgress {
+                attempt: t.attempt.clone(),
+                agent: t.agent.clone(),
+                bridge: t.bridge.clone(),
+            }),
+        })
+    }
+
+    /// After an engine restart: the caller was in the call centre. Waiting, they join again with
+    /// their first join time (their place kept) and hear the music again; talking, their agent's leg
+    /// and bridge are routed to this call again — and if the agent hung up meanwhile, that is the
+    /// end of the conversation.
+    pub(super) async fn resume_queue(&mut self, saved: QueueProgress) {
+        let ctx = self.call.context();
+        if let Some(c) = &saved.connected
+            && let Err(err) =
+                self.shared
+                    .control
+                    .adopt_leg(&c.attempt, Some(&c.bridge), &self.channel)
+        {
+            warn!(%err, "cannot route the agent's leg to the resumed call");
+        }
+        let join = QueueJoin {
+            call_id: ctx.call_id.clone(),
+            channel: self.channel.clone(),
+            caller: ctx.caller.clone(),
+            queue: saved.queue.clone(),
+            language: saved.language.clone(),
+            department: saved.department.clone(),
+            complaints: saved.complaints.clone(),
+            joined_at: saved.joined_at,
+        };
+        let orders = self.shared.centre.join(join).await;
+        if let Some(trace) = &mut self.trace {
+            trace.queued(&saved.queue, saved.joined_at);
+        }
+        let talking = saved.connected.as_ref().map(|c| Talking {
+            attempt: c.attempt.clone(),
+            agent: c.agent.clone(),
+            bridge: c.bridge.clone(),
+        });
+        let orders = match orders {
+            Ok(orders) => Some(orders),
+            Err(refusal) if talking.is_none() => {
+                info!(%refusal, "the call centre did not take the resumed caller back");
+                if let Some(trace) = &mut self.trace {
+                    trace.given_back(Utc::now());
+                }
+                self.feed(Input::QueueOverflow).await;
+                return;
+            }
+            // Talking: the conversation goes on whatever the centre says.
+            Err(refusal) => {
+                warn!(%refusal, "the call centre does not know the resumed conversation");
+                None
+            }
+        };
+        info!(queue = %saved.queue, talking = talking.is_some(), "caller picked up in the call centre");
+        let agent = talking
+            .as_ref()
+            .map(|t| (t.attempt.clone(), t.agent.clone()));
+        self.queue = Some(Box::new(QueueLeg {
+            queue: saved.queue,
+            joined_with: JoinedWith {
+                language: saved.language,
+                department: saved.department,
+                complaints: saved.complaints,
+            },
+            transferred: false,
+            transfer: None,
+            supervisors: Vec::new(),
+            next_leg: 100,
+            joined_at: saved.joined_at,
+            orders,
+            moh: false,
+            playing: None,
+            next_tag: 100,
+            ringing: Vec::new(),
+            answered: Vec::new(),
+            talking,
+            callback_accepted: false,
+        }));
+        match agent {
+            Some((attempt, agent)) => {
+                if let Some(trace) = &mut self.trace {
+                    trace.agent_connected(&agent, Utc::now());
+                }
+                if !matches!(self.shared.control.channel_live(&attempt).await, Ok(true)) {
+                    // The agent hung up while no engine listened.
+                    self.agent_leg_over(&attempt).await;
+                }
+            }
+            None => self.music().await,
+        }
+    }
+
     /// The IVR's `Enqueue`: join the queue, start the music. A refusal gives the caller back to
     /// the IVR at once.
     pub(super) async fn enqueue(

@@ -32,6 +32,8 @@ pub enum SnapshotPhase {
     Confirm,
     /// Waiting for the ticket store to file the complaint.
     AwaitTicket,
+    /// In the call centre (after `Enqueue`): picked up there by the engine, no prompt replayed.
+    Queued,
 }
 
 /// A call's progress, enough to pick it up in another process.
@@ -78,6 +80,9 @@ pub enum ResumeError {
     /// The snapshot says the call was recording or confirming in a step that is not a `record` step.
     #[error("step `{0}` is not a record step")]
     NotARecordStep(String),
+    /// The snapshot says the call was in the call centre from a step that is not an `agent` step.
+    #[error("step `{0}` is not an agent step")]
+    NotAnAgentStep(String),
 }
 
 impl Call {
@@ -89,6 +94,7 @@ impl Call {
             Phase::Recording { name, .. } => SnapshotPhase::Recording { name: name.clone() },
             Phase::Confirm => SnapshotPhase::Confirm,
             Phase::AwaitTicket => SnapshotPhase::AwaitTicket,
+            Phase::Queued => SnapshotPhase::Queued,
             _ => SnapshotPhase::Step,
         };
         let step_name = |id: usize| self.script.steps[id].name.clone();
@@ -187,6 +193,12 @@ impl Call {
                 // Entering the step again requests the ticket again: under the same key.
                 state.tickets_requested = state.tickets_requested.saturating_sub(1);
                 state.goto(&script, step, now, &mut out);
+            }
+            (SnapshotPhase::Queued, _) => {
+                if !matches!(script.steps[step].kind, StepKind::Queue { .. }) {
+                    return Err(ResumeError::NotAnAgentStep(snapshot.step.clone()));
+                }
+                state.phase = Phase::Queued;
             }
             (SnapshotPhase::Step, _) => state.goto(&script, step, now, &mut out),
         }
