@@ -53,6 +53,9 @@ pub enum AppError {
     /// The simulator could not start.
     #[error("simulator: {0}")]
     Simulator(#[from] ari_sim::SimError),
+    /// The demo's own set-up failed.
+    #[error("demo: {0}")]
+    Demo(String),
     /// The call centre's queues file is invalid.
     #[error("{path} has problems:\n{problems}")]
     Queues { path: String, problems: String },
@@ -353,6 +356,7 @@ pub struct Node {
     records_task: JoinHandle<()>,
     /// The call centre (stops after the engine: callers still queued hear from it to the end).
     centre_task: Option<JoinHandle<()>>,
+    centre: Option<crate::centre::CentreHandle>,
     fallback: ImportHandle,
     connection: ari::Connection,
 }
@@ -530,8 +534,10 @@ impl Node {
             time_zone: config.records.time_zone,
             service_level_seconds: config.records.service_level_seconds,
         });
+        let mut centre_handle = None;
         let centre_task = centre_parts.map(|(centre, handle, requests, commands)| {
-            more = std::mem::take(&mut more).merge(crate::centre::api::routes(handle));
+            more = std::mem::take(&mut more).merge(crate::centre::api::routes(handle.clone()));
+            centre_handle = Some(handle);
             tokio::spawn(centre.run(requests, commands, infra_stop.clone()))
         });
         let api = axum::Router::new().nest(
@@ -570,8 +576,14 @@ impl Node {
             records,
             records_task,
             centre_task,
+            centre: centre_handle,
             connection,
         })
+    }
+
+    /// The call centre, when the node runs one (a queues file exists).
+    pub fn centre(&self) -> Option<&crate::centre::CentreHandle> {
+        self.centre.as_ref()
     }
 
     /// Where the HTTP API listens.

@@ -63,14 +63,18 @@ pub enum CitizenKind {
     HangsUpWhileRecording,
     /// Says nothing at the beep, then gives up.
     SilentRecording,
+    /// Presses 0, waits for one of the demo's agents, talks, hangs up.
+    AsksForAgent,
 }
 
 impl CitizenKind {
-    const ROTATION: [CitizenKind; 10] = [
+    const ROTATION: [CitizenKind; 12] = [
         CitizenKind::RegisterHindi,
+        CitizenKind::AsksForAgent,
         CitizenKind::RegisterEnglish,
         CitizenKind::StatusEnquiry,
         CitizenKind::RegisterHindi,
+        CitizenKind::AsksForAgent,
         CitizenKind::WrongKeys,
         CitizenKind::HangsUpMidway,
         CitizenKind::RegisterEnglish,
@@ -89,6 +93,7 @@ impl CitizenKind {
             CitizenKind::HangsUpMidway => "hung up midway",
             CitizenKind::HangsUpWhileRecording => "hung up while recording",
             CitizenKind::SilentRecording => "silent recording",
+            CitizenKind::AsksForAgent => "asks for an agent",
         }
     }
 }
@@ -173,6 +178,21 @@ pub fn citizen(n: u64, kind: CitizenKind, earlier: Option<&str>) -> Scenario {
             press("9"),
             prompt("connecting_agent"),
             Step::Wait { seconds: 30.0 },
+            Step::Hangup,
+        ],
+        (CitizenKind::AsksForAgent, _) => vec![
+            prompt("welcome"),
+            press(if n % 2 == 0 { "1" } else { "2" }),
+            prompt("main_menu"),
+            press("0"),
+            prompt("connecting_agent"),
+            // Put through to an agent (or, with all of them busy too long, a complaint for a
+            // call-back: the queue's rules), then a short conversation.
+            Step::WaitAgent {
+                timeout_seconds: 300.0,
+                abandon: true,
+            },
+            Step::Wait { seconds: 25.0 },
             Step::Hangup,
         ],
         (CitizenKind::HangsUpMidway, _) => {
@@ -312,6 +332,7 @@ pub async fn run(
     )
     .await?;
     let access = demo_access(node.tickets()).await?;
+    demo_agents(&sim, &node).await?;
     on_ready(node.http_addr(), &access.token);
     if !node.wait_connected(Duration::from_secs(10)).await {
         tracing::warn!("the simulator's event connection is not up yet; calls may be refused");
@@ -399,6 +420,76 @@ async fn demo_access(service: &tickets::TicketService) -> Result<DemoAccess, App
         token_expires_at: created.info.expires_at.unwrap_or(now),
         token: created.token,
     })
+}
+
+/// The demo's agents: login, name, languages, and their simulated phone (answers after 3 s).
+const DEMO_AGENTS: [(&str, &str, &[&str]); 3] = [
+    ("demo-asha", "Asha Verma", &["hi", "en"]),
+    ("demo-ravi", "Ravi Kumar", &["hi"]),
+    ("demo-meena", "Meena Thakur", &["en", "hi"]),
+];
+
+/// Makes the demo's agents (users with an agent profile, a simulated phone each) and logs them in
+/// to the call centre, so a newcomer sees calls queue and connect.
+async fn demo_agents(sim: &SimHandle, node: &Node) -> Result<(), AppError> {
+    use tickets::accounts::agent::{AgentProfileInput, set_agent_profile};
+    let Some(centre) = node.centre() else {
+        return Ok(());
+    };
+    let store = node.tickets().store();
+    let now = chrono::Utc::now();
+    for (i, (login, name, languages)) in DEMO_AGENTS.iter().enumerate() {
+        let resource = format!("demo-agent-{}", i + 1);
+        sim.set_endpoint(ari_sim::EndpointConfig {
+            technology: "PJSIP".to_owned(),
+            resource: resource.clone(),
+            behaviour: ari_sim::EndpointBehaviour::answer(3.0),
+            context: "agents".to_owned(),
+        })
+        .await?;
+        let exists = store
+            .user_by_login(login)
+            .await
+            .map_err(tickets::TicketError::from)?
+            .is_some();
+        if !exists {
+            // Nobody logs in as them with a password: a random one, never shown.
+            store
+                .insert_user(
+                    login,
+                    name,
+                    tickets::Role::Agent,
+                    None,
+                    &tickets::accounts::random_password(),
+                    now,
+                )
+                .await
+                .map_err(tickets::TicketError::from)?;
+        }
+        let profile = AgentProfileInput {
+            phone: Some(format!("PJSIP/{resource}")),
+            languages: languages.iter().map(|l| (*l).to_owned()).collect(),
+            ..AgentProfileInput::default()
+        };
+        let profile = set_agent_profile(store, login, &profile, "system:demo", now).await?;
+        let departments = store
+            .departments()
+            .await
+            .map_err(tickets::TicketError::from)?
+            .into_iter()
+            .map(|d| d.code);
+        let skills = crate::centre::skills(&profile, departments).map_err(AppError::Demo)?;
+        let login_input = acd::Input::LogIn {
+            agent: acd::AgentId::new(login),
+            phone: format!("PJSIP/{resource}"),
+            skills,
+        };
+        // Already logged in (the state survived from an earlier run in this folder): fine.
+        if let Err(err) = centre.input(login_input).await {
+            tracing::debug!(%err, agent = login, "demo agent not logged in again");
+        }
+    }
+    Ok(())
 }
 
 type Tally = (u64, BTreeMap<CitizenKind, (u64, u64)>, Vec<String>);

@@ -232,7 +232,8 @@ async fn log_in(
     } else {
         profile.departments.clone()
     };
-    let skills = skills(&profile, departments)?;
+    let skills = super::skills(&profile, departments)
+        .map_err(|message| ApiError::invalid("helplines", message))?;
     centre
         .input(acd::Input::LogIn {
             agent: acd::AgentId::new(&login),
@@ -241,37 +242,6 @@ async fn log_in(
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The ACD's skills from an agent profile and the departments they take: an empty list of
-/// helplines means all of them.
-fn skills(
-    profile: &tickets::accounts::agent::AgentProfile,
-    departments: Vec<String>,
-) -> Result<acd::Skills, ApiError> {
-    let languages = profile.languages.iter().filter_map(|l| match l.as_str() {
-        "hi" => Some(acd::Language::Hi),
-        "en" => Some(acd::Language::En),
-        _ => None,
-    });
-    let helplines: Vec<acd::Helpline> = if profile.helplines.is_empty() {
-        acd::Helpline::ALL.to_vec()
-    } else {
-        profile
-            .helplines
-            .iter()
-            .map(|h| {
-                serde_json::from_value::<acd::Helpline>(serde_json::Value::String(h.clone()))
-                    .map_err(|_| {
-                        ApiError::invalid(
-                            "helplines",
-                            format!("the agent profile names `{h}`, which is not a helpline"),
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?
-    };
-    Ok(acd::Skills::new(languages, departments, helplines))
 }
 
 async fn log_out(

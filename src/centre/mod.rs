@@ -94,6 +94,32 @@ pub fn integrated_helplines() -> std::collections::BTreeMap<String, TransferTo> 
         .collect()
 }
 
+/// The ACD's skills from an agent profile and the departments they take: an empty list of
+/// helplines means all of them; a helpline the ACD does not know is refused, said.
+pub fn skills(
+    profile: &tickets::accounts::agent::AgentProfile,
+    departments: impl IntoIterator<Item = String>,
+) -> Result<acd::Skills, String> {
+    let languages = profile.languages.iter().filter_map(|l| match l.as_str() {
+        "hi" => Some(acd::Language::Hi),
+        "en" => Some(acd::Language::En),
+        _ => None,
+    });
+    let helplines: Vec<acd::Helpline> = if profile.helplines.is_empty() {
+        acd::Helpline::ALL.to_vec()
+    } else {
+        profile
+            .helplines
+            .iter()
+            .map(|h| {
+                serde_json::from_value::<acd::Helpline>(serde_json::Value::String(h.clone()))
+                    .map_err(|_| format!("the agent profile names `{h}`, which is not a helpline"))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    Ok(acd::Skills::new(languages, departments, helplines))
+}
+
 /// What an agent's or a supervisor's request does to the call the agent is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallAction {

@@ -153,6 +153,19 @@ async fn the_demo_runs_its_calls_to_completion_and_leaves_the_tickets_in_the_dat
         .await
         .unwrap();
     assert_eq!(total, summary.engine.tickets_created);
+    // The demo's agents took the callers who asked for one.
+    let url = helpline::app::prepare_database_url(config.database.url.expose()).unwrap();
+    let records = records::RecordStore::open(&url, &tickets::StoreOptions::default()).unwrap();
+    let calls = records.calls(&Default::default()).await.unwrap();
+    let answered: Vec<_> = calls
+        .iter()
+        .filter(|r| r.outcome == records::Outcome::ToAgent)
+        .filter_map(|r| r.agent.agent.clone())
+        .collect();
+    assert!(
+        !answered.is_empty() && answered.iter().all(|a| a.starts_with("demo-")),
+        "{answered:?}"
+    );
     // The demo's access is short-lived (issue 10): its token stops within 8 h, and the printed
     // password logs the `demo` user in.
     let now = chrono::Utc::now();
