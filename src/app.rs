@@ -61,6 +61,28 @@ pub enum AppError {
     Queues { path: String, problems: String },
 }
 
+/// The dial string call-backs ring the citizen on (the telecom trunk of `deploy/asterisk/pjsip.conf`).
+pub const CALLBACK_DIAL: &str = "PJSIP/{number}@telecom-trunk";
+
+/// Starts each call-back as a task of its own over `control`: the agent's leg gets a mailbox of its
+/// own from `router` before anything is rung.
+fn callback_launcher(
+    control: AriControl,
+    router: ari::Router,
+    link: crate::engine::CallCentreLink,
+) -> crate::centre::CallbackLauncher {
+    Arc::new(move |params: crate::engine::callback::CallbackParams| {
+        let mailbox = router
+            .register_channel(&params.agent_leg)
+            .map_err(|err| err.to_string())?;
+        let (control, link) = (control.clone(), link.clone());
+        tokio::spawn(async move {
+            crate::engine::callback::run_callback(&control, &link, params, mailbox).await;
+        });
+        Ok(())
+    })
+}
+
 /// Where the call centre's queues are declared, beside the IVR scripts.
 pub fn queues_path(ivr: &crate::config::IvrConfig) -> std::path::PathBuf {
     ivr.scripts_dir.join("acd").join("queues.toml")
@@ -452,11 +474,19 @@ impl Node {
                         queues: Arc::new(queues),
                         helpline: acd::Helpline::Grievance,
                         transfers: crate::centre::integrated_helplines(),
+                        callback_dial: CALLBACK_DIAL.to_owned(),
+                        speed: options.speed,
                         // Beside the calls' progress: local, this node's own.
                         state_file: Some(config.journal_dir.join("centre.json")),
                     },
                     Arc::new(recorder.clone()),
                 );
+                let centre = centre.with_callbacks(callback_launcher(
+                    AriControl::new(client.clone())
+                        .with_router(router.clone(), config.ari_app.clone()),
+                    router.clone(),
+                    link.clone(),
+                ));
                 (link, Some((centre, handle, requests, commands)))
             }
             None => {

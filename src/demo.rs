@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn the_mix_covers_every_kind_and_status_enquiries_use_earlier_numbers() {
         let kinds: std::collections::BTreeSet<_> = CitizenKind::ROTATION.iter().copied().collect();
-        assert_eq!(kinds.len(), 7);
+        assert_eq!(kinds.len(), 8);
         let enquiry = citizen(2, CitizenKind::StatusEnquiry, Some("1234567890"));
         assert!(enquiry.steps.contains(&press("1234567890")));
         let first = citizen(2, CitizenKind::StatusEnquiry, None);

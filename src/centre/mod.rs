@@ -39,6 +39,12 @@ pub struct CentreSettings {
     pub helpline: acd::Helpline,
     /// Where agents may transfer a caller, by the name they pick (`181`, `1077` …).
     pub transfers: std::collections::BTreeMap<String, TransferTo>,
+    /// The dial string a call-back rings the citizen on, `{number}` their number as the engine
+    /// normalised it (`PJSIP/{number}@telecom-trunk`).
+    pub callback_dial: String,
+    /// How much faster than real time the call centre's time runs: 1 with a real Asterisk, the
+    /// simulator's speed factor with a simulator (rings, waits and wrap-ups shrink with the calls').
+    pub speed: f64,
     /// Where the ACD's state is kept across restarts (agents logged in and paused, conversations,
     /// call-back slots, the day's counters); `None`: nowhere (tests).
     pub state_file: Option<std::path::PathBuf>,
@@ -356,7 +362,14 @@ pub struct Centre {
     actions: Vec<Action>,
     /// The state changed since it was last saved.
     dirty: bool,
+    /// Starts a call-back's task, when this node places call-backs.
+    callbacks: Option<CallbackLauncher>,
+    clock: CentreClock,
 }
+
+/// Starts a call-back's task (made by the node: it owns the ARI side).
+pub type CallbackLauncher =
+    Arc<dyn Fn(crate::engine::callback::CallbackParams) -> Result<(), String> + Send + Sync>;
 
 impl std::fmt::Debug for Centre {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -374,7 +387,8 @@ impl Centre {
     ) -> (Centre, CentreHandle, mpsc::Receiver<Command>) {
         let (commands, commands_rx) = mpsc::channel(COMMANDS_CAPACITY);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
-        let now = Utc::now();
+        let clock = CentreClock::start(settings.speed);
+        let now = clock.now();
         let saved = settings.state_file.as_deref().and_then(load_state);
         let (acd, actions) = match saved {
             Some(durable) => {
@@ -397,12 +411,21 @@ impl Centre {
             log,
             actions: Vec::new(),
             dirty: false,
+            callbacks: None,
+            clock,
         };
         // The restore's own actions: the old engine's rings cancelled, their agents available.
         for action in actions {
             centre.execute(action);
         }
         (centre, CentreHandle { commands, live }, commands_rx)
+    }
+
+    /// Places call-backs with `launch`.
+    #[must_use]
+    pub fn with_callbacks(mut self, launch: CallbackLauncher) -> Self {
+        self.callbacks = Some(launch);
+        self
     }
 
     /// Runs until `stop`: call tasks' requests, the API's commands, the ACD's timers.
@@ -415,7 +438,7 @@ impl Centre {
         let mut save = tokio::time::interval(SAVE_EVERY);
         save.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let deadline = self.acd.next_deadline().map(to_instant);
+            let deadline = self.acd.next_deadline().map(|at| self.clock.instant(at));
             tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
@@ -445,7 +468,7 @@ impl Centre {
         let Some(path) = self.settings.state_file.clone() else {
             return;
         };
-        let bytes = match serde_json::to_vec(&self.acd.durable(Utc::now())) {
+        let bytes = match serde_json::to_vec(&self.acd.durable(self.clock.now())) {
             Ok(bytes) => bytes,
             Err(err) => return warn!(%err, "the call centre's state does not serialise"),
         };
@@ -510,7 +533,7 @@ impl Centre {
             call: call.clone(),
             queue: join.queue,
             info,
-            joined_at: Some(join.joined_at),
+            joined_at: Some(self.clock.of_wall(join.joined_at)),
         });
         match self.try_feed(input) {
             Ok(()) => {}
@@ -565,6 +588,19 @@ impl Centre {
                     },
                 }
             }
+            LegReport::CallbackLeg {
+                attempt: channel,
+                failure,
+            } => match self.attempts.remove(&channel) {
+                Some((attempt, _)) => Input::CallbackResult {
+                    attempt,
+                    outcome: match failure {
+                        None => acd::CallbackOutcome::Answered,
+                        Some(f) => acd::CallbackOutcome::Failed(ring_failure(&f)),
+                    },
+                },
+                None => return debug!(%channel, "a call-back leg for no attempt"),
+            },
             LegReport::Transferred { destination } => {
                 self.calls.remove(&call);
                 self.attempts.retain(|_, (_, c)| *c != call);
@@ -654,7 +690,7 @@ impl Centre {
     }
 
     fn snapshot(&self) -> Snapshot {
-        let now = Utc::now();
+        let now = self.clock.now();
         let floor = self.acd.snapshot(now);
         let mut waiting = Vec::new();
         for queue in self.settings.queues.iter() {
@@ -699,7 +735,7 @@ impl Centre {
     /// Feeds the ACD and carries out what it says (also the timers' actions of a refused input).
     fn try_feed(&mut self, input: Input) -> Result<(), acd::AcdError> {
         let mut actions = std::mem::take(&mut self.actions);
-        let result = self.acd.handle_into(input, Utc::now(), &mut actions);
+        let result = self.acd.handle_into(input, self.clock.now(), &mut actions);
         self.dirty |= !actions.is_empty();
         for action in actions.drain(..) {
             self.execute(action);
@@ -716,9 +752,18 @@ impl Centre {
                 phone,
                 call,
                 timeout_secs,
-                ..
+                callback,
+                info,
+                queue,
             } => {
                 let channel = attempt.channel_id();
+                if callback && !self.start_callback(&call, &channel, &queue, &info) {
+                    self.feed(Input::RingFailed {
+                        attempt,
+                        cause: acd::RingFailure::Other,
+                    });
+                    return;
+                }
                 self.attempts
                     .insert(channel.clone(), (attempt, call.clone()));
                 self.order(
@@ -790,15 +835,87 @@ impl Centre {
             Action::Log(event) => {
                 self.log.log(&event);
                 let _ = self.live.send(LiveEvent::Queue {
-                    at: Utc::now(),
+                    at: self.clock.now(),
                     event,
                 });
             }
-            Action::PlaceCallback { call, .. } | Action::CallbackFailed { call, .. } => {
-                // Call-backs are placed by their own task (not in this build): the slot is let go.
-                warn!(call = %call.as_str(), "call-back cannot be placed on this node");
+            Action::PlaceCallback {
+                attempt,
+                call,
+                info,
+                ..
+            } => {
+                let channel = attempt.channel_id();
+                let endpoint = self
+                    .settings
+                    .callback_dial
+                    .replace("{number}", &info.number);
+                if tickets::accounts::agent::dial_string("number", &endpoint).is_err() {
+                    // A withheld or unreadable number cannot be called back.
+                    warn!(call = %call.as_str(), "call-back: the citizen's number cannot be dialled");
+                    self.feed(Input::CallbackResult {
+                        attempt,
+                        outcome: acd::CallbackOutcome::Failed(acd::RingFailure::Unreachable),
+                    });
+                    return;
+                }
+                self.attempts
+                    .insert(channel.clone(), (attempt, call.clone()));
+                self.order(
+                    &call,
+                    QueueOrder::PlaceCallback {
+                        attempt: channel,
+                        endpoint,
+                        timeout: std::time::Duration::from_secs(u64::from(
+                            acd::acd::CALLBACK_RING_SECS,
+                        )),
+                    },
+                );
+            }
+            Action::CallbackFailed { call, attempts, .. } => {
+                warn!(call = %call.as_str(), attempts, "call-back given up: the citizen could not be reached");
+                self.calls.remove(&call);
             }
         }
+    }
+
+    /// Starts a call-back's own task (its agent's leg `channel` rung first); false when this node
+    /// cannot place call-backs.
+    fn start_callback(
+        &mut self,
+        call: &CallId,
+        channel: &str,
+        queue: &str,
+        info: &acd::CallInfo,
+    ) -> bool {
+        let Some(launch) = &self.callbacks else {
+            warn!(call = %call.as_str(), "call-back cannot be placed: no dialler on this node");
+            return false;
+        };
+        let (orders, rx) = mpsc::channel(crate::engine::ports::ORDERS_CAPACITY);
+        let params = crate::engine::callback::CallbackParams {
+            call_id: call.as_str().to_owned(),
+            agent_leg: channel.to_owned(),
+            number: info.number.clone(),
+            language: info.language.as_str().to_owned(),
+            orders: rx,
+        };
+        if let Err(err) = launch(params) {
+            warn!(call = %call.as_str(), %err, "call-back not started");
+            return false;
+        }
+        let view = WaitingView {
+            call: call.as_str().to_owned(),
+            queue: queue.to_owned(),
+            position: 0,
+            caller: info.number.clone(),
+            language: info.language.as_str().to_owned(),
+            department: info.department.clone(),
+            complaints: info.complaints.clone(),
+            joined_at: self.clock.now(),
+        };
+        self.calls.insert(call.clone(), CallEntry { orders, view });
+        true
     }
 
     fn agent_changed(&mut self, agent: &AgentId) {
@@ -838,9 +955,54 @@ fn ring_failure(failure: &RingFailure) -> acd::RingFailure {
     }
 }
 
-fn to_instant(at: acd::Time) -> tokio::time::Instant {
-    let ahead = (at - Utc::now()).to_std().unwrap_or_default();
-    tokio::time::Instant::now() + ahead
+/// The call centre's time: the wall clock at speed 1; with a simulator's speed factor, wall-clock
+/// time from the start on, running that much faster.
+#[derive(Debug, Clone, Copy)]
+struct CentreClock {
+    wall: chrono::DateTime<Utc>,
+    origin: tokio::time::Instant,
+    speed: f64,
+}
+
+impl CentreClock {
+    fn start(speed: f64) -> Self {
+        CentreClock {
+            wall: Utc::now(),
+            origin: tokio::time::Instant::now(),
+            speed: if speed.is_finite() && speed > 1.0 {
+                speed
+            } else {
+                1.0
+            },
+        }
+    }
+
+    fn now(&self) -> acd::Time {
+        if self.speed == 1.0 {
+            return Utc::now();
+        }
+        let elapsed = self.origin.elapsed().mul_f64(self.speed);
+        self.wall + chrono::Duration::from_std(elapsed).unwrap_or_default()
+    }
+
+    /// A wall-clock instant (a caller's join, as their call task saw it) on this clock: as long
+    /// before now, scaled.
+    fn of_wall(&self, at: chrono::DateTime<Utc>) -> acd::Time {
+        if self.speed == 1.0 {
+            return at;
+        }
+        let ago = (Utc::now() - at)
+            .to_std()
+            .unwrap_or_default()
+            .mul_f64(self.speed);
+        self.now() - chrono::Duration::from_std(ago).unwrap_or_default()
+    }
+
+    /// The real instant the ACD's `at` falls on.
+    fn instant(&self, at: acd::Time) -> tokio::time::Instant {
+        let ahead = (at - self.now()).to_std().unwrap_or_default();
+        tokio::time::Instant::now() + ahead.div_f64(self.speed)
+    }
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

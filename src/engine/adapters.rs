@@ -201,10 +201,13 @@ impl CallControl for AriControl {
 
     async fn originate(&self, leg: &OriginateLeg<'_>, owner: &str) -> Result<(), ControlError> {
         let (router, app) = self.router()?;
-        // Routed before the request: its events may overtake the reply.
-        router
-            .register_alias(leg.channel, owner)
-            .map_err(route_error)?;
+        // Routed before the request: its events may overtake the reply. A leg that is its own
+        // owner (a call-back's agent leg) had its mailbox made by whoever runs it.
+        if leg.channel != owner {
+            router
+                .register_alias(leg.channel, owner)
+                .map_err(route_error)?;
+        }
         let params = ari::Originate {
             channel_id: leg.channel.to_owned(),
             endpoint: leg.endpoint.to_owned(),

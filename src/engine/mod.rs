@@ -11,6 +11,7 @@
 
 pub mod adapters;
 pub mod call;
+pub mod callback;
 pub mod fallback;
 pub mod ports;
 pub mod progress;

@@ -431,6 +431,13 @@ pub enum QueueOrder {
     /// The agent hands the connected caller on (blind: the agent's leg ends at once), with the call's
     /// complaint numbers on the channel for the receiving side.
     Transfer { to: TransferTo },
+    /// A call-back: the agent (leg `attempt` of a [`QueueOrder::Ring`]) answered; ring the citizen
+    /// on `endpoint` as leg `attempt`.
+    PlaceCallback {
+        attempt: String,
+        endpoint: String,
+        timeout: std::time::Duration,
+    },
     /// A supervisor joins the agent's call from their own phone.
     Supervise {
         supervisor: String,
@@ -508,6 +515,11 @@ pub enum LegReport {
     CallEnded { by_agent: bool },
     /// The agent handed the caller on to `destination` (their leg is over).
     Transferred { destination: String },
+    /// A call-back's citizen leg answered (and heard who calls), or did not.
+    CallbackLeg {
+        attempt: String,
+        failure: Option<RingFailure>,
+    },
     /// The call task is giving the caller back to the IVR (or ending) on its own: the centre
     /// forgets the call.
     Gone,

@@ -551,3 +551,103 @@ async fn supervisors_listen_whisper_and_barge_from_their_own_phone() {
         assert!(ops.contains(&format!("hangup {leg}")), "{leg}: {ops:?}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_back_rings_the_agent_first_then_greets_the_citizen_and_bridges_them() {
+    use super::callback::{CallbackParams, run_callback};
+    let control = Arc::new(FakeControl::default());
+    let (link, mut centre) = CallCentreLink::new(16);
+    let (orders, orders_rx) = mpsc::channel(8);
+    let (events, mailbox) = mpsc::channel::<ari::Event>(16);
+    let params = CallbackParams {
+        call_id: "c9".into(),
+        agent_leg: "acd-7".into(),
+        number: "+919816000072".into(),
+        language: "hi".into(),
+        orders: orders_rx,
+    };
+    let task = {
+        let control = Arc::clone(&control);
+        tokio::spawn(async move { run_callback(&*control, &link, params, mailbox).await })
+    };
+    orders
+        .send(QueueOrder::Ring {
+            attempt: "acd-7".into(),
+            agent: "asha".into(),
+            phone: "PJSIP/agent-101".into(),
+            timeout: Duration::from_secs(20),
+        })
+        .await
+        .unwrap();
+    events.send(stasis_start("acd-7", "")).await.unwrap();
+    assert_eq!(
+        next_report(&mut centre).await,
+        LegReport::RingAnswered {
+            attempt: "acd-7".into()
+        }
+    );
+    orders
+        .send(QueueOrder::PlaceCallback {
+            attempt: "acd-8".into(),
+            endpoint: "PJSIP/+919816000072@telecom-trunk".into(),
+            timeout: Duration::from_secs(40),
+        })
+        .await
+        .unwrap();
+    events.send(stasis_start("acd-8", "")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    events
+        .send(playback_finished("acd-8", "pbq-cb-acd-8"))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_report(&mut centre).await,
+        LegReport::CallbackLeg {
+            attempt: "acd-8".into(),
+            failure: None
+        }
+    );
+    orders
+        .send(QueueOrder::Connect {
+            attempt: "acd-7".into(),
+            agent: "asha".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        next_report(&mut centre).await,
+        LegReport::Connected {
+            attempt: "acd-7".into()
+        }
+    );
+    events.send(hangup_request("acd-8")).await.unwrap();
+    assert_eq!(
+        next_report(&mut centre).await,
+        LegReport::CallEnded { by_agent: false }
+    );
+    task.await.unwrap();
+    let ops = control.ops();
+    let at = |needle: &str| {
+        ops.iter()
+            .position(|o| o.starts_with(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {ops:?}"))
+    };
+    // The agent first, music for them while the citizen rings, who is greeted, then the bridge.
+    assert!(at("originate acd-7 PJSIP/agent-101") < at("moh acd-7"));
+    assert!(at("moh acd-7") < at("originate acd-8 PJSIP/+919816000072@telecom-trunk"));
+    assert!(
+        at("play pbq-cb-acd-8 hi sound:helpline/callback_greeting")
+            < at("bridge-add br-acd-8 acd-7,acd-8")
+    );
+    assert!(ops.contains(&"hangup acd-7".to_owned()), "{ops:?}");
+}
+
+async fn next_report(centre: &mut mpsc::Receiver<CentreRequest>) -> LegReport {
+    match tokio::time::timeout(Duration::from_secs(1), centre.recv()).await {
+        Ok(Some(CentreRequest::Report { call_id, report })) => {
+            assert_eq!(call_id, "c9");
+            report
+        }
+        other => panic!("expected a report, got {other:?}"),
+    }
+}

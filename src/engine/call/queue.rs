@@ -501,6 +501,10 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 }
             }
             QueueOrder::Transfer { to } => self.transfer(to).await,
+            // A call-back's order: its own task places those, never a caller's.
+            QueueOrder::PlaceCallback { attempt, .. } => {
+                warn!(%attempt, "a call-back order for a caller's call: ignored");
+            }
             QueueOrder::Supervise {
                 supervisor,
                 phone,
