@@ -666,3 +666,121 @@ async fn a_call_back_keeps_the_place_rings_the_agent_first_then_the_citizen() {
     );
     t.stop().await;
 }
+
+/// An agent `login` speaking only `language`, ringing `phone`.
+async fn agent_on(t: &TestNode, login: &str, language: &str, phone: &str) -> String {
+    let store = t.node.tickets().store();
+    let now = chrono::Utc::now();
+    store
+        .insert_user(login, login, Role::Agent, None, "-", now)
+        .await
+        .unwrap()
+        .unwrap();
+    let profile = AgentProfileInput {
+        phone: Some(phone.into()),
+        languages: vec![language.into()],
+        ..AgentProfileInput::default()
+    };
+    set_agent_profile(store, login, &profile, "test", now)
+        .await
+        .unwrap();
+    tickets::tokens::create_token(
+        store,
+        tickets::tokens::NewTokenFor::User(login.into()),
+        None,
+        None,
+        "test",
+        now,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hindi_caller_reaches_the_hindi_agent_and_a_phone_that_is_always_busy_pauses_its_agent() {
+    let t = TestNode::start("centre-skills", office_hours()).await;
+    let api = Api::new(&t);
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    // An English agent whose phone is always busy, and a Hindi agent whose phone answers.
+    let busy = agent_on(&t, "ravi", "en", "PJSIP/agent-102").await;
+    let hindi = agent_on(&t, "meena", "hi", "PJSIP/agent-101").await;
+    for token in [&busy, &hindi] {
+        let (status, body) = api.post("/centre/me/login", token, json!({})).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    // A Hindi caller: only meena speaks Hindi.
+    let hindi_call = t
+        .call(scenario(
+            "9816000081",
+            vec![
+                prompt("welcome"),
+                press("1"),
+                prompt("main_menu"),
+                press("0"),
+                prompt("connecting_agent"),
+                ari_sim::Step::WaitAgent {
+                    timeout_seconds: 120.0,
+                    abandon: false,
+                },
+                wait(5.0),
+                hangup(),
+            ],
+        ))
+        .await;
+    assert_eq!(
+        hindi_call.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{hindi_call:#?}"
+    );
+    let record = record_of(&t, &hindi_call.channel_id).await;
+    assert_eq!(record.agent.agent.as_deref(), Some("meena"), "{record:#?}");
+
+    // An English caller: ravi's phone is busy every time; after three rings in a row (the queue's
+    // auto_pause_after) he is paused `no_answer`, and with nobody left to take English calls the
+    // caller records the complaint instead — never left waiting on nobody.
+    let english_call = t
+        .call(scenario(
+            "9816000082",
+            vec![
+                prompt("welcome"),
+                press("2"),
+                prompt("main_menu"),
+                press("0"),
+                prompt("connecting_agent"),
+                prompt("agents_busy"),
+                hangup(),
+            ],
+        ))
+        .await;
+    assert_eq!(
+        english_call.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{english_call:#?}"
+    );
+    let (_, floor) = api.get("/centre", &supervisor).await;
+    let ravi = floor["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "ravi")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (ravi["state"].as_str(), ravi["reason"].as_str()),
+        (Some("paused"), Some("no_answer")),
+        "{floor}"
+    );
+    let events = t
+        .node
+        .call_records()
+        .events(None, None, None, Some("ravi"))
+        .await
+        .unwrap();
+    let no_answers = events
+        .iter()
+        .filter(|e| serde_json::to_value(&e.event).unwrap()["event"] == "RING_NO_ANSWER")
+        .count();
+    assert_eq!(no_answers, 3, "{events:?}");
+    t.stop().await;
+}
