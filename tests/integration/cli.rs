@@ -100,6 +100,50 @@ fn check_passes_the_shipped_scripts_and_fails_a_broken_one_with_its_line() {
         stdout.contains("1100.toml:") && stdout.contains("choose_langauge"),
         "{stdout}"
     );
+
+    // The call centre's queues: an agent step naming a queue the file does not declare, and a
+    // queues file with a bad value, each with its file and line.
+    let scripts = dir.path().join("queues");
+    std::fs::create_dir_all(scripts.join("acd")).unwrap();
+    let text = include_str!("../../ivr-scripts/1100.toml")
+        .replace("queue = \"grievance\"", "queue = \"grievence\"");
+    std::fs::write(scripts.join("1100.toml"), text).unwrap();
+    std::fs::write(
+        scripts.join("acd/queues.toml"),
+        include_str!("../../ivr-scripts/acd/queues.toml"),
+    )
+    .unwrap();
+    let check = |scripts: &std::path::Path| {
+        let out = helpline(&dir)
+            .args(["check", "--scripts"])
+            .arg(scripts)
+            .arg("--audio")
+            .arg(repo().join("audio"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, stdout) = check(&scripts);
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains("1100.toml:") && stdout.contains("queue `grievence`"),
+        "{stdout}"
+    );
+    std::fs::write(
+        scripts.join("acd/queues.toml"),
+        include_str!("../../ivr-scripts/acd/queues.toml")
+            .replace("ring_timeout_secs = 20", "ring_timeout_secs = 0"),
+    )
+    .unwrap();
+    let (ok, stdout) = check(&scripts);
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains("queues.toml:") && stdout.contains("ring_timeout_secs"),
+        "{stdout}"
+    );
 }
 
 #[test]
