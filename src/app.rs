@@ -570,13 +570,15 @@ impl Node {
             centre_handle = Some(handle);
             tokio::spawn(centre.run(requests, commands, infra_stop.clone()))
         });
-        let api = axum::Router::new().nest(
-            "/api/v1",
-            tickets::api::router_with(
-                tickets::api::ApiState::with_accounts(tickets.clone(), config.accounts.clone()),
-                more,
-            ),
-        );
+        let api_state =
+            tickets::api::ApiState::with_accounts(tickets.clone(), config.accounts.clone());
+        let api = axum::Router::new()
+            .nest(
+                "/api/v1",
+                tickets::api::router_with(api_state.clone(), more),
+            )
+            // The web pages, on the same accounts (their throttles too).
+            .merge(crate::web::routes(api_state));
         let app = http::app(observed, api, &config.http);
         let http_stop = infra_stop.clone();
         let http_config = config.http.clone();

@@ -181,7 +181,7 @@ impl Observed {
     }
 }
 
-/// The app: `api` (the tickets API, already nested under `/api/v1`, limited per client address
+/// The app: `api` (the tickets API, already nested under `/api/v1`, and the web pages, limited per client address
 /// to `http.rate_limit_per_second`) plus `/health` and `/metrics`, each request bounded by
 /// `http.request_timeout`. Call it inside the runtime: the rate limiter's sweeper is a task.
 pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
@@ -199,18 +199,20 @@ pub fn app(observed: Observed, api: Router, http: &HttpConfig) -> Router {
         .layer(middleware::map_response(explain_bare_errors))
         .layer(middleware::from_fn(refuse_when_over_capacity))
         // The headers every answer carries, whatever produced it (a handler, a layer, the
-        // connection cap). The API answers JSON and WAV to programs, never a page: nothing may
-        // sniff a type, frame it, run a script in it or leak its URL (which can hold a ticket
-        // number) as a referrer; and nothing is cached — a ticket, a note or a recording is
+        // connection cap). Nothing may sniff a type, frame an answer, run a script in one (but
+        // the web pages' own) or leak its URL (which can hold a ticket number) as a referrer;
+        // and nothing is cached — a ticket, a note or a recording is
         // personal data, and a shared cache or a browser's disk is no place for it (a handler
         // that means otherwise sets its own Cache-Control).
         .layer(
             ServiceBuilder::new()
                 .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .layer(always(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(always(
+                // The web pages (`crate::web`) set their own policy, which lets in this
+                // origin's script and style; everything else gets none at all.
+                .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; frame-ancestors 'none'",
+                    HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
                 ))
                 .layer(always(header::REFERRER_POLICY, "no-referrer"))
                 .layer(SetResponseHeaderLayer::if_not_present(

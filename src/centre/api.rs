@@ -3,7 +3,9 @@
 //!
 //! - agents (`take calls`): `POST /centre/me/login` (`{"phone": …}`, else their profile's),
 //!   `/centre/me/logout`, `/centre/me/pause` (`{"reason": "lunch"}`), `/centre/me/resume`,
-//!   `/centre/me/disposition` (ends the wrap-up);
+//!   `/centre/me/disposition` (ends the wrap-up; `{"code": …}`, one of [`DISPOSITIONS`], is
+//!   audited with the call), `/centre/me/hold`, `/centre/me/transfer` (`{"to": …, "tickets": […]}`:
+//!   the complaints filed during the call are noted beside the call's own);
 //! - supervisors (`supervise`): `POST /centre/agents/{login}/pause`, `/centre/agents/{login}/logout`,
 //!   `POST /centre/calls/{call}/move` (`{"queue": …}` or `{"agent": …}`) — each audited with the
 //!   supervisor's name;
@@ -197,11 +199,7 @@ async fn log_in(
 ) -> Result<StatusCode, ApiError> {
     let login = me(&caller)?;
     // The body is optional: none (or `{}`) rings the profile's phone.
-    let body: LoginBody = if body.iter().all(u8::is_ascii_whitespace) {
-        LoginBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?
-    };
+    let body: LoginBody = optional_body(&body)?;
     let profile = tickets::accounts::agent::agent_profile(state.service.store(), &login)
         .await
         .map_err(|_| {
@@ -292,13 +290,77 @@ async fn resume(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// How an agent may say a call ended, when they end its wrap-up (the desktop's choices).
+pub const DISPOSITIONS: [&str; 7] = [
+    "resolved",
+    "complaint_filed",
+    "status_given",
+    "transferred",
+    "wrong_number",
+    "silent",
+    "abusive",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispositionBody {
+    /// One of [`DISPOSITIONS`]; audited with the call it ends.
+    pub code: Option<String>,
+}
+
 async fn disposition(
+    State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
+    body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let agent = acd::AgentId::new(&me(&caller)?);
-    centre.input(acd::Input::Disposition { agent }).await?;
+    let login = me(&caller)?;
+    // The body is optional: none (or `{}`) only ends the wrap-up.
+    let body: DispositionBody = optional_body(&body)?;
+    let code = body
+        .code
+        .map(|code| {
+            DISPOSITIONS
+                .into_iter()
+                .find(|known| *known == code)
+                .ok_or_else(|| ApiError::invalid("code", DISPOSITIONS.join(", ")))
+        })
+        .transpose()?;
+    // The call the wrap-up is for, read before it ends.
+    let call = match code {
+        Some(_) => centre
+            .snapshot()
+            .await?
+            .agents
+            .into_iter()
+            .find(|a| a.agent == login)
+            .and_then(|a| a.call),
+        None => None,
+    };
+    centre
+        .input(acd::Input::Disposition {
+            agent: acd::AgentId::new(&login),
+        })
+        .await?;
+    if let Some(code) = code {
+        let event = AccountEvent::new(
+            state.service.clock().now(),
+            &caller.identity().actor(),
+            "call_disposition",
+            Some(call.unwrap_or(login)),
+        )
+        .detail(code);
+        state.service.store().record_account_event(&event).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A JSON body that may be left out (or blank).
+fn optional_body<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// A supervisor's action, audited with their name before it is carried out.
@@ -425,12 +487,18 @@ async fn hold(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The most complaints filed during a call that a transfer notes.
+pub const MAX_TRANSFER_TICKETS: usize = 20;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// An integrated helpline (`181`, `1077`, `hrtc`, `gst`, `nasha`), `queue:NAME` or
     /// `phone:TECH/resource` (an officer's phone).
     pub to: String,
+    /// Complaints the agent filed during the call, noted like the call's own.
+    #[serde(default)]
+    pub tickets: Vec<String>,
 }
 
 /// A blind transfer with the ticket attached: the complaint numbers go on the channel for the
@@ -443,9 +511,15 @@ async fn transfer(
 ) -> Result<StatusCode, ApiError> {
     let login = me(&caller)?;
     let to = body.to.trim().to_owned();
-    let complaints = centre
+    let mut complaints = centre
         .on_call(&login, super::CallAction::Transfer { to: to.clone() })
         .await?;
+    // Bounded like any list from outside: a call's own complaints are a handful.
+    for number in body.tickets.into_iter().take(MAX_TRANSFER_TICKETS) {
+        if !complaints.contains(&number) {
+            complaints.push(number);
+        }
+    }
     let actor = caller.identity().actor();
     let now = state.service.clock().now();
     for number in complaints {
