@@ -253,6 +253,12 @@ fn desk(lang: Lang) -> Markup {
                             button #btn-transfer type="submit" { (lang.t("transfer.submit")) }
                         }
                     }
+                    h3 #history-title { (lang.t("pop.history")) }
+                    p #history-summary {}
+                    table #history aria-labelledby="history-title" hidden {
+                        (head(lang, &[("col.number", false), ("col.status", false), ("col.department", false), ("col.due", false), ("col.description", false), ("col.last_note", false), ("col.recording", false)]))
+                        tbody {}
+                    }
                     form #file-form aria-labelledby="file-title" {
                         h3 #file-title { (lang.t("file.title")) }
                         label for="file-department" { (lang.t("file.department")) }
@@ -260,12 +266,6 @@ fn desk(lang: Lang) -> Markup {
                         label for="file-description" { (lang.t("file.description")) }
                         textarea #file-description rows="3" maxlength="4000" required {}
                         button #btn-file type="submit" { (lang.t("file.submit")) }
-                    }
-                    h3 #history-title { (lang.t("pop.history")) }
-                    p #history-summary {}
-                    table #history aria-labelledby="history-title" hidden {
-                        (head(lang, &[("col.number", false), ("col.status", false), ("col.department", false), ("col.due", false), ("col.description", false), ("col.last_note", false), ("col.recording", false)]))
-                        tbody {}
                     }
                 }
             }

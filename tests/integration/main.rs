@@ -4,6 +4,7 @@
 // A test harness whose set-up fails has failed its test: unwrapping is the clearest way to say so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod call_records;
 mod callerid;
 mod centre;
