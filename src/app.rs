@@ -109,6 +109,26 @@ pub fn load_queues(ivr: &crate::config::IvrConfig) -> Result<Option<acd::Queues>
         })
 }
 
+/// Each queue's service-level target and short-abandon threshold, as the call records' reports
+/// count them (the same the ACD's wallboard counts against).
+pub fn report_targets(
+    queues: Option<&acd::Queues>,
+) -> std::collections::BTreeMap<String, records::report::QueueTarget> {
+    queues
+        .into_iter()
+        .flat_map(acd::Queues::iter)
+        .map(|q| {
+            (
+                q.name.clone(),
+                records::report::QueueTarget {
+                    service_level_seconds: q.service_level.within_secs,
+                    short_abandon_seconds: q.service_level.short_abandon_secs,
+                },
+            )
+        })
+        .collect()
+}
+
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
     let what = what.into();
     move |source| AppError::Io { what, source }
@@ -450,6 +470,7 @@ impl Node {
         let (records, recorder, records_task) =
             open_call_records(config, infra_stop.clone()).await?;
         let queues = load_queues(&config.ivr)?;
+        let targets = Arc::new(report_targets(queues.as_ref()));
         let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
         let engine = Engine::new(
             AriControl::new(client.clone()).with_router(router.clone(), config.ari_app.clone()),
@@ -563,6 +584,7 @@ impl Node {
             store: records.clone(),
             time_zone: config.records.time_zone,
             service_level_seconds: config.records.service_level_seconds,
+            queues: targets,
         });
         let mut centre_handle = None;
         let centre_task = centre_parts.map(|(centre, handle, requests, commands)| {

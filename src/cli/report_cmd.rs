@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use helpline::config::Config;
 use records::render::Section;
-use records::{CallQuery, Granularity, RecordStore, ReportSpec};
+use records::{Granularity, RecordStore, ReportSpec};
 
 /// `helpline report …`.
 #[derive(Debug, clap::Args)]
@@ -86,25 +86,23 @@ pub async fn report(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCod
             records::api::MAX_HOURLY_DAYS
         );
     }
+    // The queues' own targets, as the call centre counts them; a queue no longer declared is
+    // counted against `[records] service_level_seconds`.
+    let queues = helpline::app::load_queues(&config.ivr).unwrap_or_else(|err| {
+        eprintln!("warning: {err}\nqueues counted against the default targets");
+        None
+    });
     let spec = ReportSpec {
-        from,
-        to,
-        time_zone: zone,
         granularity,
         service_level_seconds: config.records.service_level_seconds,
+        queues: helpline::app::report_targets(queues.as_ref()),
         department: args.department.clone(),
-        now,
-    };
-    let query = CallQuery {
         language: args.language,
         queue: args.queue,
         agent: args.agent,
-        ..CallQuery::default()
+        ..ReportSpec::new(from, to, zone, now)
     };
-    let report = store
-        .report(spec, &query)
-        .await
-        .context("computing the report")?;
+    let report = store.report(spec).await.context("computing the report")?;
     let mut disposal = tickets
         .department_report(now)
         .await

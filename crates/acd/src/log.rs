@@ -3,10 +3,10 @@
 //! field by field and `serde_json` reads one as the other. This crate does not depend on `records`,
 //! which brings sqlx and tokio with it.
 //!
-//! Five events here are not in `records` yet (marked below): what happened to a caller who left a
-//! queue without an agent or a hang-up — Asterisk's `EXITWITHTIMEOUT`, `EXITEMPTY`, `JOINEMPTY` and
-//! `FULL` — and helpline's own `MOVED` (a supervisor moved a waiting call). Without them a report
-//! could not tell an overflowed caller from one still waiting.
+//! Besides Asterisk's core events, what happened to a caller who left a queue without an agent or a
+//! hang-up — `EXITWITHTIMEOUT`, `EXITEMPTY`, `JOINEMPTY` and `FULL` — and helpline's own `MOVED` (a
+//! supervisor moved a waiting call): without them a report could not tell an overflowed caller from
+//! one still waiting.
 
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +87,7 @@ pub enum QueueLog {
         agent: AgentId,
         wrapup_ms: i64,
     },
-    /// Not in `records` yet. The caller waited the queue's most (`max_wait_secs`, or the call-back
+    /// The caller waited the queue's most (`max_wait_secs`, or the call-back
     /// offer's decision time) and left for the overflow.
     ExitWithTimeout {
         call_id: CallId,
@@ -95,19 +95,19 @@ pub enum QueueLog {
         position: i64,
         wait_ms: i64,
     },
-    /// Not in `records` yet. The last agent who could take the caller went (`leave_when_empty`).
+    /// The last agent who could take the caller went (`leave_when_empty`).
     ExitEmpty {
         call_id: CallId,
         queue: String,
         position: i64,
         wait_ms: i64,
     },
-    /// Not in `records` yet. The caller was not let in: no agent who could take them
+    /// The caller was not let in: no agent who could take them
     /// (`join_when_empty = false`).
     JoinEmpty { call_id: CallId, queue: String },
-    /// Not in `records` yet. The caller was not let in: `max_callers` were waiting.
+    /// The caller was not let in: `max_callers` were waiting.
     Full { call_id: CallId, queue: String },
-    /// Not in `records` yet. A supervisor moved the waiting call to `destination` (`queue:<name>` or
+    /// A supervisor moved the waiting call to `destination` (`queue:<name>` or
     /// `agent:<login>`).
     Moved {
         call_id: CallId,
@@ -142,16 +142,11 @@ impl QueueLog {
         }
     }
 
-    /// Whether `records::QueueEvent` has this event.
+    /// Whether `records::QueueEvent` has this event: every one does (records' tests map each
+    /// variant across); an event added here before records has it is marked here, and the driver
+    /// drops it rather than failing.
     pub fn in_records(&self) -> bool {
-        !matches!(
-            self,
-            QueueLog::ExitWithTimeout { .. }
-                | QueueLog::ExitEmpty { .. }
-                | QueueLog::JoinEmpty { .. }
-                | QueueLog::Full { .. }
-                | QueueLog::Moved { .. }
-        )
+        true
     }
 }
 
@@ -182,7 +177,7 @@ mod tests {
         };
         assert_eq!(p.name(), "PAUSE");
         assert!(
-            !QueueLog::Full {
+            QueueLog::Full {
                 call_id: CallId::new("c"),
                 queue: "q".into()
             }

@@ -7,6 +7,9 @@
 //! admins see them whole; agents see them with the caller's number masked (`*********3210`: they have
 //! no need for the identities of calls they did not take); officers and integrations not at all.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Extension, State};
 use axum::routing::get;
@@ -19,7 +22,7 @@ use tickets::api::{Action, ApiError, ApiState, Caller};
 use tickets::model::Role;
 
 use crate::model::{CallRecord, Outcome, mask_number};
-use crate::report::{Granularity, Report, ReportSpec};
+use crate::report::{Granularity, QueueTarget, Report, ReportSpec};
 use crate::store::{CallQuery, RecordStore};
 
 /// The longest period one report covers.
@@ -35,7 +38,10 @@ pub struct RecordsApi {
     pub store: RecordStore,
     /// Reports group by this zone's local hours and days; dates in queries are its dates.
     pub time_zone: Tz,
+    /// The service-level target of a queue not in `queues`.
     pub service_level_seconds: u32,
+    /// Each queue's targets (the call centre's `queues.toml`).
+    pub queues: Arc<BTreeMap<String, QueueTarget>>,
 }
 
 /// Every route, as (method, path relative to the mount point).
@@ -133,23 +139,18 @@ async fn report(
     };
     let officer = caller.role() == Role::Officer;
     let spec = ReportSpec {
-        from,
-        to,
-        time_zone: records.time_zone,
         granularity,
         service_level_seconds: records.service_level_seconds,
+        queues: records.queues.as_ref().clone(),
         department,
-        now,
-    };
-    let query = CallQuery {
         language: q.language,
         queue: q.queue,
         agent: q.agent,
-        ..CallQuery::default()
+        ..ReportSpec::new(from, to, records.time_zone, now)
     };
     let mut report: Report = records
         .store
-        .report(spec, &query)
+        .report(spec)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if officer {

@@ -80,6 +80,33 @@ pub enum QueueEvent {
         agent: String,
         wrapup_ms: i64,
     },
+    /// The caller waited the queue's most (`max_wait_secs`, or the call-back offer's decision time)
+    /// and left it for its overflow after `wait_ms`, at `position`.
+    ExitWithTimeout {
+        call_id: String,
+        queue: String,
+        position: i64,
+        wait_ms: i64,
+    },
+    /// The last agent who could take the caller went (`leave_when_empty`): they left it for its
+    /// overflow after `wait_ms`, at `position`.
+    ExitEmpty {
+        call_id: String,
+        queue: String,
+        position: i64,
+        wait_ms: i64,
+    },
+    /// The caller was not let in: no agent who could take them (`join_when_empty = false`).
+    JoinEmpty { call_id: String, queue: String },
+    /// The caller was not let in: the queue's `max_callers` were waiting.
+    Full { call_id: String, queue: String },
+    /// A supervisor moved the waiting call to `destination` (`queue:<name>`, which logs its
+    /// ENTERQUEUE there, or `agent:<login>`).
+    Moved {
+        call_id: String,
+        queue: String,
+        destination: String,
+    },
 }
 
 /// An event with its time.
@@ -129,7 +156,12 @@ impl QueueEvent {
             | QueueEvent::Transfer { call_id, .. }
             | QueueEvent::CallbackOffered { call_id, .. }
             | QueueEvent::CallbackAccepted { call_id, .. }
-            | QueueEvent::Wrapup { call_id, .. } => Some(call_id),
+            | QueueEvent::Wrapup { call_id, .. }
+            | QueueEvent::ExitWithTimeout { call_id, .. }
+            | QueueEvent::ExitEmpty { call_id, .. }
+            | QueueEvent::JoinEmpty { call_id, .. }
+            | QueueEvent::Full { call_id, .. }
+            | QueueEvent::Moved { call_id, .. } => Some(call_id),
             QueueEvent::AgentLogin { .. }
             | QueueEvent::AgentLogoff { .. }
             | QueueEvent::Pause { .. }
@@ -149,8 +181,16 @@ impl QueueEvent {
             | QueueEvent::Transfer { queue, .. }
             | QueueEvent::CallbackOffered { queue, .. }
             | QueueEvent::CallbackAccepted { queue, .. }
-            | QueueEvent::Wrapup { queue, .. } => Some(queue),
-            _ => None,
+            | QueueEvent::Wrapup { queue, .. }
+            | QueueEvent::ExitWithTimeout { queue, .. }
+            | QueueEvent::ExitEmpty { queue, .. }
+            | QueueEvent::JoinEmpty { queue, .. }
+            | QueueEvent::Full { queue, .. }
+            | QueueEvent::Moved { queue, .. } => Some(queue),
+            QueueEvent::AgentLogin { .. }
+            | QueueEvent::AgentLogoff { .. }
+            | QueueEvent::Pause { .. }
+            | QueueEvent::Unpause { .. } => None,
         }
     }
 
@@ -167,7 +207,15 @@ impl QueueEvent {
             | QueueEvent::Pause { agent, .. }
             | QueueEvent::Unpause { agent }
             | QueueEvent::Wrapup { agent, .. } => Some(agent),
-            _ => None,
+            QueueEvent::EnterQueue { .. }
+            | QueueEvent::Abandon { .. }
+            | QueueEvent::CallbackOffered { .. }
+            | QueueEvent::CallbackAccepted { .. }
+            | QueueEvent::ExitWithTimeout { .. }
+            | QueueEvent::ExitEmpty { .. }
+            | QueueEvent::JoinEmpty { .. }
+            | QueueEvent::Full { .. }
+            | QueueEvent::Moved { .. } => None,
         }
     }
 
@@ -317,6 +365,55 @@ impl QueueEvent {
                 duration_ms: Some(*wrapup_ms),
                 ..EventColumns::default()
             },
+            QueueEvent::ExitWithTimeout {
+                call_id,
+                queue,
+                position,
+                wait_ms,
+            } => EventColumns {
+                event: "EXITWITHTIMEOUT",
+                call_id: s(call_id),
+                queue: s(queue),
+                position: Some(*position),
+                wait_ms: Some(*wait_ms),
+                ..EventColumns::default()
+            },
+            QueueEvent::ExitEmpty {
+                call_id,
+                queue,
+                position,
+                wait_ms,
+            } => EventColumns {
+                event: "EXITEMPTY",
+                call_id: s(call_id),
+                queue: s(queue),
+                position: Some(*position),
+                wait_ms: Some(*wait_ms),
+                ..EventColumns::default()
+            },
+            QueueEvent::JoinEmpty { call_id, queue } => EventColumns {
+                event: "JOINEMPTY",
+                call_id: s(call_id),
+                queue: s(queue),
+                ..EventColumns::default()
+            },
+            QueueEvent::Full { call_id, queue } => EventColumns {
+                event: "FULL",
+                call_id: s(call_id),
+                queue: s(queue),
+                ..EventColumns::default()
+            },
+            QueueEvent::Moved {
+                call_id,
+                queue,
+                destination,
+            } => EventColumns {
+                event: "MOVED",
+                call_id: s(call_id),
+                queue: s(queue),
+                info: s(destination),
+                ..EventColumns::default()
+            },
         }
     }
 
@@ -398,13 +495,38 @@ impl QueueEvent {
                 agent: agent()?,
                 wrapup_ms: duration()?,
             },
+            "EXITWITHTIMEOUT" => QueueEvent::ExitWithTimeout {
+                call_id: call_id()?,
+                queue: queue()?,
+                position: c.position.ok_or_else(bad)?,
+                wait_ms: wait()?,
+            },
+            "EXITEMPTY" => QueueEvent::ExitEmpty {
+                call_id: call_id()?,
+                queue: queue()?,
+                position: c.position.ok_or_else(bad)?,
+                wait_ms: wait()?,
+            },
+            "JOINEMPTY" => QueueEvent::JoinEmpty {
+                call_id: call_id()?,
+                queue: queue()?,
+            },
+            "FULL" => QueueEvent::Full {
+                call_id: call_id()?,
+                queue: queue()?,
+            },
+            "MOVED" => QueueEvent::Moved {
+                call_id: call_id()?,
+                queue: queue()?,
+                destination: c.info.clone().ok_or_else(bad)?,
+            },
             _ => return Err(bad()),
         })
     }
 }
 
 /// The stored event names (`EventColumns::event` is `'static`; a row's text is matched against these).
-pub(crate) const EVENT_NAMES: [&str; 14] = [
+pub(crate) const EVENT_NAMES: [&str; 19] = [
     "ENTERQUEUE",
     "RINGNOANSWER",
     "CONNECT",
@@ -419,6 +541,11 @@ pub(crate) const EVENT_NAMES: [&str; 14] = [
     "PAUSE",
     "UNPAUSE",
     "WRAPUP",
+    "EXITWITHTIMEOUT",
+    "EXITEMPTY",
+    "JOINEMPTY",
+    "FULL",
+    "MOVED",
 ];
 
 #[cfg(test)]
@@ -495,6 +622,31 @@ mod tests {
                 queue: q(),
                 agent: a(),
                 wrapup_ms: 30_000,
+            },
+            QueueEvent::ExitWithTimeout {
+                call_id: c(),
+                queue: q(),
+                position: 4,
+                wait_ms: 300_000,
+            },
+            QueueEvent::ExitEmpty {
+                call_id: c(),
+                queue: q(),
+                position: 1,
+                wait_ms: 7_000,
+            },
+            QueueEvent::JoinEmpty {
+                call_id: c(),
+                queue: q(),
+            },
+            QueueEvent::Full {
+                call_id: c(),
+                queue: q(),
+            },
+            QueueEvent::Moved {
+                call_id: c(),
+                queue: q(),
+                destination: "queue:health".into(),
             },
         ]
     }

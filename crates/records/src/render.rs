@@ -137,9 +137,15 @@ fn table(report: &Report, disposal: &[DepartmentFigures], section: Section) -> T
         Section::Queues => Table {
             header: vec![
                 "queue",
+                "target (s)",
                 "offered",
                 "answered",
+                "in target",
                 "abandoned",
+                "short abandons",
+                "overflowed",
+                "refused",
+                "moved out",
                 "service level",
                 "ASA (s)",
                 "AHT (s)",
@@ -155,9 +161,15 @@ fn table(report: &Report, disposal: &[DepartmentFigures], section: Section) -> T
                 .map(|q| {
                     vec![
                         q.queue.clone(),
+                        q.service_level_seconds.to_string(),
                         q.offered.to_string(),
                         q.answered.to_string(),
+                        q.answered_within_target.to_string(),
                         q.abandoned.to_string(),
+                        q.abandoned_short.to_string(),
+                        q.overflowed.to_string(),
+                        q.refused.to_string(),
+                        q.moved_out.to_string(),
                         percent(q.service_level),
                         seconds(q.average_speed_of_answer_ms),
                         seconds(q.average_handle_time_ms),
@@ -274,16 +286,20 @@ pub fn write_tables(
     };
     writeln!(
         out,
-        "Calls from {} to {} ({}), service level target {} s{}",
+        "Calls from {} to {} ({}), service level target {} s unless the queue has its own{}",
         local(report.from),
         local(report.to),
         report.time_zone,
         report.service_level_seconds,
-        report
-            .department
-            .as_deref()
-            .map(|d| format!(", department {d}"))
-            .unwrap_or_default()
+        [
+            ("department", &report.department),
+            ("language", &report.language),
+            ("queue", &report.queue),
+            ("agent", &report.agent),
+        ]
+        .iter()
+        .filter_map(|(what, value)| value.as_deref().map(|v| format!(", {what} {v}")))
+        .collect::<String>()
     )?;
     let titled = [
         ("Summary", Section::Summary),
@@ -346,19 +362,16 @@ fn write_aligned(t: &Table, out: &mut dyn Write) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::model::{CallRecord, FiledTicket, Outcome};
-    use crate::report::{Granularity, ReportBuilder, ReportSpec};
+    use crate::report::{ReportBuilder, ReportSpec};
 
     fn report() -> Report {
         let from: chrono::DateTime<chrono::Utc> = "2026-12-01T18:30:00Z".parse().unwrap();
-        let mut b = ReportBuilder::new(ReportSpec {
+        let mut b = ReportBuilder::new(ReportSpec::new(
             from,
-            to: from + chrono::Duration::days(1),
-            time_zone: chrono_tz::Asia::Kolkata,
-            granularity: Granularity::Day,
-            service_level_seconds: 20,
-            department: None,
-            now: from,
-        });
+            from + chrono::Duration::days(1),
+            chrono_tz::Asia::Kolkata,
+            from,
+        ));
         let mut r = CallRecord::arrived("a", "a", "n", "+919816012345", from);
         r.outcome = Outcome::ComplaintFiled;
         r.tickets.push(FiledTicket {

@@ -4,11 +4,27 @@
 //! Definitions (the ones a supervisor who has used `app_queue` or Amazon Connect expects):
 //! - **IVR containment**: calls whose outcome was served without an agent ([`Outcome::contained`]) over
 //!   all calls.
-//! - **Service level** of a queue for a target of T seconds: calls answered within T over the calls that
-//!   were answered or abandoned (Amazon Connect's "service level X seconds"; a call still waiting at the
-//!   end of the period counts in neither).
-//! - **Average speed of answer**: the mean wait of answered calls.
-//! - **Average handle time**: the mean of talk time plus wrap-up time over calls an agent finished.
+//! - **Queue figures** come from the queue log alone: *offered* = ENTERQUEUE (a call moved or
+//!   overflowed into a queue is offered to it too), *answered* = CONNECT, *abandoned* = ABANDON after
+//!   the queue's short-abandon threshold and *short abandons* (`wait < short_abandon_seconds`) apart,
+//!   *overflowed* = EXITWITHTIMEOUT + EXITEMPTY (waited, then sent on), *refused* = JOINEMPTY + FULL
+//!   (never let in, never waited), *moved out* = MOVED.
+//! - **Service level** of a queue, with T its target (the queue's `service_level.within_secs`, else
+//!   the report's `service_level_seconds`): `answered within T / (answered + abandoned + overflowed)`,
+//!   where *answered within T* is a CONNECT with `hold ≤ T` and short abandons are left out of both
+//!   sides — the formula of the ACD's wallboard (`acd::snapshot`), so a day's report and the day's
+//!   wallboard agree. One difference: the wallboard also counts call-backs given up in the
+//!   denominator, and the queue log has no event for them yet (the ACD reports them as
+//!   `Action::CallbackFailed`, not as a log event), so they are missing here. Refused and moved calls
+//!   never count; a call still waiting at the end of the period counts in neither side.
+//! - **Average speed of answer**: the mean `hold` of the answered (a call-back's from its first join).
+//! - **Average handle time**: the mean of talk time plus wrap-up time over calls an agent finished
+//!   (COMPLETEAGENT, COMPLETECALLER, TRANSFER; WRAPUP adds its time).
+//! - **Filters**: `queue` keeps that queue's figures, and the agents who had a call event in it (their
+//!   calls, talk and wrap-up that queue's; their logged-in and paused time all of it: the log does not
+//!   say which queues an agent served); `agent` keeps that agent's figures and leaves the queues out
+//!   (a queue's offered and abandoned calls are nobody's). Both, like `language`, also select the
+//!   calls (by the record's queue and agent); `department` selects calls only.
 //! - An agent's **logged-in** and **paused** time is clipped to the period: an agent whose first event in
 //!   it is not a login was logged in since its start (and paused since its start, reason `unknown`, if
 //!   that event is an unpause); a login or pause still open at the end counts up to `min(to, now)`. An
@@ -53,13 +69,66 @@ pub struct ReportSpec {
     /// The helpline's time zone: series rows are its local hours or days.
     pub time_zone: Tz,
     pub granularity: Granularity,
-    /// The service-level target (answered within this many seconds).
+    /// The service-level target (answered within this many seconds) of a queue not in `queues`.
     pub service_level_seconds: u32,
+    /// The short-abandon threshold of a queue not in `queues`.
+    pub short_abandon_seconds: u32,
+    /// Each queue's own targets (the call centre's `queues.toml`), by queue name.
+    pub queues: BTreeMap<String, QueueTarget>,
     /// Only calls with a ticket of this department (the call figures and series; queue and agent
     /// figures are not per department).
     pub department: Option<String>,
+    /// Only calls in this language (the call figures and series).
+    pub language: Option<String>,
+    /// Only this queue (see the module's documentation).
+    pub queue: Option<String>,
+    /// Only this agent (see the module's documentation).
+    pub agent: Option<String>,
     /// The report's "now": open logins and pauses are counted up to `min(to, now)`.
     pub now: DateTime<Utc>,
+}
+
+impl ReportSpec {
+    /// The report of `[from, to)` in `time_zone` at `now`: per day, every call, queue and agent, the
+    /// default targets ([`DEFAULT_SERVICE_LEVEL_SECONDS`], [`DEFAULT_SHORT_ABANDON_SECONDS`]) for every
+    /// queue; set the fields for the rest.
+    pub fn new(
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        time_zone: Tz,
+        now: DateTime<Utc>,
+    ) -> ReportSpec {
+        ReportSpec {
+            from,
+            to,
+            time_zone,
+            granularity: Granularity::Day,
+            service_level_seconds: DEFAULT_SERVICE_LEVEL_SECONDS,
+            short_abandon_seconds: DEFAULT_SHORT_ABANDON_SECONDS,
+            queues: BTreeMap::new(),
+            department: None,
+            language: None,
+            queue: None,
+            agent: None,
+            now,
+        }
+    }
+}
+
+/// The common 80/20's 20 seconds (`[records] service_level_seconds`' default).
+pub const DEFAULT_SERVICE_LEVEL_SECONDS: u32 = 20;
+
+/// The short-abandon threshold of a queue whose own is not known: the ACD's default
+/// (`short_abandon_secs` in `queues.toml`).
+pub const DEFAULT_SHORT_ABANDON_SECONDS: u32 = 5;
+
+/// A queue's targets, as its `service_level` in `queues.toml` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QueueTarget {
+    /// Answered within this many seconds counts as answered in time.
+    pub service_level_seconds: u32,
+    /// Callers who hang up within this many seconds are short abandons.
+    pub short_abandon_seconds: u32,
 }
 
 /// The call figures of the period.
@@ -106,20 +175,33 @@ pub struct DepartmentComplaints {
     pub complaints_filed: u64,
 }
 
-/// One queue's figures, from the queue log.
+/// One queue's figures, from the queue log (definitions in the module's documentation).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct QueueFigures {
     pub queue: String,
+    /// The target its service level was counted against.
+    pub service_level_seconds: u32,
+    /// Callers who hung up within this many seconds are short abandons.
+    pub short_abandon_seconds: u32,
     /// Calls that joined it.
     pub offered: u64,
     pub answered: u64,
+    /// Hung up waiting, after the short-abandon threshold.
     pub abandoned: u64,
+    /// Hung up waiting, within it (left out of the service level).
+    pub abandoned_short: u64,
+    /// Waited, then sent on (most wait, or no agent left).
+    pub overflowed: u64,
+    /// Not let in (no agent, or full).
+    pub refused: u64,
+    /// Moved elsewhere by a supervisor while waiting.
+    pub moved_out: u64,
     pub answered_within_target: u64,
-    /// `answered_within_target / (answered + abandoned)`.
+    /// `answered_within_target / (answered + abandoned + overflowed)`.
     pub service_level: Option<f64>,
     pub average_speed_of_answer_ms: Option<i64>,
     pub average_handle_time_ms: Option<i64>,
-    /// The longest wait, answered or abandoned.
+    /// The longest wait, answered, abandoned or overflowed.
     pub longest_wait_ms: i64,
     pub ring_no_answer: u64,
     pub transferred: u64,
@@ -131,6 +213,7 @@ pub struct QueueFigures {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AgentFigures {
     pub agent: String,
+    /// Calls taken (connected to them).
     pub calls_answered: u64,
     pub ring_no_answer: u64,
     pub logged_in_ms: i64,
@@ -158,6 +241,9 @@ pub struct Report {
     pub granularity: Granularity,
     pub service_level_seconds: u32,
     pub department: Option<String>,
+    pub language: Option<String>,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
     pub calls: CallFigures,
     pub series: Vec<SeriesRow>,
     pub complaints_by_department: Vec<DepartmentComplaints>,
@@ -174,6 +260,8 @@ struct QueueAcc {
     wait_answered_ms: i64,
     handled: u64,
     handle_ms: i64,
+    target_ms: i64,
+    short_abandon_ms: i64,
 }
 
 #[derive(Debug, Default)]
@@ -185,6 +273,8 @@ struct AgentAcc {
     handled: u64,
     /// Whether an event of this agent was seen yet (the first one shows what was open before the period).
     seen: bool,
+    /// Whether one of their call events was counted (a queue filter keeps only such agents).
+    took_calls: bool,
 }
 
 /// Folds call records and queue events into a [`Report`]; feed each record with
@@ -237,6 +327,15 @@ impl ReportBuilder {
         {
             return;
         }
+        let wanted = |filter: &Option<String>, value: &Option<String>| {
+            filter.is_none() || filter.as_ref() == value.as_ref()
+        };
+        if !wanted(&self.spec.language, &record.language)
+            || !wanted(&self.spec.queue, &record.agent.queue)
+            || !wanted(&self.spec.agent, &record.agent.agent)
+        {
+            return;
+        }
         let c = &mut self.calls;
         c.calls += 1;
         if record.answered_at.is_some() {
@@ -281,7 +380,6 @@ impl ReportBuilder {
         if entry.at < self.spec.from || entry.at >= self.spec.to {
             return;
         }
-        let target_ms = i64::from(self.spec.service_level_seconds) * 1000;
         let at = entry.at;
         // An agent's first event in the period, unless it is a login, shows them logged in since before.
         let first_seen = match entry.event.agent() {
@@ -297,6 +395,12 @@ impl ReportBuilder {
             }
             None => false,
         };
+        if !self.selected(&entry.event) {
+            return;
+        }
+        if let (Some(agent), Some(_)) = (entry.event.agent(), entry.event.queue()) {
+            self.agent(agent).took_calls = true;
+        }
         match &entry.event {
             QueueEvent::EnterQueue { queue, .. } => self.queue(queue).figures.offered += 1,
             QueueEvent::RingNoAnswer { queue, agent, .. } => {
@@ -313,7 +417,7 @@ impl ReportBuilder {
                 q.figures.answered += 1;
                 q.wait_answered_ms += hold_ms;
                 q.figures.longest_wait_ms = q.figures.longest_wait_ms.max(*hold_ms);
-                if *hold_ms <= target_ms {
+                if *hold_ms <= q.target_ms {
                     q.figures.answered_within_target += 1;
                 }
                 self.agent(agent).figures.calls_answered += 1;
@@ -341,9 +445,23 @@ impl ReportBuilder {
             }
             QueueEvent::Abandon { queue, wait_ms, .. } => {
                 let q = self.queue(queue);
-                q.figures.abandoned += 1;
+                if *wait_ms < q.short_abandon_ms {
+                    q.figures.abandoned_short += 1;
+                } else {
+                    q.figures.abandoned += 1;
+                }
                 q.figures.longest_wait_ms = q.figures.longest_wait_ms.max(*wait_ms);
             }
+            QueueEvent::ExitWithTimeout { queue, wait_ms, .. }
+            | QueueEvent::ExitEmpty { queue, wait_ms, .. } => {
+                let q = self.queue(queue);
+                q.figures.overflowed += 1;
+                q.figures.longest_wait_ms = q.figures.longest_wait_ms.max(*wait_ms);
+            }
+            QueueEvent::JoinEmpty { queue, .. } | QueueEvent::Full { queue, .. } => {
+                self.queue(queue).figures.refused += 1;
+            }
+            QueueEvent::Moved { queue, .. } => self.queue(queue).figures.moved_out += 1,
             QueueEvent::CallbackOffered { queue, .. } => {
                 self.queue(queue).figures.callbacks_offered += 1;
             }
@@ -386,6 +504,20 @@ impl ReportBuilder {
         }
     }
 
+    /// Whether an event is in the report's queue and of its agent (see the module's documentation).
+    fn selected(&self, event: &QueueEvent) -> bool {
+        let other_queue = matches!(
+            (&self.spec.queue, event.queue()),
+            (Some(want), Some(queue)) if want != queue
+        );
+        let other_agent = self
+            .spec
+            .agent
+            .as_deref()
+            .is_some_and(|want| event.agent() != Some(want));
+        !other_queue && !other_agent
+    }
+
     fn handled(&mut self, queue: &str, agent: &str, talk_ms: i64) {
         let q = self.queue(queue);
         q.handled += 1;
@@ -396,15 +528,24 @@ impl ReportBuilder {
     }
 
     fn queue(&mut self, queue: &str) -> &mut QueueAcc {
-        self.queues
-            .entry(queue.to_owned())
-            .or_insert_with(|| QueueAcc {
+        let spec = &self.spec;
+        self.queues.entry(queue.to_owned()).or_insert_with(|| {
+            let target = spec.queues.get(queue).copied().unwrap_or(QueueTarget {
+                service_level_seconds: spec.service_level_seconds,
+                short_abandon_seconds: spec.short_abandon_seconds,
+            });
+            QueueAcc {
                 figures: QueueFigures {
                     queue: queue.to_owned(),
+                    service_level_seconds: target.service_level_seconds,
+                    short_abandon_seconds: target.short_abandon_seconds,
                     ..QueueFigures::default()
                 },
+                target_ms: i64::from(target.service_level_seconds) * 1000,
+                short_abandon_ms: i64::from(target.short_abandon_seconds) * 1000,
                 ..QueueAcc::default()
-            })
+            }
+        })
     }
 
     fn agent(&mut self, agent: &str) -> &mut AgentAcc {
@@ -430,20 +571,34 @@ impl ReportBuilder {
             .collect();
         calls.containment = share(calls.contained, calls.calls);
         calls.average_duration_ms = mean(self.duration_total_ms, calls.calls);
+        // A queue's figures are not one agent's.
+        if self.spec.agent.is_some() {
+            self.queues.clear();
+        }
         let queues = self
             .queues
             .into_values()
             .map(|mut q| {
                 let f = &mut q.figures;
-                f.service_level = share(f.answered_within_target, f.answered + f.abandoned);
+                f.service_level = share(
+                    f.answered_within_target,
+                    f.answered + f.abandoned + f.overflowed,
+                );
                 f.average_speed_of_answer_ms = mean(q.wait_answered_ms, f.answered);
                 f.average_handle_time_ms = mean(q.handle_ms, q.handled);
                 q.figures
             })
             .collect();
+        let (queue_filter, agent_filter) = (self.spec.queue.is_some(), self.spec.agent.clone());
         let agents = self
             .agents
             .into_values()
+            .filter(|a| !queue_filter || a.took_calls)
+            .filter(|a| {
+                agent_filter
+                    .as_ref()
+                    .is_none_or(|want| *want == a.figures.agent)
+            })
             .map(|mut a| {
                 if let Some(since) = a.logged_in_since.take() {
                     a.figures.logged_in_ms += (until - since).num_milliseconds().max(0);
@@ -466,6 +621,9 @@ impl ReportBuilder {
             granularity: self.spec.granularity,
             service_level_seconds: self.spec.service_level_seconds,
             department: self.spec.department,
+            language: self.spec.language,
+            queue: self.spec.queue,
+            agent: self.spec.agent,
             calls,
             series: self.series.into_values().collect(),
             complaints_by_department: self
@@ -568,13 +726,13 @@ mod tests {
 
     fn spec(granularity: Granularity) -> ReportSpec {
         ReportSpec {
-            from: utc("2026-12-01T18:30:00Z"), // 2026-12-02 00:00 IST
-            to: utc("2026-12-02T18:30:00Z"),   // 2026-12-03 00:00 IST
-            time_zone: chrono_tz::Asia::Kolkata,
             granularity,
-            service_level_seconds: 20,
-            department: None,
-            now: utc("2026-12-05T00:00:00Z"),
+            ..ReportSpec::new(
+                utc("2026-12-01T18:30:00Z"), // 2026-12-02 00:00 IST
+                utc("2026-12-02T18:30:00Z"), // 2026-12-03 00:00 IST
+                chrono_tz::Asia::Kolkata,
+                utc("2026-12-05T00:00:00Z"),
+            )
         }
     }
 
@@ -801,6 +959,210 @@ mod tests {
             (2, 150_000, 30_000)
         );
         assert_eq!(a.average_handle_time_ms, Some(90_000));
+    }
+
+    fn enter(at: &str, call: &str, queue: &str) -> QueueLogEntry {
+        ev(
+            at,
+            QueueEvent::EnterQueue {
+                call_id: call.into(),
+                queue: queue.into(),
+                position: 1,
+            },
+        )
+    }
+
+    fn connect(at: &str, call: &str, queue: &str, agent: &str, hold_ms: i64) -> QueueLogEntry {
+        ev(
+            at,
+            QueueEvent::Connect {
+                call_id: call.into(),
+                queue: queue.into(),
+                agent: agent.into(),
+                hold_ms,
+            },
+        )
+    }
+
+    fn abandon(at: &str, call: &str, queue: &str, wait_ms: i64) -> QueueLogEntry {
+        ev(
+            at,
+            QueueEvent::Abandon {
+                call_id: call.into(),
+                queue: queue.into(),
+                position: 1,
+                wait_ms,
+            },
+        )
+    }
+
+    #[test]
+    fn each_queue_counts_against_its_own_target_as_the_wallboard_does() {
+        let mut s = spec(Granularity::Day);
+        s.service_level_seconds = 25;
+        s.short_abandon_seconds = 4;
+        s.queues.insert(
+            "hi".into(),
+            QueueTarget {
+                service_level_seconds: 10,
+                short_abandon_seconds: 3,
+            },
+        );
+        let mut b = ReportBuilder::new(s);
+        let at = "2026-12-02T04:00:00Z";
+        for (call, queue) in [
+            ("a", "hi"),
+            ("b", "hi"),
+            ("c", "hi"),
+            ("d", "hi"),
+            ("e", "en"),
+        ] {
+            b.event(&enter(at, call, queue));
+        }
+        // hi: 10 s is in target, 11 s is not; a 2.9 s hang-up is short, a 3 s one is not.
+        b.event(&connect(at, "a", "hi", "asha", 10_000));
+        b.event(&connect(at, "b", "hi", "asha", 11_000));
+        b.event(&abandon(at, "c", "hi", 2_900));
+        b.event(&abandon(at, "d", "hi", 3_000));
+        // en has no target of its own: 25 s, short abandons under 4 s.
+        b.event(&connect(at, "e", "en", "ravi", 25_000));
+        b.event(&abandon(at, "f", "en", 3_999));
+        b.event(&ev(
+            at,
+            QueueEvent::ExitWithTimeout {
+                call_id: "g".into(),
+                queue: "hi".into(),
+                position: 2,
+                wait_ms: 300_000,
+            },
+        ));
+        b.event(&ev(
+            at,
+            QueueEvent::ExitEmpty {
+                call_id: "h".into(),
+                queue: "hi".into(),
+                position: 1,
+                wait_ms: 8_000,
+            },
+        ));
+        b.event(&ev(
+            at,
+            QueueEvent::JoinEmpty {
+                call_id: "i".into(),
+                queue: "hi".into(),
+            },
+        ));
+        b.event(&ev(
+            at,
+            QueueEvent::Full {
+                call_id: "j".into(),
+                queue: "hi".into(),
+            },
+        ));
+        b.event(&ev(
+            at,
+            QueueEvent::Moved {
+                call_id: "k".into(),
+                queue: "hi".into(),
+                destination: "queue:en".into(),
+            },
+        ));
+        let r = b.finish();
+        let (en, hi) = (&r.queues[0], &r.queues[1]);
+        assert_eq!(
+            (
+                hi.queue.as_str(),
+                hi.service_level_seconds,
+                hi.short_abandon_seconds
+            ),
+            ("hi", 10, 3)
+        );
+        assert_eq!(
+            (hi.offered, hi.answered, hi.answered_within_target),
+            (4, 2, 1)
+        );
+        assert_eq!((hi.abandoned, hi.abandoned_short), (1, 1));
+        assert_eq!((hi.overflowed, hi.refused, hi.moved_out), (2, 2, 1));
+        // 1 in target over 2 answered + 1 abandoned + 2 overflowed.
+        assert_eq!(hi.service_level, Some(1.0 / 5.0));
+        assert_eq!(hi.longest_wait_ms, 300_000);
+        assert_eq!(
+            (en.service_level_seconds, en.short_abandon_seconds),
+            (25, 4)
+        );
+        assert_eq!((en.answered_within_target, en.abandoned_short), (1, 1));
+        assert_eq!(en.service_level, Some(1.0));
+    }
+
+    #[test]
+    fn a_queue_filter_keeps_its_agents_and_an_agent_filter_leaves_the_queues_out() {
+        let events = [
+            ev(
+                "2026-12-02T03:00:00Z",
+                QueueEvent::AgentLogin {
+                    agent: "asha".into(),
+                },
+            ),
+            ev(
+                "2026-12-02T03:00:00Z",
+                QueueEvent::AgentLogin {
+                    agent: "ravi".into(),
+                },
+            ),
+            enter("2026-12-02T04:00:00Z", "a", "hi"),
+            enter("2026-12-02T04:00:00Z", "b", "en"),
+            connect("2026-12-02T04:00:05Z", "a", "hi", "asha", 5_000),
+            connect("2026-12-02T04:00:09Z", "b", "en", "ravi", 9_000),
+            ev(
+                "2026-12-02T04:10:00Z",
+                QueueEvent::CompleteCaller {
+                    call_id: "b".into(),
+                    queue: "en".into(),
+                    agent: "ravi".into(),
+                    hold_ms: 9_000,
+                    talk_ms: 591_000,
+                },
+            ),
+            ev(
+                "2026-12-02T05:00:00Z",
+                QueueEvent::AgentLogoff {
+                    agent: "ravi".into(),
+                },
+            ),
+        ];
+        let report = |queue: Option<&str>, agent: Option<&str>| {
+            let mut s = spec(Granularity::Day);
+            s.queue = queue.map(str::to_owned);
+            s.agent = agent.map(str::to_owned);
+            let mut b = ReportBuilder::new(s);
+            for e in &events {
+                b.event(e);
+            }
+            b.finish()
+        };
+        let en = report(Some("en"), None);
+        assert_eq!(en.queues.len(), 1);
+        assert_eq!(
+            (en.queues[0].queue.as_str(), en.queues[0].offered),
+            ("en", 1)
+        );
+        // Ravi took a call in it; Asha, logged in all the same, did not.
+        assert_eq!(en.agents.len(), 1);
+        let ravi = &en.agents[0];
+        assert_eq!((ravi.agent.as_str(), ravi.calls_answered), ("ravi", 1));
+        assert_eq!((ravi.talk_ms, ravi.logged_in_ms), (591_000, 2 * 3_600_000));
+
+        let asha = report(None, Some("asha"));
+        assert!(asha.queues.is_empty(), "{:?}", asha.queues);
+        assert_eq!(asha.agents.len(), 1);
+        assert_eq!(
+            (asha.agents[0].agent.as_str(), asha.agents[0].calls_answered),
+            ("asha", 1)
+        );
+        assert_eq!(asha.agent.as_deref(), Some("asha"));
+
+        let nobody = report(Some("hi"), Some("ravi"));
+        assert!(nobody.queues.is_empty() && nobody.agents.is_empty());
     }
 
     #[test]

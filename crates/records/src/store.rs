@@ -512,20 +512,20 @@ impl RecordStore {
         rows.into_iter().map(CallRow::into_record).collect()
     }
 
-    /// The report for `spec`, over the calls matching `query` (its `from`/`to` are the spec's) and the
-    /// queue events of the same queue (with the agents' own events: logins, pauses) and agent. Rows are
-    /// streamed into the [`ReportBuilder`]: a month of calls is never held in memory at once.
-    pub async fn report(
-        &self,
-        spec: ReportSpec,
-        query: &CallQuery,
-    ) -> Result<Report, RecordsError> {
-        let mut builder = ReportBuilder::new(spec.clone());
+    /// The report for `spec`: the calls of its period, language, queue and agent, and the queue
+    /// events of the same period, queue (with the agents' own events: logins, pauses) and agent. The
+    /// queries only narrow what is read — the [`ReportBuilder`] applies the spec's filters itself —
+    /// and rows are streamed into it: a month of calls is never held in memory at once.
+    pub async fn report(&self, spec: ReportSpec) -> Result<Report, RecordsError> {
         let query = CallQuery {
             from: Some(spec.from),
             to: Some(spec.to),
-            ..query.clone()
+            language: spec.language.clone(),
+            queue: spec.queue.clone(),
+            agent: spec.agent.clone(),
+            ..CallQuery::default()
         };
+        let mut builder = ReportBuilder::new(spec.clone());
         on_pool!(self, |pool| {
             let mut b = select_calls!(&query);
             let mut rows = b.build_query_as::<CallRow>().fetch(pool);
