@@ -1,13 +1,15 @@
 //! `helpline report`: the call-centre report of a period from the configured database — tables for a
 //! person, `--csv SECTION` for a spreadsheet, `--json` for a program (the same document as
-//! `GET /api/v1/reports/calls`).
+//! `GET /api/v1/reports/calls`). The ticket store's sections — disposal, escalations per department
+//! and level — come through its own queries.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use helpline::config::Config;
-use records::render::Section;
+use records::api::ReportDocument;
+use records::render::{FromTickets, Section};
 use records::{Granularity, RecordStore, ReportSpec};
 
 /// `helpline report …`.
@@ -34,7 +36,8 @@ pub struct ReportArgs {
     /// Only this agent.
     #[arg(long)]
     pub agent: Option<String>,
-    /// One section as CSV: summary, series, outcomes, complaints, queues, agents, disposal.
+    /// One section as CSV: summary, series, outcomes, complaints, queues, agents, disposal,
+    /// escalations.
     #[arg(long, value_name = "SECTION", conflicts_with = "json")]
     pub csv: Option<Section>,
     /// The whole report as JSON.
@@ -111,16 +114,28 @@ pub async fn report(config: &Config, args: ReportArgs) -> anyhow::Result<ExitCod
         disposal.retain(|d| &d.code == department);
     }
     disposal.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.code.cmp(&b.code)));
+    let escalations = records::escalation::escalations(&tickets, args.department.as_deref(), now)
+        .await
+        .context("reading escalations per department and level")?;
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        let document = ReportDocument {
+            report,
+            escalations,
+        };
+        serde_json::to_writer_pretty(&mut out, &document)?;
         use std::io::Write as _;
         writeln!(out)?;
-    } else if let Some(section) = args.csv {
-        records::render::write_csv(&report, &disposal, section, &mut out)?;
     } else {
-        records::render::write_tables(&report, &disposal, &mut out)?;
+        let from_tickets = FromTickets {
+            disposal: &disposal,
+            escalations: &escalations,
+        };
+        match args.csv {
+            Some(section) => records::render::write_csv(&report, &from_tickets, section, &mut out)?,
+            None => records::render::write_tables(&report, &from_tickets, &mut out)?,
+        }
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

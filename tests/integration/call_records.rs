@@ -224,6 +224,21 @@ async fn reports_and_records_over_the_api(t: &TestNode, day: chrono::NaiveDate) 
     assert_eq!(series[0]["start"], format!("{day}T00:00:00"));
     let hourly: u64 = series.iter().map(|r| r["calls"].as_u64().unwrap()).sum();
     assert_eq!(hourly, 5, "{report:#}");
+    // The ticket store's section: the day's complaint (REV) and the fallback's (GAD), at L1.
+    let levels: Vec<(&str, u64, u64, u64)> = report["escalations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["department"].as_str().unwrap(),
+                l["level"].as_u64().unwrap(),
+                l["complaints"].as_u64().unwrap(),
+                l["overdue"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(levels, [("GAD", 1, 1, 0), ("REV", 1, 1, 0)], "{report:#}");
     // The fallback's two calls, on the day of the epoch in their unique ids (29 November 2025).
     let report: serde_json::Value =
         get("/reports/calls?from=2025-11-28&to=2025-11-30", &supervisor)
@@ -252,6 +267,11 @@ async fn reports_and_records_over_the_api(t: &TestNode, day: chrono::NaiveDate) 
         .await
         .unwrap();
     assert_eq!(mine["department"], "REV");
+    assert_eq!(
+        mine["escalations"].as_array().map(Vec::len),
+        Some(1),
+        "their own department's: {mine:#}"
+    );
     assert_eq!(
         mine["calls"]["calls"], 1,
         "the complaint filed with REV: {mine:#}"
@@ -299,4 +319,227 @@ async fn reports_and_records_over_the_api(t: &TestNode, day: chrono::NaiveDate) 
     assert_eq!(whole["masked"], false);
     assert_eq!(whole["calls"].as_array().unwrap().len(), 1);
     assert_eq!(whole["calls"][0]["caller"], "+919812345678");
+}
+
+/// One day of the queue log: `grievance` (declared in ivr-scripts/acd/queues.toml: 20 s, short
+/// abandons under 5 s) and `retired` (no longer declared: `[records] service_level_seconds`, here 45).
+fn queue_day() -> Vec<(String, records::QueueLogEntry)> {
+    use records::QueueEvent::*;
+    let at = chrono::TimeZone::with_ymd_and_hms(&chrono_tz::Asia::Kolkata, 2026, 12, 2, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let (q, c, a) = (
+        |name: &str| name.to_owned(),
+        |n: u32| format!("ast/q{n}"),
+        |name: &str| name.to_owned(),
+    );
+    let events = vec![
+        AgentLogin { agent: a("asha") },
+        EnterQueue {
+            call_id: c(1),
+            queue: q("grievance"),
+            position: 1,
+        },
+        Connect {
+            call_id: c(1),
+            queue: q("grievance"),
+            agent: a("asha"),
+            hold_ms: 30_000,
+        },
+        EnterQueue {
+            call_id: c(2),
+            queue: q("grievance"),
+            position: 1,
+        },
+        Connect {
+            call_id: c(2),
+            queue: q("grievance"),
+            agent: a("asha"),
+            hold_ms: 10_000,
+        },
+        EnterQueue {
+            call_id: c(3),
+            queue: q("grievance"),
+            position: 2,
+        },
+        Abandon {
+            call_id: c(3),
+            queue: q("grievance"),
+            position: 2,
+            wait_ms: 3_000,
+        },
+        Full {
+            call_id: c(4),
+            queue: q("grievance"),
+        },
+        EnterQueue {
+            call_id: c(5),
+            queue: q("retired"),
+            position: 1,
+        },
+        Connect {
+            call_id: c(5),
+            queue: q("retired"),
+            agent: a("ravi"),
+            hold_ms: 30_000,
+        },
+        AgentLogoff { agent: a("asha") },
+    ];
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let at = at + chrono::Duration::minutes(i as i64);
+            (
+                format!("queue-day-{i}"),
+                records::QueueLogEntry { at, event },
+            )
+        })
+        .collect()
+}
+
+/// The queue figures over the API and from `helpline report`: each queue counted against its own
+/// target (a queue no longer declared against `[records] service_level_seconds`), short abandons
+/// apart, the queue and agent filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_are_reported_against_their_own_targets_over_the_api_and_the_cli() {
+    let t = TestNode::start_with(
+        "queue-report",
+        office_hours(),
+        None,
+        "[records]\nservice_level_seconds = 45\n",
+        SPEED,
+    )
+    .await;
+    t.node
+        .call_records()
+        .append_events(&queue_day())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://{}/api/v1", t.node.http_addr());
+    let supervisor = token(&t, tickets::Role::Supervisor, None).await;
+    let report = |query: &str| {
+        let request = http
+            .get(format!("{base}/reports/calls?from=2026-12-02{query}"))
+            .bearer_auth(&supervisor)
+            .send();
+        async move {
+            let response = request.await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let day = report("").await;
+    let queues = day["queues"].as_array().unwrap();
+    assert_eq!(queues.len(), 2, "{day:#}");
+    let (grievance, retired) = (&queues[0], &queues[1]);
+    assert_eq!(grievance["queue"], "grievance");
+    assert_eq!(
+        (
+            &grievance["service_level_seconds"],
+            &grievance["offered"],
+            &grievance["answered"],
+            &grievance["answered_within_target"],
+            &grievance["abandoned"],
+            &grievance["abandoned_short"],
+            &grievance["refused"],
+        ),
+        (
+            &json(20),
+            &json(3),
+            &json(2),
+            &json(1),
+            &json(0),
+            &json(1),
+            &json(1)
+        ),
+        "{grievance:#}"
+    );
+    // One in 20 s of the two answered: the short abandon and the refused call are left out.
+    assert_eq!(grievance["service_level"], 0.5);
+    assert_eq!(grievance["average_speed_of_answer_ms"], 20_000);
+    assert_eq!(
+        (&retired["service_level_seconds"], &retired["service_level"]),
+        (&json(45), &json(1.0)),
+        "{retired:#}"
+    );
+    let asha = &day["agents"][0];
+    assert_eq!(
+        (
+            &asha["agent"],
+            &asha["calls_answered"],
+            &asha["logged_in_ms"]
+        ),
+        (&json("asha"), &json(2), &json(10 * 60_000)),
+        "{day:#}"
+    );
+
+    let one = report("&queue=retired").await;
+    assert_eq!(one["queue"], "retired");
+    assert_eq!(one["queues"].as_array().unwrap().len(), 1, "{one:#}");
+    let agents: Vec<&str> = one["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, ["ravi"], "the agents who took its calls: {one:#}");
+    let mine = report("&agent=asha").await;
+    assert_eq!(mine["queues"], json([0u8; 0]), "{mine:#}");
+    assert_eq!(mine["agents"].as_array().unwrap().len(), 1, "{mine:#}");
+
+    // The same from the command line, with the same configuration.
+    let dir = temp_dir("queue-report-cli");
+    let config = dir.path().join("helpline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{}\"\n[ivr]\nscripts_dir = \"{}/ivr-scripts\"\n\
+             [records]\nservice_level_seconds = 45\n",
+            t.config.database.url.expose(),
+            repo().display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_helpline"))
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .arg("--config")
+            .arg(&config)
+            .args(["report", "--from", "2026-12-02"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run(&["--csv", "queues"]);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[1].starts_with("grievance,20,3,2,1,0,1,0,1,0,50.0%,20.0,"),
+        "{csv}"
+    );
+    assert!(
+        rows[2].starts_with("retired,45,1,1,1,0,0,0,0,0,100.0%,30.0,"),
+        "{csv}"
+    );
+    let agents = run(&["--queue", "grievance", "--csv", "agents"]);
+    assert_eq!(agents.lines().count(), 2, "{agents}");
+    assert!(
+        agents.lines().nth(1).unwrap().starts_with("asha,2,"),
+        "{agents}"
+    );
+    let tables = run(&[]);
+    assert!(
+        tables.contains("\nEscalations and overdue per department and level"),
+        "{tables}"
+    );
+    t.stop().await;
+}
+
+fn json(value: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap()
 }

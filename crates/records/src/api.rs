@@ -1,4 +1,5 @@
-//! The records' part of `/api/v1`: `GET /reports/calls` (a [`Report`] as JSON: what the web pages chart)
+//! The records' part of `/api/v1`: `GET /reports/calls` (a [`ReportDocument`]: the [`Report`] with the
+//! ticket store's escalations per department and level, what the web pages chart)
 //! and `GET /calls` (call records, a page at a time). The same tokens, roles and error shape as the
 //! ticket API (`tickets::api`), whose state the routes share; the record store comes as an extension.
 //!
@@ -21,6 +22,7 @@ use tickets::api::extract::ApiQuery;
 use tickets::api::{Action, ApiError, ApiState, Caller};
 use tickets::model::Role;
 
+use crate::escalation::{LevelFigures, escalations};
 use crate::model::{CallRecord, Outcome, mask_number};
 use crate::report::{Granularity, QueueTarget, Report, ReportSpec};
 use crate::store::{CallQuery, RecordStore};
@@ -53,6 +55,16 @@ pub fn routes(records: RecordsApi) -> Router<ApiState> {
         .route("/reports/calls", get(report))
         .route("/calls", get(calls))
         .layer(Extension(records))
+}
+
+/// What `GET /reports/calls` answers (and `helpline report --json` prints): the report, and the
+/// complaints and overdue ones per department and level (all complaints, now: see
+/// [`escalation`](crate::escalation)).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportDocument {
+    #[serde(flatten)]
+    pub report: Report,
+    pub escalations: Vec<LevelFigures>,
 }
 
 /// `from` and `to` are local dates, both included; without them, today.
@@ -148,6 +160,9 @@ async fn report(
         agent: q.agent,
         ..ReportSpec::new(from, to, records.time_zone, now)
     };
+    let escalations = escalations(state.service.store(), spec.department.as_deref(), now)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let mut report: Report = records
         .store
         .report(spec)
@@ -157,7 +172,10 @@ async fn report(
         report.queues.clear();
         report.agents.clear();
     }
-    Ok(no_store(Json(report)))
+    Ok(no_store(Json(ReportDocument {
+        report,
+        escalations,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

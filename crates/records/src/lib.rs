@@ -4,10 +4,12 @@
 //! The engine builds a [`CallRecord`] as plain data while the call runs and hands it to a [`Recorder`]
 //! once, with `try_send`: the [`writer`] task appends batches to an fsync'd [`journal`], writes them to
 //! the database ([`RecordStore`], SQLite or PostgreSQL, its own migrations) and trims the journal. Nothing
-//! here knows ARI or the IVR's internals.
+//! here knows ARI or the IVR's internals. The report's ticket sections ([`escalation`], disposal)
+//! come through the ticket store's own queries, not its tables.
 
 pub mod api;
 pub mod error;
+pub mod escalation;
 pub mod journal;
 pub mod model;
 pub mod queue;

@@ -1,12 +1,21 @@
 //! A [`Report`] for people (aligned tables, as `helpline report` prints it) and for spreadsheets (CSV,
-//! one section at a time). Disposal and satisfaction per department come from the ticket store
-//! ([`DepartmentFigures`]), beside the call figures.
+//! one section at a time). Disposal and satisfaction per department ([`DepartmentFigures`]) and
+//! escalations per department and level ([`LevelFigures`]) come from the ticket store
+//! ([`FromTickets`]), beside the call figures.
 
 use std::io::Write;
 
 use tickets::model::DepartmentFigures;
 
+use crate::escalation::LevelFigures;
 use crate::report::Report;
+
+/// The ticket store's sections of a report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FromTickets<'a> {
+    pub disposal: &'a [DepartmentFigures],
+    pub escalations: &'a [LevelFigures],
+}
 
 /// One part of a report, as a CSV table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +34,12 @@ pub enum Section {
     Agents,
     /// Disposal and satisfaction per department (all complaints, from the ticket store).
     Disposal,
+    /// Complaints and overdue ones per department and level (all complaints, from the ticket store).
+    Escalations,
 }
 
 impl Section {
-    pub const ALL: [(&'static str, Section); 7] = [
+    pub const ALL: [(&'static str, Section); 8] = [
         ("summary", Section::Summary),
         ("series", Section::Series),
         ("outcomes", Section::Outcomes),
@@ -36,6 +47,7 @@ impl Section {
         ("queues", Section::Queues),
         ("agents", Section::Agents),
         ("disposal", Section::Disposal),
+        ("escalations", Section::Escalations),
     ];
 }
 
@@ -73,7 +85,7 @@ fn hours(ms: i64) -> String {
     format!("{:.2}", ms as f64 / 3_600_000.0)
 }
 
-fn table(report: &Report, disposal: &[DepartmentFigures], section: Section) -> Table {
+fn table(report: &Report, tickets: &FromTickets, section: Section) -> Table {
     let c = &report.calls;
     match section {
         Section::Summary => Table {
@@ -231,7 +243,8 @@ fn table(report: &Report, disposal: &[DepartmentFigures], section: Section) -> T
                 "disposed satisfied %",
                 "overdue",
             ],
-            rows: disposal
+            rows: tickets
+                .disposal
                 .iter()
                 .map(|d| {
                     let closed = d.closed_satisfied + d.closed_unsatisfied;
@@ -248,17 +261,34 @@ fn table(report: &Report, disposal: &[DepartmentFigures], section: Section) -> T
                 })
                 .collect(),
         },
+        Section::Escalations => Table {
+            text_columns: 3,
+            header: vec!["department", "name", "level", "complaints", "overdue"],
+            rows: tickets
+                .escalations
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.department.clone(),
+                        l.name.clone(),
+                        format!("L{}", l.level),
+                        l.complaints.to_string(),
+                        l.overdue.to_string(),
+                    ]
+                })
+                .collect(),
+        },
     }
 }
 
 /// Writes one section as CSV (a header row, then one row per line of the table).
 pub fn write_csv(
     report: &Report,
-    disposal: &[DepartmentFigures],
+    tickets: &FromTickets,
     section: Section,
     out: &mut dyn Write,
 ) -> Result<(), csv::Error> {
-    let t = table(report, disposal, section);
+    let t = table(report, tickets, section);
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&t.header)?;
     for row in &t.rows {
@@ -271,7 +301,7 @@ pub fn write_csv(
 /// Writes the whole report as aligned tables, each with its title; empty sections say so.
 pub fn write_tables(
     report: &Report,
-    disposal: &[DepartmentFigures],
+    tickets: &FromTickets,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let local = |at: chrono::DateTime<chrono::Utc>| {
@@ -312,11 +342,15 @@ pub fn write_tables(
             "Disposal and satisfaction per department (all complaints)",
             Section::Disposal,
         ),
+        (
+            "Escalations and overdue per department and level (all complaints)",
+            Section::Escalations,
+        ),
     ];
     for (title, section) in titled {
         writeln!(out)?;
         writeln!(out, "{title}")?;
-        let mut t = table(report, disposal, section);
+        let mut t = table(report, tickets, section);
         if section == Section::Series {
             // For a person, the hours (or days) with calls; the CSV keeps every one, for charts.
             t.rows
@@ -385,21 +419,94 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_it_and_names_the_columns() {
         let mut out = Vec::new();
-        write_csv(&report(), &[], Section::Complaints, &mut out).unwrap();
+        write_csv(
+            &report(),
+            &FromTickets::default(),
+            Section::Complaints,
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "department,complaints filed\n\"PWD, roads\",1\n"
         );
         let mut out = Vec::new();
-        write_csv(&report(), &[], Section::Summary, &mut out).unwrap();
+        write_csv(
+            &report(),
+            &FromTickets::default(),
+            Section::Summary,
+            &mut out,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("IVR containment,100.0%\n"), "{text}");
     }
 
     #[test]
+    fn queues_and_escalations_have_a_column_per_figure() {
+        let from: chrono::DateTime<chrono::Utc> = "2026-12-01T18:30:00Z".parse().unwrap();
+        let mut b = ReportBuilder::new(ReportSpec::new(
+            from,
+            from + chrono::Duration::days(1),
+            chrono_tz::Asia::Kolkata,
+            from,
+        ));
+        let at = from + chrono::Duration::hours(10);
+        for (call, event) in [
+            ("a", "ENTER_QUEUE"),
+            ("a", "CONNECT"),
+            ("b", "ENTER_QUEUE"),
+            ("b", "ABANDON"),
+            ("c", "FULL"),
+        ] {
+            let event = serde_json::from_value(serde_json::json!({
+                "event": event, "call_id": call, "queue": "grievance", "agent": "asha",
+                "position": 1, "hold_ms": 4_000, "wait_ms": 2_000,
+            }))
+            .unwrap();
+            b.event(&crate::QueueLogEntry { at, event });
+        }
+        let report = b.finish();
+        let escalations = [LevelFigures {
+            department: "PWD".into(),
+            name: "Public Works".into(),
+            level: 2,
+            complaints: 3,
+            overdue: 1,
+        }];
+        let tickets = FromTickets {
+            disposal: &[],
+            escalations: &escalations,
+        };
+        let csv = |section| {
+            let mut out = Vec::new();
+            write_csv(&report, &tickets, section, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            csv(Section::Queues),
+            "queue,target (s),offered,answered,in target,abandoned,short abandons,overflowed,\
+             refused,moved out,service level,ASA (s),AHT (s),longest wait (s),ring no answer,\
+             transferred,call-backs offered,call-backs accepted\n\
+             grievance,20,2,1,1,0,1,0,1,0,100.0%,4.0,-,4.0,0,0,0,0\n"
+        );
+        assert_eq!(
+            csv(Section::Escalations),
+            "department,name,level,complaints,overdue\nPWD,Public Works,L2,3,1\n"
+        );
+        let mut out = Vec::new();
+        write_tables(&report, &tickets, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("(all complaints)\n  department  name          level  complaints  overdue\n  PWD         Public Works  L2              3        1\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn tables_are_aligned_and_empty_sections_say_so() {
         let mut out = Vec::new();
-        write_tables(&report(), &[], &mut out).unwrap();
+        write_tables(&report(), &FromTickets::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with("Calls from 2026-12-02 00:00 to 2026-12-03 00:00 (Asia/Kolkata)"),
