@@ -127,7 +127,7 @@ pub struct Text {
 /// The table itself (`src/web/texts.txt`): `key | English | Hindi` lines, `#` comments.
 const TABLE: &str = include_str!("texts.txt");
 
-/// Every text of the pages, read once from [`TABLE`] (a line without three parts is left out, and
+/// Every text of the pages, read once from `texts.txt` (a line without three parts is left out, and
 /// the tests fail on it).
 pub fn texts() -> &'static [Text] {
     static TEXTS: std::sync::OnceLock<Vec<Text>> = std::sync::OnceLock::new();

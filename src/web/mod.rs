@@ -3,7 +3,7 @@
 //!
 //! The server renders each page's frame — the words in the person's language, the navigation their
 //! role allows, the forms and empty tables — with [`maud`] (templates checked and escaped at compile
-//! time, in [`pages`]); one small script of our own (`assets/app.js`, an ES module on the
+//! time, in `pages`); one small script of our own (`assets/app.js`, an ES module on the
 //! browser's `fetch` and `EventSource`) fills them from the API and its live stream. The pages get
 //! every figure, call and complaint through `/api/v1`, as any client would, with the same session
 //! and the same role checks: the only thing the server looks at here is *who* is asking, to send
