@@ -469,6 +469,7 @@ impl Node {
         let infra_stop = CancellationToken::new();
         let (records, recorder, records_task) =
             open_call_records(config, infra_stop.clone()).await?;
+        let records_stats = recorder.stats();
         let queues = load_queues(&config.ivr)?;
         let targets = Arc::new(report_targets(queues.as_ref()));
         let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
@@ -579,6 +580,7 @@ impl Node {
             ari: ari_state.clone(),
             router: router.clone(),
             tickets: tickets.clone(),
+            records: records_stats,
         };
         let mut more = records::api::routes(records::api::RecordsApi {
             store: records.clone(),

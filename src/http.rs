@@ -54,6 +54,8 @@ pub struct Observed {
     pub router: ari::Router,
     /// The ticket service (database state, journal backlog).
     pub tickets: tickets::TicketService,
+    /// The call records writer's counters.
+    pub records: Arc<records::WriterStats>,
 }
 
 impl std::fmt::Debug for Observed {
@@ -134,7 +136,10 @@ impl Observed {
         self.engine.snapshot().write_prometheus(&mut out);
         let router = self.router.stats();
         let health = self.health().await;
-        let lines: [(&str, &str, &str, u64); 6] = [
+        let records = |counter: &std::sync::atomic::AtomicU64| {
+            counter.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let lines: [(&str, &str, &str, u64); 13] = [
             (
                 "helpline_ari_events_delivered_total",
                 "counter",
@@ -170,6 +175,48 @@ impl Observed {
                 "gauge",
                 "Tickets in the local journal waiting for the database.",
                 health.database.journal_pending as u64,
+            ),
+            (
+                "helpline_records_calls_total",
+                "counter",
+                "Call records handed to the records writer.",
+                records(&self.records.calls),
+            ),
+            (
+                "helpline_records_queue_events_total",
+                "counter",
+                "Queue and agent events handed to the records writer.",
+                records(&self.records.events),
+            ),
+            (
+                "helpline_records_stored_total",
+                "counter",
+                "Call records and queue events written to the database (a replayed one counts again).",
+                records(&self.records.stored),
+            ),
+            (
+                "helpline_records_journalled_directly_total",
+                "counter",
+                "Call records and queue events that found the writer's queue full and went straight to its journal.",
+                records(&self.records.overflowed),
+            ),
+            (
+                "helpline_records_journal_pending",
+                "gauge",
+                "Call records and queue events in the records journal not yet known to be stored.",
+                records(&self.records.journalled),
+            ),
+            (
+                "helpline_records_write_failures_total",
+                "counter",
+                "Failed database writes of the records writer (their entries stay journalled and are retried).",
+                records(&self.records.write_failures),
+            ),
+            (
+                "helpline_records_lost_total",
+                "counter",
+                "Call records and queue events that reached neither the writer's queue nor its journal.",
+                records(&self.records.lost),
             ),
         ];
         for (name, kind, help, value) in lines {

@@ -183,6 +183,36 @@ async fn every_kind_of_call_leaves_one_record(database_url: Option<&str>) {
         .await
         .unwrap();
     assert_eq!(all.len(), 7, "{all:#?}");
+    // The writer's live counters on /metrics: the records handed over, stored, none lost.
+    let metrics = reqwest::get(format!("http://{}/metrics", t.node.http_addr()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    assert!(value("helpline_records_calls_total") >= 7, "{metrics}");
+    assert!(value("helpline_records_stored_total") >= 7, "{metrics}");
+    assert_eq!(
+        (
+            value("helpline_records_lost_total"),
+            value("helpline_records_write_failures_total"),
+            value("helpline_records_journalled_directly_total"),
+        ),
+        (0, 0, 0),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE helpline_records_journal_pending gauge\n"));
 
     let day = r
         .arrived_at
