@@ -3,7 +3,7 @@
 //! browser and starts taking calls; a simulated citizen presses 0; the desk pops the call with the
 //! caller's past complaints; the agent files a complaint linked to the call; the citizen hangs up;
 //! wrap-up; a disposition. Meanwhile a supervisor's wallboard follows the agent and the queue
-//! within a second. An officer cannot open the wallboard, and the login throttle shows.
+//! within a second, and a listen action (confirmed first) opens a snoop on the call. An officer cannot open the wallboard, and the login throttle shows.
 //!
 //! Without chromium (and chromedriver) the tests say plainly that they were skipped — except in CI
 //! (`CI=true`), where they must run. They take screenshots of the desk and the wallboard in both
@@ -480,6 +480,34 @@ async fn an_agent_takes_a_call_in_the_browser_and_the_wallboard_follows() {
     board.language("en", "/board").await;
     board_shows(&board, "asha", "on_call").await;
     board.screenshot(&shots, "wallboard-en.png").await;
+
+    // The supervisor listens in from their own phone, once they confirm: a snoop on the call.
+    let legs = t.sim.stats().await.unwrap().channels;
+    board.type_in("supervisor-phone", "PJSIP/citizen").await;
+    board
+        .client
+        .find(Locator::Css(
+            "#agents tr[data-agent=asha] button[data-key='asha:listen']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    board
+        .until(
+            "the confirmation asked",
+            "return document.getElementById('confirm').open;",
+        )
+        .await;
+    board.click("confirm-ok").await;
+    eventually(SHOWN, "the supervisor's leg and the snoop", || async {
+        match t.sim.stats().await.unwrap().channels {
+            now if now >= legs + 2 => Ok(()),
+            now => Err(now),
+        }
+    })
+    .await;
 
     // The citizen hangs up: wrap-up, ended with a disposition.
     hang_up(&t, "9816000061").await;
