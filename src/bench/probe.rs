@@ -488,6 +488,10 @@ impl<C: CallControl> CallControl for TimedControl<C> {
         self.inner.add_to_bridge(bridge, channels).await
     }
 
+    async fn remove_from_bridge(&self, bridge: &str, channel: &str) -> Result<(), ControlError> {
+        self.inner.remove_from_bridge(bridge, channel).await
+    }
+
     async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
         self.inner.destroy_bridge(bridge).await
     }

@@ -43,6 +43,8 @@ pub fn routes(centre: CentreHandle) -> Router<ApiState> {
         .route("/centre/me/disposition", post(disposition))
         .route("/centre/me/hold", post(hold))
         .route("/centre/me/transfer", post(transfer))
+        .route("/centre/me/transfer/complete", post(complete_transfer))
+        .route("/centre/me/transfer/cancel", post(cancel_transfer))
         .route("/centre/agents/{login}/supervise", post(supervise))
         .route("/centre/agents/{login}/pause", post(force_pause))
         .route("/centre/agents/{login}/logout", post(force_log_out))
@@ -499,6 +501,9 @@ pub struct TransferBody {
     /// Complaints the agent filed during the call, noted like the call's own.
     #[serde(default)]
     pub tickets: Vec<String>,
+    /// `blind` (the default: the agent leaves at once) or `warm` (the agent talks to them first,
+    /// then completes or cancels the transfer).
+    pub mode: Option<String>,
 }
 
 /// A blind transfer with the ticket attached: the complaint numbers go on the channel for the
@@ -511,33 +516,24 @@ async fn transfer(
 ) -> Result<StatusCode, ApiError> {
     let login = me(&caller)?;
     let to = body.to.trim().to_owned();
-    let mut complaints = centre
-        .on_call(&login, super::CallAction::Transfer { to: to.clone() })
-        .await?;
+    let action = match body.mode.as_deref() {
+        None | Some("blind") => super::CallAction::Transfer { to: to.clone() },
+        Some("warm") => super::CallAction::Consult { to: to.clone() },
+        Some(_) => return Err(ApiError::invalid("mode", "blind or warm")),
+    };
+    let warm = matches!(action, super::CallAction::Consult { .. });
+    let mut complaints = centre.on_call(&login, action).await?;
     // Bounded like any list from outside: a call's own complaints are a handful.
     for number in body.tickets.into_iter().take(MAX_TRANSFER_TICKETS) {
         if !complaints.contains(&number) {
             complaints.push(number);
         }
     }
-    let actor = caller.identity().actor();
-    let now = state.service.clock().now();
-    for number in complaints {
-        let Ok(number) = number.parse::<tickets::ComplaintNumber>() else {
-            continue;
-        };
-        let text = format!(
-            "Call transferred to {to} by the agent; the complaint number went with the call."
-        );
-        if let Err(err) = state
-            .service
-            .store()
-            .add_note(number, &actor, &text, now)
-            .await
-        {
-            tracing::warn!(%err, %number, "transfer not noted on the ticket");
-        }
+    if warm {
+        // Noted on the tickets when it is completed.
+        return Ok(StatusCode::ACCEPTED);
     }
+    note_transfer(&state, &caller, &complaints, &to).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -584,4 +580,56 @@ async fn supervise(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn complete_transfer(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let login = me(&caller)?;
+    let complaints = centre
+        .on_call(&login, super::CallAction::EndConsult { complete: true })
+        .await?;
+    note_transfer(
+        &state,
+        &caller,
+        &complaints,
+        "the consulted side (warm transfer)",
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn cancel_transfer(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let login = me(&caller)?;
+    centre
+        .on_call(&login, super::CallAction::EndConsult { complete: false })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Each complaint of the call gets a note: where it went, and who sent it.
+async fn note_transfer(state: &ApiState, caller: &Caller, complaints: &[String], to: &str) {
+    let actor = caller.identity().actor();
+    let now = state.service.clock().now();
+    for number in complaints {
+        let Ok(number) = number.parse::<tickets::ComplaintNumber>() else {
+            continue;
+        };
+        let text = format!(
+            "Call transferred to {to} by the agent; the complaint number went with the call."
+        );
+        if let Err(err) = state
+            .service
+            .store()
+            .add_note(number, &actor, &text, now)
+            .await
+        {
+            tracing::warn!(%err, %number, "transfer not noted on the ticket");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The call centre's runtime: one task that owns the ACD's decisions (`acd::Acd`, no I/O) and
 //! connects them to the rest of the node — callers' call tasks (over the engine's
-//! [`CallCentreLink`]: joins and leg reports in, [`QueueOrder`]s out), agents and supervisors (the
+//! [`CallCentreLink`](crate::engine::CallCentreLink): joins and leg reports in, [`QueueOrder`]s out), agents and supervisors (the
 //! API's [`Command`]s), the queue log (`records`), and the live stream the web pages read
 //! ([`LiveEvent`], a bounded broadcast: a slow reader loses events and resynchronises from a
 //! snapshot; the call centre never waits for it).
@@ -135,6 +135,14 @@ pub enum CallAction {
     /// To a name of [`CentreSettings::transfers`], `queue:<name>`, or `phone:<dial string>`.
     Transfer {
         to: String,
+    },
+    /// A warm transfer to the same kinds of destination: the agent talks to them first.
+    Consult {
+        to: String,
+    },
+    /// The warm transfer is completed (the caller joins the other side) or cancelled.
+    EndConsult {
+        complete: bool,
     },
     Supervise {
         supervisor: String,
@@ -655,6 +663,10 @@ impl Centre {
             CallAction::Transfer { to } => QueueOrder::Transfer {
                 to: self.destination(&to)?,
             },
+            CallAction::Consult { to } => QueueOrder::Consult {
+                to: self.destination(&to)?,
+            },
+            CallAction::EndConsult { complete } => QueueOrder::EndConsult { complete },
             CallAction::Supervise {
                 supervisor,
                 phone,

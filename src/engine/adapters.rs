@@ -338,6 +338,13 @@ impl CallControl for AriControl {
         }
     }
 
+    async fn remove_from_bridge(&self, bridge: &str, channel: &str) -> Result<(), ControlError> {
+        self.client
+            .remove_channels(bridge, &[channel])
+            .await
+            .map_err(control_error)
+    }
+
     async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
         let result = self.client.destroy_bridge(bridge).await;
         // A mixing bridge says BridgeDestroyed (which unroutes it); not waiting for that.

@@ -336,13 +336,16 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
                 // Boxed: the call-centre paths stay out of every call task's future.
                 Some(order) => Box::pin(driver.on_order(order)).await,
                 None => {
-                    // The call centre dropped the call (it stopped, or this task fell behind):
-                    // the caller goes back to the IVR rather than waiting on nothing.
+                    // The call centre let the call go. A caller still waiting (it stopped, or this
+                    // task fell behind) goes back to the IVR rather than waiting on nothing; one
+                    // talking to an agent or handed on goes on as they are.
                     orders = None;
-                    Box::pin(driver.on_order(QueueOrder::GiveBack {
-                        reason: "the call centre let the call go".into(),
-                    }))
-                    .await;
+                    if driver.waiting_in_queue() {
+                        Box::pin(driver.on_order(QueueOrder::GiveBack {
+                            reason: "the call centre let the call go".into(),
+                        }))
+                        .await;
+                    }
                 }
             },
             // No event can come and nothing is timed: the IVR can never move again.

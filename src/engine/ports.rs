@@ -173,6 +173,13 @@ pub trait CallControl: Send + Sync + 'static {
         channels: &[&str],
     ) -> impl Future<Output = Result<(), ControlError>> + Send;
 
+    /// Takes a channel out of a bridge (it stays up, in the application).
+    fn remove_from_bridge(
+        &self,
+        bridge: &str,
+        channel: &str,
+    ) -> impl Future<Output = Result<(), ControlError>> + Send;
+
     /// Destroys the bridge (its channels stay up) and stops routing its events.
     fn destroy_bridge(&self, bridge: &str)
     -> impl Future<Output = Result<(), ControlError>> + Send;
@@ -431,6 +438,11 @@ pub enum QueueOrder {
     /// The agent hands the connected caller on (blind: the agent's leg ends at once), with the call's
     /// complaint numbers on the channel for the receiving side.
     Transfer { to: TransferTo },
+    /// A warm transfer: the caller waits with music while the agent talks to `to` first.
+    Consult { to: TransferTo },
+    /// The consultation ends: `complete` joins the caller with the other side and the agent leaves
+    /// (the transfer); otherwise the other side is hung up and the caller is back with the agent.
+    EndConsult { complete: bool },
     /// A call-back: the agent (leg `attempt` of a [`QueueOrder::Ring`]) answered; ring the citizen
     /// on `endpoint` as leg `attempt`.
     PlaceCallback {

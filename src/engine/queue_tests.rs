@@ -579,6 +579,7 @@ async fn a_call_back_rings_the_agent_first_then_greets_the_citizen_and_bridges_t
         })
         .await
         .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
     events.send(stasis_start("acd-7", "")).await.unwrap();
     assert_eq!(
         next_report(&mut centre).await,
@@ -594,6 +595,8 @@ async fn a_call_back_rings_the_agent_first_then_greets_the_citizen_and_bridges_t
         })
         .await
         .unwrap();
+    // The citizen's leg answers once it is rung (the order is carried out first).
+    tokio::time::sleep(Duration::from_millis(5)).await;
     events.send(stasis_start("acd-8", "")).await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     events
@@ -650,4 +653,81 @@ async fn next_report(centre: &mut mpsc::Receiver<CentreRequest>) -> LegReport {
         }
         other => panic!("expected a report, got {other:?}"),
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_centre_that_lets_go_leaves_a_conversation_alone_and_gives_a_waiter_back() {
+    let mut d = connected("letgo-talking").await;
+    d.orders = None;
+    d.settle().await;
+    assert!(
+        !d.ops().contains(&"hangup agent-a1".to_owned()),
+        "{:?}",
+        d.ops()
+    );
+    assert!(!d.ops().last().unwrap().contains("agents_busy"));
+
+    let mut d = Desk::start("letgo-waiting").await;
+    d.join_queue().await;
+    d.orders = None;
+    d.settle().await;
+    assert!(
+        d.ops().last().unwrap().contains("agents_busy"),
+        "{:?}",
+        d.ops()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_warm_transfer_consults_first_then_joins_the_caller_or_brings_them_back() {
+    use super::ports::TransferTo;
+    let officer = || TransferTo::Phone {
+        endpoint: "PJSIP/officer-7".into(),
+        label: "officer".into(),
+    };
+    // Cancelled: the other side hung up, the caller back with the agent.
+    let d = connected("warm-cancel").await;
+    d.order(QueueOrder::Consult { to: officer() }).await;
+    let consult = format!("consult-1-{CHAN}");
+    let ops = d.ops();
+    assert!(
+        ops.contains(&format!("bridge-remove acd-agent-a1 {CHAN}"))
+            && ops.contains(&format!("moh {CHAN}"))
+            && ops.contains(&format!("originate {consult} PJSIP/officer-7 for {CHAN}")),
+        "{ops:?}"
+    );
+    d.send(stasis_start(&consult, "")).await;
+    assert_eq!(
+        d.ops().last().unwrap(),
+        &format!("bridge-add acd-agent-a1 {consult}")
+    );
+    d.order(QueueOrder::EndConsult { complete: false }).await;
+    let ops = d.ops();
+    assert!(ops.contains(&format!("hangup {consult}")), "{ops:?}");
+    assert_eq!(
+        ops.last().unwrap(),
+        &format!("bridge-add acd-agent-a1 {CHAN}")
+    );
+
+    // Completed: the caller joins the other side, the agent's leg ends.
+    let mut d = connected("warm-complete").await;
+    d.order(QueueOrder::Consult { to: officer() }).await;
+    d.send(stasis_start(&consult, "")).await;
+    d.order(QueueOrder::EndConsult { complete: true }).await;
+    assert_eq!(
+        d.report().await,
+        LegReport::Transferred {
+            destination: "officer".into()
+        }
+    );
+    let ops = d.ops();
+    let at = |needle: &str| {
+        ops.iter()
+            .rposition(|o| o == needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in {ops:?}"))
+    };
+    assert!(at(&format!("bridge-add acd-agent-a1 {CHAN}")) < at("hangup agent-a1"));
+    // The other side hangs up: so does the caller.
+    d.send(hangup_request(&consult)).await;
+    assert_eq!(d.ops().last().unwrap(), &format!("hangup {CHAN}"));
 }

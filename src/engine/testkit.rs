@@ -167,6 +167,10 @@ impl CallControl for FakeControl {
         self.log("", format!("bridge-add {bridge} {}", channels.join(",")))
     }
 
+    async fn remove_from_bridge(&self, bridge: &str, channel: &str) -> Result<(), ControlError> {
+        self.log("", format!("bridge-remove {bridge} {channel}"))
+    }
+
     async fn destroy_bridge(&self, bridge: &str) -> Result<(), ControlError> {
         self.log("", format!("bridge-destroy {bridge}"))
     }

@@ -771,16 +771,104 @@ async fn a_hindi_caller_reaches_the_hindi_agent_and_a_phone_that_is_always_busy_
         (Some("paused"), Some("no_answer")),
         "{floor}"
     );
-    let events = t
-        .node
-        .call_records()
-        .events(None, None, None, Some("ravi"))
+    // Written by the records writer, batched: read until all three are there.
+    eventually(Duration::from_secs(10), "ravi's three rings", || async {
+        let events = t
+            .node
+            .call_records()
+            .events(None, None, None, Some("ravi"))
+            .await
+            .unwrap();
+        let no_answers = events
+            .iter()
+            .filter(|e| serde_json::to_value(&e.event).unwrap()["event"] == "RING_NO_ANSWER")
+            .count();
+        if no_answers == 3 { Ok(()) } else { Err(events) }
+    })
+    .await;
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_transfer_talks_to_the_officer_first_then_leaves_the_caller_with_them() {
+    let t = TestNode::start("centre-warm", office_hours()).await;
+    let api = Api::new(&t);
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    let call = t
+        .sim
+        .place_call(scenario(
+            "9816000091",
+            vec![
+                prompt("welcome"),
+                press("2"),
+                prompt("main_menu"),
+                press("0"),
+                prompt("connecting_agent"),
+                ari_sim::Step::WaitAgent {
+                    timeout_seconds: 60.0,
+                    abandon: false,
+                },
+                wait(60.0),
+                hangup(),
+            ],
+        ))
         .await
         .unwrap();
-    let no_answers = events
-        .iter()
-        .filter(|e| serde_json::to_value(&e.event).unwrap()["event"] == "RING_NO_ANSWER")
-        .count();
-    assert_eq!(no_answers, 3, "{events:?}");
+    until_on_call(&api, &supervisor, "asha").await;
+    let (status, body) = api
+        .post(
+            "/centre/me/transfer",
+            &asha,
+            json!({"to": "phone:PJSIP/citizen", "mode": "warm"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    // The officer's phone answers: caller (on hold), agent and officer are all up.
+    eventually(
+        Duration::from_secs(10),
+        "the officer on the line",
+        || async {
+            match t.sim.stats().await.unwrap().channels {
+                3 => Ok(()),
+                n => Err(n),
+            }
+        },
+    )
+    .await;
+    let (status, body) = api
+        .post("/centre/me/transfer/complete", &asha, json!({}))
+        .await;
+    assert_eq!(status, 204, "{body}");
+    // The agent is free; the caller and the officer go on until the caller hangs up.
+    eventually(Duration::from_secs(10), "the agent's leg gone", || async {
+        match t.sim.stats().await.unwrap().channels {
+            2 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "the agent off the call",
+        || async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            match api.state_of(&supervisor, "asha").await {
+                s if s == "wrap_up" || s == "available" => Ok(()),
+                s => Err(s),
+            }
+        },
+    )
+    .await;
+    let result = t.sim.call_result(call, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(
+        result.outcome,
+        ari_sim::CallOutcome::Completed,
+        "{result:#?}"
+    );
+    t.wait_until_idle().await;
+    assert_eq!(t.sim.stats().await.unwrap().channels, 0);
     t.stop().await;
 }

@@ -62,6 +62,17 @@ struct TransferLeg {
     bridge: Option<String>,
 }
 
+/// A warm transfer's other side, which the agent talks to while the caller waits.
+#[derive(Debug)]
+struct ConsultLeg {
+    channel: String,
+    label: String,
+    answered: bool,
+    /// The agent completed the transfer while the other side still rang: it completes when they
+    /// answer (an attended transfer completed early is a blind one).
+    complete_on_answer: bool,
+}
+
 /// A supervisor on the agent's call, from their own phone.
 #[derive(Debug)]
 struct SupervisorLeg {
@@ -90,6 +101,7 @@ pub(super) struct QueueLeg {
     /// The agent handed the caller on: the call centre is done with them.
     transferred: bool,
     transfer: Option<TransferLeg>,
+    consult: Option<ConsultLeg>,
     supervisors: Vec<SupervisorLeg>,
     /// Numbers the legs this call makes beyond the agents' (`xfer-`, `sup-`, `snoop-`).
     next_leg: u32,
@@ -257,6 +269,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             },
             transferred: false,
             transfer: None,
+            consult: None,
             supervisors: Vec::new(),
             next_leg: 100,
             joined_at: saved.joined_at,
@@ -320,6 +333,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                     joined_with,
                     transferred: false,
                     transfer: None,
+                    consult: None,
                     supervisors: Vec::new(),
                     next_leg: 0,
                     joined_at,
@@ -501,6 +515,8 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 }
             }
             QueueOrder::Transfer { to } => self.transfer(to).await,
+            QueueOrder::Consult { to } => self.consult(to).await,
+            QueueOrder::EndConsult { complete } => self.end_consult(complete).await,
             // A call-back's order: its own task places those, never a caller's.
             QueueOrder::PlaceCallback { attempt, .. } => {
                 warn!(%attempt, "a call-back order for a caller's call: ignored");
@@ -626,6 +642,145 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         }
     }
 
+    /// A warm transfer begins: the caller leaves the agent's bridge for music, the other side is
+    /// rung and, once it answers, put with the agent.
+    async fn consult(&mut self, to: TransferTo) {
+        let Some(leg) = &mut self.queue else { return };
+        let Some(bridge) = leg.talking.as_ref().map(|t| t.bridge.clone()) else {
+            return;
+        };
+        if leg.consult.is_some() || leg.transferred {
+            return;
+        }
+        let (endpoint, label) = match &to {
+            TransferTo::Phone { endpoint, label } => (endpoint.clone(), label.clone()),
+            TransferTo::Dialplan {
+                context,
+                extension,
+                label,
+            } => (format!("Local/{extension}@{context}"), label.clone()),
+            // Nobody to talk to first in a queue: a blind transfer.
+            TransferTo::Queue(_) => return Box::pin(self.transfer(to)).await,
+        };
+        let channel = leg.new_leg("consult", &self.channel);
+        leg.consult = Some(ConsultLeg {
+            channel: channel.clone(),
+            label,
+            answered: false,
+            complete_on_answer: false,
+        });
+        info!(%endpoint, "the agent consults before transferring");
+        let result = self
+            .shared
+            .control
+            .remove_from_bridge(&bridge, &self.channel)
+            .await;
+        self.control_result("remove from bridge", result);
+        self.music_for_transfer().await;
+        let ctx = self.call.context();
+        let caller_id = format!("\"{CALLER_NAME}\" <{}>", ctx.caller);
+        let mut variables = vec![("HELPLINE_CALL".to_owned(), ctx.call_id.clone())];
+        if let Some(leg) = &self.queue {
+            variables.extend(ticket_variables(&leg.joined_with.complaints));
+        }
+        let originate = OriginateLeg {
+            channel: &channel,
+            endpoint: &endpoint,
+            timeout_secs: 60,
+            caller_id: &caller_id,
+            app_args: "consult",
+            variables: &variables,
+        };
+        if let Err(err) = self
+            .shared
+            .control
+            .originate(&originate, &self.channel)
+            .await
+        {
+            self.shared.control.forget_leg(&channel);
+            warn!(%endpoint, %err, "the consultation's phone could not be rung");
+            self.back_with_agent().await;
+        }
+    }
+
+    /// The consultation is over without a transfer: the caller is with the agent again.
+    async fn back_with_agent(&mut self) {
+        let Some(leg) = &mut self.queue else { return };
+        leg.consult = None;
+        let Some(bridge) = leg.talking.as_ref().map(|t| t.bridge.clone()) else {
+            return;
+        };
+        self.silence_music().await;
+        let caller = self.channel.clone();
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let channels = [caller.as_str()];
+        let result = retried(stats, "bridge", |_| {
+            control.add_to_bridge(&bridge, &channels)
+        })
+        .await;
+        self.control_result("back with the agent", result);
+    }
+
+    /// The agent completes the warm transfer (the caller joins the other side, the agent leaves)
+    /// or cancels it (the other side is hung up).
+    async fn end_consult(&mut self, complete: bool) {
+        let Some(leg) = &mut self.queue else { return };
+        if complete
+            && let Some(c) = leg.consult.as_mut()
+            && !c.answered
+        {
+            c.complete_on_answer = true;
+            return;
+        }
+        let Some(consult) = leg.consult.take() else {
+            return;
+        };
+        if !complete {
+            self.hang_up_leg(&consult.channel).await;
+            self.back_with_agent().await;
+            return;
+        }
+        let Some(talking) = leg.talking.take() else {
+            return;
+        };
+        info!(to = %consult.label, "warm transfer completed");
+        self.attach_ticket().await;
+        self.silence_music().await;
+        let caller = self.channel.clone();
+        let (control, stats) = (&self.shared.control, &*self.shared.stats);
+        let channels = [caller.as_str()];
+        let result = retried(stats, "bridge", |_| {
+            control.add_to_bridge(&talking.bridge, &channels)
+        })
+        .await;
+        self.control_result("join the other side", result);
+        if let Some(trace) = &mut self.trace {
+            trace.agent_ended(Utc::now());
+        }
+        self.hang_up_leg(&talking.attempt).await;
+        let supervisors: Vec<SupervisorLeg> = self
+            .queue
+            .as_mut()
+            .map(|l| l.supervisors.drain(..).collect())
+            .unwrap_or_default();
+        for s in supervisors {
+            self.end_supervisor(s).await;
+        }
+        if let Some(leg) = &mut self.queue {
+            leg.transferred = true;
+            // From here the other side is the transfer's leg, in the bridge the agent left.
+            leg.transfer = Some(TransferLeg {
+                channel: consult.channel,
+                label: consult.label.clone(),
+                bridge: Some(talking.bridge),
+            });
+        }
+        self.tell_centre(LegReport::Transferred {
+            destination: consult.label,
+        })
+        .await;
+    }
+
     /// Music while the transfer's phone rings.
     async fn music_for_transfer(&mut self) {
         let (control, stats) = (&self.shared.control, &*self.shared.stats);
@@ -686,6 +841,11 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 leg.supervisors.retain(|s| s.channel != channel);
             }
         }
+    }
+
+    /// Waiting in the queue (see [`Self::waiting`]).
+    pub(super) fn waiting_in_queue(&self) -> bool {
+        self.waiting()
     }
 
     /// Waiting in the queue: not talking to an agent, not leaving with a call-back promised, not
@@ -959,6 +1119,10 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             .chain(leg.answered.drain(..))
             .collect();
         let transfer = leg.transfer.take();
+        let consult = leg.consult.take();
+        if let Some(c) = consult {
+            self.hang_up_leg(&c.channel).await;
+        }
         for attempt in legs {
             self.hang_up_leg(&attempt).await;
         }
@@ -1036,6 +1200,31 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         };
         if matches!(event, LegEvent::Destroyed { .. }) && !leg.owns(channel) {
             self.shared.control.forget_leg(channel);
+        }
+        if leg.consult.as_ref().is_some_and(|c| c.channel == channel) {
+            if answered {
+                let mut complete = false;
+                if let Some(c) = leg.consult.as_mut() {
+                    c.answered = true;
+                    complete = c.complete_on_answer;
+                }
+                if let Some(bridge) = leg.talking.as_ref().map(|t| t.bridge.clone()) {
+                    let (control, stats) = (&self.shared.control, &*self.shared.stats);
+                    let channels = [channel];
+                    let result = retried(stats, "consult", |_| {
+                        control.add_to_bridge(&bridge, &channels)
+                    })
+                    .await;
+                    self.control_result("consult", result);
+                }
+                if complete {
+                    Box::pin(self.end_consult(true)).await;
+                }
+            } else if over {
+                // The other side is gone (or never answered): back with the agent.
+                self.back_with_agent().await;
+            }
+            return true;
         }
         if leg.transfer.as_ref().is_some_and(|t| t.channel == channel) {
             let bridged = leg.transfer.as_ref().is_some_and(|t| t.bridge.is_some());
