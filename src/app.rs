@@ -61,9 +61,6 @@ pub enum AppError {
     Queues { path: String, problems: String },
 }
 
-/// The dial string call-backs ring the citizen on (the telecom trunk of `deploy/asterisk/pjsip.conf`).
-pub const CALLBACK_DIAL: &str = "PJSIP/{number}@telecom-trunk";
-
 /// Starts each call-back as a task of its own over `control`: the agent's leg gets a mailbox of its
 /// own from `router` before anything is rung.
 fn callback_launcher(
@@ -496,7 +493,7 @@ impl Node {
                         queues: Arc::new(queues),
                         helpline: acd::Helpline::Grievance,
                         transfers: crate::centre::integrated_helplines(),
-                        callback_dial: CALLBACK_DIAL.to_owned(),
+                        callback_dial: config.callback_dial.clone(),
                         speed: options.speed,
                         // Beside the calls' progress: local, this node's own.
                         state_file: Some(config.journal_dir.join("centre.json")),

@@ -92,6 +92,9 @@ pub struct Config {
     pub feedback_check: tickets::complainant::FeedbackCheck,
     /// Call records and reports (`[records]`).
     pub records: RecordsConfig,
+    /// The dial string a call-back rings the citizen on (`centre.callback_dial`), `{number}` their
+    /// number as normalised (`+91…`). Default `PJSIP/{number}@telecom-trunk`.
+    pub callback_dial: String,
     /// How long recordings are kept after closure (`tickets.recordings_keep_days_*`).
     pub retention: tickets::RecordingRetention,
     /// Sessions and API tokens (`accounts.*`).
@@ -389,6 +392,10 @@ const KEYS: &[KeySpec] = &[
         env: &["HELPLINE_RECORDS_KEEP_DAYS"],
     },
     KeySpec {
+        key: "centre.callback_dial",
+        env: &["HELPLINE_CALLBACK_DIAL"],
+    },
+    KeySpec {
         key: "accounts.session_hours",
         env: &["HELPLINE_SESSION_HOURS"],
     },
@@ -671,6 +678,18 @@ impl RawConfig {
             service_level_seconds: v.integer("records.service_level_seconds", 20, 1, 3600) as u32,
             keep: keep_days(&mut v, "records.keep_days", 730),
         };
+        let callback_dial = v
+            .string("centre.callback_dial")
+            .unwrap_or_else(|| "PJSIP/{number}@telecom-trunk".to_owned());
+        let sample = callback_dial.replace("{number}", "+919816012345");
+        if !callback_dial.contains("{number}")
+            || tickets::accounts::agent::dial_string("centre.callback_dial", &sample).is_err()
+        {
+            v.problem(
+                "centre.callback_dial",
+                "a dial string with {number} for the citizen's number, e.g. PJSIP/{number}@telecom-trunk",
+            );
+        }
         let accounts = tickets::accounts::AccountsConfig {
             session_ttl: Duration::from_secs(v.integer("accounts.session_hours", 8, 1, 24) * 3600),
             session_idle: Duration::from_secs(
@@ -718,6 +737,7 @@ impl RawConfig {
             feedback_check,
             retention,
             records,
+            callback_dial,
             accounts,
             log: LogConfig { level, json },
         })
@@ -1087,6 +1107,29 @@ mod tests {
         let err = load("[records]\ntime_zone = \"IST\"\n", &[]).unwrap_err();
         assert_eq!(err.problems[0].key, "records.time_zone");
         assert!(err.problems[0].message.contains("Asia/Kolkata"), "{err}");
+    }
+
+    #[test]
+    fn call_backs_dial_the_trunk_unless_configured_and_a_bad_dial_string_is_named() {
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.callback_dial, "PJSIP/{number}@telecom-trunk");
+        let config = load(
+            "[centre]\ncallback_dial = \"PJSIP/0{number}@bsnl\"\n",
+            &[("HELPLINE_CALLBACK_DIAL", "PJSIP/{number}@airtel")],
+        )
+        .unwrap();
+        assert_eq!(
+            config.callback_dial, "PJSIP/{number}@airtel",
+            "the environment wins"
+        );
+        for bad in [
+            "PJSIP/telecom-trunk",
+            "Local/{number},1",
+            "PJSIP/{number}@t$(x)",
+        ] {
+            let err = load(&format!("[centre]\ncallback_dial = \"{bad}\"\n"), &[]).unwrap_err();
+            assert_eq!(err.problems[0].key, "centre.callback_dial", "{bad}");
+        }
     }
 
     #[test]
