@@ -182,7 +182,7 @@ pub fn citizen(n: u64, kind: CitizenKind, earlier: Option<&str>) -> Scenario {
         ],
         (CitizenKind::AsksForAgent, _) => vec![
             prompt("welcome"),
-            press(if n % 2 == 0 { "1" } else { "2" }),
+            press(if n.is_multiple_of(2) { "1" } else { "2" }),
             prompt("main_menu"),
             press("0"),
             prompt("connecting_agent"),
@@ -350,10 +350,10 @@ pub async fn run(
     let http_addr = node.http_addr();
     node.shutdown().await;
     // Every waiting task has ended, so this is the last handle; dropping a handle also stops it.
-    if let Ok(sim) = Arc::try_unwrap(sim) {
-        if let Err(err) = sim.shutdown().await {
-            tracing::warn!(%err, "the simulator did not stop cleanly");
-        }
+    if let Ok(sim) = Arc::try_unwrap(sim)
+        && let Err(err) = sim.shutdown().await
+    {
+        tracing::warn!(%err, "the simulator did not stop cleanly");
     }
     let (placed, by_kind, numbers) = result;
     Ok(DemoSummary {

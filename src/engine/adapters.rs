@@ -442,10 +442,10 @@ impl TicketDesk for ServiceDesk {
             .await
             .map_err(|e| DeskError(e.to_string()))?;
         // The service keeps its own copy beside the ticket; the engine's spool file is no longer needed.
-        if let Some(path) = recording.and_then(|r| r.path.as_ref()) {
-            if let Err(err) = tokio::fs::remove_file(path).await {
-                warn!(path = %path.display(), %err, "could not remove the spooled recording");
-            }
+        if let Some(path) = recording.and_then(|r| r.path.as_ref())
+            && let Err(err) = tokio::fs::remove_file(path).await
+        {
+            warn!(path = %path.display(), %err, "could not remove the spooled recording");
         }
         Ok(FiledTicket {
             number: filed.number.to_string(),

@@ -1055,10 +1055,10 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
     async fn discard(&self, recording: FetchedRecording) {
         debug!(recording = %recording.name, "take replaced by a new recording");
         self.delete_on_asterisk(&recording.name).await;
-        if let Some(path) = recording.path {
-            if let Err(err) = tokio::fs::remove_file(&path).await {
-                warn!(path = %path.display(), %err, "could not remove a replaced recording");
-            }
+        if let Some(path) = recording.path
+            && let Err(err) = tokio::fs::remove_file(&path).await
+        {
+            warn!(path = %path.display(), %err, "could not remove a replaced recording");
         }
     }
 }

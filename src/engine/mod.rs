@@ -517,10 +517,10 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 Err(err) => {
                     bump(&shared.stats.ari_errors);
                     warn!(call_id = %channel_id, %err, "could not send the call back; hanging up");
-                    if let Err(err) = shared.control.hangup(&channel_id).await {
-                        if !err.is_gone() {
-                            error!(call_id = %channel_id, %err, "could not hang up either");
-                        }
+                    if let Err(err) = shared.control.hangup(&channel_id).await
+                        && !err.is_gone()
+                    {
+                        error!(call_id = %channel_id, %err, "could not hang up either");
                     }
                 }
             }

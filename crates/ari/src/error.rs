@@ -185,10 +185,10 @@ fn error_message(body: &[u8]) -> String {
         message: Option<String>,
         error: Option<String>,
     }
-    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
-        if let Some(text) = parsed.message.or(parsed.error) {
-            return text;
-        }
+    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body)
+        && let Some(text) = parsed.message.or(parsed.error)
+    {
+        return text;
     }
     const MAX: usize = 300;
     let text = String::from_utf8_lossy(body);

@@ -282,10 +282,10 @@ fn trace_events_reach_the_right_call_through_the_router() {
                 continue;
             }
             let event = parse_event(&serde_json::to_vec(&entry["event"]).unwrap()).unwrap();
-            if let Event::StasisStart(s) = &event {
-                if !chosen.iter().any(|(_, _, id)| *id == s.channel.id) {
-                    inbound_starts += 1;
-                }
+            if let Event::StasisStart(s) = &event
+                && !chosen.iter().any(|(_, _, id)| *id == s.channel.id)
+            {
+                inbound_starts += 1;
             }
             router.route(event);
             while let Ok(call) = out.new_calls.try_recv() {

@@ -35,7 +35,7 @@ fn record(n: u32) -> CallRecord {
     r.language = Some("hi".into());
     r.answered_at = Some(at);
     r.ended_at = at + chrono::Duration::seconds(95);
-    r.outcome = if n % 2 == 0 {
+    r.outcome = if n.is_multiple_of(2) {
         Outcome::ComplaintFiled
     } else {
         Outcome::Transferred("181".into())

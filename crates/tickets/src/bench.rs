@@ -103,16 +103,16 @@ pub async fn run(config: BenchConfig) -> Result<BenchReport, TicketError> {
         ),
     };
     let result = measure(&config, &url, options).await;
-    if let Some(admin_url) = &config.postgres_url {
-        if let Ok(admin) = sqlx::PgPool::connect(admin_url).await {
-            if let Err(e) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                .execute(&admin)
-                .await
-            {
-                tracing::warn!(error = %e, schema, "could not drop the benchmark schema");
-            }
-            admin.close().await;
+    if let Some(admin_url) = &config.postgres_url
+        && let Ok(admin) = sqlx::PgPool::connect(admin_url).await
+    {
+        if let Err(e) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&admin)
+            .await
+        {
+            tracing::warn!(error = %e, schema, "could not drop the benchmark schema");
         }
+        admin.close().await;
     }
     result
 }

@@ -336,12 +336,12 @@ pub async fn tickets_list(
         .map(str::parse::<TicketStatus>)
         .transpose()
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    if let Some(level) = args.level {
-        if !(crate::model::MIN_LEVEL..=crate::model::MAX_LEVEL).contains(&level) {
-            return Err(CliError::Usage(format!(
-                "--level must be 1..=4, got {level}"
-            )));
-        }
+    if let Some(level) = args.level
+        && !(crate::model::MIN_LEVEL..=crate::model::MAX_LEVEL).contains(&level)
+    {
+        return Err(CliError::Usage(format!(
+            "--level must be 1..=4, got {level}"
+        )));
     }
     let filter = TicketFilter {
         status,

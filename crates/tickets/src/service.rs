@@ -688,13 +688,13 @@ impl TicketService {
                 ));
             }
             let sha256 = hex::encode(Sha256::digest(&bytes));
-            if let Some(expected) = expected {
-                if expected != sha256 {
-                    return Err(TicketError::RecordingChecksum {
-                        expected,
-                        actual: sha256,
-                    });
-                }
+            if let Some(expected) = expected
+                && expected != sha256
+            {
+                return Err(TicketError::RecordingChecksum {
+                    expected,
+                    actual: sha256,
+                });
             }
             let io_err = |source| TicketError::Recording {
                 path: target_for_task.clone(),
@@ -727,10 +727,10 @@ impl TicketService {
             .config
             .recordings_dir
             .join(format!("{number}.wav"));
-        if let Err(e) = tokio::fs::remove_file(&path).await {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %path.display(), error = %e, "could not remove unused recording");
-            }
+        if let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove unused recording");
         }
     }
 
@@ -1049,11 +1049,10 @@ impl TicketService {
                         }
                     }
                     _ = replay.tick() => {
-                        if service.journal_len().await > 0 {
-                            if let Err(e) = service.replay_journal().await {
+                        if service.journal_len().await > 0
+                            && let Err(e) = service.replay_journal().await {
                                 tracing::warn!(error = %e, "journal replay failed; will retry");
                             }
-                        }
                     }
                 }
             }

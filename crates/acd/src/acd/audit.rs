@@ -106,16 +106,16 @@ impl Acd {
                 }
                 _ => None,
             };
-            if let Some(a) = agent {
-                if !busy_agents.insert(a) {
-                    return Err(format!("agent {} has two calls", self.seats[a].agent.id));
-                }
+            if let Some(a) = agent
+                && !busy_agents.insert(a)
+            {
+                return Err(format!("agent {} has two calls", self.seats[a].agent.id));
             }
             for kind in KINDS {
-                if let Some(at) = x.timers.get(kind) {
-                    if !self.timers.contains(&(at, Timer::Caller(c, x.seq, kind))) {
-                        return Err(format!("caller {}'s {kind:?} timer is not scheduled", x.id));
-                    }
+                if let Some(at) = x.timers.get(kind)
+                    && !self.timers.contains(&(at, Timer::Caller(c, x.seq, kind)))
+                {
+                    return Err(format!("caller {}'s {kind:?} timer is not scheduled", x.id));
                 }
             }
         }

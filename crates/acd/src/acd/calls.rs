@@ -240,10 +240,8 @@ impl Acd {
                 };
                 if waiting {
                     self.overflow_waiting(c, to, OverflowReason::MaxWait, now, out);
-                } else if ringing {
-                    if let Some(x) = self.caller_mut(c) {
-                        x.overdue = Some(to);
-                    }
+                } else if ringing && let Some(x) = self.caller_mut(c) {
+                    x.overdue = Some(to);
                 }
             }
             CallerTimer::Offer => {
@@ -588,10 +586,10 @@ impl Acd {
         }
         if live {
             // The caller first, to the next agent (this one is still ringing, so not picked)…
-            if let Some(x) = self.caller_mut(c) {
-                if x.pinned == Some(a) {
-                    x.pinned = None;
-                }
+            if let Some(x) = self.caller_mut(c)
+                && x.pinned == Some(a)
+            {
+                x.pinned = None;
             }
             self.seats[a].pinned.retain(|&(y, _)| y != c);
             self.unring(c);
@@ -704,10 +702,10 @@ impl Acd {
                 self.avoid(c, agent, now);
                 self.apply_agent(agent, AgentEvent::Released, ChangeCause::Call, now, out)
                     .map_err(|error| self.agent_error(agent, error))?;
-                if let Some(seq) = self.caller(c).map(|x| x.seq) {
-                    if self.live(c, seq) {
-                        self.offer_caller(c, now, out);
-                    }
+                if let Some(seq) = self.caller(c).map(|x| x.seq)
+                    && self.live(c, seq)
+                {
+                    self.offer_caller(c, now, out);
                 }
                 Ok(())
             }

@@ -547,10 +547,10 @@ fn fifo(ops: &[FifoOp]) -> Result<(), TestCaseError> {
                 _ => {}
             }
             // A ring that failed or was cancelled makes its caller ready again (at its place).
-            if let Action::Log(QueueLog::RingNoAnswer { call_id, .. }) = action {
-                if let Some(i) = joined.iter().position(|(_, id)| id == call_id.as_str()) {
-                    ready.insert((joined[i].0, i, joined[i].1.clone()));
-                }
+            if let Action::Log(QueueLog::RingNoAnswer { call_id, .. }) = action
+                && let Some(i) = joined.iter().position(|(_, id)| id == call_id.as_str())
+            {
+                ready.insert((joined[i].0, i, joined[i].1.clone()));
             }
         }
         driver.see(&actions);

@@ -239,17 +239,17 @@ impl QueueCheck<'_, '_, '_> {
             0..=3_600,
             5,
         );
-        if let Some(s) = &sl.short_abandon_secs {
-            if short_abandon_secs >= within_secs {
-                self.ctx.error(
-                    s.span(),
-                    format!(
-                        "`short_abandon_secs` ({short_abandon_secs}) must be shorter than \
+        if let Some(s) = &sl.short_abandon_secs
+            && short_abandon_secs >= within_secs
+        {
+            self.ctx.error(
+                s.span(),
+                format!(
+                    "`short_abandon_secs` ({short_abandon_secs}) must be shorter than \
                          `within_secs` ({within_secs})"
-                    ),
-                    "a short abandon is a caller who hangs up before the target could be met",
-                );
-            }
+                ),
+                "a short abandon is a caller who hangs up before the target could be met",
+            );
         }
         ServiceLevel {
             percent,
@@ -266,17 +266,17 @@ impl QueueCheck<'_, '_, '_> {
                 self.secs("offer_after_secs", Some(s), 1..=86_400, 60),
             )
         });
-        if let Some((span, secs)) = &offer_after_secs {
-            if *secs >= max_wait_secs {
-                self.ctx.error(
-                    span.clone(),
-                    format!(
-                        "the call-back is offered after {secs} s, but callers wait at most \
+        if let Some((span, secs)) = &offer_after_secs
+            && *secs >= max_wait_secs
+        {
+            self.ctx.error(
+                span.clone(),
+                format!(
+                    "the call-back is offered after {secs} s, but callers wait at most \
                          {max_wait_secs} s (`max_wait_secs`): it would never be offered"
-                    ),
-                    "offer it earlier, or let callers wait longer",
-                );
-            }
+                ),
+                "offer it earlier, or let callers wait longer",
+            );
         }
         let key = cb.key.as_ref().and_then(|k| {
             let mut chars = k.get_ref().chars();

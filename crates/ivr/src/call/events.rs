@@ -142,10 +142,10 @@ impl CallState {
                 self.start_recording(script, rec, now, out)
             }
             (Phase::Confirm, StepKind::Record(rec)) => {
-                if let Some(confirm) = &rec.confirm {
-                    if !self.consume_confirm(script, rec, now, out) {
-                        self.deadline = Some(now + confirm.retry.timeout);
-                    }
+                if let Some(confirm) = &rec.confirm
+                    && !self.consume_confirm(script, rec, now, out)
+                {
+                    self.deadline = Some(now + confirm.retry.timeout);
                 }
             }
             (Phase::Leaving, _) => self.leave(script, out),

@@ -53,10 +53,10 @@ impl CallState {
             match item {
                 MediaItem::Prompt(id) => media.push(Media::Prompt(id.clone())),
                 MediaItem::Template(template) => {
-                    if let Some(id) = self.fill_template(template) {
-                        if script.has_prompt(&id) {
-                            media.push(Media::Prompt(id));
-                        }
+                    if let Some(id) = self.fill_template(template)
+                        && script.has_prompt(&id)
+                    {
+                        media.push(Media::Prompt(id));
                     }
                 }
                 MediaItem::Digits(var) => {

@@ -61,10 +61,10 @@ impl CallState {
         self.deadline = None;
         match menu.choices.iter().find(|(k, _)| *k == key) {
             Some((_, next)) => {
-                if let Some((var, values)) = &menu.assign {
-                    if let Some((_, v)) = values.iter().find(|(k, _)| *k == key) {
-                        self.set_var(var, v.clone());
-                    }
+                if let Some((var, values)) = &menu.assign
+                    && let Some((_, v)) = values.iter().find(|(k, _)| *k == key)
+                {
+                    self.set_var(var, v.clone());
                 }
                 self.goto(script, *next, now, out);
             }

@@ -374,15 +374,15 @@ fn script_departments(ctx: &mut Ctx<'_>, raw: &RawMap) -> BTreeMap<String, Strin
 /// unknown field becomes a suggestion of the closest known field.
 fn describe_toml_error(message: &str) -> (String, String) {
     let message = message.trim();
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((field, expected)) = rest.split_once('`') {
-            let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            let hint = match closest(field, known.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => "see ivr-scripts/README.md for the fields each table accepts".to_owned(),
-            };
-            return (format!("unknown field `{field}`"), hint);
-        }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let hint = match closest(field, known.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "see ivr-scripts/README.md for the fields each table accepts".to_owned(),
+        };
+        return (format!("unknown field `{field}`"), hint);
     }
     let hint = if message.contains("duplicate key") {
         "each key may appear once in a table; remove or rename one of them"
@@ -434,9 +434,9 @@ pub(super) fn duration_field(
 }
 
 pub(super) fn show(d: Duration) -> String {
-    if d.as_millis() % 60_000 == 0 && d.as_secs() >= 60 {
+    if d.as_millis().is_multiple_of(60_000) && d.as_secs() >= 60 {
         format!("{}m", d.as_secs() / 60)
-    } else if d.as_millis() % 1000 == 0 {
+    } else if d.as_millis().is_multiple_of(1000) {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())

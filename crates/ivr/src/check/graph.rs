@@ -208,21 +208,19 @@ pub(super) fn check_hangup_tickets(
     raw: &[(&S<String>, &S<RawStep>)],
 ) {
     for (step, (_, raw_step)) in steps.iter().zip(raw) {
-        if let StepKind::Record(rec) = &step.kind {
-            if let (Some(target), Some(field)) =
+        if let StepKind::Record(rec) = &step.kind
+            && let (Some(target), Some(field)) =
                 (rec.hangup_ticket, &raw_step.get_ref().hangup_ticket)
-            {
-                if !matches!(steps[target].kind, StepKind::Ticket(_)) {
-                    ctx.error(
-                        field.span(),
-                        format!(
-                            "hangup_ticket `{}` is not a `ticket` step",
-                            steps[target].name
-                        ),
-                        "name the ticket step that files this recording",
-                    );
-                }
-            }
+            && !matches!(steps[target].kind, StepKind::Ticket(_))
+        {
+            ctx.error(
+                field.span(),
+                format!(
+                    "hangup_ticket `{}` is not a `ticket` step",
+                    steps[target].name
+                ),
+                "name the ticket step that files this recording",
+            );
         }
     }
 }

@@ -137,13 +137,13 @@ pub(crate) async fn list_tickets(
 ) -> Result<Json<PageBody<TicketView>>, ApiError> {
     caller.require(Action::List)?;
     let page = PageQuery::page(q.limit, q.offset)?;
-    if let Some(level) = q.level {
-        if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {
-            return Err(ApiError::invalid(
-                "level",
-                format!("must be {MIN_LEVEL}..={MAX_LEVEL}"),
-            ));
-        }
+    if let Some(level) = q.level
+        && !(MIN_LEVEL..=MAX_LEVEL).contains(&level)
+    {
+        return Err(ApiError::invalid(
+            "level",
+            format!("must be {MIN_LEVEL}..={MAX_LEVEL}"),
+        ));
     }
     let department = q
         .department

@@ -165,10 +165,10 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        if let Some(code) = department_code {
-            if self.department(code).await?.is_none() {
-                return Err(StoreError::UnknownDepartment(code.to_owned()));
-            }
+        if let Some(code) = department_code
+            && self.department(code).await?.is_none()
+        {
+            return Err(StoreError::UnknownDepartment(code.to_owned()));
         }
         let at = to_millis(now);
         let inserted: Option<(i64,)> = on_pool!(self, |pool| {
