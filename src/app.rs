@@ -244,7 +244,7 @@ pub fn script_loader(ivr_config: &IvrConfig) -> ScriptLoader {
     let scripts_dir = ivr_config.scripts_dir.clone();
     let audio_dir = ivr_config.audio_dir.clone();
     let name = ivr_config.script.clone();
-    Box::new(move || {
+    Arc::new(move || {
         if !scripts_dir.is_dir() {
             return Err(format!(
                 "no IVR scripts folder {} here: run from the helpline folder, or set ivr.scripts_dir \

@@ -293,7 +293,7 @@ fn latency(h: &Histogram) -> LatencyMs {
 }
 
 fn script_loader(scripts: PathBuf, audio: PathBuf) -> ScriptLoader {
-    Box::new(move || {
+    Arc::new(move || {
         let validators =
             ivr::Validators::new().with("complaint_number", tickets::is_valid_complaint_number);
         let set = ivr::ScriptSet::load(&scripts, &audio, &validators).map_err(|r| r.to_string())?;

@@ -56,8 +56,13 @@ pub fn system_clock() -> WallClock {
     Arc::new(|| chrono::Local::now().fixed_offset())
 }
 
-/// Loads and validates the IVR script; called at start and on every reload request (SIGHUP).
-pub type ScriptLoader = Box<dyn Fn() -> Result<Arc<ivr::Script>, String> + Send + Sync>;
+/// Loads and validates the IVR script; called at start and on every reload request (SIGHUP). It reads
+/// every script and the header of every prompt's WAV (hundreds of files), so a reload runs it on the
+/// blocking pool, never on the supervisor's task.
+pub type ScriptLoader = Arc<dyn Fn() -> Loaded + Send + Sync>;
+
+/// What a [`ScriptLoader`] gives: the script, or every problem with it.
+pub type Loaded = Result<Arc<ivr::Script>, String>;
 
 /// How the engine runs.
 #[derive(Clone)]
@@ -179,7 +184,10 @@ enum SupervisorEvent<M> {
     CallEnded(String),
     /// A channel the reconciliation found unrouted, looked at again after [`ORPHAN_GRACE`].
     OrphanCheck(String),
+    /// A reload was asked for (SIGHUP).
     Reload,
+    /// The loader, run on the blocking pool, has finished.
+    Reloaded(Loaded),
     ShutdownRequested,
     GraceOver,
 }
@@ -266,6 +274,9 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
             // for long; the margin covers calls ending while the supervisor is busy.
             ended: mpsc::channel(self.settings.max_concurrent_calls.saturating_add(16)),
             orphans: mpsc::channel(256),
+            // At most one load runs at a time: one slot is enough.
+            reloaded: mpsc::channel(1),
+            reload: ReloadState::default(),
             calls: HashMap::new(),
             tracker: TaskTracker::new(),
             stop: CancellationToken::new(),
@@ -282,11 +293,22 @@ struct Supervisor<C, D> {
     ended: (mpsc::Sender<String>, mpsc::Receiver<String>),
     /// Channels to look at again after the orphan grace period.
     orphans: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    /// Where the loader running on the blocking pool sends its result.
+    reloaded: (mpsc::Sender<Loaded>, mpsc::Receiver<Loaded>),
+    reload: ReloadState,
     /// Calls with a running task: channel id → how to tell the task its channel is lost or must resync.
     calls: HashMap<String, CallSignals>,
     tracker: TaskTracker,
     /// Cancelled when the shutdown grace period is over: every call task hangs up.
     stop: CancellationToken,
+}
+
+/// Whether a script load is running on the blocking pool, and whether another reload was asked for
+/// meanwhile (it runs once this one is done, so the last SIGHUP always sees the files as they are).
+#[derive(Debug, Default)]
+struct ReloadState {
+    running: bool,
+    again: bool,
 }
 
 /// How long a channel found unrouted after a (re)connection gets to show up as a new call before it is
@@ -338,6 +360,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                 biased;
                 Some(channel) = self.ended.1.recv() => SupervisorEvent::CallEnded(channel),
                 Some(channel) = self.orphans.1.recv() => SupervisorEvent::OrphanCheck(channel),
+                Some(result) = self.reloaded.1.recv() => SupervisorEvent::Reloaded(result),
                 () = shutdown.cancelled(), if !shutting_down => SupervisorEvent::ShutdownRequested,
                 () = tokio::time::sleep_until(grace_deadline), if shutting_down => SupervisorEvent::GraceOver,
                 request = reload.recv(), if reload_open => match request {
@@ -396,7 +419,8 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
                         self.send_back(channel);
                     }
                 }
-                SupervisorEvent::Reload => self.reload(),
+                SupervisorEvent::Reload => self.start_reload(),
+                SupervisorEvent::Reloaded(result) => self.reloaded(result),
                 SupervisorEvent::ShutdownRequested => {
                     shutting_down = true;
                     grace_deadline =
@@ -655,8 +679,26 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
         self.send_back(channel_id);
     }
 
-    fn reload(&mut self) {
-        match (self.engine.loader)() {
+    /// Runs the loader on the blocking pool (it reads hundreds of files); calls keep being served
+    /// meanwhile, on the script they have.
+    fn start_reload(&mut self) {
+        if self.reload.running {
+            self.reload.again = true;
+            return;
+        }
+        self.reload.running = true;
+        let loader = Arc::clone(&self.engine.loader);
+        let done = self.reloaded.0.clone();
+        tokio::task::spawn_blocking(move || {
+            // The one slot is free: only one load runs at a time. If the supervisor has stopped
+            // meanwhile, nobody wants the result.
+            let _ = done.try_send(loader());
+        });
+    }
+
+    fn reloaded(&mut self, result: Loaded) {
+        self.reload.running = false;
+        match result {
             Ok(script) => {
                 self.engine.script = script;
                 bump(&self.engine.shared.stats.script_reloads);
@@ -671,5 +713,8 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             }
         }
         debug!("reload handled");
+        if std::mem::take(&mut self.reload.again) {
+            self.start_reload();
+        }
     }
 }

@@ -559,7 +559,7 @@ mod supervisor {
     }
 
     fn start(max_calls: usize, grace: Duration) -> Running {
-        start_with_loader(max_calls, grace, Box::new(|| Ok(script())))
+        start_with_loader(max_calls, grace, Arc::new(|| Ok(script())))
     }
 
     fn start_with_loader(max_calls: usize, grace: Duration, loader: ScriptLoader) -> Running {
@@ -825,7 +825,7 @@ mod supervisor {
     async fn an_invalid_script_on_reload_is_refused_and_the_running_one_stays() {
         let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = Arc::clone(&broken);
-        let loader: ScriptLoader = Box::new(move || {
+        let loader: ScriptLoader = Arc::new(move || {
             if flag.load(std::sync::atomic::Ordering::Relaxed) {
                 Err("1100.toml:3:1: error: unknown step".to_owned())
             } else {
@@ -843,6 +843,53 @@ mod supervisor {
             ops(&r).contains(&"answer c1".to_owned()),
             "calls still run on the old script"
         );
+    }
+
+    /// A reload reads hundreds of files: it runs on the blocking pool, and the supervisor takes
+    /// calls while it does.
+    #[tokio::test]
+    async fn a_reload_reading_its_files_does_not_hold_up_new_calls() {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let wait = std::sync::Mutex::new(wait);
+        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&loads);
+        let loader: ScriptLoader = Arc::new(move || {
+            // The first load is the engine's start; the reload's waits for the test (or 10 s: a
+            // load run on the supervisor's task would hold up the test's own task that long, and
+            // then the reload would be counted before the call was answered).
+            if counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+                let _ = wait.lock().unwrap().recv_timeout(Duration::from_secs(10));
+            }
+            Ok(script())
+        });
+        let r = start_with_loader(10, Duration::from_secs(5), loader);
+        r.reload.send(()).await.unwrap();
+        ::testkit::eventually(Duration::from_secs(5), "the reload to start", || {
+            let started = loads.load(std::sync::atomic::Ordering::SeqCst);
+            std::future::ready((started == 2).then_some(()).ok_or(started))
+        })
+        .await;
+        let _call = offer(&r, "c1").await;
+        ::testkit::eventually(Duration::from_secs(5), "c1 answered mid-reload", || {
+            let ops = ops(&r);
+            std::future::ready(
+                ops.contains(&"answer c1".to_owned())
+                    .then_some(())
+                    .ok_or(ops),
+            )
+        })
+        .await;
+        assert_eq!(
+            r.stats.snapshot().script_reloads,
+            0,
+            "the reload is still reading"
+        );
+        release.send(()).unwrap();
+        ::testkit::eventually(Duration::from_secs(5), "the reload to be counted", || {
+            let done = r.stats.snapshot().script_reloads;
+            std::future::ready((done == 1).then_some(()).ok_or(done))
+        })
+        .await;
     }
 }
 

@@ -10,6 +10,9 @@
 //! - after a restart, the half-used current block is abandoned (never reused) and a spare is taken,
 //!   so a number can never be handed out twice, even if the crash came mid-block;
 //! - gaps in the sequence are expected and harmless.
+//!
+//! The service holds the allocator behind a tokio mutex; `top_up` and `next` write the state file
+//! on the blocking pool with that lock held (`crate::blocking`), never on an async worker.
 
 use std::fs;
 use std::io::Write;
@@ -17,7 +20,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::OwnedMutexGuard;
 
+use crate::blocking::with_lock_held;
 use crate::error::{StoreError, TicketError};
 use crate::number::{ComplaintNumber, PAYLOAD_BASE, PAYLOAD_END};
 use crate::store::Store;
@@ -73,25 +78,25 @@ impl NumberAllocator {
         self.spares.len() < self.spare_target
     }
 
-    /// Reserves blocks from the database until `spare_target` spares are held.
-    pub(crate) async fn top_up(&mut self, store: &Store) -> Result<(), TicketError> {
-        let missing = self.spare_target.saturating_sub(self.spares.len());
-        if missing == 0 {
-            return Ok(());
-        }
-        let count = missing as u64;
-        let first = store.reserve_number_blocks(count, MAX_BLOCKS).await?;
+    /// Adds the `count` blocks from `first` on to the spares and writes the list.
+    fn add_spares(&mut self, first: u64, count: u64) -> Result<(), TicketError> {
         self.spares.extend(first..first + count);
         self.persist()
     }
 
+    /// The next number of the current block, if it has one left (no I/O).
+    fn next_in_block(&mut self) -> Option<Result<ComplaintNumber, TicketError>> {
+        let payload = self.current.as_mut()?.next()?;
+        Some(
+            ComplaintNumber::from_payload(payload)
+                .map_err(|_| TicketError::Store(StoreError::NumberSpaceExhausted)),
+        )
+    }
+
     /// The next number. Fails only when the current block and every spare are used up.
     pub(crate) fn next(&mut self) -> Result<ComplaintNumber, TicketError> {
-        if let Some(range) = &mut self.current {
-            if let Some(payload) = range.next() {
-                return ComplaintNumber::from_payload(payload)
-                    .map_err(|_| TicketError::Store(StoreError::NumberSpaceExhausted));
-            }
+        if let Some(number) = self.next_in_block() {
+            return number;
         }
         if self.spares.is_empty() {
             return Err(TicketError::NumbersExhausted);
@@ -122,6 +127,35 @@ impl NumberAllocator {
         fs::rename(&tmp, &self.state_path).map_err(io_err)?;
         sync_dir(&self.state_path).map_err(io_err)
     }
+}
+
+/// The allocator with the service's lock held.
+pub(crate) type Held = OwnedMutexGuard<NumberAllocator>;
+
+/// Reserves blocks from the database until `spare_target` spares are held, then writes the new
+/// list on the blocking pool, the lock held. On an error the lock is let go (a database that is
+/// away leaves the allocator as it was).
+pub(crate) async fn top_up(allocator: Held, store: &Store) -> Result<Held, TicketError> {
+    let missing = allocator
+        .spare_target
+        .saturating_sub(allocator.spares.len()) as u64;
+    if missing == 0 {
+        return Ok(allocator);
+    }
+    let first = store.reserve_number_blocks(missing, MAX_BLOCKS).await?;
+    let (allocator, ()) = with_lock_held(allocator, move |a| a.add_spares(first, missing)).await?;
+    Ok(allocator)
+}
+
+/// The next number: from the current block in memory, or — when it is used up — from a spare,
+/// struck off the list on disk first, on the blocking pool with the lock held.
+pub(crate) async fn next(mut allocator: Held) -> Result<ComplaintNumber, TicketError> {
+    if let Some(number) = allocator.next_in_block() {
+        return number;
+    }
+    with_lock_held(allocator, NumberAllocator::next)
+        .await
+        .map(|(_, number)| number)
 }
 
 /// fsyncs the directory holding `path`, so a create or rename in it survives a power cut.

@@ -148,6 +148,10 @@ pub enum TicketError {
     NumbersExhausted,
     #[error("the ticket writer has shut down")]
     WriterGone,
+    /// File work sent to the blocking pool (a journal append, a number block taken) did not come
+    /// back: it panicked, or the runtime is shutting down. Nothing was acknowledged.
+    #[error("journal file work did not finish: {0}")]
+    FileTask(String),
     /// A journal replay wrote its tickets, but reading them back on a connection of its own did
     /// not find them all committed; the journal is kept for the next replay.
     #[error(

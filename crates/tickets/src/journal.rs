@@ -5,11 +5,16 @@
 //!
 //! A crash can leave a torn last line (written but never fsync'd, so never acknowledged): it is
 //! dropped on open. A corrupt line anywhere else is an error — the file is kept for an operator.
+//!
+//! Every method that writes does blocking file I/O: the service calls them on the blocking pool with
+//! its lock held (`crate::blocking`), never on an async worker.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::allocator::sync_dir;
 use crate::error::TicketError;
@@ -28,6 +33,8 @@ pub(crate) struct Journal {
     pending: Vec<TicketRecord>,
     by_call: HashMap<String, usize>,
     by_number: HashMap<ComplaintNumber, usize>,
+    /// `pending.len()`, readable without the service's lock (metrics, `/health`).
+    backlog: Arc<AtomicUsize>,
 }
 
 impl Journal {
@@ -91,6 +98,7 @@ impl Journal {
             pending: Vec::new(),
             by_call: HashMap::new(),
             by_number: HashMap::new(),
+            backlog: Arc::default(),
         };
         for record in pending {
             journal.index(record);
@@ -105,6 +113,12 @@ impl Journal {
         }
         self.by_number.insert(record.number, at);
         self.pending.push(record);
+        self.backlog.store(self.pending.len(), Ordering::Relaxed);
+    }
+
+    /// The number of records held, kept up to date as the journal changes.
+    pub(crate) fn backlog(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.backlog)
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -216,6 +230,7 @@ impl Journal {
         self.pending.clear();
         self.by_call.clear();
         self.by_number.clear();
+        self.backlog.store(0, Ordering::Relaxed);
         Ok(())
     }
 }

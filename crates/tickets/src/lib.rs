@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod allocator;
 pub mod api;
 pub mod bench;
+mod blocking;
 pub mod caller;
 pub mod cli;
 pub mod clock;

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::allocator::{NumberAllocator, sync_dir};
+use crate::allocator::{self, NumberAllocator, sync_dir};
+use crate::blocking::with_lock_held;
 use crate::clock::{SharedClock, SystemClock};
 use crate::error::{StoreError, TicketError};
 use crate::journal::Journal;
@@ -281,8 +283,12 @@ struct Shared {
     store: Store,
     clock: SharedClock,
     config: ServiceConfig,
-    journal: Mutex<Journal>,
-    allocator: Mutex<NumberAllocator>,
+    /// Both behind tokio mutexes, their file work done on the blocking pool with the lock held
+    /// (`crate::blocking`).
+    journal: Arc<Mutex<Journal>>,
+    /// The journal's length, read without its lock.
+    journal_backlog: Arc<AtomicUsize>,
+    allocator: Arc<Mutex<NumberAllocator>>,
     health: Health,
     /// Departments seen in the database: validates codes without a query per ticket, and names a
     /// journaled ticket's department during an outage.
@@ -309,16 +315,27 @@ impl TicketService {
         config: ServiceConfig,
         clock: SharedClock,
     ) -> Result<Self, TicketError> {
-        for dir in [&config.journal_dir, &config.recordings_dir] {
-            std::fs::create_dir_all(dir).map_err(|source| TicketError::Journal {
-                path: dir.clone(),
-                source,
-            })?;
-        }
-        let journal = Journal::open(&config.journal_dir)?;
-        let mut allocator = NumberAllocator::open(&config.journal_dir, config.spare_blocks)?;
+        let dirs = [config.journal_dir.clone(), config.recordings_dir.clone()];
+        let spare_blocks = config.spare_blocks;
+        let (journal, allocator) = tokio::task::spawn_blocking(move || {
+            for dir in &dirs {
+                std::fs::create_dir_all(dir).map_err(|source| TicketError::Journal {
+                    path: dir.clone(),
+                    source,
+                })?;
+            }
+            let [journal_dir, _] = &dirs;
+            Ok::<_, TicketError>((
+                Journal::open(journal_dir)?,
+                NumberAllocator::open(journal_dir, spare_blocks)?,
+            ))
+        })
+        .await
+        .map_err(|e| TicketError::FileTask(e.to_string()))??;
+        let allocator = Arc::new(Mutex::new(allocator));
         let health = Health::default();
-        if let Err(e) = allocator.top_up(&store).await {
+        let held = Arc::clone(&allocator).lock_owned().await;
+        if let Err(e) = allocator::top_up(held, &store).await {
             // Starting during an outage is allowed as long as spares from an earlier run remain.
             tracing::warn!(error = %e, "could not reserve complaint number blocks at start");
             health.mark_down();
@@ -335,8 +352,9 @@ impl TicketService {
             store,
             clock,
             config,
-            journal: Mutex::new(journal),
-            allocator: Mutex::new(allocator),
+            journal_backlog: journal.backlog(),
+            journal: Arc::new(Mutex::new(journal)),
+            allocator,
             health,
             departments: StdMutex::new(departments),
         });
@@ -644,20 +662,24 @@ impl TicketService {
     }
 
     async fn allocate(&self) -> Result<ComplaintNumber, TicketError> {
-        let mut allocator = self.shared.allocator.lock().await;
-        if allocator.needs_top_up()
+        let lock = || Arc::clone(&self.shared.allocator).lock_owned();
+        let mut held = lock().await;
+        if held.needs_top_up()
             && !self
                 .shared
                 .health
                 .skip_database(self.shared.config.retry_database_after)
         {
-            match allocator.top_up(&self.shared.store).await {
-                Ok(()) => {}
-                Err(TicketError::Store(e)) if e.is_unavailable() => self.shared.health.mark_down(),
+            held = match allocator::top_up(held, &self.shared.store).await {
+                Ok(held) => held,
+                Err(TicketError::Store(e)) if e.is_unavailable() => {
+                    self.shared.health.mark_down();
+                    lock().await
+                }
                 Err(e) => return Err(e),
-            }
+            };
         }
-        allocator.next()
+        allocator::next(held).await
     }
 
     /// Writes the recording to `<recordings_dir>/<number>.wav`, fsync'd, and returns its evidence.
@@ -916,7 +938,13 @@ impl TicketService {
 
     /// Number of tickets waiting in the local journal.
     pub async fn journal_len(&self) -> usize {
-        self.shared.journal.lock().await.len()
+        self.journal_backlog()
+    }
+
+    /// [`TicketService::journal_len`] without waiting: read while an append or a replay holds the
+    /// journal (metrics).
+    pub fn journal_backlog(&self) -> usize {
+        self.shared.journal_backlog.load(Ordering::Relaxed)
     }
 
     /// Moves journaled tickets into the database. Idempotent: safe to run again after a failure
@@ -936,7 +964,7 @@ impl TicketService {
         F: FnOnce(Vec<ComplaintNumber>) -> Fut,
         Fut: Future<Output = Result<Vec<ComplaintNumber>, StoreError>>,
     {
-        let mut journal = self.shared.journal.lock().await;
+        let journal = Arc::clone(&self.shared.journal).lock_owned().await;
         let mut report = ReplayReport::default();
         if journal.is_empty() {
             return Ok(report);
@@ -1000,10 +1028,15 @@ impl TicketService {
                 "the database refused journaled tickets (a department that no longer exists, or a \
                  number another call's ticket has); set aside for an operator"
             );
-            journal.set_aside(&refused)?;
             report.set_aside = refused.len();
         }
-        journal.clear()?;
+        with_lock_held(journal, move |journal| {
+            if !refused.is_empty() {
+                journal.set_aside(&refused)?;
+            }
+            journal.clear()
+        })
+        .await?;
         self.shared.health.mark_up();
         tracing::info!(
             created = report.created,
@@ -1139,9 +1172,10 @@ async fn write_batch(shared: &Shared, batch: Vec<WriteRequest>) {
         }
         shared.health.mark_down();
     }
-    let mut journal = shared.journal.lock().await;
-    match journal.append(records) {
-        Ok(numbers) => {
+    let journal = Arc::clone(&shared.journal).lock_owned().await;
+    let path = journal.path().to_path_buf();
+    match with_lock_held(journal, move |journal| journal.append(records)).await {
+        Ok((_, numbers)) => {
             for (reply, number) in replies.into_iter().zip(numbers) {
                 let _ = reply.send(Ok(WriteOutcome::Journaled(number)));
             }
@@ -1151,7 +1185,7 @@ async fn write_batch(shared: &Shared, batch: Vec<WriteRequest>) {
             let message = e.to_string();
             for reply in replies {
                 let _ = reply.send(Err(TicketError::Journal {
-                    path: journal.path().to_path_buf(),
+                    path: path.clone(),
                     source: std::io::Error::other(message.clone()),
                 }));
             }
@@ -1160,8 +1194,9 @@ async fn write_batch(shared: &Shared, batch: Vec<WriteRequest>) {
 }
 
 async fn journal_one(shared: &Shared, record: TicketRecord) -> Result<WriteOutcome, TicketError> {
-    let mut journal = shared.journal.lock().await;
-    let mut numbers = journal.append(vec![record])?;
+    let journal = Arc::clone(&shared.journal).lock_owned().await;
+    let (_, mut numbers) =
+        with_lock_held(journal, move |journal| journal.append(vec![record])).await?;
     numbers.pop().map(WriteOutcome::Journaled).ok_or_else(|| {
         TicketError::Store(StoreError::CorruptRow("journal returned no number".into()))
     })
