@@ -449,6 +449,8 @@ impl Node {
     pub async fn start(config: &Config, options: NodeOptions) -> Result<Node, AppError> {
         let loader = script_loader(&config.ivr);
         let tickets = open_tickets(config).await?;
+        // The latency histograms, before the parts that observe them; registered below.
+        let timings = crate::metrics::Timings::default();
         let spool = config.recordings_dir.join("incoming");
         std::fs::create_dir_all(&spool).map_err(io_error(format!(
             "creating recordings folder {}",
@@ -462,7 +464,8 @@ impl Node {
                 options.ari.password.clone(),
             ),
             timeout: options.ari.request_timeout,
-        })?;
+        })?
+        .with_observer(timings.ari());
         let infra_stop = CancellationToken::new();
         let (records, recorder, records_task) =
             open_call_records(config, infra_stop.clone()).await?;
@@ -472,7 +475,7 @@ impl Node {
         let (router, outputs) = ari::Router::new(ari::RouterConfig::default());
         let engine = Engine::new(
             AriControl::new(client.clone()).with_router(router.clone(), config.ari_app.clone()),
-            ServiceDesk::new(tickets.clone()),
+            ServiceDesk::new(tickets.clone()).with_filing_timer(timings.filing()),
             EngineSettings {
                 max_concurrent_calls: config.limits.max_concurrent_calls,
                 shutdown_grace: config.limits.shutdown_grace,
@@ -572,12 +575,22 @@ impl Node {
         let engine_task = tokio::spawn(engine.run(inputs_rx, reload_rx, engine_stop.clone()));
         let (fallback, fallback_task) = importer.spawn(ari_state.clone(), engine_stop.clone());
 
+        let metrics = crate::metrics::Metrics::new(
+            &timings,
+            crate::metrics::Sources {
+                engine: Arc::clone(&stats),
+                router: router.clone(),
+                connection: connection.stats_handle(),
+                ari_state: ari_state.clone(),
+                tickets: tickets.clone(),
+                records: records_stats,
+            },
+        );
         let observed = http::Observed {
             engine: Arc::clone(&stats),
             ari: ari_state.clone(),
-            router: router.clone(),
             tickets: tickets.clone(),
-            records: records_stats,
+            metrics: Arc::new(metrics),
         };
         let mut more = records::api::routes(records::api::RecordsApi {
             store: records.clone(),

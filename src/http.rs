@@ -1,6 +1,6 @@
 //! The service's HTTP side: one axum app with the tickets API (`/api/v1`, from the tickets crate), `/health`
 //! (ARI connection, database, calls in progress: 200 when all is well, 503 otherwise, JSON either way) and
-//! `/metrics` (Prometheus text: calls, events, tickets, errors). Every request goes through
+//! `/metrics` (Prometheus text from the node's registry, `crate::metrics`). Every request goes through
 //! tower-http's `TraceLayer`: one span per request (method and path, never the query string, which
 //! can hold a phone number) and one line per answer; a 5xx answer's internal cause (the tickets API's
 //! `ErrorCause`) is logged there, once.
@@ -42,6 +42,7 @@ use tracing::Span;
 
 use crate::config::HttpConfig;
 use crate::engine::EngineStats;
+use crate::metrics::{self as prometheus, Metrics};
 
 /// What `/health` and `/metrics` read.
 #[derive(Clone)]
@@ -50,12 +51,10 @@ pub struct Observed {
     pub engine: Arc<EngineStats>,
     /// The ARI event connection's state.
     pub ari: watch::Receiver<ari::ConnectionState>,
-    /// The ARI router (for its counters).
-    pub router: ari::Router,
     /// The ticket service (database state, journal backlog).
     pub tickets: tickets::TicketService,
-    /// The call records writer's counters.
-    pub records: Arc<records::WriterStats>,
+    /// The node's metrics registry.
+    pub metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Observed {
@@ -131,100 +130,8 @@ impl Observed {
     }
 
     /// The Prometheus text.
-    pub async fn metrics(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        self.engine.snapshot().write_prometheus(&mut out);
-        let router = self.router.stats();
-        let health = self.health().await;
-        let records = |counter: &std::sync::atomic::AtomicU64| {
-            counter.load(std::sync::atomic::Ordering::Relaxed)
-        };
-        let lines: [(&str, &str, &str, u64); 13] = [
-            (
-                "helpline_ari_events_delivered_total",
-                "counter",
-                "ARI events routed to call mailboxes.",
-                router.delivered,
-            ),
-            (
-                "helpline_ari_mailbox_overflows_total",
-                "counter",
-                "Calls failed because their mailbox overflowed.",
-                router.mailbox_overflows,
-            ),
-            (
-                "helpline_ari_calls_rejected_total",
-                "counter",
-                "Calls the router could not hand to the engine.",
-                router.rejected_calls,
-            ),
-            (
-                "helpline_ari_connected",
-                "gauge",
-                "1 when the ARI event connection is up.",
-                u64::from(health.ari.state == "connected"),
-            ),
-            (
-                "helpline_database_up",
-                "gauge",
-                "1 when the ticket database is reachable.",
-                u64::from(health.database.state == "up"),
-            ),
-            (
-                "helpline_journal_pending",
-                "gauge",
-                "Tickets in the local journal waiting for the database.",
-                health.database.journal_pending as u64,
-            ),
-            (
-                "helpline_records_calls_total",
-                "counter",
-                "Call records handed to the records writer.",
-                records(&self.records.calls),
-            ),
-            (
-                "helpline_records_queue_events_total",
-                "counter",
-                "Queue and agent events handed to the records writer.",
-                records(&self.records.events),
-            ),
-            (
-                "helpline_records_stored_total",
-                "counter",
-                "Call records and queue events written to the database (a replayed one counts again).",
-                records(&self.records.stored),
-            ),
-            (
-                "helpline_records_journalled_directly_total",
-                "counter",
-                "Call records and queue events that found the writer's queue full and went straight to its journal.",
-                records(&self.records.overflowed),
-            ),
-            (
-                "helpline_records_journal_pending",
-                "gauge",
-                "Call records and queue events in the records journal not yet known to be stored.",
-                records(&self.records.journalled),
-            ),
-            (
-                "helpline_records_write_failures_total",
-                "counter",
-                "Failed database writes of the records writer (their entries stay journalled and are retried).",
-                records(&self.records.write_failures),
-            ),
-            (
-                "helpline_records_lost_total",
-                "counter",
-                "Call records and queue events that reached neither the writer's queue nor its journal.",
-                records(&self.records.lost),
-            ),
-        ];
-        for (name, kind, help, value) in lines {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-            ));
-        }
-        out
+    pub fn metrics(&self) -> String {
+        self.metrics.encode()
     }
 }
 
@@ -497,11 +404,8 @@ async fn health(State(observed): State<Observed>) -> Response {
 
 async fn metrics(State(observed): State<Observed>) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        observed.metrics().await,
+        [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
+        observed.metrics(),
     )
         .into_response()
 }

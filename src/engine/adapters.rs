@@ -398,12 +398,24 @@ pub fn ivr_status(status: tickets::TicketStatus) -> ivr::TicketStatus {
 #[derive(Debug, Clone)]
 pub struct ServiceDesk {
     service: tickets::TicketService,
+    /// Told how long each filing took (metrics), if anyone asked.
+    filing: Option<crate::metrics::FilingTimer>,
 }
 
 impl ServiceDesk {
     /// Files and looks up through `service`.
     pub fn new(service: tickets::TicketService) -> Self {
-        Self { service }
+        Self {
+            service,
+            filing: None,
+        }
+    }
+
+    /// The same desk timing every filing, until the ticket is durable.
+    #[must_use]
+    pub fn with_filing_timer(mut self, timer: crate::metrics::FilingTimer) -> Self {
+        self.filing = Some(timer);
+        self
     }
 }
 
@@ -436,11 +448,12 @@ impl TicketDesk for ServiceDesk {
             recording: audio,
             after_hours: draft.callback_requested,
         };
-        let filed = self
-            .service
-            .file_from_call(ticket)
-            .await
-            .map_err(|e| DeskError(e.to_string()))?;
+        let started = std::time::Instant::now();
+        let filed = self.service.file_from_call(ticket).await;
+        if let Some(timer) = &self.filing {
+            timer.observe(started.elapsed());
+        }
+        let filed = filed.map_err(|e| DeskError(e.to_string()))?;
         // The service keeps its own copy beside the ticket; the engine's spool file is no longer needed.
         if let Some(path) = recording.and_then(|r| r.path.as_ref())
             && let Err(err) = tokio::fs::remove_file(path).await

@@ -1,7 +1,7 @@
 //! The engine's counters: plain atomics updated on the call path (no locks, no allocation), read by
-//! `/health`, `/metrics` and the demo's progress line.
+//! `/health`, `/metrics` (`crate::metrics` reads a snapshot at each scrape) and the demo's progress
+//! line.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How a call handled by the engine ended.
@@ -212,187 +212,12 @@ impl EngineStats {
     }
 }
 
-impl StatsSnapshot {
-    /// The counters in the Prometheus text exposition format.
-    pub fn write_prometheus(&self, out: &mut String) {
-        fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
-            // Writing to a String cannot fail.
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        }
-        metric(
-            out,
-            "helpline_calls_offered_total",
-            "counter",
-            "Calls that entered the IVR application.",
-            self.calls_offered,
-        );
-        metric(
-            out,
-            "helpline_calls_over_capacity_total",
-            "counter",
-            "Calls sent back to the dialplan because the engine was at its concurrency cap.",
-            self.calls_over_capacity,
-        );
-        metric(
-            out,
-            "helpline_calls_refused_shutdown_total",
-            "counter",
-            "Calls sent back to the dialplan because the engine was shutting down.",
-            self.calls_refused_shutdown,
-        );
-        metric(
-            out,
-            "helpline_calls_in_progress",
-            "gauge",
-            "Calls being handled now.",
-            self.calls_in_progress,
-        );
-        let _ = writeln!(
-            out,
-            "# HELP helpline_calls_ended_total Calls whose handling ended, by outcome.\n\
-             # TYPE helpline_calls_ended_total counter"
-        );
-        for outcome in CallOutcome::ALL {
-            let _ = writeln!(
-                out,
-                "helpline_calls_ended_total{{outcome=\"{}\"}} {}",
-                outcome.as_str(),
-                self.ended(outcome)
-            );
-        }
-        metric(
-            out,
-            "helpline_ari_events_total",
-            "counter",
-            "ARI events delivered to calls.",
-            self.events,
-        );
-        metric(
-            out,
-            "helpline_tickets_created_total",
-            "counter",
-            "Tickets filed by calls.",
-            self.tickets_created,
-        );
-        metric(
-            out,
-            "helpline_ticket_failures_total",
-            "counter",
-            "Ticket filings from calls that failed.",
-            self.ticket_failures,
-        );
-        metric(
-            out,
-            "helpline_status_lookups_total",
-            "counter",
-            "Complaint status enquiries answered.",
-            self.lookups,
-        );
-        metric(
-            out,
-            "helpline_recordings_fetched_total",
-            "counter",
-            "Complaint recordings fetched from Asterisk.",
-            self.recordings_fetched,
-        );
-        metric(
-            out,
-            "helpline_ari_errors_total",
-            "counter",
-            "ARI requests that failed (other than for a channel already gone).",
-            self.ari_errors,
-        );
-        metric(
-            out,
-            "helpline_ari_retries_total",
-            "counter",
-            "ARI requests of calls tried again after a failure.",
-            self.ari_retries,
-        );
-        metric(
-            out,
-            "helpline_desk_timeouts_total",
-            "counter",
-            "Status lookups and feedback the ticket store did not answer in time.",
-            self.desk_timeouts,
-        );
-        metric(
-            out,
-            "helpline_recordings_deleted_total",
-            "counter",
-            "Recordings deleted on Asterisk once no longer needed there.",
-            self.recordings_deleted,
-        );
-        metric(
-            out,
-            "helpline_calls_resumed_total",
-            "counter",
-            "Calls picked up from the progress an engine that died left.",
-            self.calls_resumed,
-        );
-        metric(
-            out,
-            "helpline_calls_picked_up_total",
-            "counter",
-            "Calls found waiting after their StasisStart was lost with the connection, started then.",
-            self.calls_picked_up,
-        );
-        metric(
-            out,
-            "helpline_ari_reconnections_total",
-            "counter",
-            "Times the ARI connection came back and calls were reconciled.",
-            self.reconnections,
-        );
-        metric(
-            out,
-            "helpline_orphan_channels_total",
-            "counter",
-            "Channels found after a reconnection with no call task (sent back to the dialplan).",
-            self.orphans_reconciled,
-        );
-        metric(
-            out,
-            "helpline_script_reloads_total",
-            "counter",
-            "IVR script reloads.",
-            self.script_reloads,
-        );
-        metric(
-            out,
-            "helpline_script_reload_failures_total",
-            "counter",
-            "IVR script reloads refused (invalid script; the old one stays).",
-            self.script_reload_failures,
-        );
-        let _ = writeln!(
-            out,
-            "# HELP helpline_fallback_recordings_total Complaints recorded by the dialplan fallback, \
-             by what the importer did with them.\n\
-             # TYPE helpline_fallback_recordings_total counter"
-        );
-        for (result, value) in [
-            ("imported", self.fallback_imported),
-            ("skipped", self.fallback_skipped),
-            ("failed", self.fallback_failed),
-        ] {
-            let _ = writeln!(
-                out,
-                "helpline_fallback_recordings_total{{result=\"{result}\"}} {value}"
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn outcomes_are_counted_separately_and_rendered_for_prometheus() {
+    fn outcomes_are_counted_separately() {
         let stats = EngineStats::default();
         stats.call_ended(CallOutcome::Completed);
         stats.call_ended(CallOutcome::Completed);
@@ -401,20 +226,9 @@ mod tests {
         let snap = stats.snapshot();
         assert_eq!(snap.calls_completed, 2);
         assert_eq!(snap.calls_caller_hung_up, 1);
+        assert_eq!(snap.ended(CallOutcome::Completed), 2);
+        assert_eq!(snap.ended(CallOutcome::Lost), 0);
         assert_eq!(snap.calls_ended(), 3);
-        let mut text = String::new();
-        snap.write_prometheus(&mut text);
-        assert!(
-            text.contains("helpline_calls_ended_total{outcome=\"completed\"} 2\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("helpline_tickets_created_total 1\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("# TYPE helpline_calls_in_progress gauge\n"),
-            "{text}"
-        );
+        assert_eq!(snap.tickets_created, 1);
     }
 }

@@ -36,19 +36,37 @@ async fn health_metrics_and_the_tickets_api_share_one_port() {
         .text()
         .await
         .unwrap();
-    assert!(
-        metrics.contains("helpline_calls_offered_total 1\n"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("helpline_tickets_created_total 1\n"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("helpline_calls_ended_total{outcome=\"completed\"} 1\n"),
-        "{metrics}"
-    );
-    assert!(metrics.contains("helpline_ari_connected 1\n"), "{metrics}");
+    // The whole text as a scraper reads it, then the series of one call from every source.
+    let samples = testkit::prometheus::parse(&metrics).unwrap_or_else(|e| panic!("{e}\n{metrics}"));
+    let value = |series: &str| {
+        *samples
+            .get(series)
+            .unwrap_or_else(|| panic!("no {series} in\n{metrics}"))
+    };
+    for (series, expected) in [
+        ("helpline_calls_offered_total", 1.0),
+        ("helpline_tickets_created_total", 1.0),
+        ("helpline_calls_ended_total{outcome=\"completed\"}", 1.0),
+        ("helpline_calls_ended_total{outcome=\"lost\"}", 0.0),
+        ("helpline_ari_connected", 1.0),
+        ("helpline_database_up", 1.0),
+        ("helpline_journal_pending", 0.0),
+        ("helpline_ari_calls_routed_total", 1.0),
+        ("helpline_ari_mailbox_overflows_total", 0.0),
+        ("helpline_ari_connect_failures_total", 0.0),
+        ("helpline_records_calls_total", 1.0),
+        ("helpline_records_lost_total", 0.0),
+        ("helpline_ticket_filing_duration_seconds_count", 1.0),
+        (
+            "helpline_ari_request_duration_seconds_count{operation=\"channels.answer\",outcome=\"answered\"}",
+            1.0,
+        ),
+    ] {
+        assert_eq!(value(series), expected, "{series}");
+    }
+    assert!(value("helpline_ari_frames_total") > 0.0);
+    assert!(value("helpline_ari_events_delivered_total") > 0.0);
+    assert!(value("helpline_ticket_filing_duration_seconds_sum") > 0.0);
 
     let anonymous = http
         .get(format!("{base}/api/v1/tickets"))

@@ -65,6 +65,38 @@ impl ClientConfig {
     }
 }
 
+/// How an ARI request ended, as a [`RequestObserver`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestOutcome {
+    /// A 2xx reply, read to its end.
+    Answered,
+    /// A reply outside 2xx (404 for a channel gone, 409 not in Stasis, 500 …).
+    Refused,
+    /// No reply within the client's timeout.
+    TimedOut,
+    /// Connection refused or cut, or the body cut off.
+    Failed,
+}
+
+impl RequestOutcome {
+    /// The outcome's name in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestOutcome::Answered => "answered",
+            RequestOutcome::Refused => "refused",
+            RequestOutcome::TimedOut => "timed_out",
+            RequestOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Told how long every ARI request took, by operation (`channels.answer` …), once it has ended: the
+/// hook metrics hang on, so this crate knows no metrics library. Called on the requesting task: keep
+/// it cheap (an atomic, a short lock).
+pub trait RequestObserver: Send + Sync + std::fmt::Debug {
+    fn observe(&self, operation: &'static str, outcome: RequestOutcome, elapsed: Duration);
+}
+
 /// The ARI REST client. Cheap to clone (shares one connection pool).
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -73,6 +105,8 @@ pub struct Client {
     base: Arc<str>,
     credentials: Arc<Credentials>,
     timeout: Duration,
+    /// Told of every request's time (metrics), if anyone asked.
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 /// A request being built: the operation it belongs to, its URL and its parameters. Every parameter is checked
@@ -159,7 +193,15 @@ impl Client {
             base: base.into(),
             credentials: Arc::new(config.credentials),
             timeout: config.timeout,
+            observer: None,
         })
+    }
+
+    /// The same client (and its clones) telling `observer` how long each request took.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The same client with another per-call timeout (e.g. longer for a file download).
@@ -248,19 +290,22 @@ impl Client {
             builder = builder.json(body);
         }
         let started = std::time::Instant::now();
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| self.transport_error(op, &e))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(op, &e))?;
+        let reply = self.exchange(op, builder).await;
+        let elapsed = started.elapsed();
+        if let Some(observer) = &self.observer {
+            let outcome = match &reply {
+                Ok((status, _)) if (200..300).contains(status) => RequestOutcome::Answered,
+                Ok(_) => RequestOutcome::Refused,
+                Err(AriError::Timeout { .. }) => RequestOutcome::TimedOut,
+                Err(_) => RequestOutcome::Failed,
+            };
+            observer.observe(op.name, outcome, elapsed);
+        }
+        let (status, bytes) = reply?;
         tracing::trace!(
             operation = op.name,
             status,
-            elapsed_us = started.elapsed().as_micros() as u64,
+            elapsed_us = elapsed.as_micros() as u64,
             "ARI call"
         );
         if (200..300).contains(&status) {
@@ -273,6 +318,24 @@ impl Client {
                 &bytes,
             ))
         }
+    }
+
+    /// Sends the request and reads the whole reply: its status and body.
+    async fn exchange(
+        &self,
+        op: &'static Operation,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<(u16, Bytes), AriError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(op, &e))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(op, &e))?;
+        Ok((status, bytes))
     }
 
     fn transport_error(&self, op: &'static Operation, e: &reqwest::Error) -> AriError {

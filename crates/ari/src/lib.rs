@@ -19,7 +19,7 @@ mod router;
 mod secret;
 pub mod wire;
 
-pub use client::{Client, ClientConfig, DEFAULT_TIMEOUT};
+pub use client::{Client, ClientConfig, DEFAULT_TIMEOUT, RequestObserver, RequestOutcome};
 pub use connection::{
     Connection, ConnectionConfig, ConnectionEvent, ConnectionState, ConnectionStats,
     ConnectionStatsSnapshot, ReconciledChannel, Reconciliation, handle_frame, reconcile,

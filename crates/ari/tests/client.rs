@@ -702,3 +702,46 @@ async fn refused_connection_is_unavailable() {
     );
     assert!(!e.to_string().contains("hidden-pw"));
 }
+
+/// Records what the client tells its observer.
+#[derive(Debug, Default)]
+struct Seen(std::sync::Mutex<Vec<(&'static str, RequestOutcome, Duration)>>);
+
+impl RequestObserver for Seen {
+    fn observe(&self, operation: &'static str, outcome: RequestOutcome, elapsed: Duration) {
+        self.0.lock().unwrap().push((operation, outcome, elapsed));
+    }
+}
+
+#[tokio::test]
+async fn every_request_is_timed_by_operation_and_outcome() {
+    let fake = FakeAri::start().await;
+    let seen = std::sync::Arc::new(Seen::default());
+    let c = client(&fake)
+        .with_timeout(Duration::from_millis(300))
+        .with_observer(seen.clone());
+    fake.reply_after(204, "", Duration::from_millis(50));
+    c.answer("c").await.unwrap();
+    fake.reply(404, r#"{"message": "Channel not found"}"#);
+    c.hangup("c", None).await.unwrap_err();
+    fake.reply_after(204, "", Duration::from_secs(2));
+    c.answer("c").await.unwrap_err();
+    // Refused before it is sent: nothing went to Asterisk, nothing to time.
+    c.get_channel("").await.unwrap_err();
+
+    let seen = seen.0.lock().unwrap().clone();
+    let what: Vec<_> = seen
+        .iter()
+        .map(|(op, outcome, _)| (*op, *outcome))
+        .collect();
+    assert_eq!(
+        what,
+        [
+            ("channels.answer", RequestOutcome::Answered),
+            ("channels.hangup", RequestOutcome::Refused),
+            ("channels.answer", RequestOutcome::TimedOut),
+        ]
+    );
+    assert!(seen[0].2 >= Duration::from_millis(50), "{seen:?}");
+    assert!(seen[2].2 >= Duration::from_millis(300), "{seen:?}");
+}

@@ -4,6 +4,10 @@
 //! [`POLL`] until a deadline, after which the test FAILS, saying what it waited for and what it saw
 //! last — never a fixed sleep standing in for a condition, never a loop that runs out and carries on.
 //! It runs on tokio's clock, so a test with paused time advances through it.
+//!
+//! [`prometheus::parse`] reads a `/metrics` scrape strictly, as a Prometheus scraper would.
+
+pub mod prometheus;
 
 use std::fmt::Debug;
 use std::future::Future;
