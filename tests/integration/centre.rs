@@ -15,16 +15,21 @@ use crate::support::*;
 
 /// An agent `login` with a profile (Hindi and English, every department and helpline) and a token.
 async fn agent(t: &TestNode, login: &str) -> String {
+    agent_speaking(t, login, &["hi", "en"], "PJSIP/agent-101").await
+}
+
+/// An agent `login` speaking `languages`, ringing `phone`, and their token.
+async fn agent_speaking(t: &TestNode, login: &str, languages: &[&str], phone: &str) -> String {
     let store = t.node.tickets().store();
     let now = chrono::Utc::now();
     store
-        .insert_user(login, "Asha Verma", Role::Agent, None, "-", now)
+        .insert_user(login, login, Role::Agent, None, "-", now)
         .await
         .unwrap()
         .unwrap();
     let profile = AgentProfileInput {
-        phone: Some("PJSIP/agent-101".into()),
-        languages: vec!["hi".into(), "en".into()],
+        phone: Some(phone.into()),
+        languages: languages.iter().map(|l| (*l).to_owned()).collect(),
         ..AgentProfileInput::default()
     };
     set_agent_profile(store, login, &profile, "test", now)
@@ -667,44 +672,14 @@ async fn a_call_back_keeps_the_place_rings_the_agent_first_then_the_citizen() {
     t.stop().await;
 }
 
-/// An agent `login` speaking only `language`, ringing `phone`.
-async fn agent_on(t: &TestNode, login: &str, language: &str, phone: &str) -> String {
-    let store = t.node.tickets().store();
-    let now = chrono::Utc::now();
-    store
-        .insert_user(login, login, Role::Agent, None, "-", now)
-        .await
-        .unwrap()
-        .unwrap();
-    let profile = AgentProfileInput {
-        phone: Some(phone.into()),
-        languages: vec![language.into()],
-        ..AgentProfileInput::default()
-    };
-    set_agent_profile(store, login, &profile, "test", now)
-        .await
-        .unwrap();
-    tickets::tokens::create_token(
-        store,
-        tickets::tokens::NewTokenFor::User(login.into()),
-        None,
-        None,
-        "test",
-        now,
-    )
-    .await
-    .unwrap()
-    .token
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hindi_caller_reaches_the_hindi_agent_and_a_phone_that_is_always_busy_pauses_its_agent() {
     let t = TestNode::start("centre-skills", office_hours()).await;
     let api = Api::new(&t);
     let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
     // An English agent whose phone is always busy, and a Hindi agent whose phone answers.
-    let busy = agent_on(&t, "ravi", "en", "PJSIP/agent-102").await;
-    let hindi = agent_on(&t, "meena", "hi", "PJSIP/agent-101").await;
+    let busy = agent_speaking(&t, "ravi", &["en"], "PJSIP/agent-102").await;
+    let hindi = agent_speaking(&t, "meena", &["hi"], "PJSIP/agent-101").await;
     for token in [&busy, &hindi] {
         let (status, body) = api.post("/centre/me/login", token, json!({})).await;
         assert_eq!(status, 204, "{body}");
