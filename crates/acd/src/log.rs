@@ -5,8 +5,9 @@
 //!
 //! Besides Asterisk's core events, what happened to a caller who left a queue without an agent or a
 //! hang-up — `EXITWITHTIMEOUT`, `EXITEMPTY`, `JOINEMPTY` and `FULL` — and helpline's own `MOVED` (a
-//! supervisor moved a waiting call): without them a report could not tell an overflowed caller from
-//! one still waiting.
+//! supervisor moved a waiting call) and `CALLBACK_FAILED` (a call-back given up): without them a
+//! report could not tell an overflowed caller from one still waiting, nor count a call-back never
+//! answered against the service level as the wallboard does.
 
 use serde::{Deserialize, Serialize};
 
@@ -114,6 +115,15 @@ pub enum QueueLog {
         queue: String,
         destination: String,
     },
+    /// A call-back was given up after `attempts` tries to reach the citizen, `wait_ms` after
+    /// they joined the queue: a call the queue offered and never answered, so it counts against
+    /// the service level as an abandon does.
+    CallbackFailed {
+        call_id: CallId,
+        queue: String,
+        attempts: i64,
+        wait_ms: i64,
+    },
 }
 
 impl QueueLog {
@@ -138,6 +148,7 @@ impl QueueLog {
             QueueLog::ExitEmpty { .. } => "EXITEMPTY",
             QueueLog::JoinEmpty { .. } => "JOINEMPTY",
             QueueLog::Full { .. } => "FULL",
+            QueueLog::CallbackFailed { .. } => "CALLBACK_FAILED",
             QueueLog::Moved { .. } => "MOVED",
         }
     }

@@ -277,7 +277,7 @@ impl Acd {
             acd.restore_agent(saved, &talking, now, &mut out);
         }
         for call in durable.calls {
-            acd.restore_call(call, &mut out);
+            acd.restore_call(call, now, &mut out);
         }
         let available: Vec<AgentIx> = acd.idle.iter().map(|&(_, a)| a).collect();
         for a in available {
@@ -395,7 +395,7 @@ impl Acd {
         }
     }
 
-    fn restore_call(&mut self, call: DurableCall, out: &mut Vec<Action>) {
+    fn restore_call(&mut self, call: DurableCall, now: Time, out: &mut Vec<Action>) {
         let (id, queue) = match &call {
             DurableCall::Connected { call, queue, .. }
             | DurableCall::Callback { call, queue, .. } => (call.clone(), queue.clone()),
@@ -409,6 +409,7 @@ impl Acd {
                 info,
                 attempts,
                 legs,
+                joined_at,
                 ..
             } = call
             {
@@ -416,6 +417,12 @@ impl Acd {
                     legs.into_iter()
                         .map(|attempt| Action::CancelRing { attempt }),
                 );
+                out.push(Action::Log(crate::QueueLog::CallbackFailed {
+                    call_id: id.clone(),
+                    queue: queue.clone(),
+                    attempts: i64::from(attempts),
+                    wait_ms: millis(joined_at, now),
+                }));
                 out.push(Action::CallbackFailed {
                     call: id,
                     queue,
@@ -648,6 +655,15 @@ mod tests {
         assert!(
             out.iter().any(|a| matches!(a,
             Action::CallbackFailed { call, queue, .. } if call.as_str() == "slot" && queue == "g"))
+        );
+        assert!(
+            out.contains(&Action::Log(crate::QueueLog::CallbackFailed {
+                call_id: CallId::new("slot"),
+                queue: "g".into(),
+                attempts: 0,
+                wait_ms: 2_000,
+            })),
+            "{out:#?}"
         );
         assert_eq!(acd.calls(), 0);
     }

@@ -107,6 +107,14 @@ pub enum QueueEvent {
         queue: String,
         destination: String,
     },
+    /// A call-back was given up: the citizen was not reached in `attempts` tries, `wait_ms` after
+    /// they joined the queue. Offered, never answered: it counts against the service level.
+    CallbackFailed {
+        call_id: String,
+        queue: String,
+        attempts: i64,
+        wait_ms: i64,
+    },
 }
 
 /// An event with its time.
@@ -161,7 +169,8 @@ impl QueueEvent {
             | QueueEvent::ExitEmpty { call_id, .. }
             | QueueEvent::JoinEmpty { call_id, .. }
             | QueueEvent::Full { call_id, .. }
-            | QueueEvent::Moved { call_id, .. } => Some(call_id),
+            | QueueEvent::Moved { call_id, .. }
+            | QueueEvent::CallbackFailed { call_id, .. } => Some(call_id),
             QueueEvent::AgentLogin { .. }
             | QueueEvent::AgentLogoff { .. }
             | QueueEvent::Pause { .. }
@@ -186,7 +195,8 @@ impl QueueEvent {
             | QueueEvent::ExitEmpty { queue, .. }
             | QueueEvent::JoinEmpty { queue, .. }
             | QueueEvent::Full { queue, .. }
-            | QueueEvent::Moved { queue, .. } => Some(queue),
+            | QueueEvent::Moved { queue, .. }
+            | QueueEvent::CallbackFailed { queue, .. } => Some(queue),
             QueueEvent::AgentLogin { .. }
             | QueueEvent::AgentLogoff { .. }
             | QueueEvent::Pause { .. }
@@ -215,7 +225,8 @@ impl QueueEvent {
             | QueueEvent::ExitEmpty { .. }
             | QueueEvent::JoinEmpty { .. }
             | QueueEvent::Full { .. }
-            | QueueEvent::Moved { .. } => None,
+            | QueueEvent::Moved { .. }
+            | QueueEvent::CallbackFailed { .. } => None,
         }
     }
 
@@ -414,6 +425,20 @@ impl QueueEvent {
                 info: s(destination),
                 ..EventColumns::default()
             },
+            // queue_log's free data field holds the attempts, as Asterisk's own events use theirs.
+            QueueEvent::CallbackFailed {
+                call_id,
+                queue,
+                attempts,
+                wait_ms,
+            } => EventColumns {
+                event: "CALLBACK_FAILED",
+                call_id: s(call_id),
+                queue: s(queue),
+                wait_ms: Some(*wait_ms),
+                info: Some(attempts.to_string()),
+                ..EventColumns::default()
+            },
         }
     }
 
@@ -520,13 +545,23 @@ impl QueueEvent {
                 queue: queue()?,
                 destination: c.info.clone().ok_or_else(bad)?,
             },
+            "CALLBACK_FAILED" => QueueEvent::CallbackFailed {
+                call_id: call_id()?,
+                queue: queue()?,
+                attempts: c
+                    .info
+                    .as_deref()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(bad)?,
+                wait_ms: wait()?,
+            },
             _ => return Err(bad()),
         })
     }
 }
 
 /// The stored event names (`EventColumns::event` is `'static`; a row's text is matched against these).
-pub(crate) const EVENT_NAMES: [&str; 19] = [
+pub(crate) const EVENT_NAMES: [&str; 20] = [
     "ENTERQUEUE",
     "RINGNOANSWER",
     "CONNECT",
@@ -546,6 +581,7 @@ pub(crate) const EVENT_NAMES: [&str; 19] = [
     "JOINEMPTY",
     "FULL",
     "MOVED",
+    "CALLBACK_FAILED",
 ];
 
 #[cfg(test)]
@@ -647,6 +683,12 @@ mod tests {
                 call_id: c(),
                 queue: q(),
                 destination: "queue:health".into(),
+            },
+            QueueEvent::CallbackFailed {
+                call_id: c(),
+                queue: q(),
+                attempts: 3,
+                wait_ms: 5_400_000,
             },
         ]
     }

@@ -166,6 +166,7 @@ fn table(report: &Report, tickets: &FromTickets, section: Section) -> Table {
                 "transferred",
                 "call-backs offered",
                 "call-backs accepted",
+                "call-backs given up",
             ],
             rows: report
                 .queues
@@ -190,6 +191,7 @@ fn table(report: &Report, tickets: &FromTickets, section: Section) -> Table {
                         q.transferred.to_string(),
                         q.callbacks_offered.to_string(),
                         q.callbacks_accepted.to_string(),
+                        q.callbacks_failed.to_string(),
                     ]
                 })
                 .collect(),
@@ -487,8 +489,8 @@ mod tests {
             csv(Section::Queues),
             "queue,target (s),offered,answered,in target,abandoned,short abandons,overflowed,\
              refused,moved out,service level,ASA (s),AHT (s),longest wait (s),ring no answer,\
-             transferred,call-backs offered,call-backs accepted\n\
-             grievance,20,2,1,1,0,1,0,1,0,100.0%,4.0,-,4.0,0,0,0,0\n"
+             transferred,call-backs offered,call-backs accepted,call-backs given up\n\
+             grievance,20,2,1,1,0,1,0,1,0,100.0%,4.0,-,4.0,0,0,0,0,0\n"
         );
         assert_eq!(
             csv(Section::Escalations),

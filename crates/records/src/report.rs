@@ -10,13 +10,12 @@
 //!   *overflowed* = EXITWITHTIMEOUT + EXITEMPTY (waited, then sent on), *refused* = JOINEMPTY + FULL
 //!   (never let in, never waited), *moved out* = MOVED.
 //! - **Service level** of a queue, with T its target (the queue's `service_level.within_secs`, else
-//!   the report's `service_level_seconds`): `answered within T / (answered + abandoned + overflowed)`,
-//!   where *answered within T* is a CONNECT with `hold ≤ T` and short abandons are left out of both
-//!   sides — the formula of the ACD's wallboard (`acd::snapshot`), so a day's report and the day's
-//!   wallboard agree. One difference: the wallboard also counts call-backs given up in the
-//!   denominator, and the queue log has no event for them yet (the ACD reports them as
-//!   `Action::CallbackFailed`, not as a log event), so they are missing here. Refused and moved calls
-//!   never count; a call still waiting at the end of the period counts in neither side.
+//!   the report's `service_level_seconds`): `answered within T / (answered + abandoned + overflowed +
+//!   call-backs given up)`, where *answered within T* is a CONNECT with `hold ≤ T`, a *call-back
+//!   given up* is CALLBACK_FAILED (the citizen never reached in the queue's attempts) and short
+//!   abandons are left out of both sides — the formula of the ACD's wallboard (`acd::snapshot`), so
+//!   a day's report and the day's wallboard agree. Refused and moved calls never count; a call still
+//!   waiting at the end of the period counts in neither side.
 //! - **Average speed of answer**: the mean `hold` of the answered (a call-back's from its first join).
 //! - **Average handle time**: the mean of talk time plus wrap-up time over calls an agent finished
 //!   (COMPLETEAGENT, COMPLETECALLER, TRANSFER; WRAPUP adds its time).
@@ -196,12 +195,14 @@ pub struct QueueFigures {
     pub refused: u64,
     /// Moved elsewhere by a supervisor while waiting.
     pub moved_out: u64,
+    /// Call-backs given up: the citizen not reached in the queue's attempts.
+    pub callbacks_failed: u64,
     pub answered_within_target: u64,
-    /// `answered_within_target / (answered + abandoned + overflowed)`.
+    /// `answered_within_target / (answered + abandoned + overflowed + callbacks_failed)`.
     pub service_level: Option<f64>,
     pub average_speed_of_answer_ms: Option<i64>,
     pub average_handle_time_ms: Option<i64>,
-    /// The longest wait, answered, abandoned or overflowed.
+    /// The longest wait: answered, abandoned, overflowed or a call-back given up.
     pub longest_wait_ms: i64,
     pub ring_no_answer: u64,
     pub transferred: u64,
@@ -468,6 +469,11 @@ impl ReportBuilder {
             QueueEvent::CallbackAccepted { queue, .. } => {
                 self.queue(queue).figures.callbacks_accepted += 1;
             }
+            QueueEvent::CallbackFailed { queue, wait_ms, .. } => {
+                let q = self.queue(queue);
+                q.figures.callbacks_failed += 1;
+                q.figures.longest_wait_ms = q.figures.longest_wait_ms.max(*wait_ms);
+            }
             QueueEvent::Wrapup {
                 queue,
                 agent,
@@ -582,7 +588,7 @@ impl ReportBuilder {
                 let f = &mut q.figures;
                 f.service_level = share(
                     f.answered_within_target,
-                    f.answered + f.abandoned + f.overflowed,
+                    f.answered + f.abandoned + f.overflowed + f.callbacks_failed,
                 );
                 f.average_speed_of_answer_ms = mean(q.wait_answered_ms, f.answered);
                 f.average_handle_time_ms = mean(q.handle_ms, q.handled);
@@ -1067,6 +1073,15 @@ mod tests {
                 destination: "queue:en".into(),
             },
         ));
+        b.event(&ev(
+            at,
+            QueueEvent::CallbackFailed {
+                call_id: "l".into(),
+                queue: "hi".into(),
+                attempts: 3,
+                wait_ms: 5_400_000,
+            },
+        ));
         let r = b.finish();
         let (en, hi) = (&r.queues[0], &r.queues[1]);
         assert_eq!(
@@ -1083,9 +1098,11 @@ mod tests {
         );
         assert_eq!((hi.abandoned, hi.abandoned_short), (1, 1));
         assert_eq!((hi.overflowed, hi.refused, hi.moved_out), (2, 2, 1));
-        // 1 in target over 2 answered + 1 abandoned + 2 overflowed.
-        assert_eq!(hi.service_level, Some(1.0 / 5.0));
-        assert_eq!(hi.longest_wait_ms, 300_000);
+        assert_eq!(hi.callbacks_failed, 1);
+        // 1 in target over 2 answered + 1 abandoned + 2 overflowed + 1 call-back given up.
+        assert_eq!(hi.service_level, Some(1.0 / 6.0));
+        // The call-back's slot waited longest (an hour and a half).
+        assert_eq!(hi.longest_wait_ms, 5_400_000);
         assert_eq!(
             (en.service_level_seconds, en.short_abandon_seconds),
             (25, 4)

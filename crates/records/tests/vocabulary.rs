@@ -106,6 +106,12 @@ fn every_acd_event() -> Vec<QueueLog> {
             queue: q(),
             destination: "agent:ravi".into(),
         },
+        QueueLog::CallbackFailed {
+            call_id: c(),
+            queue: q(),
+            attempts: 3,
+            wait_ms: 3_600_000,
+        },
     ];
     for event in &all {
         // Exhaustive on purpose: an event the ACD gains must be added above (and to records).
@@ -128,7 +134,8 @@ fn every_acd_event() -> Vec<QueueLog> {
             | QueueLog::ExitEmpty { .. }
             | QueueLog::JoinEmpty { .. }
             | QueueLog::Full { .. }
-            | QueueLog::Moved { .. } => {}
+            | QueueLog::Moved { .. }
+            | QueueLog::CallbackFailed { .. } => {}
         }
     }
     all

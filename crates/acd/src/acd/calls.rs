@@ -659,6 +659,12 @@ impl Acd {
         if tried >= attempts {
             if let Some(x) = self.remove_caller(c) {
                 self.qs[q].counters.callbacks_failed += 1;
+                out.push(Action::Log(QueueLog::CallbackFailed {
+                    call_id: x.id.clone(),
+                    queue: self.queues.at(q).name.clone(),
+                    attempts: i64::from(tried),
+                    wait_ms: millis(x.joined_at, now),
+                }));
                 out.push(Action::CallbackFailed {
                     call: x.id,
                     queue: self.queues.at(q).name.clone(),

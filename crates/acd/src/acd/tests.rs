@@ -630,6 +630,20 @@ fn a_call_back_not_answered_is_tried_again_then_given_up() {
         a,
         Action::CallbackFailed { call, attempts: 2, .. } if call.as_str() == "c1"
     )));
+    // In the queue log too (for the report's service level): joined at 1 s, given up at 310 s.
+    let failed: Vec<_> = logs(&out)
+        .into_iter()
+        .filter(|l| l.name() == "CALLBACK_FAILED")
+        .collect();
+    assert_eq!(
+        failed,
+        [&QueueLog::CallbackFailed {
+            call_id: CallId::new("c1"),
+            queue: "grievance".into(),
+            attempts: 2,
+            wait_ms: 309_000,
+        }]
+    );
     assert_eq!(s.acd.calls(), 0);
 }
 
