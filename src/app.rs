@@ -584,6 +584,9 @@ impl Node {
                 ari_state: ari_state.clone(),
                 tickets: tickets.clone(),
                 records: records_stats,
+                centre: centre_parts
+                    .as_ref()
+                    .map(|(_, handle, _, _)| handle.gauges()),
             },
         );
         let observed = http::Observed {

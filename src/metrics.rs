@@ -101,6 +101,8 @@ pub struct Sources {
     pub ari_state: watch::Receiver<ari::ConnectionState>,
     pub tickets: tickets::TicketService,
     pub records: Arc<records::WriterStats>,
+    /// The call centre's live figures, when the node runs one.
+    pub centre: Option<Arc<crate::centre::Gauges>>,
 }
 
 /// The node's registry.
@@ -165,6 +167,26 @@ impl Out<'_> {
             self.0
                 .encode_descriptor(name, help, None, MetricType::Gauge)?,
         )
+    }
+
+    /// A gauge with one label, a sample per value (`None`: no sample for that one).
+    fn gauges_by<V: prometheus_client::encoding::EncodeGaugeValue + Copy + std::fmt::Debug>(
+        &mut self,
+        name: &str,
+        help: &str,
+        label: &'static str,
+        values: &[(&str, Option<V>)],
+    ) -> std::fmt::Result {
+        let mut family = self
+            .0
+            .encode_descriptor(name, help, None, MetricType::Gauge)?;
+        for (value, sample) in values {
+            if let Some(sample) = sample {
+                let labels = [(label, *value)];
+                ConstGauge::new(*sample).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
     }
 
     /// A counter with one label, a sample per value.
@@ -473,8 +495,78 @@ impl Collector for Counters {
             "helpline_records_journal_pending",
             "Call records and queue events in the records journal not yet known to be stored.",
             w(&rec.journalled),
-        )
+        )?;
+        let by_outcome: Vec<_> = rec.by_outcome().collect();
+        out.counters_by(
+            "helpline_call_records",
+            "Call records handed to the records writer, by outcome (the reports' vocabulary).",
+            "outcome",
+            &by_outcome,
+        )?;
+
+        match &s.centre {
+            Some(centre) => centre_gauges(&mut out, &centre.read()),
+            None => Ok(()),
+        }
     }
+}
+
+/// The call centre, now: per queue and agents by state.
+fn centre_gauges(out: &mut Out<'_>, floor: &crate::centre::Floor) -> std::fmt::Result {
+    let per_queue = |f: fn(&crate::centre::QueueGauge) -> u64| -> Vec<(&str, Option<u64>)> {
+        floor
+            .queues
+            .iter()
+            .map(|q| (q.queue.as_str(), Some(f(q))))
+            .collect()
+    };
+    for (name, help, values) in [
+        (
+            "helpline_queue_callers",
+            "Callers on the line in the queue now (waiting, or an agent's phone ringing for them).",
+            per_queue(|q| q.callers),
+        ),
+        (
+            "helpline_queue_callbacks",
+            "Call-backs keeping their place in the queue now.",
+            per_queue(|q| q.callbacks),
+        ),
+        (
+            "helpline_queue_oldest_wait_seconds",
+            "The longest wait in the queue now (0 when nobody waits).",
+            per_queue(|q| q.oldest_wait_secs),
+        ),
+        (
+            "helpline_queue_agents_logged_in",
+            "Agents logged in who serve the queue.",
+            per_queue(|q| q.agents_logged_in),
+        ),
+        (
+            "helpline_queue_agents_available",
+            "Agents available for the queue now.",
+            per_queue(|q| q.agents_available),
+        ),
+    ] {
+        out.gauges_by(name, help, "queue", &values)?;
+    }
+    let service: Vec<_> = floor
+        .queues
+        .iter()
+        .map(|q| (q.queue.as_str(), q.service_level))
+        .collect();
+    out.gauges_by(
+        "helpline_queue_service_level_ratio",
+        "Today's service level of the queue (answered within its target over those counted), once anything counted.",
+        "queue",
+        &service,
+    )?;
+    let agents: Vec<_> = floor.agents.iter().map(|(s, n)| (*s, Some(*n))).collect();
+    out.gauges_by(
+        "helpline_agents",
+        "Agents of the call centre by state now.",
+        "state",
+        &agents,
+    )
 }
 
 #[cfg(test)]

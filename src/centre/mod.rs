@@ -10,6 +10,9 @@
 //! that does not fit in a call's bounded queue means that call is stuck, and it is let go.
 
 pub mod api;
+mod gauges;
+
+pub use gauges::{AGENT_STATES, Floor, Gauges, QueueGauge};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -275,6 +278,7 @@ pub enum LiveEvent {
 pub struct CentreHandle {
     commands: mpsc::Sender<Command>,
     live: broadcast::Sender<LiveEvent>,
+    gauges: Arc<Gauges>,
 }
 
 impl CentreHandle {
@@ -319,6 +323,11 @@ impl CentreHandle {
     /// The live events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.live.subscribe()
+    }
+
+    /// The live figures `/metrics` reads.
+    pub fn gauges(&self) -> Arc<Gauges> {
+        Arc::clone(&self.gauges)
     }
 }
 
@@ -373,6 +382,7 @@ pub struct Centre {
     /// Starts a call-back's task, when this node places call-backs.
     callbacks: Option<CallbackLauncher>,
     clock: CentreClock,
+    gauges: Arc<Gauges>,
 }
 
 /// Starts a call-back's task (made by the node: it owns the ARI side).
@@ -421,12 +431,19 @@ impl Centre {
             dirty: false,
             callbacks: None,
             clock,
+            gauges: Gauges::new(clock),
         };
         // The restore's own actions: the old engine's rings cancelled, their agents available.
         for action in actions {
             centre.execute(action);
         }
-        (centre, CentreHandle { commands, live }, commands_rx)
+        centre.gauges.refresh(&centre.acd.snapshot(now));
+        let handle = CentreHandle {
+            commands,
+            live,
+            gauges: Arc::clone(&centre.gauges),
+        };
+        (centre, handle, commands_rx)
     }
 
     /// Places call-backs with `launch`.
@@ -450,7 +467,10 @@ impl Centre {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
-                _ = save.tick(), if self.dirty => self.save().await,
+                _ = save.tick(), if self.dirty => {
+                    self.gauges.refresh(&self.acd.snapshot(self.clock.now()));
+                    self.save().await;
+                }
                 request = requests.recv() => match request {
                     Some(request) => self.on_request(request),
                     None => break,

@@ -630,6 +630,32 @@ async fn a_call_back_keeps_the_place_rings_the_agent_first_then_the_citizen() {
         .place_call(scenario("9816000072", second))
         .await
         .unwrap();
+    // While they wait, /metrics has them: one caller on the line for a while, the agent on a call.
+    eventually(
+        Duration::from_secs(20),
+        "the waiting caller on /metrics",
+        || async {
+            let metrics = reqwest::get(format!("http://{}/metrics", t.node.http_addr()))
+                .await
+                .map_err(|e| e.to_string())?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            let samples = testkit::prometheus::parse(&metrics)?;
+            let seen = [
+                "helpline_queue_callers{queue=\"grievance\"}",
+                "helpline_queue_oldest_wait_seconds{queue=\"grievance\"}",
+                "helpline_agents{state=\"on_call\"}",
+                "helpline_queue_agents_logged_in{queue=\"grievance\"}",
+            ]
+            .map(|series| samples.get(series).copied());
+            match seen {
+                [Some(1.0), Some(oldest), Some(1.0), Some(1.0)] if oldest >= 1.0 => Ok(()),
+                _ => Err(format!("{seen:?}")),
+            }
+        },
+    )
+    .await;
     let first = t.sim.call_result(first, CALL_TIMEOUT).await.unwrap();
     assert_eq!(first.outcome, ari_sim::CallOutcome::Completed, "{first:#?}");
     // The agent disposes; the call-back slot at the head of the queue goes to them.

@@ -55,6 +55,13 @@ async fn health_metrics_and_the_tickets_api_share_one_port() {
         ("helpline_ari_mailbox_overflows_total", 0.0),
         ("helpline_ari_connect_failures_total", 0.0),
         ("helpline_records_calls_total", 1.0),
+        (
+            "helpline_call_records_total{outcome=\"complaint_filed\"}",
+            1.0,
+        ),
+        ("helpline_call_records_total{outcome=\"to_agent\"}", 0.0),
+        ("helpline_queue_callers{queue=\"grievance\"}", 0.0),
+        ("helpline_agents{state=\"logged_out\"}", 0.0),
         ("helpline_records_lost_total", 0.0),
         ("helpline_ticket_filing_duration_seconds_count", 1.0),
         (

@@ -17,7 +17,7 @@ use tracing::{error, info, warn};
 
 use crate::error::RecordsError;
 use crate::journal::{Entry, Journal};
-use crate::model::CallRecord;
+use crate::model::{CallRecord, Outcome};
 use crate::queue::{QueueEvent, QueueLogEntry};
 use crate::store::RecordStore;
 
@@ -66,6 +66,18 @@ pub struct WriterStats {
     pub write_failures: AtomicU64,
     /// Entries in the journal not yet known to be stored.
     pub journalled: AtomicU64,
+    /// Call records handed over, by their outcome's kind (in [`Outcome::KINDS`]' order).
+    pub by_outcome: [AtomicU64; Outcome::KINDS.len()],
+}
+
+impl WriterStats {
+    /// Call records handed over by outcome kind, as `(kind, count)`.
+    pub fn by_outcome(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        Outcome::KINDS
+            .iter()
+            .zip(&self.by_outcome)
+            .map(|(kind, n)| (*kind, n.load(Ordering::Relaxed)))
+    }
 }
 
 fn bump(counter: &AtomicU64) {
@@ -140,6 +152,10 @@ impl Recorder {
     /// Hands over a finished call's record. Never waits.
     pub fn record(&self, record: CallRecord) {
         bump(&self.stats.calls);
+        let kind = record.outcome.kind();
+        if let Some(i) = Outcome::KINDS.iter().position(|k| *k == kind) {
+            bump(&self.stats.by_outcome[i]);
+        }
         self.hand_over(Entry::Call(Box::new(record)));
     }
 
