@@ -243,14 +243,7 @@ mod tests {
         for status in tickets::TicketStatus::ALL {
             assert!(!en.t(&format!("status.{}", status.as_str())).is_empty());
         }
-        for state in [
-            "logged_out",
-            "available",
-            "ringing",
-            "on_call",
-            "wrap_up",
-            "paused",
-        ] {
+        for state in crate::centre::AGENT_STATES {
             assert!(!en.t(&format!("state.{state}")).is_empty());
         }
         for code in crate::centre::api::DISPOSITIONS {
