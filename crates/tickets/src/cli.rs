@@ -586,7 +586,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(
             db_migrate(&store, &mut out).await.unwrap(),
-            vec![1, 2, 3, 4]
+            (1..=crate::store::SCHEMA_VERSION).collect::<Vec<_>>()
         );
         assert!(db_migrate(&store, &mut out).await.unwrap().is_empty());
         let hasher = Hasher::default();

@@ -48,6 +48,8 @@ pub enum StoreError {
     DepartmentData { line: usize, message: String },
     #[error("no ticket {0}")]
     TicketNotFound(ComplaintNumber),
+    #[error("no notification delivery {0}")]
+    DeliveryNotFound(i64),
     #[error("no department with code {0:?}")]
     UnknownDepartment(String),
     #[error("a ticket that is {from} cannot become {to}; allowed next: {allowed}")]

@@ -19,6 +19,7 @@ pub mod error;
 mod journal;
 pub mod model;
 pub mod number;
+pub mod outbox;
 pub mod service;
 pub mod store;
 pub mod tokens;

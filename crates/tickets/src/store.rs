@@ -29,6 +29,7 @@ use crate::model::{
     Page, RecordingInfo, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
 };
 use crate::number::ComplaintNumber;
+use crate::outbox::{Change, EventKind, EventPayload, TicketSummary, new_event_id};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -119,12 +120,36 @@ macro_rules! insert_audit {
     }};
 }
 
+/// Inserts one outbox event (an [`EventDraft`]) on an open transaction: the event goes with the
+/// change that caused it or not at all.
+macro_rules! insert_event {
+    ($tx:expr, $ticket_id:expr, $draft:expr) => {{
+        let draft: &EventDraft = $draft;
+        sqlx::query(
+            "INSERT INTO outbox_events (id, kind, ticket_id, ticket_number, caller_number, language, \
+             payload, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(draft.payload.id.clone())
+        .bind(draft.payload.kind.as_str())
+        .bind($ticket_id)
+        .bind(draft.payload.ticket.number.clone())
+        .bind(draft.caller_number.clone())
+        .bind(draft.payload.ticket.language.clone())
+        .bind(draft.json.clone())
+        .bind(to_millis(draft.payload.occurred_at))
+        .execute(&mut *$tx)
+        .await
+    }};
+}
+
 // Users, sessions, tokens and the account audit: their queries, in their own file (after the
 // macros above, which it uses).
 mod accounts;
 mod agents;
 // The schema: `sqlx::migrate!` folders, run under the write lock, an earlier build's runner adopted.
 mod migrate;
+// The outbox's deliveries: planning, leases, outcomes, dead letters (issue 15).
+mod outbox;
 pub use accounts::SessionRecord;
 pub use migrate::{SCHEMA_VERSION, VERSIONS};
 
@@ -216,11 +241,93 @@ struct AuditRecord {
     reason: Option<String>,
 }
 
-/// A change to one ticket: columns to set and what to put in the audit trail.
+/// A change to one ticket: columns to set, what to put in the audit trail and the outbox.
 #[derive(Debug, Default)]
 struct Mutation {
     set: Vec<(&'static str, BindValue)>,
     audit: Vec<AuditRecord>,
+    events: Vec<EventDraft>,
+}
+
+/// An outbox event about to be written: its body, serialised once, and the caller's number (for
+/// the SMS; never in the body).
+#[derive(Debug)]
+struct EventDraft {
+    payload: EventPayload,
+    json: String,
+    caller_number: String,
+}
+
+impl EventDraft {
+    fn new(
+        kind: EventKind,
+        ticket: TicketSummary,
+        caller_number: &str,
+        change: Change,
+        at_ms: i64,
+    ) -> Result<EventDraft, StoreError> {
+        let payload = EventPayload {
+            id: new_event_id(),
+            kind,
+            occurred_at: from_millis(at_ms),
+            ticket,
+            change,
+        };
+        let json = serde_json::to_string(&payload)
+            .map_err(|e| corrupt(format!("event of ticket {}: {e}", payload.ticket.number)))?;
+        Ok(EventDraft {
+            payload,
+            json,
+            caller_number: caller_number.to_owned(),
+        })
+    }
+
+    /// `t` moves to `to`.
+    fn status(
+        t: &Ticket,
+        to: TicketStatus,
+        reason: Option<&str>,
+        at_ms: i64,
+    ) -> Result<EventDraft, StoreError> {
+        let mut summary = TicketSummary::of(t);
+        summary.status = to;
+        let change = Change {
+            from: Some(t.status.to_string()),
+            to: to.to_string(),
+            reason: reason.map(str::to_owned),
+        };
+        EventDraft::new(
+            EventKind::of_status_change(to),
+            summary,
+            &t.caller_number,
+            change,
+            at_ms,
+        )
+    }
+
+    /// `t` goes up one level, due again at `due_ms`.
+    fn escalated(
+        t: &Ticket,
+        due_ms: i64,
+        reason: &str,
+        at_ms: i64,
+    ) -> Result<EventDraft, StoreError> {
+        let mut summary = TicketSummary::of(t);
+        summary.level = t.level + 1;
+        summary.due_at = from_millis(due_ms);
+        let change = Change {
+            from: Some(format!("L{}", t.level)),
+            to: format!("L{}", t.level + 1),
+            reason: Some(reason.to_owned()),
+        };
+        EventDraft::new(
+            EventKind::Escalated,
+            summary,
+            &t.caller_number,
+            change,
+            at_ms,
+        )
+    }
 }
 
 impl Mutation {
@@ -580,6 +687,7 @@ impl Store {
             // "created" audit entries are written together at the end: one round trip, not one
             // per ticket (the difference matters on PostgreSQL).
             let mut created_audits: Vec<(i64, AuditRecord)> = Vec::with_capacity(records.len());
+            let mut created: Vec<(i64, &TicketRecord)> = Vec::with_capacity(records.len());
             for record in records {
                 let created_ms = to_millis(record.created_at);
                 let recording = record.recording.as_ref();
@@ -615,6 +723,7 @@ impl Store {
                             reason: created_reason(record),
                         },
                     ));
+                    created.push((id, record));
                     outcomes.push(InsertOutcome::Created(record.number));
                     continue;
                 }
@@ -674,6 +783,23 @@ impl Store {
                 bind_all!(sqlx::query(&sql), binds)
                     .execute(&mut *tx)
                     .await?;
+            }
+            if !created.is_empty() {
+                // Each new ticket's "registered" event, in the same transaction (one round trip).
+                let departments: Vec<(String, String, i64)> =
+                    sqlx::query_as("SELECT code, name, sla_days FROM departments")
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let mut events = Vec::with_capacity(created.len());
+                for (id, record) in &created {
+                    events.push((*id, registered_event(record, &departments)?));
+                }
+                for chunk in events.chunks(EVENTS_PER_INSERT) {
+                    let (sql, binds) = multi_row_event_insert(chunk);
+                    bind_all!(sqlx::query(&sql), binds)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
         }))?;
         Ok(outcomes)
@@ -1035,6 +1161,7 @@ impl Store {
                     to_value: Some(to.to_string()),
                     reason: reason.map(str::to_owned),
                 });
+                m.events.push(EventDraft::status(t, to, reason, at_ms)?);
                 Ok(m)
             },
             at_ms,
@@ -1075,13 +1202,16 @@ impl Store {
                     reason: reason.map(str::to_owned),
                 });
                 if next != t.status {
+                    let why = format!("assigned to {officer}");
+                    m.events
+                        .push(EventDraft::status(t, next, Some(&why), at_ms)?);
                     m.audit.push(AuditRecord {
                         at_ms,
                         actor: actor.to_owned(),
                         action: "status",
                         from_value: Some(t.status.to_string()),
                         to_value: Some(next.to_string()),
-                        reason: Some(format!("assigned to {officer}")),
+                        reason: Some(why),
                     });
                 }
                 Ok(m)
@@ -1123,13 +1253,13 @@ impl Store {
                         "the ticket is already at the top level L{MAX_LEVEL}"
                     )));
                 }
+                let due_ms = at_ms + i64::from(sla_days) * DAY_MS;
                 let mut m = Mutation::default();
                 m.set
                     .push(("level", BindValue::Int(Some(i64::from(t.level) + 1))));
-                m.set.push((
-                    "due_at",
-                    BindValue::Int(Some(at_ms + i64::from(sla_days) * DAY_MS)),
-                ));
+                m.set.push(("due_at", BindValue::Int(Some(due_ms))));
+                m.events
+                    .push(EventDraft::escalated(t, due_ms, reason, at_ms)?);
                 m.audit.push(AuditRecord {
                     at_ms,
                     actor: actor.to_owned(),
@@ -1180,6 +1310,9 @@ impl Store {
                     "feedback_reason",
                     BindValue::Text(reason.map(|r| r.to_string())),
                 ));
+                let why = reason.map(|r| r.to_string());
+                m.events
+                    .push(EventDraft::status(t, to, why.as_deref(), at_ms)?);
                 m.audit.push(AuditRecord {
                     at_ms,
                     actor: actor.to_owned(),
@@ -1370,29 +1503,43 @@ impl Store {
         let now_ms = to_millis(now);
         let mut raised = Vec::new();
         loop {
-            let candidates: Vec<(i64, i64, String, i64, i64, i64)> = on_pool!(self, |pool| {
+            let rows: Vec<TicketRow> = on_pool!(self, |pool| {
                 sqlx::query_as(&format!(
-                    "SELECT t.id, t.version, t.number, t.level, t.due_at, d.sla_days FROM tickets t \
-                     JOIN departments d ON d.code = t.department_code \
-                     WHERE t.status IN {OPEN_STATUSES_SQL} AND t.due_at < $1 AND t.level < $2 \
-                     ORDER BY t.due_at LIMIT 500"
+                    "{TICKET_SELECT} WHERE t.status IN {OPEN_STATUSES_SQL} AND t.due_at < $1 \
+                     AND t.level < $2 ORDER BY t.due_at LIMIT 500"
                 ))
                 .bind(now_ms)
                 .bind(i64::from(MAX_LEVEL))
                 .fetch_all(pool)
                 .await
             })?;
-            if candidates.is_empty() {
+            if rows.is_empty() {
                 break;
+            }
+            let sla: std::collections::HashMap<String, i64> = self
+                .departments()
+                .await?
+                .into_iter()
+                .map(|d| (d.code, i64::from(d.sla_days)))
+                .collect();
+            let mut candidates = Vec::with_capacity(rows.len());
+            for row in rows {
+                let (id, version, ticket) = row.into_ticket()?;
+                let sla_days = sla
+                    .get(&ticket.department_code)
+                    .copied()
+                    .ok_or_else(|| StoreError::UnknownDepartment(ticket.department_code.clone()))?;
+                candidates.push((id, version, ticket, sla_days));
             }
             let mut progressed = false;
             on_pool!(self, |pool| transaction!(pool, None, |tx| {
-                for (id, version, number, level, due_at, sla_days) in &candidates {
+                for (id, version, ticket, sla_days) in &candidates {
+                    let due_ms = now_ms + sla_days * DAY_MS;
                     let done = sqlx::query(
                         "UPDATE tickets SET level = level + 1, due_at = $1, updated_at = $2, \
                          version = version + 1 WHERE id = $3 AND version = $4",
                     )
-                    .bind(now_ms + sla_days * DAY_MS)
+                    .bind(due_ms)
                     .bind(now_ms)
                     .bind(*id)
                     .bind(*version)
@@ -1402,23 +1549,23 @@ impl Store {
                         continue;
                     }
                     progressed = true;
+                    let level = ticket.level;
+                    let reason = format!(
+                        "overdue: due {} passed with no resolution (SLA {sla_days} days)",
+                        ticket.due_at.to_rfc3339()
+                    );
+                    let event = EventDraft::escalated(ticket, due_ms, &reason, now_ms)?;
                     let audit = AuditRecord {
                         at_ms: now_ms,
                         actor: "system:escalation".to_owned(),
                         action: "escalated",
                         from_value: Some(format!("L{level}")),
                         to_value: Some(format!("L{}", level + 1)),
-                        reason: Some(format!(
-                            "overdue: due {} passed with no resolution (SLA {sla_days} days)",
-                            from_millis(*due_at).to_rfc3339()
-                        )),
+                        reason: Some(reason),
                     };
                     insert_audit!(tx, *id, &audit)?;
-                    if let (Ok(n), Ok(l)) =
-                        (ComplaintNumber::parse(number), u8::try_from(level + 1))
-                    {
-                        raised.push((n, l));
-                    }
+                    insert_event!(tx, *id, &event)?;
+                    raised.push((ticket.number, level + 1));
                 }
             }))?;
             if !progressed {
@@ -1470,6 +1617,9 @@ impl Store {
             }
             for entry in &mutation.audit {
                 insert_audit!(tx, id, entry)?;
+            }
+            for event in &mutation.events {
+                insert_event!(tx, id, event)?;
             }
         }))?;
         self.ticket(number)
@@ -1546,6 +1696,71 @@ fn department_from_row(
         name_hi,
         sla_days: u32::try_from(sla_days).unwrap_or(0),
     }
+}
+
+/// Events in one multi-row insert: 8 parameters each, well under SQLite's 32766 and PostgreSQL's
+/// 65535 bound parameters.
+const EVENTS_PER_INSERT: usize = 1000;
+
+/// A new ticket's `ticket.registered` event.
+fn registered_event(
+    record: &TicketRecord,
+    departments: &[(String, String, i64)],
+) -> Result<EventDraft, StoreError> {
+    let created_ms = to_millis(record.created_at);
+    let (name, sla_days) = departments
+        .iter()
+        .find(|(code, _, _)| *code == record.department_code)
+        .map(|(_, name, sla)| (name.clone(), *sla))
+        .ok_or_else(|| StoreError::UnknownDepartment(record.department_code.clone()))?;
+    let summary = TicketSummary {
+        number: record.number.to_string(),
+        status: TicketStatus::Registered,
+        level: 1,
+        language: record.language.clone(),
+        department_code: record.department_code.clone(),
+        department_name: name,
+        due_at: from_millis(created_ms + sla_days * DAY_MS),
+    };
+    let change = Change {
+        from: None,
+        to: TicketStatus::Registered.to_string(),
+        reason: None,
+    };
+    EventDraft::new(
+        EventKind::Registered,
+        summary,
+        &record.caller_number,
+        change,
+        created_ms,
+    )
+}
+
+/// One `INSERT INTO outbox_events … VALUES (…), (…)` for many events.
+fn multi_row_event_insert(events: &[(i64, EventDraft)]) -> (String, Vec<BindValue>) {
+    let mut sql = String::from(
+        "INSERT INTO outbox_events (id, kind, ticket_id, ticket_number, caller_number, language, \
+         payload, occurred_at) VALUES ",
+    );
+    let mut binds = Vec::with_capacity(events.len() * 8);
+    for (i, (ticket_id, draft)) in events.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let params: Vec<String> = (1..=8).map(|k| format!("${}", i * 8 + k)).collect();
+        sql.push_str(&format!("({})", params.join(", ")));
+        binds.push(BindValue::Text(Some(draft.payload.id.clone())));
+        binds.push(BindValue::Text(Some(
+            draft.payload.kind.as_str().to_owned(),
+        )));
+        binds.push(BindValue::Int(Some(*ticket_id)));
+        binds.push(BindValue::Text(Some(draft.payload.ticket.number.clone())));
+        binds.push(BindValue::Text(Some(draft.caller_number.clone())));
+        binds.push(BindValue::Text(Some(draft.payload.ticket.language.clone())));
+        binds.push(BindValue::Text(Some(draft.json.clone())));
+        binds.push(BindValue::Int(Some(to_millis(draft.payload.occurred_at))));
+    }
+    (sql, binds)
 }
 
 /// One `INSERT INTO audit_log … VALUES (…), (…)` for many entries.

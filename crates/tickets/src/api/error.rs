@@ -150,6 +150,9 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match &err {
             StoreError::TicketNotFound(n) => ApiError::not_found(format!("no ticket {n}")),
+            StoreError::DeliveryNotFound(id) => {
+                ApiError::not_found(format!("no notification delivery {id}"))
+            }
             StoreError::UnknownDepartment(code) => ApiError::invalid(
                 "department_code",
                 format!("no department with code {code:?}"),

@@ -15,5 +15,6 @@ mod edge;
 mod lifecycle;
 mod locked_at_start;
 mod outage;
+mod outbox;
 mod reports;
 mod upgrade;
