@@ -391,6 +391,7 @@ pub fn ivr_status(status: tickets::TicketStatus) -> ivr::TicketStatus {
         T::ClosedSatisfied => ivr::TicketStatus::ClosedSatisfied,
         T::ClosedUnsatisfied => ivr::TicketStatus::ClosedUnsatisfied,
         T::Reopened => ivr::TicketStatus::Reopened,
+        T::ClosedUnverified => ivr::TicketStatus::ClosedUnverified,
     }
 }
 

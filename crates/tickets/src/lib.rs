@@ -29,12 +29,12 @@ pub use caller::CallerId;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{StoreError, TicketError};
 pub use model::{
-    AuditEntry, Department, DepartmentFigures, FeedbackReason, HeadlineFigures, Note, Page,
-    RecordingInfo, Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
+    AuditEntry, ConfirmationState, Department, DepartmentFigures, FeedbackReason, HeadlineFigures,
+    Note, Page, RecordingInfo, Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
 pub use service::{
     ApiClient, Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio,
     RecordingRetention, ReplayReport, ServiceConfig, TicketService, TicketStatusView,
 };
-pub use store::{BackendKind, Store, StoreOptions, TicketRecord};
+pub use store::{BackendKind, Confirmation, Store, StoreOptions, TicketRecord};

@@ -69,6 +69,7 @@ string_enum!(
         ClosedSatisfied => "closed_satisfied",
         ClosedUnsatisfied => "closed_unsatisfied",
         Reopened => "reopened",
+        ClosedUnverified => "closed_unverified",
     }
 );
 
@@ -105,6 +106,18 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Where a ticket's confirmation call stands (one per resolution; `confirmation_calls`).
+    ConfirmationState, "confirmation state" {
+        Pending => "pending",
+        Satisfied => "satisfied",
+        Reopened => "reopened",
+        CallBack => "call_back",
+        Unverified => "unverified",
+        Cancelled => "cancelled",
+    }
+);
+
 impl TicketStatus {
     /// Statuses in which the department still owes the citizen action (SLA clock running).
     pub const OPEN: &'static [TicketStatus] = &[
@@ -125,6 +138,7 @@ impl TicketStatus {
             TicketStatus::Resolved
                 | TicketStatus::ClosedSatisfied
                 | TicketStatus::ClosedUnsatisfied
+                | TicketStatus::ClosedUnverified
         )
     }
 
@@ -133,6 +147,8 @@ impl TicketStatus {
     /// registered → assigned → in_progress → resolved → closed_satisfied | closed_unsatisfied,
     /// resolved | closed_unsatisfied → reopened → assigned | in_progress. Re-assigning an assigned or
     /// in-progress ticket is allowed (it keeps its status; see [`TicketStatus::after_assign`]).
+    /// resolved → closed_unverified when the confirmation calls reached nobody and the policy says
+    /// close (never satisfied without the citizen's word); the citizen can still have it reopened.
     pub fn can_become(self, next: TicketStatus) -> bool {
         use TicketStatus::*;
         matches!(
@@ -144,6 +160,8 @@ impl TicketStatus {
                 | (Resolved, ClosedUnsatisfied)
                 | (Resolved, Reopened)
                 | (ClosedUnsatisfied, Reopened)
+                | (Resolved, ClosedUnverified)
+                | (ClosedUnverified, Reopened)
                 | (Reopened, Assigned)
                 | (Reopened, InProgress)
         )
@@ -155,7 +173,7 @@ impl TicketStatus {
         match self {
             Registered | Reopened | Assigned => Some(Assigned),
             InProgress => Some(InProgress),
-            Resolved | ClosedSatisfied | ClosedUnsatisfied => None,
+            Resolved | ClosedSatisfied | ClosedUnsatisfied | ClosedUnverified => None,
         }
     }
 
@@ -422,8 +440,17 @@ mod tests {
         assert!(!InProgress.can_become(ClosedSatisfied));
         assert_eq!(
             Resolved.next_statuses(),
-            vec![ClosedSatisfied, ClosedUnsatisfied, Reopened]
+            vec![
+                ClosedSatisfied,
+                ClosedUnsatisfied,
+                Reopened,
+                ClosedUnverified
+            ]
         );
+        assert!(Resolved.can_become(ClosedUnverified));
+        assert!(ClosedUnverified.can_become(Reopened));
+        assert!(!ClosedUnverified.can_become(ClosedSatisfied));
+        assert!(ClosedUnverified.is_disposed() && !ClosedUnverified.is_open());
         assert_eq!(Resolved.after_assign(), None);
         assert_eq!(Reopened.after_assign(), Some(Assigned));
     }

@@ -884,6 +884,8 @@ impl TicketService {
         for (status, keep) in [
             (TicketStatus::ClosedSatisfied, retention.after_satisfied),
             (TicketStatus::ClosedUnsatisfied, retention.after_unsatisfied),
+            // Closed without the citizen's word: kept as long as a complaint they were unhappy with.
+            (TicketStatus::ClosedUnverified, retention.after_unsatisfied),
         ] {
             let Some(keep) = keep.and_then(|k| chrono::Duration::from_std(k).ok()) else {
                 continue;

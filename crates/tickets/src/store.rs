@@ -25,8 +25,9 @@ use sqlx::sqlite::{
 use crate::clock::{from_millis, to_millis};
 use crate::error::StoreError;
 use crate::model::{
-    AuditEntry, Department, DepartmentFigures, FeedbackReason, HeadlineFigures, MAX_LEVEL, Note,
-    Page, RecordingInfo, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
+    AuditEntry, ConfirmationState, Department, DepartmentFigures, FeedbackReason, HeadlineFigures,
+    MAX_LEVEL, Note, Page, RecordingInfo, Ticket, TicketFilter, TicketSource, TicketStats,
+    TicketStatus,
 };
 use crate::number::ComplaintNumber;
 use crate::outbox::{Change, EventKind, EventPayload, TicketSummary, new_event_id};
@@ -146,6 +147,9 @@ macro_rules! insert_event {
 // macros above, which it uses).
 mod accounts;
 mod agents;
+// Confirmation calls: the outbound dialer's rows, written with the ticket changes they follow.
+mod confirmations;
+pub use confirmations::{Confirmation, GiveUp};
 // The schema: `sqlx::migrate!` folders, run under the write lock, an earlier build's runner adopted.
 mod migrate;
 // The outbox's deliveries: planning, leases, outcomes, dead letters (issue 15).
@@ -247,6 +251,8 @@ struct Mutation {
     set: Vec<(&'static str, BindValue)>,
     audit: Vec<AuditRecord>,
     events: Vec<EventDraft>,
+    /// What the change does to the ticket's confirmation calls, in the same transaction.
+    confirmation: Option<ConfirmationWrite>,
 }
 
 /// An outbox event about to be written: its body, serialised once, and the caller's number (for
@@ -328,6 +334,79 @@ impl EventDraft {
             at_ms,
         )
     }
+}
+
+/// A ticket change's effect on its confirmation calls (`confirmation_calls`, migration 6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ConfirmationWrite {
+    /// The ticket became `resolved`: a confirmation call for this resolution, due at once.
+    Schedule { round: i64 },
+    /// The ticket left `resolved` some other way: its open confirmation calls are cancelled.
+    CancelOpen,
+    /// The confirmation call `id` ended in `state` (it must still be open).
+    Finish {
+        id: i64,
+        state: ConfirmationState,
+        attempts: i64,
+        cause: Option<String>,
+    },
+}
+
+/// Carries out a [`ConfirmationWrite`] for ticket `$ticket_id` on an open transaction.
+macro_rules! write_confirmation {
+    ($tx:expr, $ticket_id:expr, $write:expr, $at_ms:expr) => {{
+        let write: &ConfirmationWrite = $write;
+        let at_ms: i64 = $at_ms;
+        match write {
+            ConfirmationWrite::Schedule { round } => {
+                sqlx::query(
+                    "INSERT INTO confirmation_calls (ticket_id, round, state, attempts, \
+                     next_attempt_at, resolved_at, updated_at) VALUES ($1, $2, 'pending', 0, $3, $3, $3) \
+                     ON CONFLICT (ticket_id, round) DO NOTHING",
+                )
+                .bind($ticket_id)
+                .bind(*round)
+                .bind(at_ms)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            ConfirmationWrite::CancelOpen => {
+                sqlx::query(
+                    "UPDATE confirmation_calls SET state = 'cancelled', updated_at = $1 \
+                     WHERE ticket_id = $2 AND state IN ('pending', 'call_back')",
+                )
+                .bind(at_ms)
+                .bind($ticket_id)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            ConfirmationWrite::Finish {
+                id,
+                state,
+                attempts,
+                cause,
+            } => {
+                let done = sqlx::query(
+                    "UPDATE confirmation_calls SET state = $1, attempts = $2, \
+                     last_cause = COALESCE($3, last_cause), updated_at = $4 \
+                     WHERE id = $5 AND ticket_id = $6 AND state IN ('pending', 'call_back')",
+                )
+                .bind(state.as_str())
+                .bind(*attempts)
+                .bind(cause.clone())
+                .bind(at_ms)
+                .bind(*id)
+                .bind($ticket_id)
+                .execute(&mut *$tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::NotAllowedNow(format!(
+                        "confirmation call {id} is no longer open"
+                    )));
+                }
+            }
+        }
+    }};
 }
 
 impl Mutation {
@@ -1145,6 +1224,14 @@ impl Store {
                 let mut m = Mutation::default();
                 m.set
                     .push(("status", BindValue::Text(Some(to.to_string()))));
+                if to == TicketStatus::Resolved {
+                    // The citizen is asked whether it is: a confirmation call for this resolution.
+                    m.confirmation = Some(ConfirmationWrite::Schedule {
+                        round: i64::from(t.reopen_count) + 1,
+                    });
+                } else if t.status == TicketStatus::Resolved {
+                    m.confirmation = Some(ConfirmationWrite::CancelOpen);
+                }
                 if to == TicketStatus::Reopened {
                     m.set.push((
                         "reopen_count",
@@ -1300,6 +1387,8 @@ impl Store {
                     TicketStatus::ClosedUnsatisfied
                 };
                 let mut m = Mutation::default();
+                // The citizen has spoken: no confirmation call is needed any more.
+                m.confirmation = Some(ConfirmationWrite::CancelOpen);
                 m.set
                     .push(("status", BindValue::Text(Some(to.to_string()))));
                 m.set.push((
@@ -1620,6 +1709,9 @@ impl Store {
             }
             for event in &mutation.events {
                 insert_event!(tx, id, event)?;
+            }
+            if let Some(write) = &mutation.confirmation {
+                write_confirmation!(tx, id, write, at_ms);
             }
         }))?;
         self.ticket(number)

@@ -73,11 +73,13 @@ pub enum TicketStatus {
     ClosedSatisfied,
     ClosedUnsatisfied,
     Reopened,
+    /// Closed after the confirmation calls reached nobody.
+    ClosedUnverified,
 }
 
 impl TicketStatus {
     /// Every status (the prompts `status_<slug>` must exist for all).
-    pub const ALL: [TicketStatus; 7] = [
+    pub const ALL: [TicketStatus; 8] = [
         TicketStatus::Registered,
         TicketStatus::Assigned,
         TicketStatus::InProgress,
@@ -85,6 +87,7 @@ impl TicketStatus {
         TicketStatus::ClosedSatisfied,
         TicketStatus::ClosedUnsatisfied,
         TicketStatus::Reopened,
+        TicketStatus::ClosedUnverified,
     ];
 
     /// The value the `status` variable takes (the ticket system's own name for it).
@@ -97,6 +100,7 @@ impl TicketStatus {
             TicketStatus::ClosedSatisfied => "closed_satisfied",
             TicketStatus::ClosedUnsatisfied => "closed_unsatisfied",
             TicketStatus::Reopened => "reopened",
+            TicketStatus::ClosedUnverified => "closed_unverified",
         }
     }
 }

@@ -258,6 +258,7 @@ impl Caller {
                     "closed_satisfied" => TicketStatus::ClosedSatisfied,
                     "closed_unsatisfied" => TicketStatus::ClosedUnsatisfied,
                     "reopened" => TicketStatus::Reopened,
+                    "closed_unverified" => TicketStatus::ClosedUnverified,
                     other => panic!("status {other}"),
                 };
                 let department = parts.next().expect("found: needs a department").to_owned();

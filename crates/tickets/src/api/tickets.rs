@@ -195,7 +195,9 @@ pub(crate) async fn change_status(
     let ticket = load_ticket(&state, &caller, &number).await?;
     if matches!(
         body.status,
-        TicketStatus::ClosedSatisfied | TicketStatus::ClosedUnsatisfied
+        TicketStatus::ClosedSatisfied
+            | TicketStatus::ClosedUnsatisfied
+            | TicketStatus::ClosedUnverified
     ) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

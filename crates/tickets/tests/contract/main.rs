@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod api;
 mod caller;
+mod confirmations;
 mod disk_full;
 mod edge;
 mod lifecycle;
