@@ -342,6 +342,9 @@ pub struct Script {
     pub office_hours: Option<OfficeHours>,
     /// Department code → name, as declared in `[departments]`.
     pub departments: BTreeMap<String, String>,
+    /// Variables the one who starts a call gives it (`[script] given`): an outbound call's job
+    /// variables. [`crate::Call::start_with`] refuses a start without each.
+    pub given: Vec<String>,
     /// A playback that neither finishes nor fails within this is stopped (Asterisk may never
     /// finish a playback of an unknown media scheme).
     pub max_prompt: Duration,

@@ -26,7 +26,7 @@ fn shipped_script_checks_clean() {
         &validators,
     );
     assert!(report.diagnostics.is_empty(), "{report}");
-    assert_eq!(report.files_checked, 1);
+    assert_eq!(report.files_checked, 2, "1100.toml and confirm.toml");
 }
 
 #[test]

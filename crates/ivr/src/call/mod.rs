@@ -57,11 +57,23 @@ pub struct Call {
 impl Call {
     /// Starts a call on `script`: answers and enters the start step.
     pub fn start(script: Arc<Script>, ctx: CallContext, now: Instant) -> (Call, Vec<Action>) {
+        let language = script.default_language.clone();
+        Call::begin(script, ctx, language, Vec::new(), true, now)
+    }
+
+    fn begin(
+        script: Arc<Script>,
+        ctx: CallContext,
+        language: String,
+        vars: Vec<(String, String)>,
+        answer: bool,
+        now: Instant,
+    ) -> (Call, Vec<Action>) {
         let mut state = CallState {
             ctx,
             started: now,
-            language: script.default_language.clone(),
-            vars: Vec::new(),
+            language,
+            vars,
             typeahead: String::new(),
             step: script.start,
             phase: Phase::Finished,
@@ -77,9 +89,39 @@ impl Call {
             owed_ticket: None,
             swallow_key: None,
         };
-        let mut out = vec![Action::Answer];
+        let mut out = Vec::new();
+        if answer {
+            out.push(Action::Answer);
+        }
         state.goto(&script, script.start, now, &mut out);
         (Call { script, state }, out)
+    }
+
+    /// Starts a call placed by the helpline (an outbound call, already answered) on `script`, in
+    /// `language`, with the variables its job gives — every one of the script's `given`, or the
+    /// names of those missing are returned. No `Answer` action: the called party answered.
+    pub fn start_with(
+        script: Arc<Script>,
+        ctx: CallContext,
+        language: &str,
+        vars: Vec<(String, String)>,
+        now: Instant,
+    ) -> Result<(Call, Vec<Action>), Vec<String>> {
+        let missing: Vec<String> = script
+            .given
+            .iter()
+            .filter(|g| !vars.iter().any(|(k, _)| k == *g))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        let language = if script.languages.iter().any(|l| l == language) {
+            language.to_owned()
+        } else {
+            script.default_language.clone()
+        };
+        Ok(Call::begin(script, ctx, language, vars, false, now))
     }
 
     /// Feeds one input; returns what to do.

@@ -153,6 +153,27 @@ pub(crate) fn compile_script(
         .map(|oh| office_hours(&mut ctx, oh.get_ref()));
 
     let departments = script_departments(&mut ctx, &raw.departments);
+    let mut given: Vec<String> = Vec::new();
+    for var in &header.given {
+        if !is_identifier(var.get_ref()) {
+            ctx.error(
+                var.span(),
+                format!(
+                    "variable name `{}` may only use a-z, 0-9 and _",
+                    var.get_ref()
+                ),
+                "",
+            );
+        } else if given.contains(var.get_ref()) {
+            ctx.error(
+                var.span(),
+                format!("`{}` is given twice", var.get_ref()),
+                "",
+            );
+        } else {
+            given.push(var.get_ref().clone());
+        }
+    }
 
     // Step names, in file order.
     let mut raw_steps: Vec<(&S<String>, &S<RawStep>)> = raw.steps.get_ref().iter().collect();
@@ -224,7 +245,14 @@ pub(crate) fn compile_script(
     if !steps.is_empty() && all_built {
         graph_checks(&mut ctx, &steps, &spans, start);
         check_hangup_tickets(&mut ctx, &steps, &raw_steps);
-        variable_checks(&mut ctx, &steps, &raw_steps, &media_uses, &departments);
+        variable_checks(
+            &mut ctx,
+            &steps,
+            &raw_steps,
+            &media_uses,
+            &departments,
+            &given,
+        );
     }
     let available = audio.map(|a| {
         prompt_checks(
@@ -253,6 +281,7 @@ pub(crate) fn compile_script(
         utc_offset,
         office_hours,
         departments,
+        given,
         max_prompt,
         steps,
         available_prompts: available,

@@ -32,6 +32,9 @@ pub(super) struct RawHeader {
     pub(super) default_language: Option<S<String>>,
     pub(super) start: S<String>,
     pub(super) utc_offset: Option<S<String>>,
+    /// Variables whoever starts the call gives it (an outbound call's job: `complaint` …).
+    #[serde(default)]
+    pub(super) given: Vec<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

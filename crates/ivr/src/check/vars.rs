@@ -65,12 +65,14 @@ pub(super) fn variable_checks(
     raw_steps: &[(&S<String>, &S<RawStep>)],
     media: &MediaUses,
     departments: &BTreeMap<String, String>,
+    given: &[String],
 ) {
     let assigned = assigned(steps);
     let known: BTreeSet<&str> = assigned
         .keys()
         .copied()
         .chain(BUILT_IN.iter().copied())
+        .chain(given.iter().map(String::as_str))
         .collect();
     let warn_unset = |ctx: &mut Ctx<'_>, var: &str, span: Range<usize>| {
         if !known.contains(var) {
