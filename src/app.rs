@@ -80,6 +80,77 @@ fn callback_launcher(
     })
 }
 
+/// The outbound dialer of confirmation calls: the confirm script loaded and checked like any,
+/// its tries run on the same ARI client and router as the engine's calls.
+#[allow(clippy::too_many_arguments)]
+fn outbound_dialer(
+    config: &Config,
+    options: &NodeOptions,
+    control: AriControl,
+    tickets: tickets::TicketService,
+    router: ari::Router,
+    engine_stats: Arc<EngineStats>,
+    log: Arc<dyn crate::engine::CallLog>,
+    spool: &std::path::Path,
+) -> Result<
+    crate::engine::outbound::Outbound<
+        AriControl,
+        ServiceDesk,
+        crate::engine::outbound::confirmations::ConfirmationJobs,
+    >,
+    AppError,
+> {
+    use crate::engine::outbound::{Outbound, OutboundSettings, confirmations::ConfirmationJobs};
+    let mut ivr_config = config.ivr.clone();
+    ivr_config.script = config.outbound.script.clone();
+    let script = script_loader(&ivr_config)().map_err(|e| {
+        AppError::Engine(crate::engine::EngineError::Script(format!(
+            "outbound.script: {e}"
+        )))
+    })?;
+    let shared = Arc::new(crate::engine::CallShared {
+        control,
+        desk: ServiceDesk::new(tickets.clone()),
+        stats: Arc::clone(&engine_stats),
+        recordings_dir: spool.to_path_buf(),
+        // Their own folder: an outbound call is never resumed as a citizen's call by a later engine
+        // (the dialer tries it again instead).
+        progress: crate::engine::progress::ProgressJournal::open(
+            config.journal_dir.join("outbound-calls"),
+        )
+        .map_err(crate::engine::EngineError::from)?,
+        log,
+        node: node_name(),
+        centre: crate::engine::CallCentreLink::none(),
+    });
+    let jobs = ConfirmationJobs::new(
+        tickets,
+        config.outbound.script.clone(),
+        config.records.time_zone,
+        config.outbound.first_call_after,
+    );
+    let settings = OutboundSettings {
+        dialer: config.outbound.dialer.clone(),
+        dial: config.outbound.dial.clone(),
+        caller_id: config.outbound.caller_id.clone(),
+        ring: config.outbound.ring,
+        poll: config.outbound.poll,
+        scripts: [(config.outbound.script.clone(), script)]
+            .into_iter()
+            .collect(),
+        asterisk: "asterisk".to_owned(),
+        clock: options.clock.clone(),
+        speed: options.speed,
+    };
+    Ok(Outbound::new(
+        settings,
+        shared,
+        Arc::new(jobs),
+        router,
+        engine_stats,
+    ))
+}
+
 /// Where the call centre's queues are declared, beside the IVR scripts.
 pub fn queues_path(ivr: &crate::config::IvrConfig) -> std::path::PathBuf {
     ivr.scripts_dir.join("acd").join("queues.toml")
@@ -398,6 +469,9 @@ pub struct Node {
     centre: Option<crate::centre::CentreHandle>,
     fallback: ImportHandle,
     connection: ari::Connection,
+    /// The outbound dialer (confirmation calls), when `outbound.enabled`; stops with the engine.
+    outbound_task: Option<JoinHandle<()>>,
+    outbound_stats: Option<Arc<crate::engine::outbound::OutboundStats>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -520,6 +594,8 @@ impl Node {
             }
         };
         let call_log: Arc<dyn crate::engine::CallLog> = Arc::new(recorder);
+        let call_log_for_outbound = Arc::clone(&call_log);
+        let spool_for_outbound = spool.clone();
         let engine = engine
             .with_call_log(Arc::clone(&call_log))
             .with_call_centre(centre);
@@ -532,7 +608,7 @@ impl Node {
                 interval: config.fallback.import_every,
                 spool_dir: spool,
                 settle: crate::engine::fallback::DEFAULT_SETTLE,
-                clock: options.clock,
+                clock: options.clock.clone(),
                 progress: Some(
                     crate::engine::progress::ProgressJournal::open(
                         config.journal_dir.join(PROGRESS_DIR),
@@ -554,6 +630,8 @@ impl Node {
             .map_err(io_error("reading the HTTP address"))?;
 
         let engine_stop = CancellationToken::new();
+        let outbound_control =
+            AriControl::new(client.clone()).with_router(router.clone(), config.ari_app.clone());
         let mut connection_config = ari::ConnectionConfig::new(config.ari_app.clone());
         connection_config.connect_timeout = options.ari.connect_timeout;
         let connection = ari::Connection::spawn(
@@ -574,6 +652,23 @@ impl Node {
         let (reload, reload_rx) = mpsc::channel(4);
         let engine_task = tokio::spawn(engine.run(inputs_rx, reload_rx, engine_stop.clone()));
         let (fallback, fallback_task) = importer.spawn(ari_state.clone(), engine_stop.clone());
+        let (outbound_task, outbound_stats) = if config.outbound.enabled {
+            let dialer = outbound_dialer(
+                config,
+                &options,
+                outbound_control,
+                tickets.clone(),
+                router.clone(),
+                Arc::clone(&stats),
+                Arc::clone(&call_log_for_outbound),
+                &spool_for_outbound,
+            )?;
+            let outbound_stats = dialer.stats();
+            let task = tokio::spawn(dialer.run(engine_stop.clone()));
+            (Some(task), Some(outbound_stats))
+        } else {
+            (None, None)
+        };
 
         let metrics = crate::metrics::Metrics::new(
             &timings,
@@ -647,7 +742,14 @@ impl Node {
             centre_task,
             centre: centre_handle,
             connection,
+            outbound_task,
+            outbound_stats,
         })
+    }
+
+    /// The outbound dialer's counters, when it runs.
+    pub fn outbound_stats(&self) -> Option<Arc<crate::engine::outbound::OutboundStats>> {
+        self.outbound_stats.clone()
     }
 
     /// The call centre, when the node runs one (a queues file exists).
@@ -730,6 +832,11 @@ impl Node {
         }
         if let Err(err) = self.fallback_task.await {
             warn!(%err, "the fallback importer ended abnormally");
+        }
+        if let Some(task) = self.outbound_task
+            && let Err(err) = task.await
+        {
+            warn!(%err, "the outbound dialer ended abnormally");
         }
         self.infra_stop.cancel();
         self.connection.join().await;

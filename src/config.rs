@@ -97,10 +97,31 @@ pub struct Config {
     pub callback_dial: String,
     /// How long recordings are kept after closure (`tickets.recordings_keep_days_*`).
     pub retention: tickets::RecordingRetention,
+    /// The outbound dialer: confirmation calls after a complaint is resolved (`[outbound]`).
+    pub outbound: OutboundConfig,
     /// Sessions and API tokens (`accounts.*`).
     pub accounts: tickets::accounts::AccountsConfig,
     /// Logging.
     pub log: LogConfig,
+}
+
+/// The outbound dialer (`[outbound]`): whether it calls at all, through which dial string, the
+/// calling window (in `records.time_zone`), retries, the policy after the last try and pacing.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    /// Off by default: a deployment turns it on once its trunk may call citizens. Confirmation
+    /// calls are scheduled all the same, and go out once it is on.
+    pub enabled: bool,
+    /// `PJSIP/{number}@telecom-trunk`: `{number}` the complainant's, as normalised (`+91…`).
+    pub dial: String,
+    pub caller_id: String,
+    /// The script a confirmation call runs (`confirm`).
+    pub script: String,
+    pub dialer: outbound::DialerConfig,
+    pub ring: Duration,
+    pub poll: Duration,
+    /// How long after the resolution the first try may go out.
+    pub first_call_after: Duration,
 }
 
 /// How to reach Asterisk's ARI.
@@ -394,6 +415,78 @@ const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "centre.callback_dial",
         env: &["HELPLINE_CALLBACK_DIAL"],
+    },
+    KeySpec {
+        key: "outbound.enabled",
+        env: &["HELPLINE_OUTBOUND_ENABLED"],
+    },
+    KeySpec {
+        key: "outbound.dial",
+        env: &["HELPLINE_OUTBOUND_DIAL"],
+    },
+    KeySpec {
+        key: "outbound.caller_id",
+        env: &["HELPLINE_OUTBOUND_CALLER_ID"],
+    },
+    KeySpec {
+        key: "outbound.script",
+        env: &["HELPLINE_OUTBOUND_SCRIPT"],
+    },
+    KeySpec {
+        key: "outbound.window_open",
+        env: &["HELPLINE_OUTBOUND_WINDOW_OPEN"],
+    },
+    KeySpec {
+        key: "outbound.window_close",
+        env: &["HELPLINE_OUTBOUND_WINDOW_CLOSE"],
+    },
+    KeySpec {
+        key: "outbound.days",
+        env: &["HELPLINE_OUTBOUND_DAYS"],
+    },
+    KeySpec {
+        key: "outbound.holidays",
+        env: &["HELPLINE_OUTBOUND_HOLIDAYS"],
+    },
+    KeySpec {
+        key: "outbound.tries",
+        env: &["HELPLINE_OUTBOUND_TRIES"],
+    },
+    KeySpec {
+        key: "outbound.retry_after_minutes",
+        env: &["HELPLINE_OUTBOUND_RETRY_AFTER_MINUTES"],
+    },
+    KeySpec {
+        key: "outbound.after_last_try",
+        env: &["HELPLINE_OUTBOUND_AFTER_LAST_TRY"],
+    },
+    KeySpec {
+        key: "outbound.max_concurrent",
+        env: &["HELPLINE_OUTBOUND_MAX_CONCURRENT"],
+    },
+    KeySpec {
+        key: "outbound.per_asterisk",
+        env: &["HELPLINE_OUTBOUND_PER_ASTERISK"],
+    },
+    KeySpec {
+        key: "outbound.calls_per_second",
+        env: &["HELPLINE_OUTBOUND_CALLS_PER_SECOND"],
+    },
+    KeySpec {
+        key: "outbound.inbound_threshold",
+        env: &["HELPLINE_OUTBOUND_INBOUND_THRESHOLD"],
+    },
+    KeySpec {
+        key: "outbound.ring_seconds",
+        env: &["HELPLINE_OUTBOUND_RING_SECONDS"],
+    },
+    KeySpec {
+        key: "outbound.poll_seconds",
+        env: &["HELPLINE_OUTBOUND_POLL_SECONDS"],
+    },
+    KeySpec {
+        key: "outbound.first_call_after_minutes",
+        env: &["HELPLINE_OUTBOUND_FIRST_CALL_AFTER_MINUTES"],
     },
     KeySpec {
         key: "accounts.session_hours",
@@ -690,6 +783,7 @@ impl RawConfig {
                 "a dial string with {number} for the citizen's number, e.g. PJSIP/{number}@telecom-trunk",
             );
         }
+        let outbound = outbound_config(&mut v, time_zone);
         let accounts = tickets::accounts::AccountsConfig {
             session_ttl: Duration::from_secs(v.integer("accounts.session_hours", 8, 1, 24) * 3600),
             session_idle: Duration::from_secs(
@@ -738,9 +832,156 @@ impl RawConfig {
             retention,
             records,
             callback_dial,
+            outbound,
             accounts,
             log: LogConfig { level, json },
         })
+    }
+}
+
+/// `[outbound]`, every problem reported (the defaults stand in for a bad value meanwhile).
+fn outbound_config(v: &mut Validator<'_>, time_zone: chrono_tz::Tz) -> OutboundConfig {
+    let enabled = v.boolean("outbound.enabled", false);
+    let dial = v
+        .string("outbound.dial")
+        .unwrap_or_else(|| "PJSIP/{number}@telecom-trunk".to_owned());
+    let sample = dial.replace("{number}", "+919816012345");
+    if !dial.contains("{number}")
+        || tickets::accounts::agent::dial_string("outbound.dial", &sample).is_err()
+    {
+        v.problem(
+            "outbound.dial",
+            "a dial string with {number} for the citizen's number, e.g. PJSIP/{number}@telecom-trunk",
+        );
+    }
+    let caller_id = v
+        .string("outbound.caller_id")
+        .unwrap_or_else(|| "\"CM Helpline\" <1100>".to_owned());
+    let script = v
+        .string("outbound.script")
+        .unwrap_or_else(|| "confirm".to_owned());
+    if script.is_empty() || script.contains(['/', '\\']) || script.ends_with(".toml") {
+        v.problem(
+            "outbound.script",
+            "the name of a script in ivr.scripts_dir, without .toml (e.g. confirm)",
+        );
+    }
+    let time = |v: &mut Validator<'_>, key: &'static str, default: &str| {
+        let text = v.string(key).unwrap_or_else(|| default.to_owned());
+        chrono::NaiveTime::parse_from_str(&text, "%H:%M").unwrap_or_else(|_| {
+            v.problem(key, "a time of day as HH:MM, e.g. 09:00");
+            chrono::NaiveTime::parse_from_str(default, "%H:%M").unwrap_or_default()
+        })
+    };
+    let opens = time(v, "outbound.window_open", "09:00");
+    let closes = time(v, "outbound.window_close", "20:00");
+    let window = outbound::CallingWindow::new(time_zone, opens, closes).unwrap_or_else(|err| {
+        v.problem("outbound.window_close", &err.to_string());
+        outbound::CallingWindow::new(
+            time_zone,
+            chrono::NaiveTime::MIN,
+            chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default(),
+        )
+        .unwrap_or_else(|_| unreachable_window(time_zone))
+    });
+    let window = match v.string("outbound.days") {
+        None => window,
+        Some(text) => {
+            let mut days = Vec::new();
+            for day in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+                match day.parse::<chrono::Weekday>() {
+                    Ok(d) => days.push(d),
+                    Err(_) => v.problem(
+                        "outbound.days",
+                        &format!("{day:?} is not a week day (mon … sun)"),
+                    ),
+                }
+            }
+            match window.clone().on_days(days) {
+                Ok(w) => w,
+                Err(err) => {
+                    v.problem("outbound.days", &err.to_string());
+                    window
+                }
+            }
+        }
+    };
+    let mut holidays = Vec::new();
+    for day in v
+        .string("outbound.holidays")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(d) => holidays.push(d),
+            Err(_) => v.problem(
+                "outbound.holidays",
+                &format!("{day:?} is not a date YYYY-MM-DD (dates separated by commas)"),
+            ),
+        }
+    }
+    let window = window.with_holidays(holidays);
+
+    let tries = v.integer("outbound.tries", 3, 1, 10) as u32;
+    let mut delays = Vec::new();
+    for minutes in v
+        .string("outbound.retry_after_minutes")
+        .unwrap_or_else(|| "240, 2640".to_owned())
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        match minutes.parse::<u64>() {
+            Ok(m) if m >= 1 => delays.push(Duration::from_secs(m * 60)),
+            _ => v.problem(
+                "outbound.retry_after_minutes",
+                &format!("{minutes:?} is not a number of minutes (1 or more, separated by commas)"),
+            ),
+        }
+    }
+    let after_last = match v.string("outbound.after_last_try") {
+        None => outbound::AfterLastTry::CallBack,
+        Some(text) => text.parse().unwrap_or_else(|err: outbound::RetryError| {
+            v.problem("outbound.after_last_try", &err.to_string());
+            outbound::AfterLastTry::CallBack
+        }),
+    };
+    let retry = outbound::RetryPolicy::new(tries, delays, after_last).unwrap_or_else(|err| {
+        v.problem("outbound.retry_after_minutes", &err.to_string());
+        outbound::RetryPolicy::default()
+    });
+    let pacing = outbound::Pacing::new(
+        v.integer("outbound.max_concurrent", 10, 1, 1000) as usize,
+        v.integer("outbound.per_asterisk", 10, 1, 1000) as usize,
+        v.integer("outbound.calls_per_second", 2, 1, 100) as u32,
+        v.integer("outbound.inbound_threshold", 50, 1, 100_000) as u32,
+    )
+    .unwrap_or_default();
+    OutboundConfig {
+        enabled,
+        dial,
+        caller_id,
+        script,
+        dialer: outbound::DialerConfig::new(window, pacing, retry),
+        ring: v.seconds("outbound.ring_seconds", 30, 5, 120),
+        poll: v.seconds("outbound.poll_seconds", 5, 1, 3600),
+        first_call_after: Duration::from_secs(
+            v.integer("outbound.first_call_after_minutes", 0, 0, 7 * 24 * 60) * 60,
+        ),
+    }
+}
+
+/// A window open all day: what a refused window leaves while its problem is reported.
+fn unreachable_window(time_zone: chrono_tz::Tz) -> outbound::CallingWindow {
+    let mut opens = chrono::NaiveTime::MIN;
+    loop {
+        let closes = opens + chrono::Duration::minutes(1);
+        if let Ok(w) = outbound::CallingWindow::new(time_zone, opens, closes) {
+            return w;
+        }
+        opens = closes;
     }
 }
 

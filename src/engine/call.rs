@@ -78,6 +78,15 @@ pub struct CallParams {
     pub speed: f64,
     /// Where an engine that died left this call: pick it up from there instead of starting anew.
     pub resume: Option<Box<CallProgress>>,
+    /// A call the helpline placed (answered already): its language and its job's variables.
+    pub outbound: Option<OutboundStart>,
+}
+
+/// How a call the helpline placed starts (see `ivr::Call::start_with`).
+#[derive(Debug, Clone)]
+pub struct OutboundStart {
+    pub language: String,
+    pub vars: Vec<(String, String)>,
 }
 
 /// Signals from the supervisor.
@@ -190,9 +199,22 @@ impl CallClock {
 pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     shared: Arc<CallShared<C, D>>,
     params: CallParams,
-    mut mailbox: M,
+    mailbox: M,
     signals: CallSignals,
 ) -> CallOutcome {
+    match Box::pin(run_call_to_end(shared, params, mailbox, signals)).await {
+        Ok((outcome, _)) | Err(outcome) => outcome,
+    }
+}
+
+/// Runs one call to its end; says how it ended and gives back its IVR (what the caller answered
+/// is in its variables). `Err`: the call could not start its IVR at all.
+pub async fn run_call_to_end<C: CallControl, D: TicketDesk, M: CallMailbox>(
+    shared: Arc<CallShared<C, D>>,
+    params: CallParams,
+    mut mailbox: M,
+    signals: CallSignals,
+) -> Result<(CallOutcome, ivr::Call), CallOutcome> {
     let clock = CallClock::start(params.speed);
     let channel = params.channel_id;
     let (call, actions, first_event, resumed) = match params.resume {
@@ -213,7 +235,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
                         warn!(%err, "could not hand the call over");
                     }
                     shared.progress.remove(&channel);
-                    return CallOutcome::GivenUp;
+                    return Err(CallOutcome::GivenUp);
                 }
             }
         }
@@ -240,7 +262,28 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
                 caller_raw: params.caller_raw,
                 started_at: params.started_at,
             };
-            let (call, actions) = ivr::Call::start(params.script, ctx, clock.now());
+            let (call, actions) = match params.outbound {
+                None => ivr::Call::start(params.script, ctx, clock.now()),
+                Some(start) => {
+                    match ivr::Call::start_with(
+                        params.script,
+                        ctx,
+                        &start.language,
+                        start.vars,
+                        clock.now(),
+                    ) {
+                        Ok(started) => started,
+                        Err(missing) => {
+                            warn!(
+                                ?missing,
+                                "the outbound call's job lacks variables its script needs"
+                            );
+                            let _ = shared.control.hangup(&channel).await;
+                            return Err(CallOutcome::GivenUp);
+                        }
+                    }
+                }
+            };
             (call, actions, first_event, None)
         }
     };
@@ -368,7 +411,7 @@ pub async fn run_call<C: CallControl, D: TicketDesk, M: CallMailbox>(
     // Nothing is owed to the caller any more: no engine after this one should pick the call up.
     shared.progress.remove(&driver.channel);
     debug!(outcome = outcome.as_str(), "call ended");
-    outcome
+    Ok((outcome, driver.call))
 }
 
 async fn next_order(

@@ -13,6 +13,7 @@ pub mod adapters;
 pub mod call;
 pub mod callback;
 pub mod fallback;
+pub mod outbound;
 pub mod ports;
 pub mod progress;
 pub mod stats;
@@ -37,7 +38,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-pub use call::{CallMailbox, CallParams, CallShared, CallSignals};
+pub use call::{CallMailbox, CallParams, CallShared, CallSignals, OutboundStart};
 pub use ports::{
     CallCentreLink, CallControl, CallLog, CentreRequest, ControlError, DeskError, Feedback,
     FeedbackReply, FetchedRecording, FiledTicket, LegReport, OriginateLeg, QueueJoin, QueueOrder,
@@ -502,6 +503,7 @@ impl<C: CallControl, D: TicketDesk> Supervisor<C, D> {
             script: Arc::clone(&self.engine.script),
             speed: self.engine.settings.speed,
             resume,
+            outbound: None,
         };
         let span = info_span!(
             "call",

@@ -53,6 +53,7 @@ pub(super) fn call_parts(dir: &std::path::Path) -> (Shared, CallSignals, CallPar
         script: script(),
         speed: 1.0,
         resume: None,
+        outbound: None,
     };
     (shared, signals, params)
 }

@@ -9,6 +9,7 @@ mod call_records;
 mod callerid;
 mod centre;
 mod cli;
+mod confirm;
 mod fallback;
 mod flows;
 mod http_edge;

@@ -137,8 +137,8 @@ pub enum AttemptResult {
 pub enum Input {
     /// A job that is (or will be) due. A job the dialer already has is ignored.
     Submit(Job),
-    /// A job that no longer needs its call (the ticket changed meanwhile). A call in progress
-    /// ends as it ends; its result is still told.
+    /// A job that no longer needs its call (the ticket changed meanwhile), or whose dial did not
+    /// go out: forgotten, waiting or dialled (its slot freed at once, a later result ignored).
     Cancel(JobId),
     /// The inbound calls an Asterisk carries now.
     Inbound { asterisk: AsteriskId, active: u32 },
@@ -311,6 +311,11 @@ impl Dialer {
             Input::Cancel(id) => {
                 if let Some(key) = self.index.remove(&id) {
                     self.pending.remove(&key);
+                }
+                if let Some((_, asterisk)) = self.in_flight.remove(&id)
+                    && let Some(load) = self.asterisks.get_mut(&asterisk)
+                {
+                    load.outbound = load.outbound.saturating_sub(1);
                 }
             }
             Input::Inbound { asterisk, active } => {

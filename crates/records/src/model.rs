@@ -33,11 +33,15 @@ pub enum Outcome {
     Fallback,
     /// The helpline failed the call (a fault, an overflow, shutdown).
     Failed,
+    /// A call the helpline placed (a confirmation call …), with how it ended: `satisfied`,
+    /// `reopened`, or why it reached nobody (`no_answer`, `busy`, `no_key`, `unreachable`,
+    /// `failed`). Stored `outbound:<result>`.
+    Outbound(String),
 }
 
 impl Outcome {
     /// Every outcome but `Transferred`'s destination, in report order.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 12] = [
         "self_service",
         "complaint_filed",
         "status_heard",
@@ -49,6 +53,7 @@ impl Outcome {
         "callback_requested",
         "fallback",
         "failed",
+        "outbound",
     ];
 
     /// The outcome's kind, without a transfer's destination (what reports and metrics group by).
@@ -65,6 +70,7 @@ impl Outcome {
             Outcome::CallbackRequested => "callback_requested",
             Outcome::Fallback => "fallback",
             Outcome::Failed => "failed",
+            Outcome::Outbound(_) => "outbound",
         }
     }
 
@@ -94,6 +100,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Transferred(to) => write!(f, "transferred:{to}"),
+            Outcome::Outbound(result) => write!(f, "outbound:{result}"),
             other => f.write_str(other.kind()),
         }
     }
@@ -118,8 +125,12 @@ impl FromStr for Outcome {
             "callback_requested" => Outcome::CallbackRequested,
             "fallback" => Outcome::Fallback,
             "failed" => Outcome::Failed,
-            other => match other.strip_prefix("transferred:") {
-                Some(to) if !to.is_empty() => Outcome::Transferred(to.to_owned()),
+            other => match (
+                other.strip_prefix("transferred:"),
+                other.strip_prefix("outbound:"),
+            ) {
+                (Some(to), _) if !to.is_empty() => Outcome::Transferred(to.to_owned()),
+                (_, Some(result)) if !result.is_empty() => Outcome::Outbound(result.to_owned()),
                 _ => return Err(BadOutcome(other.to_owned())),
             },
         })

@@ -272,6 +272,9 @@ macro_rules! select_calls {
             Some("transferred") => {
                 b.push(" AND outcome LIKE 'transferred:%'");
             }
+            Some("outbound") => {
+                b.push(" AND outcome LIKE 'outbound:%'");
+            }
             Some(kind) => {
                 b.push(" AND outcome = ").push_bind(kind.to_owned());
             }

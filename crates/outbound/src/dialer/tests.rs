@@ -237,6 +237,29 @@ fn a_cancelled_job_is_not_dialled() {
 }
 
 #[test]
+fn a_cancelled_call_frees_its_slot_and_its_result_is_ignored() {
+    let now = at(MORNING);
+    let pacing = Pacing::new(1, 1, 1000, 50).expect("pacing");
+    let mut d = dialer(pacing, &["pbx"]);
+    assert_eq!(dials(&d.handle(Input::Submit(job(1, now)), now)).len(), 1);
+    assert!(dials(&d.handle(Input::Submit(job(2, now)), now)).is_empty());
+    let later = now + chrono::Duration::seconds(1);
+    assert_eq!(
+        dials(&d.handle(Input::Cancel(JobId::new("job-1")), later)),
+        [("job-2".into(), 1, "pbx".into())]
+    );
+    let late = d.handle(
+        Input::Finished {
+            id: JobId::new("job-1"),
+            result: AttemptResult::Reached,
+        },
+        later,
+    );
+    assert!(late.is_empty(), "{late:?}");
+    assert_eq!(d.in_flight(), 1);
+}
+
+#[test]
 fn inbound_load_holds_outbound_back_until_it_drops() {
     let now = at(MORNING);
     let pacing = Pacing::new(10, 10, 100, 5).expect("pacing");
