@@ -888,19 +888,26 @@ fn outbound_config(v: &mut Validator<'_>, time_zone: chrono_tz::Tz) -> OutboundC
         None => window,
         Some(text) => {
             let mut days = Vec::new();
+            let mut bad = false;
             for day in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
                 match day.parse::<chrono::Weekday>() {
                     Ok(d) => days.push(d),
-                    Err(_) => v.problem(
-                        "outbound.days",
-                        &format!("{day:?} is not a week day (mon … sun)"),
-                    ),
+                    Err(_) => {
+                        bad = true;
+                        v.problem(
+                            "outbound.days",
+                            &format!("{day:?} is not a week day (mon … sun)"),
+                        );
+                    }
                 }
             }
             match window.clone().on_days(days) {
                 Ok(w) => w,
                 Err(err) => {
-                    v.problem("outbound.days", &err.to_string());
+                    // One problem per key: a bad name already said why no day is left.
+                    if !bad {
+                        v.problem("outbound.days", &err.to_string());
+                    }
                     window
                 }
             }
@@ -1404,6 +1411,63 @@ mod tests {
         assert_eq!(config.fallback.import_every, Duration::from_secs(5));
         let err = load("[fallback]\nimport_seconds = 0\n", &[]).unwrap_err();
         assert_eq!(err.problems[0].key, "fallback.import_seconds");
+    }
+
+    #[test]
+    fn outbound_defaults_and_every_problem_at_once() {
+        let config = load("", &[]).unwrap();
+        let o = &config.outbound;
+        assert!(!o.enabled, "off until a deployment turns it on");
+        assert_eq!(o.dial, "PJSIP/{number}@telecom-trunk");
+        assert_eq!(o.script, "confirm");
+        assert_eq!(o.dialer.retry.tries(), 3);
+        assert_eq!(
+            o.dialer.retry.after_last(),
+            outbound::AfterLastTry::CallBack
+        );
+        let ist = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        assert!(o.dialer.window.contains(ist("2026-12-04T09:00:00+05:30")));
+        assert!(!o.dialer.window.contains(ist("2026-12-04T20:00:00+05:30")));
+
+        let config = load(
+            "[outbound]\nenabled = true\nholidays = \"2026-12-25\"\ndays = \"mon, tue\"\n\
+             tries = 2\nretry_after_minutes = \"30\"\nafter_last_try = \"close_unverified\"\n",
+            &[("HELPLINE_OUTBOUND_MAX_CONCURRENT", "3")],
+        )
+        .unwrap();
+        let o = &config.outbound;
+        assert!(o.enabled);
+        assert_eq!(o.dialer.pacing.max_concurrent(), 3);
+        assert_eq!(
+            o.dialer.retry.delay_after(1),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(
+            o.dialer.retry.after_last(),
+            outbound::AfterLastTry::CloseUnverified
+        );
+        // Friday 25 December: not a calling day (mon, tue only), and a holiday besides.
+        assert!(!o.dialer.window.contains(ist("2026-12-25T10:00:00+05:30")));
+
+        let err = load(
+            "[outbound]\ndial = \"PJSIP/telecom-trunk\"\nwindow_open = \"9am\"\n\
+             days = \"funday\"\nholidays = \"25/12/2026\"\ntries = 3\n\
+             retry_after_minutes = \"60\"\nafter_last_try = \"satisfied\"\n",
+            &[],
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "outbound.after_last_try",
+                "outbound.days",
+                "outbound.dial",
+                "outbound.holidays",
+                "outbound.retry_after_minutes",
+                "outbound.window_open",
+            ]
+        );
     }
 
     #[test]

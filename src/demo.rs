@@ -267,6 +267,18 @@ pub struct DemoSummary {
     pub password: String,
     /// Where the HTTP API listened.
     pub http_addr: std::net::SocketAddr,
+    /// The confirmation call at the end: a complaint resolved, its citizen called back, and the
+    /// status it was left in (`None`: the demo was stopped first, or it could not be set up).
+    pub confirmation: Option<DemoConfirmation>,
+}
+
+/// The demo's confirmation call.
+#[derive(Debug, Clone)]
+pub struct DemoConfirmation {
+    pub number: String,
+    /// How the simulated citizen's call went (every step as they meant: heard the question, pressed 1).
+    pub answered: bool,
+    pub status: tickets::TicketStatus,
 }
 
 impl DemoSummary {
@@ -304,6 +316,7 @@ pub async fn run(
     } else {
         office_hours_clock(&script)
     };
+    let clock_for_confirmation = clock.clone();
     let speed = options.speed.max(1.0);
     let sim = Arc::new(
         Simulator::start(app::simulator_config(
@@ -318,6 +331,9 @@ pub async fn run(
     let mut config = config.clone();
     // The demo serves plain HTTP on this machine: a `Secure` cookie would never come back.
     config.accounts.cookie_secure = false;
+    // The demo shows a confirmation call going out (on the simulator's trunk).
+    config.outbound.enabled = true;
+    config.outbound.poll = Duration::from_secs(1);
     if std::net::TcpListener::bind(config.http.listen).is_err() {
         tracing::warn!(port = %config.http.listen, "the HTTP port is taken; the demo uses a free one");
         config.http.listen.set_port(0);
@@ -346,6 +362,11 @@ pub async fn run(
     }
 
     let result = place_calls(&sim, &node, options, &stop, &mut on_progress).await;
+    let confirmation = if stop.is_cancelled() {
+        None
+    } else {
+        confirmation_call(&sim, &node, &clock_for_confirmation, speed).await
+    };
     let engine = node.stats().snapshot();
     let http_addr = node.http_addr();
     node.shutdown().await;
@@ -366,6 +387,109 @@ pub async fn run(
         login: DEMO_LOGIN.to_owned(),
         password: access.password,
         http_addr,
+        confirmation,
+    })
+}
+
+/// A complaint resolved now, its citizen waiting for the helpline's call: they hear the question
+/// and press 1, and the complaint is closed satisfied.
+async fn confirmation_call(
+    sim: &SimHandle,
+    node: &Node,
+    clock: &WallClock,
+    speed: f64,
+) -> Option<DemoConfirmation> {
+    let caller = "9816099999";
+    let service = node.tickets();
+    let mut scenario = Scenario::new(caller);
+    scenario.name = "confirmation call".to_owned();
+    scenario.steps = vec![
+        Step::AwaitCallback {
+            timeout_seconds: 600.0,
+            answers: vec![ari_sim::EndpointBehaviour::answer(2.0)],
+        },
+        prompt("confirm_menu"),
+        press("1"),
+        Step::WaitHangup {
+            timeout_seconds: 60.0,
+        },
+    ];
+    let call = match sim.place_call(scenario).await {
+        Ok(call) => call,
+        Err(err) => {
+            tracing::warn!(%err, "demo: the confirmation call's citizen could not be set up");
+            return None;
+        }
+    };
+    let filed = service
+        .create_from_call(tickets::NewCallTicket {
+            call_id: format!("demo-confirm-{}", chrono::Utc::now().timestamp_millis()),
+            caller_number: format!("+91{caller}"),
+            caller_raw: None,
+            language: "hi".to_owned(),
+            department_code: "JSV".to_owned(),
+            category: None,
+            district: None,
+            recording: None,
+            after_hours: false,
+        })
+        .await;
+    let number = match filed {
+        Ok(number) => number,
+        Err(err) => {
+            tracing::warn!(%err, "demo: the complaint to confirm could not be filed");
+            return None;
+        }
+    };
+    let now = clock().to_utc();
+    let store = service.store();
+    let walked = async {
+        store
+            .assign(number, "ee-shimla", "system:demo", None, now)
+            .await?;
+        store
+            .change_status(
+                number,
+                tickets::TicketStatus::InProgress,
+                "system:demo",
+                None,
+                now,
+            )
+            .await?;
+        store
+            .change_status(
+                number,
+                tickets::TicketStatus::Resolved,
+                "system:demo",
+                Some("pipe repaired"),
+                now,
+            )
+            .await
+    };
+    if let Err(err) = walked.await {
+        tracing::warn!(%err, "demo: the complaint could not be resolved");
+        return None;
+    }
+    let wait = Duration::from_secs_f64(900.0 / speed).max(Duration::from_secs(30));
+    let answered = sim
+        .call_result(call, wait)
+        .await
+        .is_ok_and(|r| r.outcome == CallOutcome::Completed);
+    // The answer is stored once the call has ended.
+    let mut status = tickets::TicketStatus::Resolved;
+    for _ in 0..100 {
+        if let Ok(Some(t)) = service.ticket(number).await {
+            status = t.status;
+            if status != tickets::TicketStatus::Resolved {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(DemoConfirmation {
+        number: number.to_string(),
+        answered,
+        status,
     })
 }
 

@@ -138,6 +138,18 @@ fn print_summary(config: &Config, summary: &DemoSummary) {
     if let Some(number) = summary.numbers.last() {
         println!("  last complaint number read back: {number}");
     }
+    if let Some(c) = &summary.confirmation {
+        println!(
+            "  confirmation call: complaint {} resolved, its citizen called back ({}), now {}",
+            c.number,
+            if c.answered {
+                "answered, pressed 1"
+            } else {
+                "not answered as expected"
+            },
+            c.status
+        );
+    }
     println!("\nWhere things are");
     println!(
         "  tickets:    {}  (`helpline tickets list` in this folder)",

@@ -177,7 +177,11 @@ async fn the_demo_runs_its_calls_to_completion_and_leaves_the_tickets_in_the_dat
         )
         .await
         .unwrap();
-    assert_eq!(total, summary.engine.tickets_created);
+    // … and the complaint the demo's confirmation call closed (filed through the service).
+    assert_eq!(total, summary.engine.tickets_created + 1);
+    let confirmation = summary.confirmation.as_ref().expect("a confirmation call");
+    assert!(confirmation.answered, "{confirmation:?}");
+    assert_eq!(confirmation.status, tickets::TicketStatus::ClosedSatisfied);
     // The demo's agents took the callers who asked for one.
     let url = helpline::app::prepare_database_url(config.database.url.expose()).unwrap();
     let records = records::RecordStore::open(&url, &tickets::StoreOptions::default()).unwrap();

@@ -1386,9 +1386,11 @@ impl Store {
                 } else {
                     TicketStatus::ClosedUnsatisfied
                 };
-                let mut m = Mutation::default();
                 // The citizen has spoken: no confirmation call is needed any more.
-                m.confirmation = Some(ConfirmationWrite::CancelOpen);
+                let mut m = Mutation {
+                    confirmation: Some(ConfirmationWrite::CancelOpen),
+                    ..Mutation::default()
+                };
                 m.set
                     .push(("status", BindValue::Text(Some(to.to_string()))));
                 m.set.push((
