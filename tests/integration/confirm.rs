@@ -16,6 +16,29 @@ use tickets::{ComplaintNumber, ConfirmationState, NewCallTicket, TicketStatus};
 
 use crate::support::*;
 
+/// `$name::sqlite` and `$name::postgres` running `$body(database_url)` (PostgreSQL skipped,
+/// loudly, without `HELPLINE_TEST_POSTGRES_URL`).
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$body(None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(url) = crate::support::postgres_url() else {
+                    return;
+                };
+                let schema = crate::support::Schema::create(&url).await;
+                super::$body(Some(&schema.database_url())).await;
+                schema.drop_now().await;
+            }
+        }
+    };
+}
+
 /// The helpline's wall clock in these tests: it runs at the simulator's speed from a chosen
 /// moment in India (never before the real now: tickets are stamped with the real time), and can
 /// be moved ahead (hours between tries, a night).
@@ -104,20 +127,14 @@ async fn resolved(
     language: &str,
 ) -> ComplaintNumber {
     let service = t.node.tickets();
-    let number = service
-        .create_from_call(NewCallTicket {
-            call_id: format!("it-confirm-{caller}"),
-            caller_number: format!("+91{caller}"),
-            caller_raw: None,
-            language: language.to_owned(),
-            department_code: "JSV".to_owned(),
-            category: None,
-            district: None,
-            recording: None,
-            after_hours: false,
-        })
-        .await
-        .unwrap();
+    let number = file(
+        service,
+        &format!("it-confirm-{caller}"),
+        caller,
+        language,
+        "JSV",
+    )
+    .await;
     let store = service.store();
     let now = clock.utc();
     store
@@ -131,6 +148,30 @@ async fn resolved(
             .unwrap();
     }
     number
+}
+
+/// A complaint from `+91<caller>`, filed as a call's.
+async fn file(
+    service: &tickets::TicketService,
+    call_id: &str,
+    caller: &str,
+    language: &str,
+    department: &str,
+) -> ComplaintNumber {
+    service
+        .create_from_call(NewCallTicket {
+            call_id: call_id.to_owned(),
+            caller_number: format!("+91{caller}"),
+            caller_raw: None,
+            language: language.to_owned(),
+            department_code: department.to_owned(),
+            category: None,
+            district: None,
+            recording: None,
+            after_hours: false,
+        })
+        .await
+        .unwrap()
 }
 
 /// The citizen on the trunk: waits for the helpline's call, answered as `answers` say, then `then`.
@@ -253,18 +294,10 @@ async fn one_closes_it_satisfied(database_url: Option<&str>) {
     t.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirmation_answered_1_closes_satisfied_sqlite() {
-    one_closes_it_satisfied(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirmation_answered_1_closes_satisfied_postgres() {
-    let Some(url) = postgres_url() else { return };
-    let schema = Schema::create(&url).await;
-    one_closes_it_satisfied(Some(&schema.database_url())).await;
-    schema.drop_now().await;
-}
+on_both!(
+    confirmation_answered_1_closes_satisfied,
+    one_closes_it_satisfied
+);
 
 async fn two_and_a_reason_reopen_and_escalate(database_url: Option<&str>) {
     let clock = TestClock::at_next(10);
@@ -322,18 +355,10 @@ async fn two_and_a_reason_reopen_and_escalate(database_url: Option<&str>) {
     t.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirmation_answered_2_reopens_and_escalates_sqlite() {
-    two_and_a_reason_reopen_and_escalate(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirmation_answered_2_reopens_and_escalates_postgres() {
-    let Some(url) = postgres_url() else { return };
-    let schema = Schema::create(&url).await;
-    two_and_a_reason_reopen_and_escalate(Some(&schema.database_url())).await;
-    schema.drop_now().await;
-}
+on_both!(
+    confirmation_answered_2_reopens_and_escalates,
+    two_and_a_reason_reopen_and_escalate
+);
 
 async fn three_unanswered_tries_then_the_policy(database_url: Option<&str>) {
     let clock = TestClock::at_next(10);
@@ -410,18 +435,10 @@ async fn three_unanswered_tries_then_the_policy(database_url: Option<&str>) {
     t.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirmation_unanswered_three_times_is_closed_unverified_sqlite() {
-    three_unanswered_tries_then_the_policy(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirmation_unanswered_three_times_is_closed_unverified_postgres() {
-    let Some(url) = postgres_url() else { return };
-    let schema = Schema::create(&url).await;
-    three_unanswered_tries_then_the_policy(Some(&schema.database_url())).await;
-    schema.drop_now().await;
-}
+on_both!(
+    confirmation_unanswered_three_times_is_closed_unverified,
+    three_unanswered_tries_then_the_policy
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn confirmation_busy_is_tried_again_and_flagged_for_a_call_back_at_the_end() {
@@ -547,20 +564,14 @@ async fn confirmation_pacing_holds_for_500_resolutions_and_inbound_calls_get_thr
     let now = clock.utc();
     let mut numbers = Vec::new();
     for n in 0..500 {
-        let number = service
-            .create_from_call(NewCallTicket {
-                call_id: format!("it-pacing-{n}"),
-                caller_number: format!("+9198170{n:05}"),
-                caller_raw: None,
-                language: "hi".to_owned(),
-                department_code: "PWR".to_owned(),
-                category: None,
-                district: None,
-                recording: None,
-                after_hours: false,
-            })
-            .await
-            .unwrap();
+        let number = file(
+            service,
+            &format!("it-pacing-{n}"),
+            &format!("98170{n:05}"),
+            "hi",
+            "PWR",
+        )
+        .await;
         numbers.push(number);
     }
     let store = service.store();
