@@ -23,6 +23,7 @@ use crate::service::TicketService;
 pub mod accounts;
 pub mod activity;
 pub mod auth;
+pub mod confirmations;
 pub mod departments;
 pub mod error;
 pub mod extract;
@@ -95,6 +96,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/tickets"),
     ("POST", "/tickets"),
     ("GET", "/tickets/{number}"),
+    ("GET", "/confirmations"),
     ("POST", "/tickets/{number}/status"),
     ("POST", "/tickets/{number}/assign"),
     ("POST", "/tickets/{number}/escalate"),
@@ -173,6 +175,7 @@ pub fn router_with(state: ApiState, more: Router<ApiState>) -> Router {
         .route("/tickets/{number}/feedback", post(activity::feedback))
         .route("/tickets/{number}/audit", get(activity::audit))
         .route("/tickets/{number}/recording", get(activity::recording))
+        .route("/confirmations", get(confirmations::list))
         .route("/departments", get(departments::departments))
         .route(
             "/departments/{code}",

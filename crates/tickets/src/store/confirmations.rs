@@ -18,9 +18,10 @@ use crate::number::ComplaintNumber;
 /// Who the audit trail names for the dialer's changes.
 const ACTOR: &str = "system:confirmation";
 
-/// A confirmation call with what the dialer needs of its ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A confirmation call with what the dialer (and an agent calling back) needs of its ticket.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Confirmation {
+    #[serde(skip)]
     pub id: i64,
     pub number: ComplaintNumber,
     /// Which resolution of the ticket it confirms (1 + the ticket's reopenings then).
@@ -146,6 +147,42 @@ impl Store {
                 .await?
         });
         rows(found)
+    }
+
+    /// A page of the confirmation calls in `state` (of one department, if given), the oldest
+    /// change first, and how many there are in all.
+    pub async fn confirmations_page(
+        &self,
+        state: ConfirmationState,
+        department: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<Confirmation>, u64), StoreError> {
+        let (limit, offset) = super::page_binds(page);
+        let dept = "($2 IS NULL OR t.department_code = $2)";
+        let sql = format!(
+            "{SELECT} WHERE c.state = $1 AND {dept} ORDER BY c.updated_at, c.id LIMIT $3 OFFSET $4"
+        );
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM confirmation_calls c JOIN tickets t ON t.id = c.ticket_id \
+             WHERE c.state = $1 AND {dept}"
+        );
+        let department = department.map(str::to_owned);
+        let (found, total): (Vec<ConfirmationRow>, i64) = on_pool!(self, |pool| {
+            let found = sqlx::query_as(&sql)
+                .bind(state.as_str())
+                .bind(department.clone())
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            let (total,): (i64,) = sqlx::query_as(&count_sql)
+                .bind(state.as_str())
+                .bind(department.clone())
+                .fetch_one(pool)
+                .await?;
+            (found, total)
+        });
+        Ok((rows(found)?, super::count_from_sql(total)))
     }
 
     /// Every confirmation call of a ticket, the first resolution first.

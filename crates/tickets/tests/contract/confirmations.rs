@@ -233,3 +233,51 @@ async fn leaving_resolved_another_way_cancels_the_call(env: Env) {
     );
 }
 contract!(leaving_resolved_another_way_cancels_the_call);
+
+/// The agents' call-back list over the API: the complaints no try reached, with the number to
+/// call; an officer sees their own department's only; a bad state is refused by name.
+async fn the_call_back_list_over_the_api(env: Env) {
+    use crate::api::{Api, token};
+    use axum::http::StatusCode;
+    use tickets::Role;
+
+    let store = &env.store;
+    let now = env.clock.now();
+    let flagged = resolved(&env, "c-6").await;
+    let c = store.due_confirmations(now, 10).await.unwrap().remove(0);
+    store
+        .confirmation_given_up(c.id, 3, "no_answer", GiveUp::CallBack, now)
+        .await
+        .unwrap();
+    let api = Api::new(&env);
+    let supervisor = token(&env, Role::Supervisor, None).await;
+    let (s, v) = api.call("GET", "/confirmations", &supervisor, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 1, "{v}");
+    let item = &v["items"][0];
+    assert_eq!(item["number"], flagged.to_string());
+    assert_eq!(
+        (
+            item["state"].as_str(),
+            item["attempts"].as_u64(),
+            item["last_cause"].as_str()
+        ),
+        (Some("call_back"), Some(3), Some("no_answer"))
+    );
+    assert_eq!(item["caller_number"], "+919816012345");
+    let (_, v) = api
+        .call("GET", "/confirmations?state=pending", &supervisor, None)
+        .await;
+    assert_eq!(v["total"], 0, "{v}");
+    let other = token(&env, Role::Officer, Some("PWD")).await;
+    let (s, v) = api.call("GET", "/confirmations", &other, None).await;
+    assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
+    let own = token(&env, Role::Officer, Some("JSV")).await;
+    let (_, v) = api.call("GET", "/confirmations", &own, None).await;
+    assert_eq!(v["total"], 1, "{v}");
+    let (s, v) = api
+        .call("GET", "/confirmations?state=happy", &supervisor, None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+contract!(the_call_back_list_over_the_api);
