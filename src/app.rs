@@ -577,12 +577,15 @@ impl Node {
                     },
                     Arc::new(recorder.clone()),
                 );
-                let centre = centre.with_callbacks(callback_launcher(
-                    AriControl::new(client.clone())
-                        .with_router(router.clone(), config.ari_app.clone()),
-                    router.clone(),
-                    link.clone(),
-                ));
+                let centre =
+                    centre
+                        .with_engine_stats(engine.stats())
+                        .with_callbacks(callback_launcher(
+                            AriControl::new(client.clone())
+                                .with_router(router.clone(), config.ari_app.clone()),
+                            router.clone(),
+                            link.clone(),
+                        ));
                 (link, Some((centre, handle, requests, commands)))
             }
             None => {
@@ -698,7 +701,10 @@ impl Node {
         });
         let mut centre_handle = None;
         let centre_task = centre_parts.map(|(centre, handle, requests, commands)| {
-            more = std::mem::take(&mut more).merge(crate::centre::api::routes(handle.clone()));
+            more = std::mem::take(&mut more).merge(crate::centre::api::routes(
+                handle.clone(),
+                config.records.time_zone,
+            ));
             centre_handle = Some(handle);
             tokio::spawn(centre.run(requests, commands, infra_stop.clone()))
         });

@@ -4,15 +4,18 @@
 //! - agents (`take calls`): `POST /centre/me/login` (`{"phone": …}`, else their profile's),
 //!   `/centre/me/logout`, `/centre/me/pause` (`{"reason": "lunch"}`), `/centre/me/resume`,
 //!   `/centre/me/disposition` (ends the wrap-up; `{"code": …}`, one of [`DISPOSITIONS`], is
-//!   audited with the call), `/centre/me/hold`, `/centre/me/transfer` (`{"to": …, "tickets": […]}`:
+//!   audited with the call), `/centre/me/hold`, `/centre/me/hangup` (ends the call for both sides), `/centre/me/transfer` (`{"to": …, "tickets": […]}`:
 //!   the complaints filed during the call are noted beside the call's own);
 //! - supervisors (`supervise`): `POST /centre/agents/{login}/pause`, `/centre/agents/{login}/logout`,
 //!   `POST /centre/calls/{call}/move` (`{"queue": …}` or `{"agent": …}`) — each audited with the
 //!   supervisor's name;
+//! - supervisors: `GET /centre/complaints` (the wallboard's complaints: overdue per department and
+//!   level, escalations today);
 //! - both: `GET /centre` (the picture now; callers' numbers masked for agents) and
-//!   `GET /centre/events`, a Server-Sent Events stream: a `snapshot` event, then `agent` and `queue`
-//!   events as they happen. A reader that falls [`super::LIVE_CAPACITY`] events behind gets a fresh
-//!   `snapshot` instead of what it missed; the call centre never waits for a reader.
+//!   `GET /centre/events`, a Server-Sent Events stream: a `snapshot` event, then `agent`, `queue`
+//!   and `ivr` (the calls in the IVR now, when the number changed) events as they happen. A reader
+//!   that falls [`super::LIVE_CAPACITY`] events behind gets a fresh `snapshot` instead of what it
+//!   missed; the call centre never waits for a reader.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -23,7 +26,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tickets::accounts::{AccountEvent, Principal};
 use tickets::api::extract::{ApiJson, ApiPath};
 use tickets::api::{Action, ApiError, ApiState, Caller};
@@ -31,10 +34,16 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{CentreError, CentreHandle, Snapshot};
 
-/// The routes, to merge into the tickets API (`tickets::api::router_with`).
-pub fn routes(centre: CentreHandle) -> Router<ApiState> {
+/// The time zone whose day "today" is (`records.time_zone`).
+#[derive(Debug, Clone, Copy)]
+struct Zone(chrono_tz::Tz);
+
+/// The routes, to merge into the tickets API (`tickets::api::router_with`); `zone`: whose day
+/// "escalations today" counts.
+pub fn routes(centre: CentreHandle, zone: chrono_tz::Tz) -> Router<ApiState> {
     Router::new()
         .route("/centre", get(snapshot))
+        .route("/centre/complaints", get(complaints))
         .route("/centre/events", get(events))
         .route("/centre/me/login", post(log_in))
         .route("/centre/me/logout", post(log_out))
@@ -42,6 +51,7 @@ pub fn routes(centre: CentreHandle) -> Router<ApiState> {
         .route("/centre/me/resume", post(resume))
         .route("/centre/me/disposition", post(disposition))
         .route("/centre/me/hold", post(hold))
+        .route("/centre/me/hangup", post(hang_up))
         .route("/centre/me/transfer", post(transfer))
         .route("/centre/me/transfer/complete", post(complete_transfer))
         .route("/centre/me/transfer/cancel", post(cancel_transfer))
@@ -50,6 +60,7 @@ pub fn routes(centre: CentreHandle) -> Router<ApiState> {
         .route("/centre/agents/{login}/logout", post(force_log_out))
         .route("/centre/calls/{call}/move", post(move_call))
         .layer(Extension(centre))
+        .layer(Extension(Zone(zone)))
 }
 
 impl From<CentreError> for ApiError {
@@ -112,6 +123,66 @@ fn mask(snapshot: &mut Snapshot, me: Option<&str>) {
     }
 }
 
+/// The wallboard's complaints: open ones overdue per department and level, and the escalations
+/// made today.
+#[derive(Debug, Serialize)]
+pub struct ComplaintsBoard {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// When "today" began (local midnight in `records.time_zone`).
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// Per department and level holding complaints (the reports' figures, as they stand now).
+    pub levels: Vec<records::escalation::LevelFigures>,
+    /// Escalations made today, per department and the level raised to.
+    pub escalated_today: Vec<EscalatedToday>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EscalatedToday {
+    pub department: String,
+    pub level: u8,
+    pub escalations: u64,
+}
+
+async fn complaints(
+    State(state): State<ApiState>,
+    Extension(Zone(zone)): Extension<Zone>,
+    caller: Caller,
+) -> Result<Json<ComplaintsBoard>, ApiError> {
+    caller.require(Action::Supervise)?;
+    let store = state.service.store();
+    let now = state.service.clock().now();
+    let since = start_of_day(zone, now);
+    let levels = records::escalation::escalations(store, None, now).await?;
+    let escalated_today = store
+        .escalations_since(since)
+        .await?
+        .into_iter()
+        .map(|(department, level, escalations)| EscalatedToday {
+            department,
+            level,
+            escalations,
+        })
+        .collect();
+    Ok(Json(ComplaintsBoard {
+        at: now,
+        since,
+        levels,
+        escalated_today,
+    }))
+}
+
+/// Local midnight of `now`'s day in `zone` (the earliest, on a day that repeats an hour).
+fn start_of_day(
+    zone: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone as _;
+    let day = now.with_timezone(&zone).date_naive();
+    zone.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or(now, |t| t.with_timezone(&chrono::Utc))
+}
+
 fn login_of(caller: &Caller) -> Option<String> {
     match &caller.identity().principal {
         Principal::User(user) => Some(user.login.clone()),
@@ -139,11 +210,18 @@ async fn events(
                     return;
                 }
             }
-            match live.recv().await {
+            // A stream never ends by itself: it ends with the call centre (a node shutting down),
+            // so the server's graceful shutdown is not held up by it and the page reconnects.
+            let next = tokio::select! {
+                () = centre.stopped() => return,
+                next = live.recv() => next,
+            };
+            match next {
                 Ok(event) => {
                     let name = match &event {
                         super::LiveEvent::Agent(_) => "agent",
                         super::LiveEvent::Queue { .. } => "queue",
+                        super::LiveEvent::Ivr { .. } => "ivr",
                     };
                     if tx.send(json_event(name, &event)).await.is_err() {
                         return;
@@ -486,6 +564,17 @@ async fn hold(
     centre
         .on_call(&login, super::CallAction::Hold { on: body.on })
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The agent ends the call they are on: both sides are hung up, the queue log says the agent
+/// completed it, the agent goes to wrap-up. 409 `not_on_call` when they are on none.
+async fn hang_up(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let login = me(&caller)?;
+    centre.on_call(&login, super::CallAction::Hangup).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

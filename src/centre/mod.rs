@@ -152,6 +152,8 @@ pub enum CallAction {
         phone: String,
         mode: SuperviseMode,
     },
+    /// The agent ends the call from the desk (both sides hang up; the agent goes to wrap-up).
+    Hangup,
 }
 
 /// Why the call centre refused an agent's or a supervisor's request.
@@ -249,6 +251,9 @@ pub struct Snapshot {
     pub waiting: Vec<WaitingView>,
     /// Every call in the centre, waiting or talking: what an agent's screen pops.
     pub calls: Vec<CallView>,
+    /// Calls in the IVR now (the engine's calls in progress less those in the centre); `None`
+    /// where the centre is told no engine's figures (tests).
+    pub in_ivr: Option<u64>,
 }
 
 /// A call in the centre, with the agent ringing for it or talking to it.
@@ -257,6 +262,14 @@ pub struct CallView {
     #[serde(flatten)]
     pub call: WaitingView,
     pub agent: Option<String>,
+    /// For a call an agent rings for or talks to (what their screen pops; left out for the
+    /// waiting, so a floor of thousands stays small): the IVR's path — steps and the keys pressed
+    /// in each, an entry's digits masked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<records::PathStep>,
+    /// Likewise: the complaints the IVR filed in this call.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filed: Vec<String>,
 }
 
 /// What the live stream carries after its snapshot.
@@ -271,7 +284,16 @@ pub enum LiveEvent {
         #[serde(flatten)]
         event: acd::QueueLog,
     },
+    /// The number of calls in the IVR changed (sampled every [`IVR_SAMPLE_EVERY`]).
+    Ivr {
+        at: chrono::DateTime<Utc>,
+        in_ivr: u64,
+    },
 }
+
+/// How often the call centre looks at the engine's calls in progress, to tell the pages how many
+/// are in the IVR (only when the number changed).
+pub const IVR_SAMPLE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The API's line to the call centre.
 #[derive(Debug, Clone)]
@@ -320,6 +342,11 @@ impl CentreHandle {
         rx.await.map_err(|_| CentreError::Unavailable)?
     }
 
+    /// Resolves once the call centre's task has stopped (the node is shutting down). Cancel-safe.
+    pub async fn stopped(&self) {
+        self.commands.closed().await;
+    }
+
     /// The live events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.live.subscribe()
@@ -364,6 +391,11 @@ impl QueueLogSink for NoQueueLog {
 struct CallEntry {
     orders: mpsc::Sender<QueueOrder>,
     view: WaitingView,
+    /// The IVR's path and the complaints it filed, for the agent's screen-pop.
+    path: Vec<records::PathStep>,
+    filed: Vec<String>,
+    /// A call-back's own task (no caller's call task in the engine behind it).
+    callback: bool,
 }
 
 /// The call centre's task.
@@ -381,6 +413,10 @@ pub struct Centre {
     dirty: bool,
     /// Starts a call-back's task, when this node places call-backs.
     callbacks: Option<CallbackLauncher>,
+    /// The engine's counters, for the calls in the IVR now.
+    engine: Option<Arc<crate::engine::EngineStats>>,
+    /// The number of calls in the IVR the pages were last told.
+    told_in_ivr: Option<u64>,
     clock: CentreClock,
     gauges: Arc<Gauges>,
 }
@@ -430,6 +466,8 @@ impl Centre {
             actions: Vec::new(),
             dirty: false,
             callbacks: None,
+            engine: None,
+            told_in_ivr: None,
             clock,
             gauges: Gauges::new(clock),
         };
@@ -453,6 +491,35 @@ impl Centre {
         self
     }
 
+    /// Counts the calls in the IVR from `engine`'s calls in progress.
+    #[must_use]
+    pub fn with_engine_stats(mut self, engine: Arc<crate::engine::EngineStats>) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Calls in the IVR now: the engine's calls in progress that are not in the centre.
+    fn in_ivr(&self) -> Option<u64> {
+        let engine = self.engine.as_ref()?;
+        let running = engine
+            .calls_in_progress
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let here = self.calls.values().filter(|c| !c.callback).count();
+        Some(running.saturating_sub(u64::try_from(here).unwrap_or(u64::MAX)))
+    }
+
+    /// Tells the pages the number of calls in the IVR, when it changed.
+    fn sample_ivr(&mut self) {
+        let Some(in_ivr) = self.in_ivr() else { return };
+        if self.told_in_ivr != Some(in_ivr) {
+            self.told_in_ivr = Some(in_ivr);
+            let _ = self.live.send(LiveEvent::Ivr {
+                at: self.clock.now(),
+                in_ivr,
+            });
+        }
+    }
+
     /// Runs until `stop`: call tasks' requests, the API's commands, the ACD's timers.
     pub async fn run(
         mut self,
@@ -462,6 +529,9 @@ impl Centre {
     ) {
         let mut save = tokio::time::interval(SAVE_EVERY);
         save.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ivr = tokio::time::interval(IVR_SAMPLE_EVERY);
+        ivr.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let sample = self.engine.is_some();
         loop {
             let deadline = self.acd.next_deadline().map(|at| self.clock.instant(at));
             tokio::select! {
@@ -471,6 +541,7 @@ impl Centre {
                     self.gauges.refresh(&self.acd.snapshot(self.clock.now()));
                     self.save().await;
                 }
+                _ = ivr.tick(), if sample => self.sample_ivr(),
                 request = requests.recv() => match request {
                     Some(request) => self.on_request(request),
                     None => break,
@@ -556,7 +627,14 @@ impl Centre {
             complaints: join.complaints,
             joined_at: join.joined_at,
         };
-        self.calls.insert(call.clone(), CallEntry { orders, view });
+        let entry = CallEntry {
+            orders,
+            view,
+            path: join.path,
+            filed: join.filed,
+            callback: false,
+        };
+        self.calls.insert(call.clone(), entry);
         let input = Input::Join(acd::Join {
             call: call.clone(),
             queue: join.queue,
@@ -696,6 +774,7 @@ impl Centre {
                 phone,
                 mode,
             },
+            CallAction::Hangup => QueueOrder::Hangup,
         };
         self.order(&call, order);
         Ok(complaints)
@@ -742,9 +821,23 @@ impl Centre {
         let mut calls: Vec<CallView> = self
             .calls
             .iter()
-            .map(|(id, entry)| CallView {
-                call: entry.view.clone(),
-                agent: agent_of.get(id).map(|a| (*a).to_owned()),
+            .map(|(id, entry)| {
+                let agent = agent_of.get(id).map(|a| (*a).to_owned());
+                let popped = agent.is_some();
+                CallView {
+                    call: entry.view.clone(),
+                    agent,
+                    path: if popped {
+                        entry.path.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    filed: if popped {
+                        entry.filed.clone()
+                    } else {
+                        Vec::new()
+                    },
+                }
             })
             .collect();
         calls.sort_by_key(|c| c.call.joined_at);
@@ -755,6 +848,7 @@ impl Centre {
             agents: self.acd.agents().map(AgentView::of).collect(),
             waiting,
             calls,
+            in_ivr: self.in_ivr(),
         }
     }
 
@@ -946,7 +1040,14 @@ impl Centre {
             complaints: info.complaints.clone(),
             joined_at: self.clock.now(),
         };
-        self.calls.insert(call.clone(), CallEntry { orders, view });
+        let entry = CallEntry {
+            orders,
+            view,
+            path: Vec::new(),
+            filed: Vec::new(),
+            callback: true,
+        };
+        self.calls.insert(call.clone(), entry);
         true
     }
 

@@ -210,6 +210,12 @@ async fn on_order<C: CallControl, F, Fut>(
                 }
             }
         }
+        // The agent hangs up from the desk: the conversation ends; the loop's end hangs up both legs.
+        QueueOrder::Hangup if legs.bridge.is_some() => {
+            info!(call = %params.call_id, "call-back: the agent hangs up from the desk");
+            report(LegReport::CallEnded { by_agent: true }).await;
+            legs.over = true;
+        }
         // Nothing else applies to a call-back (its citizen is not waiting on the line).
         other => debug!(?other, "order not for a call-back"),
     }

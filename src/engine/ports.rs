@@ -392,6 +392,12 @@ pub struct QueueJoin {
     pub complaints: Vec<String>,
     /// When the caller joined (kept across a restart, so the caller keeps their place).
     pub joined_at: chrono::DateTime<chrono::Utc>,
+    /// The IVR's path so far — the steps entered and the keys pressed in each, an entry's digits
+    /// masked — for the agent's screen-pop (what the caller chose and tried).
+    pub path: Vec<records::PathStep>,
+    /// Complaints the IVR filed in this call (a subset of `complaints`, which also holds the ones
+    /// the caller asked about).
+    pub filed: Vec<String>,
 }
 
 /// Why the call centre did not take a caller: the IVR goes on at the step's `on_overflow`.
@@ -456,6 +462,9 @@ pub enum QueueOrder {
         phone: String,
         mode: SuperviseMode,
     },
+    /// The agent hangs up from the desk: their leg ends, and with it the conversation (the caller
+    /// is hung up too, the centre told the agent ended it), as when they put the phone down.
+    Hangup,
 }
 
 /// Where an agent transfers a caller.

@@ -161,6 +161,15 @@ async fn a_caller_waits_with_music_hears_their_place_and_is_bridged_with_the_age
         ("grievance", "en")
     );
     assert_eq!(join.caller, "9816000001");
+    // The screen-pop's IVR path: the steps entered, with what was pressed in each.
+    let keys: Vec<&str> = join
+        .path
+        .iter()
+        .map(|s| s.keys.as_str())
+        .filter(|k| !k.is_empty())
+        .collect();
+    assert_eq!(keys, ["2", "0"], "{:?}", join.path);
+    assert!(join.filed.is_empty());
     assert!(d.ops().contains(&format!("moh {CHAN}")), "{:?}", d.ops());
 
     // An announcement pauses the music and plays our prompts, then the music comes back.
@@ -371,6 +380,60 @@ async fn connected(tag: &str) -> Desk {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_agent_who_hangs_up_from_the_desk_ends_the_call_for_both_sides() {
+    let mut d = connected("desk-hangup").await;
+    // A supervisor listening in goes with the call.
+    d.supervise(
+        "PJSIP/supervisor-1",
+        super::ports::SuperviseMode::Listen,
+        &format!("sup-1-{CHAN}"),
+    )
+    .await;
+    d.order(QueueOrder::Hangup).await;
+    // The centre hears the agent ended it (the queue log's COMPLETEAGENT, wrap-up for the agent).
+    assert_eq!(d.report().await, LegReport::CallEnded { by_agent: true });
+    let ops = d.ops();
+    let at = |needle: &str| {
+        ops.iter()
+            .position(|o| o == needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in {ops:?}"))
+    };
+    // The agent's leg first, then the bridge, the supervisor's leg, and the caller last.
+    assert!(at("hangup agent-a1") < at("bridge-destroy acd-agent-a1"));
+    assert!(at("bridge-destroy acd-agent-a1") < at(&format!("hangup sup-1-{CHAN}")));
+    assert_eq!(ops.last().unwrap(), &format!("hangup {CHAN}"));
+    // The agent leg's own hangup events that follow end nothing twice.
+    d.send(hangup_request("agent-a1")).await;
+    d.send(stasis_end("agent-a1")).await;
+    d.send(stasis_end(CHAN)).await;
+    assert!(d.task.is_finished());
+    while let Ok(request) = d.centre.try_recv() {
+        if let CentreRequest::Report { report, .. } = request {
+            assert!(
+                !matches!(report, LegReport::CallEnded { .. }),
+                "the end told twice: {report:?}"
+            );
+        }
+    }
+    let record = d.record();
+    assert_eq!(record.outcome, records::Outcome::ToAgent);
+    assert_eq!(record.agent.agent.as_deref(), Some("asha"));
+    assert!(record.agent.talk_ms.is_some());
+    assert_eq!(record.hung_up_by, records::HungUpBy::Helpline);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hangup_order_for_a_caller_still_waiting_ends_nothing() {
+    let mut d = Desk::start("desk-hangup-waiting").await;
+    d.join_queue().await;
+    let before = d.ops().len();
+    d.order(QueueOrder::Hangup).await;
+    assert_eq!(d.ops().len(), before, "{:?}", d.ops());
+    assert!(d.centre.try_recv().is_err());
+    assert!(!d.task.is_finished());
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_agent_holds_and_transfers_blind_with_the_ticket_attached() {
     use super::ports::TransferTo;
     let mut d = connected("xfer-helpline").await;
@@ -552,8 +615,16 @@ async fn supervisors_listen_whisper_and_barge_from_their_own_phone() {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_call_back_rings_the_agent_first_then_greets_the_citizen_and_bridges_them() {
+/// A call-back's task, its agent (`acd-7`) and citizen (`acd-8`) legs answered and bridged.
+struct CallbackUp {
+    control: Arc<FakeControl>,
+    centre: mpsc::Receiver<CentreRequest>,
+    orders: mpsc::Sender<QueueOrder>,
+    events: mpsc::Sender<ari::Event>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn callback_connected() -> CallbackUp {
     use super::callback::{CallbackParams, run_callback};
     let control = Arc::new(FakeControl::default());
     let (link, mut centre) = CallCentreLink::new(16);
@@ -623,6 +694,24 @@ async fn a_call_back_rings_the_agent_first_then_greets_the_citizen_and_bridges_t
             attempt: "acd-7".into()
         }
     );
+    CallbackUp {
+        control,
+        centre,
+        orders,
+        events,
+        task,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_back_rings_the_agent_first_then_greets_the_citizen_and_bridges_them() {
+    let CallbackUp {
+        control,
+        mut centre,
+        events,
+        task,
+        ..
+    } = callback_connected().await;
     events.send(hangup_request("acd-8")).await.unwrap();
     assert_eq!(
         next_report(&mut centre).await,
@@ -652,6 +741,21 @@ async fn next_report(centre: &mut mpsc::Receiver<CentreRequest>) -> LegReport {
             report
         }
         other => panic!("expected a report, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_who_hangs_up_a_call_back_from_the_desk_ends_both_legs() {
+    let mut up = callback_connected().await;
+    up.orders.send(QueueOrder::Hangup).await.unwrap();
+    assert_eq!(
+        next_report(&mut up.centre).await,
+        LegReport::CallEnded { by_agent: true }
+    );
+    up.task.await.unwrap();
+    let ops = up.control.ops();
+    for leg in ["hangup acd-7", "hangup acd-8", "bridge-destroy br-acd-8"] {
+        assert!(ops.contains(&leg.to_owned()), "{leg}: {ops:?}");
     }
 }
 

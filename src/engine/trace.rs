@@ -55,6 +55,20 @@ impl CallTrace {
         }
     }
 
+    /// The IVR's path so far (an entry's digits masked).
+    pub fn path(&self) -> &[PathStep] {
+        &self.record.path
+    }
+
+    /// The complaint numbers filed in the call so far.
+    pub fn filed(&self) -> Vec<String> {
+        self.record
+            .tickets
+            .iter()
+            .map(|t| t.number.clone())
+            .collect()
+    }
+
     /// The IVR entered `step`.
     pub fn entered(&mut self, step: &str, at: DateTime<Utc>) {
         self.record.path.push(PathStep {

@@ -230,6 +230,7 @@ fn desk(lang: Lang) -> Markup {
                         div { dt { (lang.t("pop.caller")) } dd #pop-caller.number {} }
                         div { dt { (lang.t("pop.language")) } dd #pop-language {} }
                         div { dt { (lang.t("pop.department")) } dd #pop-department {} }
+                        div.wide { dt { (lang.t("pop.path")) } dd #pop-path {} }
                         div { dt { (lang.t("pop.queue")) } dd #pop-queue {} }
                         div { dt { (lang.t("pop.joined")) } dd #pop-joined {} }
                         div { dt { (lang.t("pop.complaints")) } dd #pop-complaints {} }
@@ -237,6 +238,7 @@ fn desk(lang: Lang) -> Markup {
                     }
                     div #call-actions.actions {
                         button #btn-hold type="button" aria-pressed="false" { (lang.t("hold.on")) }
+                        button #btn-hangup.danger type="button" { (lang.t("hangup.button")) }
                         form #transfer-form {
                             label for="transfer-to" { (lang.t("transfer.to")) }
                             select #transfer-to {
@@ -278,10 +280,18 @@ fn board(lang: Lang) -> Markup {
         h1.visually-hidden { (lang.t("board.title")) }
         p #board-message.message role="status" {}
         p #board-error.error role="alert" {}
+        section.panel aria-labelledby="floor-title" {
+            h2 #floor-title { (lang.t("board.floor")) }
+            dl.facts.floor {
+                div { dt { (lang.t("board.in_ivr")) } dd #in-ivr.big { "—" } }
+                div { dt { (lang.t("board.overdue")) } dd #overdue-total.big { "—" } }
+                div { dt { (lang.t("board.escalated_today")) } dd #escalated-total.big { "—" } }
+            }
+        }
         section.panel aria-labelledby="queues-title" {
             h2 #queues-title { (lang.t("board.queues")) }
             table #queues aria-labelledby="queues-title" {
-                (head(lang, &[("col.queue", false), ("col.waiting", true), ("col.longest", true), ("col.answered", true), ("col.abandoned", true), ("col.service_level", true), ("col.asa", true), ("col.expected", true), ("col.agents_free", true)]))
+                (head(lang, &[("col.queue", false), ("col.waiting", true), ("col.longest", true), ("col.answered", true), ("col.abandoned", true), ("col.service_level", true), ("col.asa", true), ("col.aht", true), ("col.expected", true), ("col.agents_free", true)]))
                 tbody {}
             }
         }
@@ -308,6 +318,14 @@ fn board(lang: Lang) -> Markup {
                 tbody {}
             }
             p #nobody-waiting { (lang.t("board.nobody_waiting")) }
+        }
+        section.panel aria-labelledby="complaints-title" {
+            h2 #complaints-title { (lang.t("board.complaints")) }
+            table #complaints aria-labelledby="complaints-title" hidden {
+                (head(lang, &[("col.department", false), ("col.level", true), ("col.open_complaints", true), ("col.overdue", true), ("col.escalated_today", true)]))
+                tbody {}
+            }
+            p #no-complaints { (lang.t("board.no_complaints")) }
         }
         template #pause-reasons { (pause_reasons(lang, "confirm-reason")) }
     }

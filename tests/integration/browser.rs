@@ -1,9 +1,11 @@
 //! The web pages in a real headless Chromium (issue 14), driven over WebDriver (fantoccini) through
 //! Debian's `chromium` and `chromium-driver` (`.ci/run` installs them): an agent logs in in the
 //! browser and starts taking calls; a simulated citizen presses 0; the desk pops the call with the
-//! caller's past complaints; the agent files a complaint linked to the call; the citizen hangs up;
-//! wrap-up; a disposition. Meanwhile a supervisor's wallboard follows the agent and the queue
-//! within a second, and a listen action (confirmed first) opens a snoop on the call. An officer cannot open the wallboard, and the login throttle shows.
+//! caller's past complaints; the agent files a complaint linked to the call and hangs up from the
+//! desk; wrap-up; a disposition. Meanwhile a supervisor's wallboard follows the agent and the queue
+//! within a second, and a listen action (confirmed first) opens a snoop on the call. An officer cannot
+//! open the wallboard, and the login throttle shows. The wallboard's stream comes back by itself
+//! after the server restarts on the same port, and shows changes again without a reload.
 //!
 //! Without chromium (and chromedriver) the tests say plainly that they were skipped — except in CI
 //! (`CI=true`), where they must run. They take screenshots of the desk and the wallboard in both
@@ -288,21 +290,6 @@ impl Api {
     }
 }
 
-/// The citizen calling from `number` hangs up (as their phone would: their channel goes).
-async fn hang_up(t: &TestNode, number: &str) {
-    let ari = ari::Client::new(ari::ClientConfig::new(
-        t.sim.base_url(),
-        ari::Credentials::new(t.sim.username(), t.sim.password()),
-    ))
-    .unwrap();
-    let channels = ari.list_channels().await.unwrap();
-    let citizen = channels
-        .iter()
-        .find(|c| c.caller.number.ends_with(number) && !c.id.starts_with("acd-"))
-        .unwrap_or_else(|| panic!("no channel of {number} in {channels:?}"));
-    ari.hangup(&citizen.id, None).await.unwrap();
-}
-
 /// Waits until the wallboard in `board` shows `agent` in `state`.
 async fn board_shows(board: &Page, agent: &str, state: &str) {
     board
@@ -509,8 +496,15 @@ async fn an_agent_takes_a_call_in_the_browser_and_the_wallboard_follows() {
     })
     .await;
 
-    // The citizen hangs up: wrap-up, ended with a disposition.
-    hang_up(&t, "9816000061").await;
+    // The agent hangs up from the desk (confirmed first): both sides end, wrap-up, ended with a
+    // disposition.
+    desk.click("btn-hangup").await;
+    desk.until(
+        "the hang-up confirmation asked",
+        "return document.getElementById('confirm').open;",
+    )
+    .await;
+    desk.click("confirm-ok").await;
     desk.until(
         "asha in wrap-up",
         "return document.getElementById('my-state').dataset.state === 'wrap_up' \
@@ -532,6 +526,8 @@ async fn an_agent_takes_a_call_in_the_browser_and_the_wallboard_follows() {
         ari_sim::CallOutcome::Completed,
         "{result:#?}"
     );
+    // The desk's hang-up ended the citizen's side too.
+    assert_eq!(result.hung_up_by, ari_sim::HungUpBy::Network, "{result:#?}");
     // Audited once the call centre took it (the desk may hear of it first).
     eventually(SHOWN, "the disposition audited with the call", || async {
         let audit = t.node.tickets().store().account_events(50).await.unwrap();
@@ -615,4 +611,93 @@ async fn an_officer_cannot_open_the_wallboard_and_the_login_throttle_shows() {
     }
     page.close().await;
     t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wallboard_reconnects_after_the_server_restarts_and_stays_live_without_a_reload() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let t = TestNode::start("browser-restart", office_hours()).await;
+    person(&t, "ravi", "Ravi Sharma", Role::Supervisor, None).await;
+    person(&t, "asha", "Asha Verma", Role::Agent, None).await;
+    let api = Api::new(&t, Role::Supervisor).await;
+    let profile = json!({"phone": "PJSIP/agent-101", "languages": ["hi", "en"]});
+    api.call(reqwest::Method::PUT, "/users/asha/agent", Some(profile))
+        .await;
+    let asha = tickets::tokens::create_token(
+        t.node.tickets().store(),
+        tickets::tokens::NewTokenFor::User("asha".into()),
+        None,
+        None,
+        "test",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .token;
+    let board = Page::open(&driver, &t).await;
+    board.log_in("ravi", "/board").await;
+    board
+        .until(
+            "the board's live stream",
+            "return document.getElementById('live').dataset.live === 'on';",
+        )
+        .await;
+    // A mark in this page: a reload would lose it.
+    board
+        .js("window.helplineMark = 'before the restart'; return 1;")
+        .await;
+
+    // The node stops (its HTTP and call centre with it): the page sees the stream go.
+    let (sim, node, mut config, dir) = t.into_parts();
+    let addr = node.http_addr();
+    node.shutdown().await;
+    board
+        .until(
+            "the page to see the stream lost",
+            "return document.getElementById('live').dataset.live !== 'on';",
+        )
+        .await;
+    // Started again on the same port, the same database and journal.
+    config.http.listen = addr;
+    let second = helpline::app::Node::start(
+        &config,
+        helpline::app::NodeOptions {
+            ari: helpline::app::AriEndpoint::simulator(&sim),
+            clock: office_hours(),
+            speed: SPEED,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.http_addr(), addr);
+    board
+        .until(
+            "the stream back by itself",
+            "return document.getElementById('live').dataset.live === 'on';",
+        )
+        .await;
+    // A change made after the restart shows live, in the same page.
+    let (status, body) = {
+        let response = reqwest::Client::new()
+            .post(format!("http://{addr}/api/v1/centre/me/login"))
+            .bearer_auth(&asha)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap_or_default())
+    };
+    assert!(status.is_success(), "{status} {body}");
+    board_shows(&board, "asha", "available").await;
+    assert_eq!(
+        board.js("return window.helplineMark;").await,
+        json!("before the restart"),
+        "the page was not reloaded"
+    );
+    board.close().await;
+    second.shutdown().await;
+    sim.shutdown().await.unwrap();
+    drop(dir);
 }

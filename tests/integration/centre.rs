@@ -861,3 +861,176 @@ async fn a_warm_transfer_talks_to_the_officer_first_then_leaves_the_caller_with_
     assert_eq!(t.sim.stats().await.unwrap().channels, 0);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_hangs_up_from_the_desk_and_the_call_ends_for_both_sides() {
+    // Slow enough that the wrap-up (30 s on the centre's clock) outlasts the checks made in it.
+    let t = TestNode::start_with("centre-hangup", office_hours(), None, "", 5.0).await;
+    let api = Api::new(&t);
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    // Not on a call: nothing to hang up, said.
+    let (status, body) = api.post("/centre/me/hangup", &asha, json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("not_on_call")),
+        "{body}"
+    );
+    // An officer takes no calls.
+    let officer = role_token(t.node.tickets().store(), Role::Officer, Some("JSV")).await;
+    let (status, _) = api.post("/centre/me/hangup", &officer, json!({})).await;
+    assert_eq!(status, 403);
+
+    // The citizen would stay on the line for ten minutes; the agent ends the call.
+    let call = t
+        .sim
+        .place_call(scenario(
+            "9816000057",
+            vec![
+                prompt("welcome"),
+                press("2"),
+                prompt("main_menu"),
+                press("0"),
+                prompt("connecting_agent"),
+                ari_sim::Step::WaitAgent {
+                    timeout_seconds: 600.0,
+                    abandon: false,
+                },
+                wait(600.0),
+                hangup(),
+            ],
+        ))
+        .await
+        .unwrap();
+    until_on_call(&api, &supervisor, "asha").await;
+    // The screen-pop's IVR path reaches the floor for the call the agent is on: English (2),
+    // then an agent (0).
+    let (_, floor) = api.get("/centre", &asha).await;
+    let popped = &floor["calls"][0];
+    assert_eq!(popped["agent"], "asha", "{floor}");
+    let keys: Vec<&str> = popped["path"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no path: {floor}"))
+        .iter()
+        .filter_map(|s| s["keys"].as_str())
+        .collect();
+    assert_eq!(keys, ["2", "0"], "{floor}");
+    // A second citizen listens to the menu: one call in the IVR, the one with the agent not.
+    let browsing = t
+        .sim
+        .place_call(scenario(
+            "9816000058",
+            vec![prompt("welcome"), wait(15.0), hangup()],
+        ))
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(10), "one call in the IVR", || async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let (_, floor) = api.get("/centre", &supervisor).await;
+        match floor["in_ivr"].as_u64() {
+            Some(1) => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
+    let (status, body) = api.post("/centre/me/hangup", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    let result = t.sim.call_result(call, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(result.hung_up_by, ari_sim::HungUpBy::Network, "{result:#?}");
+    t.sim.call_result(browsing, CALL_TIMEOUT).await.unwrap();
+    // The agent's leg is gone too: nothing of the call is left on the simulator.
+    t.wait_until_idle().await;
+    eventually(Duration::from_secs(10), "no channel left", || async {
+        match t.sim.stats().await.unwrap().channels {
+            0 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
+    // The agent is in wrap-up; the call record and the queue log say the agent ended it.
+    assert_eq!(api.state_of(&supervisor, "asha").await, "wrap_up");
+    let record = record_of(&t, &result.channel_id).await;
+    assert_eq!(record.outcome, Outcome::ToAgent, "{record:#?}");
+    assert_eq!(record.agent.agent.as_deref(), Some("asha"));
+    assert!(record.agent.talk_ms.is_some(), "{:?}", record.agent);
+    assert_eq!(record.hung_up_by, records::HungUpBy::Helpline);
+    let names = eventually(
+        Duration::from_secs(10),
+        "the call's queue events",
+        || async {
+            let names = queue_events(&t, Some("grievance"), Some("asha")).await;
+            if names.iter().any(|n| n == "COMPLETE_AGENT") {
+                Ok(names)
+            } else {
+                Err(names)
+            }
+        },
+    )
+    .await;
+    assert!(!names.iter().any(|n| n == "COMPLETE_CALLER"), "{names:?}");
+    let (status, body) = api.post("/centre/me/disposition", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(api.state_of(&supervisor, "asha").await, "available");
+    // The queue's average handle time counts the conversation and its wrap-up.
+    let (_, floor) = api.get("/centre", &supervisor).await;
+    let grievance = floor["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "grievance")
+        .unwrap_or_else(|| panic!("{floor}"));
+    assert_eq!(grievance["counters"]["completed"], 1, "{grievance}");
+    assert!(
+        grievance["average_handle_time_secs"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0),
+        "{grievance}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wallboard_reads_overdue_complaints_per_level_and_todays_escalations() {
+    let t = TestNode::start("centre-complaints", office_hours()).await;
+    let api = Api::new(&t);
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    let (status, _) = api.get("/centre/complaints", &asha).await;
+    assert_eq!(status, 403, "an agent does not read the board's complaints");
+    for description in ["Police did not come", "Police did not come again"] {
+        let (status, body) = api
+            .post(
+                "/tickets",
+                &supervisor,
+                json!({
+                    "source": "web", "caller_number": "9816000059", "language": "en",
+                    "department_code": "POL", "description": description,
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, board) = api.get("/centre/complaints", &supervisor).await;
+    assert_eq!(status, 200, "{board}");
+    assert_eq!(
+        board["levels"],
+        json!([{"department": "POL", "name": board["levels"][0]["name"], "level": 1,
+                "complaints": 2, "overdue": 0}]),
+        "{board}"
+    );
+    assert_eq!(board["escalated_today"], json!([]));
+    // The escalation job finds both past their three days: two escalations to L2 today.
+    let later = t.node.tickets().clock().now() + chrono::Duration::days(4);
+    let raised = t.node.tickets().escalate_overdue(later).await.unwrap();
+    assert_eq!(raised.len(), 2);
+    let (_, board) = api.get("/centre/complaints", &supervisor).await;
+    assert_eq!(
+        board["escalated_today"],
+        json!([{"department": "POL", "level": 2, "escalations": 2}]),
+        "{board}"
+    );
+    assert_eq!(board["levels"][0]["level"], 2, "{board}");
+    t.stop().await;
+}

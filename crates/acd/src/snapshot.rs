@@ -50,6 +50,9 @@ pub struct QueueSnapshot {
     pub service_level_target_percent: u32,
     pub service_level_within_secs: u32,
     pub average_speed_of_answer_secs: Option<f64>,
+    /// Average handle time: (talk + the wrap-ups that followed) / conversations ended; a wrap-up
+    /// still going counts once it ends. `None` before a conversation ended.
+    pub average_handle_time_secs: Option<f64>,
     /// What a caller joining now would hear.
     pub expected_wait_secs: Option<u32>,
 }
@@ -174,6 +177,9 @@ impl Acd {
                     service_level_within_secs: config.service_level.within_secs,
                     average_speed_of_answer_secs: (c.answered > 0)
                         .then(|| c.answered_wait_ms as f64 / c.answered as f64 / 1000.0),
+                    average_handle_time_secs: (c.completed > 0).then(|| {
+                        c.talk_ms.saturating_add(c.wrapup_ms) as f64 / c.completed as f64 / 1000.0
+                    }),
                     expected_wait_secs: self.expected_wait(
                         q,
                         u32::try_from(state.order.len())
@@ -538,6 +544,9 @@ mod tests {
         let sl = g.service_level_percent.unwrap_or_default();
         assert!((sl - 100.0 / 3.0).abs() < 1e-9, "{sl}");
         assert_eq!(g.average_speed_of_answer_secs, Some(20.0));
+        // One conversation ended ("fast": 60 s of talk, then its 30 s wrap-up).
+        assert_eq!(g.counters.completed, 1);
+        assert_eq!(g.average_handle_time_secs, Some(90.0));
         assert_eq!((g.agents_logged_in, g.agents_available), (1, 0));
         let asha = &snap.agents[0];
         assert_eq!(asha.calls_taken, 2);

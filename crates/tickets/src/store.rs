@@ -1156,6 +1156,33 @@ impl Store {
         })
     }
 
+    /// Escalations made since `since` (the escalation job's audit entries), per department and
+    /// the level each raised its complaint to: `(department code, level, escalations)`, by
+    /// department then level. A wallboard's "escalations today".
+    pub async fn escalations_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, u8, u64)>, StoreError> {
+        let rows: Vec<(String, Option<String>, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT t.department_code, a.to_value, COUNT(*) FROM audit_log a \
+                 JOIN tickets t ON t.id = a.ticket_id \
+                 WHERE a.action = 'escalated' AND a.at >= $1 \
+                 GROUP BY t.department_code, a.to_value ORDER BY t.department_code, a.to_value",
+            )
+            .bind(to_millis(since))
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(department, to, count)| {
+                let level = to?.strip_prefix('L')?.parse::<u8>().ok()?;
+                Some((department, level, count_from_sql(count)))
+            })
+            .collect())
+    }
+
     /// The headline figures per department ("disposal and satisfaction rates per department"),
     /// ordered by department code; departments without tickets are left out. One grouped query:
     /// counts per (department, status) with the overdue ones (open, due before `now`) alongside.

@@ -230,6 +230,12 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             department: saved.department.clone(),
             complaints: saved.complaints.clone(),
             joined_at: saved.joined_at,
+            path: self
+                .trace
+                .as_ref()
+                .map(|t| t.path().to_vec())
+                .unwrap_or_default(),
+            filed: self.trace.as_ref().map(|t| t.filed()).unwrap_or_default(),
         };
         let orders = self.shared.centre.join(join).await;
         if let Some(trace) = &mut self.trace {
@@ -321,6 +327,12 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             department,
             complaints,
             joined_at,
+            path: self
+                .trace
+                .as_ref()
+                .map(|t| t.path().to_vec())
+                .unwrap_or_default(),
+            filed: self.trace.as_ref().map(|t| t.filed()).unwrap_or_default(),
         };
         if let Some(trace) = &mut self.trace {
             trace.queued(&queue, joined_at);
@@ -526,7 +538,25 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 phone,
                 mode,
             } => self.supervise(supervisor, phone, mode).await,
+            QueueOrder::Hangup => self.agent_hangs_up().await,
         }
+    }
+
+    /// The agent hangs up from the desk: a consultation in progress ends, the agent's leg is hung
+    /// up, and the conversation ends as when the agent puts the phone down ([`Self::agent_leg_over`]:
+    /// the centre told `by_agent`, the bridge gone, the caller hung up). The leg's own events that
+    /// follow find nothing left to end.
+    async fn agent_hangs_up(&mut self) {
+        let Some(leg) = &mut self.queue else { return };
+        let Some(attempt) = leg.talking.as_ref().map(|t| t.attempt.clone()) else {
+            return;
+        };
+        if let Some(c) = leg.consult.take() {
+            self.hang_up_leg(&c.channel).await;
+        }
+        info!(%attempt, "the agent hangs up from the desk");
+        self.hang_up_leg(&attempt).await;
+        self.agent_leg_over(&attempt).await;
     }
 
     /// Puts the call's complaint numbers on the caller's channel, inherited by what it dials

@@ -225,6 +225,7 @@ function live(handlers) {
       handlers.agent(view);
     });
     stream.addEventListener("queue", (event) => handlers.queue(JSON.parse(event.data)));
+    stream.addEventListener("ivr", (event) => handlers.ivr?.(JSON.parse(event.data)));
     stream.addEventListener("error", () => {
       show("off");
       if (stream.readyState !== EventSource.CLOSED) return;
@@ -455,7 +456,10 @@ function deskPage() {
     $("pop-joined").textContent = clock(view?.joined_at);
     const numbers = (list) => (list.length ? list.join(", ") : t("none"));
     $("pop-complaints").textContent = numbers(view?.complaints ?? []);
-    $("pop-filed").textContent = numbers(current?.filed ?? []);
+    // Filed in this call: by the IVR before the caller reached me, then by me.
+    const filed = [...new Set([...(view?.filed ?? []), ...(current?.filed ?? [])])];
+    $("pop-filed").textContent = numbers(filed);
+    showPath(view?.path ?? []);
     const department = $("file-department");
     if (view?.department && departments.has(view.department) && !current.departmentSet) {
       department.value = view.department;
@@ -464,6 +468,20 @@ function deskPage() {
     const hold = $("btn-hold");
     hold.setAttribute("aria-pressed", String(Boolean(current?.held)));
     hold.textContent = current?.held ? t("hold.off") : t("hold.on");
+  }
+
+  /** The IVR's path: each step (in this page's words when the table has them) and the keys pressed. */
+  function showPath(path) {
+    const el = $("pop-path");
+    if (!path.length) {
+      el.textContent = t("pop.path_none");
+      return;
+    }
+    el.replaceChildren(...path.flatMap((step, i) => [
+      i ? " → " : "",
+      h("span", { class: "step", text: tv("step", step.step) }),
+      step.keys ? [" ", h("span", { class: "key", text: `[${step.keys}]` })] : [],
+    ]));
   }
 
   /** The caller's complaints, newest first: status, department, due date, the last note, the recording. */
@@ -601,6 +619,14 @@ function deskPage() {
     showCall();
     if (on) say(messages, t("hold.held"));
   });
+  $("btn-hangup").addEventListener("click", async (event) => {
+    if (!current) return;
+    const button = event.currentTarget;
+    if (!(await ask(t("hangup.confirm")))) return;
+    const done = await act(button, errors, () => api("POST", "/centre/me/hangup", {}));
+    // The stream brings the wrap-up.
+    if (done !== undefined) say(messages, t("hangup.done"));
+  });
   $("transfer-to").addEventListener("change", () => {
     const officer = $("transfer-to").value === "phone";
     $("transfer-phone").hidden = !officer;
@@ -676,7 +702,12 @@ function boardPage() {
   let floor = null;
   let refresh = null;
 
-  loadDepartments().then(() => floor && showWaiting());
+  loadDepartments().then(() => {
+    if (floor) showWaiting();
+    if (lastComplaints) showComplaints(lastComplaints);
+  });
+  /** The complaints as last read (shown again once the departments' names are in). */
+  let lastComplaints = null;
 
   live({
     snapshot(snapshot) {
@@ -696,7 +727,58 @@ function boardPage() {
       // A join, an answer, an abandon …: the figures changed; read them once things settle.
       later();
     },
+    ivr(event) {
+      if (!floor) return;
+      floor.in_ivr = event.in_ivr;
+      showFloor();
+    },
   });
+
+  /**
+   * The complaints by department and level, and today's escalations: read with the first picture
+   * and again with the floor, at most once a minute (they change with the escalation job, not
+   * with calls).
+   */
+  let complaintsRead = 0;
+  async function loadComplaints(force) {
+    if (!force && Date.now() - complaintsRead < 60000) return;
+    complaintsRead = Date.now();
+    try {
+      showComplaints(await api("GET", "/centre/complaints"));
+    } catch (error) {
+      showError(errors, error);
+    }
+  }
+
+  function showComplaints(board) {
+    lastComplaints = board;
+    const today = new Map(board.escalated_today.map((e) => [`${e.department}:${e.level}`, e.escalations]));
+    const rows = board.levels.map((l) => ({ ...l, today: today.get(`${l.department}:${l.level}`) ?? 0 }));
+    // Escalated today to a level that holds none now (closed since): still counted.
+    for (const e of board.escalated_today) {
+      if (!rows.some((r) => r.department === e.department && r.level === e.level)) {
+        rows.push({ department: e.department, level: e.level, complaints: 0, overdue: 0, today: e.escalations });
+      }
+    }
+    rows.sort((a, b) => a.department.localeCompare(b.department) || a.level - b.level);
+    $("overdue-total").textContent = rows.reduce((n, r) => n + r.overdue, 0);
+    $("escalated-total").textContent = board.escalated_today.reduce((n, e) => n + e.escalations, 0);
+    $("complaints").hidden = rows.length === 0;
+    $("no-complaints").hidden = rows.length > 0;
+    $("complaints").tBodies[0].replaceChildren(...rows.map((r) => h(
+      "tr",
+      { "data-department": r.department, "data-level": r.level, class: r.overdue ? "overdue-row" : "" },
+      h("th", { scope: "row", text: departmentName(r.department) }),
+      h("td", { class: "num", text: `L${r.level}` }),
+      h("td", { class: "num", text: r.complaints }),
+      h("td", { class: `num ${r.overdue ? "below" : ""}`, text: r.overdue }),
+      h("td", { class: "num escalated", text: r.today }),
+    )));
+  }
+
+  function showFloor() {
+    $("in-ivr").textContent = floor.in_ivr === null || floor.in_ivr === undefined ? dash : floor.in_ivr;
+  }
 
   /** Reads the floor again soon, once for a burst of events. */
   function later() {
@@ -715,6 +797,8 @@ function boardPage() {
   }
 
   function showAll() {
+    showFloor();
+    loadComplaints(false);
     showQueues();
     showAgents();
     showWaiting();
@@ -751,6 +835,7 @@ function boardPage() {
           h("span", { class: "visually-hidden", text: `, ${target}` }),
         ),
         h("td", { class: "num", text: q.average_speed_of_answer_secs === null || q.average_speed_of_answer_secs === undefined ? dash : duration(q.average_speed_of_answer_secs) }),
+        h("td", { class: "num aht", text: q.average_handle_time_secs === null || q.average_handle_time_secs === undefined ? dash : duration(q.average_handle_time_secs) }),
         h("td", { class: "num", text: q.expected_wait_secs === null || q.expected_wait_secs === undefined ? dash : duration(q.expected_wait_secs) }),
         h("td", { class: "num", text: `${q.agents_available} / ${q.agents_logged_in}` }),
       );
@@ -797,7 +882,13 @@ function boardPage() {
       })),
       h("td", { class: "num" }, a.state === "logged_out" ? dash : since(a.since)),
       h("td", { class: "num", text: a.calls_taken }),
-      h("td", {}, call ? [h("span", { class: "number", text: call.caller }), h("div", { class: "small", text: call.queue })] : dash),
+      h("td", { class: "call" }, call
+        ? [
+          h("span", { class: "number", text: call.caller }),
+          // On the call: how long it has lasted (the state's time is the call's).
+          h("div", { class: "small" }, call.queue, talking ? [" · ", since(a.since)] : []),
+        ]
+        : dash),
       h(
         "td",
         {},

@@ -192,6 +192,10 @@ impl Acd {
             AgentState::WrapUp { call, until } => {
                 self.timers.remove(&(*until, Timer::WrapUp(a)));
                 if let Some(q) = self.seats[a].last_queue {
+                    let counters = &mut self.qs[q].counters;
+                    counters.wrapup_ms = counters
+                        .wrapup_ms
+                        .saturating_add(u64::try_from(millis(entered, now)).unwrap_or(0));
                     out.push(Action::Log(QueueLog::Wrapup {
                         call_id: call.clone(),
                         queue: self.queues.at(q).name.clone(),

@@ -152,6 +152,16 @@ pub struct Counters {
     pub callbacks_failed: u64,
     /// Total wait of the answered, for the average speed of answer.
     pub answered_wait_ms: u64,
+    /// Conversations that ended (hung up by either side, or transferred), for the average
+    /// handle time.
+    #[serde(default)]
+    pub completed: u64,
+    /// Their talk time, connect to end (on hold with the agent included).
+    #[serde(default)]
+    pub talk_ms: u64,
+    /// The agents' wrap-ups after them, as each ended.
+    #[serde(default)]
+    pub wrapup_ms: u64,
 }
 
 /// One queue's live state.

@@ -759,6 +759,11 @@ impl Acd {
         let (call_id, queue, agent) = (x.id, config.name.clone(), self.seats[a].agent.id.clone());
         let (hold_ms, talk_ms) = (millis(x.joined_at, since), millis(since, now));
         let wrap_up_secs = config.wrap_up_secs;
+        let counters = &mut self.qs[x.queue].counters;
+        counters.completed += 1;
+        counters.talk_ms = counters
+            .talk_ms
+            .saturating_add(u64::try_from(talk_ms).unwrap_or(0));
         out.push(Action::Log(match (destination, side) {
             (Some(destination), _) => QueueLog::Transfer {
                 call_id,

@@ -278,6 +278,21 @@ async fn escalation_follows_the_clock(env: Env) {
             .is_empty(),
         "not twice"
     );
+    // Counted once, by department and the level raised to; none before the day began.
+    assert_eq!(
+        env.store
+            .escalations_since(env.clock.now() - Duration::hours(1))
+            .await
+            .unwrap(),
+        vec![("POL".to_owned(), 2, 1)]
+    );
+    assert!(
+        env.store
+            .escalations_since(env.clock.now() + Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let overdue_filter = TicketFilter {
         overdue_at: Some(env.clock.now()),
