@@ -301,13 +301,26 @@ pub struct Progress {
     pub engine: StatsSnapshot,
 }
 
+/// What the demo tells once its node runs: where its pages and API are, and how to log in.
+#[derive(Debug, Clone)]
+pub struct DemoReady {
+    /// Where the pages (`/`) and the API (`/api/v1`) listen.
+    pub http_addr: std::net::SocketAddr,
+    /// The demo user (a supervisor: the wallboard, the reports, the desk) and its password, new
+    /// on every run.
+    pub login: String,
+    pub password: String,
+    /// An API token of the demo user.
+    pub token: String,
+}
+
 /// Runs the demo until `options.calls` have ended or `stop` is cancelled; `on_progress` is called about
-/// twice a second, `on_ready` once the node runs (with the HTTP address and the API token).
+/// twice a second, `on_ready` once the node runs (its pages' address, the login, the API token).
 pub async fn run(
     config: &Config,
     options: &DemoOptions,
     stop: CancellationToken,
-    mut on_ready: impl FnMut(std::net::SocketAddr, &str),
+    mut on_ready: impl FnMut(&DemoReady),
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<DemoSummary, AppError> {
     let script = app::script_loader(&config.ivr)().map_err(crate::engine::EngineError::Script)?;
@@ -349,7 +362,12 @@ pub async fn run(
     .await?;
     let access = demo_access(node.tickets()).await?;
     demo_agents(&sim, &node).await?;
-    on_ready(node.http_addr(), &access.token);
+    on_ready(&DemoReady {
+        http_addr: node.http_addr(),
+        login: DEMO_LOGIN.to_owned(),
+        password: access.password.clone(),
+        token: access.token.clone(),
+    });
     if !node.wait_connected(Duration::from_secs(10)).await {
         tracing::warn!("the simulator's event connection is not up yet; calls may be refused");
     }

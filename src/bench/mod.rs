@@ -6,8 +6,10 @@
 //! `bench faults` ([`faults`]) runs the engine as a child process too (`engineproc`: `helpline serve`
 //! with a generated config), injects one kind of fault at seeded random moments while complaint calls run,
 //! and reports what callers lost: complaints without a ticket or with two, tickets without their recording,
-//! dead air after the engine was back (RELIABILITY.md).
+//! dead air after the engine was back (RELIABILITY.md). `bench board` ([`board`]) measures the
+//! wallboard's server side with a full floor: the snapshot, the live stream, the page's re-reads.
 
+pub mod board;
 mod engineproc;
 mod faultdb;
 pub mod faults;
@@ -35,6 +37,10 @@ pub enum BenchCommand {
     /// simulator restart, SQLite locked or full, PostgreSQL stopped, recordings disk full); reports
     /// lost/doubled complaints and dead air.
     Faults(FaultOptions),
+    /// The wallboard's server side with a full floor (300 agents on calls, 2,000 callers waiting,
+    /// conversations ending): the snapshot's time and bytes, the live stream's events and bytes per
+    /// second, and the page's re-reads of the floor.
+    Board(board::BoardOptions),
     /// The simulator side of `bench load`, started by it (talks JSON lines on stdin/stdout).
     #[command(hide = true)]
     LoadSim(simproc::SimChildArgs),
@@ -113,6 +119,10 @@ pub fn run(command: BenchCommand) -> Result<bool, BenchError> {
                 write_json(path, &report)?;
             }
             Ok(report.clean())
+        }),
+        BenchCommand::Board(options) => runtime.block_on(async move {
+            println!("{}", board::run_board(&options).await?);
+            Ok(true)
         }),
         BenchCommand::LoadSim(args) => runtime.block_on(simproc::child_main(args)).map(|()| true),
     }

@@ -1,5 +1,5 @@
-//! `helpline demo`: runs [`helpline::demo`] with a live progress line and prints a summary, where the
-//! tickets and recordings are, the demo's login, and a short-lived API token with a ready-to-paste
+//! `helpline demo`: runs [`helpline::demo`], printing at the start where its web pages are and how to
+//! log in, then a live progress line, and at the end a summary, where the tickets and recordings are, the demo's login, and a short-lived API token with a ready-to-paste
 //! `curl` line.
 
 use std::io::{IsTerminal as _, Write as _};
@@ -70,9 +70,7 @@ pub async fn demo(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         &config,
         &options,
         stop,
-        |addr, token| {
-            println!("API while it runs: curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/tickets");
-        },
+        print_ready,
         progress_printer(),
     )
     .await
@@ -82,6 +80,23 @@ pub async fn demo(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\nToday's report (`helpline report` in this folder; --csv SECTION, --json)\n");
     super::report_cmd::report(&config, super::report_cmd::ReportArgs::today()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the pages are and how to log in, at the start (the demo runs until Ctrl-C by default).
+fn print_ready(ready: &demo::DemoReady) {
+    let addr = ready.http_addr;
+    println!("Web pages while it runs: http://{addr}/");
+    println!(
+        "  log in as {} / {} (a supervisor; the password is new each run)",
+        ready.login, ready.password
+    );
+    println!(
+        "  wallboard http://{addr}/board · agent desk http://{addr}/desk · reports http://{addr}/reports"
+    );
+    println!(
+        "API while it runs: curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/tickets",
+        ready.token
+    );
 }
 
 /// The live progress: one line redrawn in place on a terminal; where stderr is a file or a pipe (CI

@@ -153,13 +153,41 @@ async fn the_demo_runs_its_calls_to_completion_and_leaves_the_tickets_in_the_dat
         &config,
         &options,
         CancellationToken::new(),
-        |addr, token| ready = Some((addr, token.to_owned())),
+        |r: &demo::DemoReady| {
+            // The pages answer at the address told, to the login told, while the demo runs.
+            let told = r.clone();
+            let check = tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let base = format!("http://{}", told.http_addr);
+                let page = http.get(format!("{base}/login")).send().await.unwrap();
+                let page = (page.status().as_u16(), page.text().await.unwrap());
+                let login = http
+                    .post(format!("{base}/api/v1/login"))
+                    .json(&serde_json::json!({"login": told.login, "password": told.password}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                (page, login)
+            });
+            ready = Some((r.clone(), check));
+        },
         |_| {},
     )
     .await
     .unwrap();
-    let (_, token) = ready.expect("the demo reported its API");
-    assert_eq!(token, summary.token);
+    let (ready, page) = ready.expect("the demo reported its pages");
+    assert_eq!(ready.token, summary.token);
+    assert_eq!(
+        (ready.login.as_str(), ready.password.as_str()),
+        (summary.login.as_str(), summary.password.as_str())
+    );
+    assert_eq!(ready.http_addr, summary.http_addr);
+    let ((status, html), login) = page.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"login-form\""), "{html}");
+    assert_eq!(login, 200, "the demo's login works on its pages");
     assert_eq!(summary.placed, 12);
     assert_eq!(summary.ended(), 12);
     assert_eq!(summary.as_expected(), 12, "{summary:#?}");
