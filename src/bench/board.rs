@@ -1,5 +1,6 @@
 //! `helpline bench board`: the wallboard's server side under a full floor — `agents` agents all on
-//! calls and `waiting` callers waiting — with the real call centre task ([`crate::centre::Centre`],
+//! calls and `waiting` callers waiting in the ACD benchmark's queues (`acd::bench::BENCH_QUEUES`;
+//! the callers join the 1100 queue, the agents serve all four) — with the real call centre task ([`crate::centre::Centre`],
 //! the ACD inside it) fed by stand-ins for the callers' call tasks over the real
 //! [`CallCentreLink`] (they answer every ring and take every bridge at once), while conversations
 //! end at `turnover` a second (each agent files the disposition, a new caller joins, so `waiting`
@@ -31,19 +32,6 @@ use crate::engine::{CallCentreLink, LegReport, QueueJoin, QueueOrder};
 
 /// How often at most the wallboard page reads the floor again after queue events (app.js, `later`).
 pub const BOARD_REFRESH: Duration = Duration::from_millis(250);
-
-/// The board's queues: the helpline's shape, waits long enough that callers stay.
-const BOARD_QUEUES: &str = r#"
-[defaults]
-wrap_up_secs = 30
-max_wait_secs = 7200
-max_callers = 100000
-announce_every_secs = 45
-join_when_empty = true
-
-[queue.grievance]
-helpline = "1100"
-"#;
 
 const DEPARTMENTS: [&str; 9] = [
     "JSV", "PWR", "PWD", "HLT", "EDU", "REV", "POL", "FCS", "GAD",
@@ -132,7 +120,7 @@ pub async fn run_board(options: &BoardOptions) -> Result<BoardReport, BenchError
             "--agents and --turnover must be above 0".to_owned(),
         ));
     }
-    let queues = acd::config::check(BOARD_QUEUES, "board.toml")
+    let queues = acd::config::check(acd::bench::BENCH_QUEUES, "bench.toml")
         .map_err(|problems| BenchError::Setup(format!("{problems:?}")))?;
     let settings = CentreSettings {
         queues: Arc::new(queues),

@@ -66,15 +66,9 @@ pub async fn demo(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             None => "Ctrl-C to stop".to_owned(),
         }
     );
-    let summary = demo::run(
-        &config,
-        &options,
-        stop,
-        print_ready,
-        progress_printer(),
-    )
-    .await
-    .context("the demo could not run")?;
+    let summary = demo::run(&config, &options, stop, print_ready, progress_printer())
+        .await
+        .context("the demo could not run")?;
     eprintln!();
     print_summary(&config, &summary);
     println!("\nToday's report (`helpline report` in this folder; --csv SECTION, --json)\n");

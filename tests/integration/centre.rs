@@ -291,6 +291,27 @@ async fn end_wrap_up(api: &Api, token: &str, supervisor: &str, login: &str) {
     }
 }
 
+/// A citizen who asks for an agent in English, waits for one (at most `wait_agent` s), talks for
+/// `talk` s and hangs up.
+fn to_agent(caller: &str, wait_agent: f64, talk: f64) -> ari_sim::Scenario {
+    scenario(
+        caller,
+        vec![
+            prompt("welcome"),
+            press("2"),
+            prompt("main_menu"),
+            press("0"),
+            prompt("connecting_agent"),
+            ari_sim::Step::WaitAgent {
+                timeout_seconds: wait_agent,
+                abandon: false,
+            },
+            wait(talk),
+            hangup(),
+        ],
+    )
+}
+
 /// Waits until `login` is on a call (the floor says so; polled gently: the API limits each client's
 /// rate).
 async fn until_on_call(api: &Api, token: &str, login: &str) {
@@ -475,27 +496,15 @@ async fn an_engine_that_dies_leaves_agents_logged_in_conversations_going_and_cal
     let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
     assert_eq!(status, 204, "{body}");
 
-    let to_agent = |caller: &str, talk: f64| {
-        scenario(
-            caller,
-            vec![
-                prompt("welcome"),
-                press("2"),
-                prompt("main_menu"),
-                press("0"),
-                prompt("connecting_agent"),
-                ari_sim::Step::WaitAgent {
-                    timeout_seconds: 600.0,
-                    abandon: false,
-                },
-                wait(talk),
-                hangup(),
-            ],
-        )
-    };
-    let talking = sim.place_call(to_agent("9816000061", 60.0)).await.unwrap();
+    let talking = sim
+        .place_call(to_agent("9816000061", 600.0, 60.0))
+        .await
+        .unwrap();
     until_on_call(&api, &supervisor, "asha").await;
-    let waiting = sim.place_call(to_agent("9816000062", 5.0)).await.unwrap();
+    let waiting = sim
+        .place_call(to_agent("9816000062", 600.0, 5.0))
+        .await
+        .unwrap();
     eventually(
         Duration::from_secs(10),
         "the second caller waiting",
@@ -788,22 +797,7 @@ async fn a_warm_transfer_talks_to_the_officer_first_then_leaves_the_caller_with_
     assert_eq!(status, 204, "{body}");
     let call = t
         .sim
-        .place_call(scenario(
-            "9816000091",
-            vec![
-                prompt("welcome"),
-                press("2"),
-                prompt("main_menu"),
-                press("0"),
-                prompt("connecting_agent"),
-                ari_sim::Step::WaitAgent {
-                    timeout_seconds: 60.0,
-                    abandon: false,
-                },
-                wait(60.0),
-                hangup(),
-            ],
-        ))
+        .place_call(to_agent("9816000091", 60.0, 60.0))
         .await
         .unwrap();
     until_on_call(&api, &supervisor, "asha").await;
@@ -886,22 +880,7 @@ async fn an_agent_hangs_up_from_the_desk_and_the_call_ends_for_both_sides() {
     // The citizen would stay on the line for ten minutes; the agent ends the call.
     let call = t
         .sim
-        .place_call(scenario(
-            "9816000057",
-            vec![
-                prompt("welcome"),
-                press("2"),
-                prompt("main_menu"),
-                press("0"),
-                prompt("connecting_agent"),
-                ari_sim::Step::WaitAgent {
-                    timeout_seconds: 600.0,
-                    abandon: false,
-                },
-                wait(600.0),
-                hangup(),
-            ],
-        ))
+        .place_call(to_agent("9816000057", 600.0, 600.0))
         .await
         .unwrap();
     until_on_call(&api, &supervisor, "asha").await;

@@ -207,11 +207,20 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         })
     }
 
+    /// The IVR's path so far and the complaints it filed, for the agent's screen-pop.
+    fn ivr_so_far(&self) -> (Vec<records::PathStep>, Vec<String>) {
+        self.trace
+            .as_ref()
+            .map(|t| (t.path().to_vec(), t.filed()))
+            .unwrap_or_default()
+    }
+
     /// After an engine restart: the caller was in the call centre. Waiting, they join again with
     /// their first join time (their place kept) and hear the music again; talking, their agent's leg
     /// and bridge are routed to this call again — and if the agent hung up meanwhile, that is the
     /// end of the conversation.
     pub(super) async fn resume_queue(&mut self, saved: QueueProgress) {
+        let (path, filed) = self.ivr_so_far();
         let ctx = self.call.context();
         if let Some(c) = &saved.connected
             && let Err(err) =
@@ -230,12 +239,8 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             department: saved.department.clone(),
             complaints: saved.complaints.clone(),
             joined_at: saved.joined_at,
-            path: self
-                .trace
-                .as_ref()
-                .map(|t| t.path().to_vec())
-                .unwrap_or_default(),
-            filed: self.trace.as_ref().map(|t| t.filed()).unwrap_or_default(),
+            path,
+            filed,
         };
         let orders = self.shared.centre.join(join).await;
         if let Some(trace) = &mut self.trace {
@@ -311,6 +316,7 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
         department: Option<String>,
         complaints: Vec<String>,
     ) -> Option<Input> {
+        let (path, filed) = self.ivr_so_far();
         let ctx = self.call.context();
         let joined_at = Utc::now();
         let joined_with = JoinedWith {
@@ -327,12 +333,8 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
             department,
             complaints,
             joined_at,
-            path: self
-                .trace
-                .as_ref()
-                .map(|t| t.path().to_vec())
-                .unwrap_or_default(),
-            filed: self.trace.as_ref().map(|t| t.filed()).unwrap_or_default(),
+            path,
+            filed,
         };
         if let Some(trace) = &mut self.trace {
             trace.queued(&queue, joined_at);
