@@ -50,6 +50,9 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    /// The notifier could not be built (its HTTP client).
+    #[error(transparent)]
+    Notify(#[from] notify::worker::NotifyError),
     /// The simulator could not start.
     #[error("simulator: {0}")]
     Simulator(#[from] ari_sim::SimError),
@@ -459,6 +462,8 @@ pub struct Node {
     bridge_task: JoinHandle<()>,
     http_task: JoinHandle<std::io::Result<()>>,
     background_task: JoinHandle<()>,
+    /// The notifier (SMS, webhooks): drains its tries in flight when the infrastructure stops.
+    notify_task: JoinHandle<()>,
     /// Files the dialplan fallback's recordings as tickets; stops with the engine (SIGTERM).
     fallback_task: JoinHandle<()>,
     /// The call records: their store, and the writer that batches them (stops after the engine).
@@ -673,6 +678,16 @@ impl Node {
             (None, None)
         };
 
+        // The outbox's deliveries, after the ticket store (stopped with the infrastructure, after
+        // the engine: events of the calls' last changes are still planned and sent).
+        let notifier = notify::Notifier::new(
+            tickets.store().clone(),
+            config.notify.clone(),
+            tickets.clock().clone(),
+            &node_name(),
+        )?;
+        let notify_stats = notifier.stats();
+        let notify_task = tokio::spawn(notifier.run(infra_stop.clone()));
         let metrics = crate::metrics::Metrics::new(
             &timings,
             crate::metrics::Sources {
@@ -685,6 +700,7 @@ impl Node {
                 centre: centre_parts
                     .as_ref()
                     .map(|(_, handle, _, _)| handle.gauges()),
+                notify: notify_stats,
             },
         );
         let observed = http::Observed {
@@ -741,6 +757,7 @@ impl Node {
             bridge_task,
             http_task,
             background_task,
+            notify_task,
             fallback_task,
             fallback,
             records,
@@ -856,6 +873,9 @@ impl Node {
         }
         if let Err(err) = self.background_task.await {
             warn!(%err, "the ticket background task ended abnormally");
+        }
+        if let Err(err) = self.notify_task.await {
+            warn!(%err, "the notifier ended abnormally");
         }
         if let Some(task) = self.centre_task
             && let Err(err) = task.await

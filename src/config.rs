@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+// `[notify]`: SMS and webhooks, nested tables read on their own.
+pub mod notify;
+
 /// Where the database lives when nothing is configured: a folder in the current directory, so that `demo`
 /// and `tickets list` run in the same folder see the same tickets.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://helpline-data/helpline.db";
@@ -101,6 +104,8 @@ pub struct Config {
     pub outbound: OutboundConfig,
     /// Sessions and API tokens (`accounts.*`).
     pub accounts: tickets::accounts::AccountsConfig,
+    /// SMS and webhooks (`[notify]`): what the outbox delivers, and how.
+    pub notify: ::notify::Config,
     /// Logging.
     pub log: LogConfig,
 }
@@ -537,6 +542,8 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 pub struct RawConfig {
     values: BTreeMap<&'static str, (RawValue, Origin)>,
     problems: Vec<Problem>,
+    /// `[notify]`: nested tables, read by `notify::RawNotify`.
+    notify: notify::RawNotify,
 }
 
 impl RawConfig {
@@ -577,6 +584,12 @@ impl RawConfig {
             }
         };
         for (section, value) in table {
+            if section == "notify"
+                && let toml::Value::Table(entries) = value
+            {
+                self.notify.read_toml(entries, path);
+                continue;
+            }
             let toml::Value::Table(entries) = value else {
                 self.problems.push(Problem {
                     key: section.clone(),
@@ -605,6 +618,7 @@ impl RawConfig {
     }
 
     fn read_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+        self.notify.read_env(&env);
         for spec in KEYS {
             if let Some((var, value)) = spec
                 .env
@@ -802,6 +816,7 @@ impl RawConfig {
             );
         }
         let json = v.boolean("log.json", false);
+        let notify = self.notify.validate(&mut v.problems);
 
         if !v.problems.is_empty() {
             let mut problems = v.problems;
@@ -834,6 +849,7 @@ impl RawConfig {
             callback_dial,
             outbound,
             accounts,
+            notify,
             log: LogConfig { level, json },
         })
     }
@@ -1193,6 +1209,7 @@ impl Config {
              feedback:   by phone from {}\n\
              retention:  recordings {} after a satisfied closure, {} after an unsatisfied one\n\
              accounts:   sessions {} h ({} min idle), cookie {}, tokens {} days\n\
+             notify:     {}\n\
              log:        {}{}",
             self.database.url,
             self.database.max_connections,
@@ -1226,6 +1243,7 @@ impl Config {
                 "also over plain HTTP"
             },
             self.accounts.token_ttl.as_secs() / 86_400,
+            notify::summary(&self.notify),
             self.log.level,
             if self.log.json { " (JSON)" } else { "" },
         )

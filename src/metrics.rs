@@ -103,6 +103,8 @@ pub struct Sources {
     pub records: Arc<records::WriterStats>,
     /// The call centre's live figures, when the node runs one.
     pub centre: Option<Arc<crate::centre::Gauges>>,
+    /// The notifier's (SMS and webhooks from the ticket outbox).
+    pub notify: Arc<notify::NotifyStats>,
 }
 
 /// The node's registry.
@@ -495,6 +497,36 @@ impl Collector for Counters {
             "helpline_records_journal_pending",
             "Call records and queue events in the records journal not yet known to be stored.",
             w(&rec.journalled),
+        )?;
+        let n = &s.notify;
+        for (name, help, value) in [
+            (
+                "helpline_notify_delivered",
+                "Notifications (SMS, webhooks) delivered: answered with a 2xx.",
+                w(&n.delivered),
+            ),
+            (
+                "helpline_notify_failed",
+                "Notification tries that failed (each one; most are tried again).",
+                w(&n.failed),
+            ),
+            (
+                "helpline_notify_dead",
+                "Notifications that became dead letters after their last try.",
+                w(&n.dead),
+            ),
+        ] {
+            out.counter(name, help, value)?;
+        }
+        out.gauge(
+            "helpline_notify_backlog",
+            "Notifications owed (pending deliveries and events not planned yet), as last read from the outbox.",
+            w(&n.backlog),
+        )?;
+        out.gauge(
+            "helpline_notify_dead_letters",
+            "Dead letters waiting for an administrator's retry, as last read from the outbox.",
+            w(&n.dead_letters),
         )?;
         let by_outcome: Vec<_> = rec.by_outcome().collect();
         out.counters_by(

@@ -76,6 +76,11 @@ pub enum Command {
         #[command(subcommand)]
         command: tickets_cmd::TicketsCommand,
     },
+    /// SMS and webhooks from the ticket outbox: dead letters, retrying one, what is owed.
+    Notifications {
+        #[command(subcommand)]
+        command: tickets_cmd::NotificationsCommand,
+    },
     /// The call-centre report of a period: calls, IVR containment, queues, agents, departments.
     Report(report_cmd::ReportArgs),
     /// Check the configuration (file + environment) and say exactly what is wrong.
@@ -140,6 +145,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tickets { command } => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;
             runtime()?.block_on(tickets_cmd::tickets(&config, command))
+        }
+        Command::Notifications { command } => {
+            let config = load_config(&cli.config, log_format, Some("warn"))?;
+            runtime()?.block_on(tickets_cmd::notifications(&config, command))
         }
         Command::Report(args) => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;

@@ -140,6 +140,52 @@ pub enum TicketsCommand {
     },
 }
 
+/// `helpline notifications …`: the outbox's dead letters (SMS, webhooks).
+#[derive(Debug, clap::Subcommand)]
+pub enum NotificationsCommand {
+    /// Notifications that failed their last try, the latest first.
+    Dead {
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Tries a dead letter again now (on the ticket's audit trail, with your name).
+    Retry {
+        /// The delivery's id (from `helpline notifications dead`).
+        id: i64,
+        /// Why (for the audit trail).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// What the outbox owes, has delivered, and its dead letters.
+    Status,
+}
+
+pub async fn notifications(
+    config: &Config,
+    command: NotificationsCommand,
+) -> anyhow::Result<ExitCode> {
+    let store = existing_store(config).await?;
+    let mut out = std::io::stdout();
+    match command {
+        NotificationsCommand::Dead { limit } => {
+            if !(1..=1000).contains(&limit) {
+                anyhow::bail!("--limit must be 1..=1000");
+            }
+            tickets::cli::notifications_dead(&store, limit, &mut out).await?;
+        }
+        NotificationsCommand::Retry { id, reason } => {
+            let actor = cli_actor();
+            tickets::cli::notifications_retry(&store, id, &actor, reason.as_deref(), &mut out)
+                .await?;
+        }
+        NotificationsCommand::Status => {
+            tickets::cli::notifications_status(&store, &mut out).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Opens the configured database, creating and migrating it if needed.
 async fn store(config: &Config) -> anyhow::Result<tickets::Store> {
     let url = helpline::app::prepare_database_url(config.database.url.expose())?;

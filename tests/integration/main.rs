@@ -15,5 +15,6 @@ mod flows;
 mod http_edge;
 mod lifecycle;
 mod nodes;
+mod notifications;
 mod service;
 mod support;

@@ -63,6 +63,8 @@ async fn health_metrics_and_the_tickets_api_share_one_port() {
         ("helpline_queue_callers{queue=\"grievance\"}", 0.0),
         ("helpline_agents{state=\"logged_out\"}", 0.0),
         ("helpline_records_lost_total", 0.0),
+        ("helpline_notify_dead_total", 0.0),
+        ("helpline_notify_failed_total", 0.0),
         ("helpline_ticket_filing_duration_seconds_count", 1.0),
         (
             "helpline_ari_request_duration_seconds_count{operation=\"channels.answer\",outcome=\"answered\"}",

@@ -5,9 +5,11 @@
 //! last — never a fixed sleep standing in for a condition, never a loop that runs out and carries on.
 //! It runs on tokio's clock, so a test with paused time advances through it.
 //!
-//! [`prometheus::parse`] reads a `/metrics` scrape strictly, as a Prometheus scraper would.
+//! [`prometheus::parse`] reads a `/metrics` scrape strictly, as a Prometheus scraper would;
+//! [`schema::check`] a JSON value against a schema of an OpenAPI document, strictly.
 
 pub mod prometheus;
+pub mod schema;
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -1,5 +1,5 @@
 //! What the `helpline` command line runs for `db migrate`, `user add|list|disable|passwd`, `token
-//! create|list|revoke`, and `tickets list|show|stats`. Each function takes parsed arguments and a store, and writes plain text to `out`
+//! create|list|revoke`, `tickets list|show|stats` and `notifications dead|retry|status`. Each function takes parsed arguments and a store, and writes plain text to `out`
 //! (the CLI passes stdout); argument parsing and `anyhow` stay in the binary.
 
 use std::io::Write;
@@ -162,6 +162,78 @@ pub async fn token_revoke(
         Err(AccountError::NotFound(m)) => Err(CliError::Usage(m)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `helpline notifications dead`: the dead letters, the latest first (no caller numbers).
+pub async fn notifications_dead(
+    store: &Store,
+    limit: u32,
+    out: &mut dyn Write,
+) -> Result<usize, CliError> {
+    let page = Page { limit, offset: 0 };
+    let dead = store
+        .deliveries(crate::outbox::DeliveryState::Dead, page)
+        .await?;
+    writeln!(
+        out,
+        "{:<8} {:<24} {:<22} {:<12} {:>5}  {:<20}  last error",
+        "id", "target", "event", "ticket", "tries", "failed at"
+    )?;
+    for d in &dead {
+        writeln!(
+            out,
+            "{:<8} {:<24} {:<22} {:<12} {:>5}  {:<20}  {}",
+            d.id,
+            d.target,
+            d.event.kind,
+            d.event.ticket_number,
+            d.attempts,
+            d.updated_at.format("%Y-%m-%d %H:%M:%S"),
+            crate::caller::Escaped(d.last_error.as_deref().unwrap_or("-"))
+        )?;
+    }
+    Ok(dead.len())
+}
+
+/// `helpline notifications retry ID`: a dead letter pending again, on the ticket's audit trail.
+pub async fn notifications_retry(
+    store: &Store,
+    id: i64,
+    actor: &str,
+    reason: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match store
+        .retry_dead_delivery(id, actor, reason, Utc::now())
+        .await
+    {
+        Ok(d) => {
+            writeln!(
+                out,
+                "delivery {id} ({} of {} for ticket {}) will be tried again now",
+                d.target, d.event.kind, d.event.ticket_number
+            )?;
+            Ok(())
+        }
+        Err(
+            crate::error::StoreError::DeliveryNotFound(_)
+            | crate::error::StoreError::NotAllowedNow(_),
+        ) => Err(CliError::Usage(format!(
+            "delivery {id} is not a dead letter (see `helpline notifications dead`)"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `helpline notifications status`: what the outbox owes.
+pub async fn notifications_status(store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
+    let c = store.outbox_counts().await?;
+    writeln!(
+        out,
+        "owed {}, delivered {}, dead letters {}",
+        c.backlog, c.delivered, c.dead
+    )?;
+    Ok(())
 }
 
 /// Arguments of `helpline user add`.

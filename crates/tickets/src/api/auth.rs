@@ -313,6 +313,8 @@ pub enum Action {
     /// Watch the floor and act on it: listen, whisper, barge, force a pause or a log-out, move
     /// a waiting call.
     Supervise,
+    /// List the notifications' dead letters and retry one (SMS, webhooks).
+    ManageNotifications,
 }
 
 impl Action {
@@ -336,6 +338,7 @@ impl Action {
             Action::ManageAgents => "set agent profiles",
             Action::TakeCalls => "take calls",
             Action::Supervise => "supervise the call centre",
+            Action::ManageNotifications => "list and retry failed notifications",
         }
     }
 }
@@ -349,7 +352,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         Role::Admin => true,
-        Role::Supervisor => !matches!(action, ConfigureDepartment | ManageAccounts),
+        Role::Supervisor => !matches!(
+            action,
+            ConfigureDepartment | ManageAccounts | ManageNotifications
+        ),
         Role::Agent => matches!(
             action,
             Create
@@ -395,6 +401,9 @@ mod tests {
         assert!(allowed(Role::Agent, Action::Feedback));
         assert!(allowed(Role::Admin, Action::ConfigureDepartment));
         assert!(allowed(Role::Admin, Action::ManageAccounts));
+        assert!(allowed(Role::Admin, Action::ManageNotifications));
+        assert!(!allowed(Role::Supervisor, Action::ManageNotifications));
+        assert!(!allowed(Role::Integration, Action::ManageNotifications));
         assert!(allowed(Role::Supervisor, Action::ManageAgents));
         assert!(allowed(Role::Supervisor, Action::Supervise));
         assert!(allowed(Role::Agent, Action::TakeCalls));

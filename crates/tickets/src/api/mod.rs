@@ -27,6 +27,7 @@ pub mod confirmations;
 pub mod departments;
 pub mod error;
 pub mod extract;
+pub mod notifications;
 pub mod stats;
 pub mod status;
 pub mod tickets;
@@ -123,6 +124,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/tokens"),
     ("POST", "/tokens"),
     ("DELETE", "/tokens/{id}"),
+    ("GET", "/notifications/dead"),
+    ("POST", "/notifications/{id}/retry"),
 ];
 
 /// What the API handlers share.
@@ -213,6 +216,8 @@ fn accounts_routes() -> Router<ApiState> {
             get(accounts::list_tokens).post(accounts::create_token),
         )
         .route("/tokens/{id}", delete(accounts::revoke_token))
+        .route("/notifications/dead", get(notifications::dead_letters))
+        .route("/notifications/{id}/retry", post(notifications::retry))
 }
 
 async fn not_found() -> ApiError {
