@@ -1255,7 +1255,8 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// `toml_text` and `env` read and validated (the `[notify]` tests use it too).
+    pub(super) fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let env: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

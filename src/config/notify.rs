@@ -600,24 +600,8 @@ pub fn summary(config: &Config) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-    use crate::config::RawConfig;
-
-    fn load(
-        text: &str,
-        env: &[(&str, &str)],
-    ) -> Result<crate::config::Config, crate::config::ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let mut raw = RawConfig::default();
-        raw.read_toml(text, Path::new("test.toml"));
-        raw.read_env(|var| env.get(var).cloned());
-        raw.validate()
-    }
+    use crate::config::tests::load;
 
     const GOOD: &str = r#"
 [notify]

@@ -30,7 +30,7 @@ const COUNTS_EVERY: Duration = Duration::from_secs(5);
 /// Events planned per round.
 const PLAN_BATCH: u32 = 200;
 /// Tries at recording an outcome before leaving it to the lease (the database away).
-const RECORD_TRIES: u32 = 3;
+const RECORD_TRIES: u32 = 5;
 
 /// The notifier's counters (for `/metrics`): counted where they happen, read at scrape time.
 #[derive(Debug, Default)]

@@ -313,22 +313,14 @@ impl Store {
                 retry_at: None,
             } => ("dead", now_ms, Some(clip(error)), None),
         };
+        // The write comes first: on SQLite a transaction that reads before it writes cannot wait
+        // for another writer (its snapshot would be stale) and fails busy at once.
         let written = on_pool!(self, |pool| transaction!(pool, None, |tx| {
-            let ticket: Option<(i64,)> = sqlx::query_as(
-                "SELECT e.ticket_id FROM outbox_deliveries d JOIN outbox_events e \
-                 ON e.id = d.event_id WHERE d.id = $1 AND d.lease_owner = $2 AND d.state = 'pending'",
-            )
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((ticket_id,)) = ticket else {
-                return Ok(false);
-            };
-            sqlx::query(
+            let updated = sqlx::query(
                 "UPDATE outbox_deliveries SET state = $1, next_attempt_at = $2, \
                  last_error = COALESCE($3, last_error), result = COALESCE($4, result), \
-                 lease_owner = NULL, lease_until = NULL, updated_at = $5 WHERE id = $6",
+                 lease_owner = NULL, lease_until = NULL, updated_at = $5 \
+                 WHERE id = $6 AND lease_owner = $7 AND state = 'pending'",
             )
             .bind(state)
             .bind(next_ms)
@@ -336,9 +328,21 @@ impl Store {
             .bind(result)
             .bind(now_ms)
             .bind(id)
+            .bind(owner)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if updated != 1 {
+                return Ok(false);
+            }
             if let Some(audit) = audit {
+                let (ticket_id,): (i64,) = sqlx::query_as(
+                    "SELECT e.ticket_id FROM outbox_deliveries d JOIN outbox_events e \
+                     ON e.id = d.event_id WHERE d.id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
                 let entry = AuditRecord {
                     at_ms: now_ms,
                     actor: "system:notify".to_owned(),
@@ -364,29 +368,27 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Delivery, StoreError> {
         let now_ms = to_millis(now);
-        on_pool!(self, |pool| transaction!(pool, None, |tx| {
-            let row: Option<(i64, String, String)> = sqlx::query_as(
-                "SELECT e.ticket_id, d.state, d.target FROM outbox_deliveries d \
-                 JOIN outbox_events e ON e.id = d.event_id WHERE d.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((ticket_id, state, target)) = row else {
-                return Err(StoreError::DeliveryNotFound(id));
-            };
-            if state != "dead" {
-                return Err(StoreError::NotAllowedNow(format!(
-                    "delivery {id} is {state}; only a dead one is retried"
-                )));
-            }
-            sqlx::query(
+        // Write first (see `delivery_outcome`); a delivery that is not dead is told apart after.
+        let retried = on_pool!(self, |pool| transaction!(pool, None, |tx| {
+            let updated = sqlx::query(
                 "UPDATE outbox_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, \
-                 lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE id = $2",
+                 lease_owner = NULL, lease_until = NULL, updated_at = $1 \
+                 WHERE id = $2 AND state = 'dead'",
             )
             .bind(now_ms)
             .bind(id)
             .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated != 1 {
+                return Ok(false);
+            }
+            let (ticket_id, target): (i64, String) = sqlx::query_as(
+                "SELECT e.ticket_id, d.target FROM outbox_deliveries d \
+                 JOIN outbox_events e ON e.id = d.event_id WHERE d.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
             .await?;
             let entry = AuditRecord {
                 at_ms: now_ms,
@@ -397,7 +399,17 @@ impl Store {
                 reason: reason.map(clip),
             };
             insert_audit!(tx, ticket_id, &entry)?;
+            true
         }))?;
+        if !retried {
+            return match self.delivery(id).await? {
+                None => Err(StoreError::DeliveryNotFound(id)),
+                Some(d) => Err(StoreError::NotAllowedNow(format!(
+                    "delivery {id} is {}; only a dead one is retried",
+                    d.state.as_str()
+                ))),
+            };
+        }
         self.delivery(id)
             .await?
             .ok_or(StoreError::DeliveryNotFound(id))
