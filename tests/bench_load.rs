@@ -26,6 +26,7 @@ async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
         audio: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/audio")),
         work_dir: Some(work.path().join("bench")),
         sim_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_helpline"))),
+        no_call_records: false,
     };
     let report = run_load(&options).await.unwrap();
 
@@ -36,6 +37,9 @@ async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
     assert_eq!(report.engine_calls_completed, 20);
     assert_eq!(report.engine_calls_other_outcome, 0);
     assert_eq!(report.tickets_created, 20);
+    // One call record per call, each written, none lost.
+    let records = report.call_records.as_ref().expect("run with call records");
+    assert_eq!((records.handed, records.stored, records.lost), (20, 20, 0));
     assert!(report.clean());
     // Every call's events were measured: the probe saw the answers to DTMF, playbacks and recordings.
     assert!(
@@ -48,4 +52,40 @@ async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["calls"]["as_scripted"], 20);
     assert_eq!(json["errors"]["timeouts"], 0);
+}
+
+/// `helpline bench records`: every record made is stored, none lost, and the CPU figure is a real
+/// measurement (not a timing target: the machine is shared).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_records_benchmark_stores_every_record_it_makes() {
+    let work = tempfile::tempdir().unwrap();
+    let options = helpline::bench::records::RecordsOptions {
+        records: 300,
+        rate: 3000.0,
+        postgres_url: None,
+        engine_cpu_ms_per_call: 1.0,
+        work_dir: Some(work.path().join("records")),
+    };
+    let report = helpline::bench::records::run_records(&options)
+        .await
+        .unwrap();
+    assert_eq!((report.stored, report.lost), (300, 0), "{}", report.table());
+    assert!(report.cpu_us_per_record > 0.0, "{}", report.table());
+    // What was stored is the complaint call's record, path and ticket included.
+    let store = records::RecordStore::open(
+        &format!(
+            "sqlite://{}",
+            work.path().join("records/records.db").display()
+        ),
+        &tickets::StoreOptions::default(),
+    )
+    .unwrap();
+    let record = store
+        .call("1733300000.7")
+        .await
+        .unwrap()
+        .expect("record 7 stored");
+    assert_eq!(record.outcome, records::Outcome::ComplaintFiled);
+    assert_eq!(record.path.len(), 10);
+    assert_eq!(record.tickets.len(), 1);
 }

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::BenchError;
 use super::probe::{Histogram, LatencyProbe, TimedControl, TimedDesk, TimedMailbox};
 use super::procstat::{self, ProcSample};
-use super::report::{Errors, LatencyMs, LoadReport, Machine};
+use super::report::{CallRecordsFigures, Errors, LatencyMs, LoadReport, Machine};
 use super::simproc::{ChildMessage, RunPlan, SimChildArgs, SimProcess};
 use crate::engine::adapters::{AriControl, ServiceDesk};
 use crate::engine::{Engine, EngineInput, EngineSettings, ScriptLoader, WallClock};
@@ -74,6 +74,10 @@ pub struct LoadOptions {
     /// The executable to run the simulator with (default: this one).
     #[arg(long, hide = true)]
     pub sim_exe: Option<PathBuf>,
+    /// Run the engine without call records (as a node always has them), to measure what writing
+    /// them costs.
+    #[arg(long)]
+    pub no_call_records: bool,
 }
 
 impl LoadOptions {
@@ -108,6 +112,9 @@ impl LoadOptions {
         );
         if self.barge_in {
             cmd.push_str(" --barge-in");
+        }
+        if self.no_call_records {
+            cmd.push_str(" --no-call-records");
         }
         cmd
     }
@@ -379,6 +386,18 @@ async fn drive(
         script_loader(options.scripts.clone(), options.audio.clone()),
     )
     .map_err(|e| BenchError::Setup(e.to_string()))?;
+    // The call records, as a node writes them: to the ticket database, journalled in the work dir.
+    let records_stop = CancellationToken::new();
+    let (engine, records) = if options.no_call_records {
+        (engine, None)
+    } else {
+        let (recorder, task) = call_records(&db, work, records_stop.clone()).await?;
+        let stats = recorder.stats();
+        (
+            engine.with_call_log(Arc::new(recorder)),
+            Some((stats, task)),
+        )
+    };
     let stats = engine.stats();
 
     let cancel = CancellationToken::new();
@@ -562,6 +581,21 @@ async fn drive(
     cancel.cancel();
     connection.join().await;
     glue_task.abort();
+    // Every call's record written before the figures are read.
+    records_stop.cancel();
+    let call_records = match records {
+        Some((stats, task)) => {
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+            let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+            Some(CallRecordsFigures {
+                handed: n(&stats.calls),
+                stored: n(&stats.stored),
+                lost: n(&stats.lost),
+                journalled_directly: n(&stats.overflowed),
+            })
+        }
+        None => None,
+    };
 
     let snap = stats.snapshot();
     let conn = connection_stats.snapshot();
@@ -636,7 +670,29 @@ async fn drive(
         engine_calls_other_outcome: snap.calls_ended() - snap.calls_completed,
         errors,
         calls: summary,
+        call_records,
     })
+}
+
+/// The call records' store on the run's ticket database, migrated, and its writer.
+async fn call_records(
+    db: &Path,
+    work: &Path,
+    stop: CancellationToken,
+) -> Result<(records::Recorder, tokio::task::JoinHandle<()>), BenchError> {
+    let setup = |e: records::RecordsError| BenchError::Setup(format!("call records: {e}"));
+    let store = records::RecordStore::open(
+        &format!("sqlite://{}?mode=rwc", db.display()),
+        &tickets::StoreOptions::default(),
+    )
+    .map_err(setup)?;
+    store.migrate().await.map_err(setup)?;
+    records::Recorder::spawn(
+        store,
+        records::WriterConfig::new(work.join("records")),
+        stop,
+    )
+    .map_err(setup)
 }
 
 #[cfg(test)]
@@ -687,6 +743,7 @@ mod tests {
             audio: PathBuf::new(),
             work_dir: None,
             sim_exe: None,
+            no_call_records: false,
         };
         let err = o.validate().unwrap_err().to_string();
         assert!(

@@ -17,6 +17,7 @@ pub mod load;
 mod pgproxy;
 pub mod probe;
 pub mod procstat;
+pub mod records;
 pub mod report;
 pub mod simproc;
 
@@ -41,6 +42,10 @@ pub enum BenchCommand {
     /// conversations ending): the snapshot's time and bytes, the live stream's events and bytes per
     /// second, and the page's re-reads of the floor.
     Board(board::BoardOptions),
+    /// What writing call records costs: N complaint calls' records made as call tasks make them,
+    /// handed to the records writer at the rate calls end; CPU per record against the engine's per
+    /// call (target < 5 %).
+    Records(records::RecordsOptions),
     /// The simulator side of `bench load`, started by it (talks JSON lines on stdin/stdout).
     #[command(hide = true)]
     LoadSim(simproc::SimChildArgs),
@@ -123,6 +128,11 @@ pub fn run(command: BenchCommand) -> Result<bool, BenchError> {
         BenchCommand::Board(options) => runtime.block_on(async move {
             println!("{}", board::run_board(&options).await?);
             Ok(true)
+        }),
+        BenchCommand::Records(options) => runtime.block_on(async move {
+            let report = records::run_records(&options).await?;
+            print!("{}", report.table());
+            Ok(report.clean())
         }),
         BenchCommand::LoadSim(args) => runtime.block_on(simproc::child_main(args)).map(|()| true),
     }

@@ -84,6 +84,21 @@ pub struct LoadReport {
     pub errors: Errors,
     /// The simulator's view: calls as scripted, not, unfinished; failure reasons.
     pub calls: super::simproc::CallsSummary,
+    /// The call records written (`None`: run with `--no-call-records`).
+    pub call_records: Option<CallRecordsFigures>,
+}
+
+/// What the call records writer did over the run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CallRecordsFigures {
+    /// Records the calls handed over (one per call).
+    pub handed: u64,
+    /// Written to the database by the end of the run.
+    pub stored: u64,
+    /// Found the writer's queue full and went to its journal directly.
+    pub journalled_directly: u64,
+    /// Reached neither (must be 0).
+    pub lost: u64,
 }
 
 /// Error counters (must all be 0 for a clean run).
@@ -155,6 +170,10 @@ impl LoadReport {
         self.errors.total() == 0
             && self.calls.as_scripted == self.calls.placed
             && self.calls.placed > 0
+            && self
+                .call_records
+                .as_ref()
+                .is_none_or(|r| r.lost == 0 && r.stored == r.handed)
     }
 
     /// The human-readable table.
@@ -265,6 +284,14 @@ impl LoadReport {
                 self.tickets_per_sec, self.tickets_created
             ),
             "",
+        );
+        row(
+            "call records handed / stored / lost",
+            self.call_records.as_ref().map_or_else(
+                || "- (--no-call-records)".to_owned(),
+                |r| format!("{} / {} / {}", r.handed, r.stored, r.lost),
+            ),
+            "one per call, 0 lost",
         );
         row(
             "call duration p50 / p99 (simulated)",

@@ -189,12 +189,15 @@ impl Journal {
         }
     }
 
-    /// `n` journalled entries are stored. Once everything in the file is, the file is emptied.
+    /// `n` journalled entries are stored. Once everything in the file is, the file is emptied —
+    /// without an fsync: the entries are committed to the database already, so a truncation a
+    /// crash undoes only means they are replayed and stored once more, harmlessly (the store keeps
+    /// the first of each call and event key), and the next append's fsync makes the new length
+    /// durable with its own entries. One fsync less per batch.
     pub fn confirm(&mut self, n: u64) -> Result<(), RecordsError> {
         self.confirmed = (self.confirmed + n).min(self.appended);
         if self.confirmed == self.appended && self.backlog.is_empty() && !self.spilled {
             self.file.set_len(0).map_err(io_error(&self.path))?;
-            self.file.sync_data().map_err(io_error(&self.path))?;
             self.len = 0;
             self.appended = 0;
             self.confirmed = 0;
