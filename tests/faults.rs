@@ -82,6 +82,8 @@ async fn kill_9_of_the_engine_loses_no_complaint_and_leaves_no_caller_in_silence
     let report = run(&options).await;
     // Calls placed while the engine was down hear the dialplan's apology instead.
     assert_the_bar(&report, &options, 100);
+    // A call that ended just before a kill keeps its record for the next engine.
+    assert_eq!(report.calls_without_record, 0, "{}", report.table());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

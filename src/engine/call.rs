@@ -406,10 +406,16 @@ pub async fn run_call_to_end<C: CallControl, D: TicketDesk, M: CallMailbox>(
             driver.call.language(),
             chrono::Utc::now(),
         );
-        shared.log.record(record);
+        // Nothing is owed to the caller any more: no engine after this one should pick the call up.
+        // The record takes the progress's place until the log has it safe, so that an engine killed
+        // meanwhile leaves it to the next one.
+        shared.progress.save_ended(&driver.channel, &record);
+        shared
+            .log
+            .record_then(record, shared.progress.forget_ended(&driver.channel));
+    } else {
+        shared.progress.remove(&driver.channel);
     }
-    // Nothing is owed to the caller any more: no engine after this one should pick the call up.
-    shared.progress.remove(&driver.channel);
     debug!(outcome = outcome.as_str(), "call ended");
     Ok((outcome, driver.call))
 }

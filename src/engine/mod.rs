@@ -255,6 +255,22 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
         self
     }
 
+    /// The records of calls that ended under an engine that died before its call log had them safe:
+    /// handed over again (the records store keeps a call once), each forgotten once safe.
+    fn hand_over_ended_calls(&self) {
+        let ended = self.shared.progress.load_ended();
+        if !ended.is_empty() {
+            info!(
+                calls = ended.len(),
+                "handing over the records of calls that ended under the engine before"
+            );
+        }
+        for call in ended {
+            let forget = self.shared.progress.forget_ended(&call.channel_id);
+            self.shared.log.record_then(call.record, forget);
+        }
+    }
+
     /// The engine's counters (for `/health`, `/metrics`, the demo).
     pub fn stats(&self) -> Arc<EngineStats> {
         Arc::clone(&self.shared.stats)
@@ -269,6 +285,7 @@ impl<C: CallControl, D: TicketDesk> Engine<C, D> {
         reload: mpsc::Receiver<()>,
         shutdown: CancellationToken,
     ) {
+        self.hand_over_ended_calls();
         let supervisor = Supervisor {
             semaphore: Arc::new(Semaphore::new(self.settings.max_concurrent_calls)),
             // One message per call ending, and never more calls than permits, so this never blocks a task

@@ -274,6 +274,13 @@ pub trait RecordingStore: Send + Sync + 'static {
 pub trait CallLog: Send + Sync + std::fmt::Debug + 'static {
     /// Hands over a finished call's record.
     fn record(&self, record: records::CallRecord);
+
+    /// Hands over a finished call's record and runs `on_safe` once the log has it safe (for a log that
+    /// keeps nothing, at once). Never for a record that was lost.
+    fn record_then(&self, record: records::CallRecord, on_safe: records::OnSafe) {
+        self.record(record);
+        on_safe();
+    }
 }
 
 /// No call log (tests and benchmarks that do not measure it).
@@ -287,6 +294,10 @@ impl CallLog for NoCallLog {
 impl CallLog for records::Recorder {
     fn record(&self, record: records::CallRecord) {
         records::Recorder::record(self, record);
+    }
+
+    fn record_then(&self, record: records::CallRecord, on_safe: records::OnSafe) {
+        records::Recorder::record_then(self, record, on_safe);
     }
 }
 

@@ -7,6 +7,11 @@
 //! dying, which leaves the page cache intact; a machine that loses power loses its calls anyway, and the
 //! complaints already spoken are then in Asterisk's spool and the ticket journal (which is fsync'd).
 //! Writes are a few tens of microseconds and happen a few times per call-minute.
+//!
+//! When a call ends its progress gives way to its finished call record (`<channel>.ended`), kept until
+//! the records writer says the record is safe (fsync'd in its journal or committed): an engine killed in
+//! between — the writer gathers a batch for up to 100 ms — leaves the record for the next engine, which
+//! hands it over again at its start (the records store keeps a call once).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -68,6 +73,17 @@ pub struct KeptRecording {
     pub duration_ms: u64,
 }
 
+/// A call that ended, its record not yet known to be safe with the records writer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndedCall {
+    /// The Asterisk channel the call was on.
+    pub channel_id: String,
+    /// Its finished record.
+    pub record: records::CallRecord,
+}
+
+const ENDED: &str = "ended";
+
 /// Why the progress folder could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("call progress in {path}: {source}")]
@@ -103,6 +119,15 @@ impl ProgressJournal {
     }
 
     fn file_of(&self, channel_id: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", Self::stem_of(channel_id)))
+    }
+
+    fn ended_file_of(&self, channel_id: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}.{ENDED}", Self::stem_of(channel_id)))
+    }
+
+    fn stem_of(channel_id: &str) -> String {
         let safe: String = channel_id
             .chars()
             .take(128)
@@ -114,39 +139,73 @@ impl ProgressJournal {
                 }
             })
             .collect();
-        self.dir.join(format!("{safe}.json"))
+        safe
     }
 
     /// Saves a call's progress, replacing what was there. A failure is logged: the call goes on (it
     /// would only not survive an engine crash).
     pub fn save(&self, progress: &CallProgress) {
         let path = self.file_of(&progress.channel_id);
-        let tmp = path.with_extension("json.tmp");
-        let written = serde_json::to_vec(progress)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| {
-                let mut file = std::fs::File::create(&tmp)?;
-                file.write_all(&bytes)?;
-                std::fs::rename(&tmp, &path)
-            });
-        if let Err(err) = written {
+        if let Err(err) = write_replacing(&path, progress) {
             warn!(path = %path.display(), %err, "could not save the call's progress");
         }
     }
 
+    /// The call on `channel_id` ended with `record`: its progress gives way to the record, kept until
+    /// [`ProgressJournal::remove_ended`]. A failure is logged (the record only would not survive an
+    /// engine crash before the writer has it safe).
+    pub fn save_ended(&self, channel_id: &str, record: &records::CallRecord) {
+        let path = self.ended_file_of(channel_id);
+        let ended = EndedCall {
+            channel_id: channel_id.to_owned(),
+            record: record.clone(),
+        };
+        if let Err(err) = write_replacing(&path, &ended) {
+            warn!(path = %path.display(), %err, "could not keep the call's record");
+        }
+        self.remove(channel_id);
+    }
+
+    /// Forgets an ended call's record (the records writer has it safe).
+    pub fn remove_ended(&self, channel_id: &str) {
+        remove_file(&self.ended_file_of(channel_id));
+    }
+
+    /// What forgets the ended call's record on `channel_id`, for the call log to run once it is safe.
+    pub fn forget_ended(&self, channel_id: &str) -> records::OnSafe {
+        let journal = self.clone();
+        let channel_id = channel_id.to_owned();
+        Box::new(move || journal.remove_ended(&channel_id))
+    }
+
+    /// The records of calls that ended before the writer had them safe (an engine that died left them).
+    /// A file that cannot be read is moved aside as `<name>.bad`, logged, and skipped.
+    pub fn load_ended(&self) -> Vec<EndedCall> {
+        self.load_with_extension(ENDED)
+    }
+
     /// Forgets a call (it ended and owes nothing any more).
     pub fn remove(&self, channel_id: &str) {
-        let path = self.file_of(channel_id);
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => warn!(path = %path.display(), %err, "could not remove the call's progress"),
-        }
+        remove_file(&self.file_of(channel_id));
     }
 
     /// Every call progress left in the folder (by an engine that died). A file that cannot be read is
     /// moved aside as `<name>.bad`, logged, and skipped.
     pub fn load_all(&self) -> Vec<CallProgress> {
+        let mut live: Vec<CallProgress> = self.load_with_extension("json");
+        // Ended (an engine died between keeping the record and forgetting the progress): nothing is
+        // owed to the caller any more.
+        live.retain(|progress| {
+            let ended = self.ended_file_of(&progress.channel_id).exists();
+            if ended {
+                self.remove(&progress.channel_id);
+            }
+            !ended
+        });
+        live
+    }
+
+    fn load_with_extension<T: serde::de::DeserializeOwned>(&self, extension: &str) -> Vec<T> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(err) => {
@@ -157,7 +216,7 @@ impl ProgressJournal {
         let mut out = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            if path.extension().and_then(|e| e.to_str()) != Some(extension) {
                 continue;
             }
             match read_progress(&path) {
@@ -172,7 +231,24 @@ impl ProgressJournal {
     }
 }
 
-fn read_progress(path: &Path) -> std::io::Result<CallProgress> {
+/// Writes `value` as JSON to `path` through a temporary file renamed over it (not fsync'd).
+fn write_replacing(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(&bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn remove_file(path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => warn!(path = %path.display(), %err, "could not remove a call's file"),
+    }
+}
+
+fn read_progress<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<T> {
     let file = std::fs::File::open(path)?;
     if file.metadata()?.len() > MAX_FILE_BYTES {
         return Err(std::io::Error::other(
@@ -210,6 +286,57 @@ mod tests {
             kept_recording: None,
             queue: None,
         }
+    }
+
+    fn ended_record(channel: &str) -> records::CallRecord {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T04:30:00Z")
+            .unwrap()
+            .to_utc();
+        records::CallRecord::arrived(
+            format!("02:fc/{channel}"),
+            channel,
+            "node-a",
+            "09816012345",
+            at,
+        )
+    }
+
+    #[test]
+    fn an_ended_call_keeps_its_record_in_its_progress_place_until_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = ProgressJournal::open(dir.path()).unwrap();
+        journal.save(&progress("1795921121.47"));
+        journal.save_ended("1795921121.47", &ended_record("1795921121.47"));
+        assert!(journal.load_all().is_empty(), "nothing to resume");
+        let ended = journal.load_ended();
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].channel_id, "1795921121.47");
+        assert_eq!(ended[0].record, ended_record("1795921121.47"));
+        (journal.forget_ended("1795921121.47"))();
+        assert!(journal.load_ended().is_empty());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no file left"
+        );
+    }
+
+    #[test]
+    fn a_progress_beside_its_ended_record_is_not_resumed_and_goes() {
+        // An engine killed between keeping the record and removing the progress.
+        let dir = tempfile::tempdir().unwrap();
+        let journal = ProgressJournal::open(dir.path()).unwrap();
+        journal.save_ended("c1", &ended_record("c1"));
+        journal.save(&progress("c1"));
+        journal.save(&progress("c2"));
+        let live = journal.load_all();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].channel_id, "c2");
+        assert!(
+            !journal.file_of("c1").exists(),
+            "the ended call's progress is gone"
+        );
+        assert_eq!(journal.load_ended().len(), 1, "its record stays until safe");
     }
 
     #[test]

@@ -564,9 +564,25 @@ mod supervisor {
     }
 
     fn start_with_loader(max_calls: usize, grace: Duration, loader: ScriptLoader) -> Running {
+        start_in(
+            temp_dir("supervisor"),
+            max_calls,
+            grace,
+            loader,
+            Arc::new(super::super::ports::NoCallLog),
+        )
+    }
+
+    /// An engine on `dir` (its progress in `dir/calls`) writing call records to `records`.
+    fn start_in(
+        dir: tempfile::TempDir,
+        max_calls: usize,
+        grace: Duration,
+        loader: ScriptLoader,
+        records: Arc<dyn super::super::ports::CallLog>,
+    ) -> Running {
         let control = FakeControl::default();
         let log = Arc::clone(&control.ops);
-        let dir = temp_dir("supervisor");
         let progress_dir = dir.path().join("calls");
         let engine = Engine::new(
             control,
@@ -582,7 +598,8 @@ mod supervisor {
             },
             loader,
         )
-        .unwrap();
+        .unwrap()
+        .with_call_log(records);
         let stats = engine.stats();
         let (inputs, inputs_rx) = mpsc::channel(16);
         let (reload, reload_rx) = mpsc::channel(1);
@@ -598,6 +615,35 @@ mod supervisor {
             progress_dir,
             _dir: dir,
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_of_calls_that_ended_under_a_dead_engine_are_handed_over_at_start() {
+        let dir = temp_dir("supervisor-ended");
+        let progress =
+            super::super::progress::ProgressJournal::open(dir.path().join("calls")).unwrap();
+        let at = office_hours().to_utc();
+        let record = records::CallRecord::arrived("ast1/c9", "c9", "node-a", "09816000001", at);
+        progress.save_ended("c9", &record);
+        let held = Arc::new(HeldLog::default());
+        let r = start_in(
+            dir,
+            10,
+            Duration::from_secs(5),
+            Arc::new(|| Ok(script())),
+            held.clone(),
+        );
+        ::testkit::eventually(Duration::from_secs(5), "the record handed over", || {
+            let n = held.records.lock().unwrap().len();
+            std::future::ready(if n == 1 { Ok(()) } else { Err(n) })
+        })
+        .await;
+        assert_eq!(held.records.lock().unwrap()[0], record);
+        assert_eq!(progress.load_ended().len(), 1, "kept until safe");
+        held.all_safe();
+        assert!(progress.load_ended().is_empty());
+        r.shutdown.cancel();
+        r.done.await.unwrap();
     }
 
     /// The senders of adopted channels' mailboxes, by channel.
@@ -955,6 +1001,65 @@ async fn a_caller_who_hung_up_while_no_engine_listened_has_the_spoken_complaint_
     assert!(filed[0].0.caller_hung_up);
     assert_eq!(filed[0].0.idempotency_key, name);
     assert!(h.shared.progress.load_all().is_empty());
+}
+
+/// A call log that keeps what it is handed and says a record is safe only when the test says so.
+#[derive(Default)]
+struct HeldLog {
+    records: std::sync::Mutex<Vec<records::CallRecord>>,
+    waiting: std::sync::Mutex<Vec<records::OnSafe>>,
+}
+
+impl std::fmt::Debug for HeldLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldLog").finish_non_exhaustive()
+    }
+}
+
+impl super::ports::CallLog for HeldLog {
+    fn record(&self, record: records::CallRecord) {
+        self.records.lock().unwrap().push(record);
+    }
+
+    fn record_then(&self, record: records::CallRecord, on_safe: records::OnSafe) {
+        self.record(record);
+        self.waiting.lock().unwrap().push(on_safe);
+    }
+}
+
+impl HeldLog {
+    /// The log has everything safe.
+    fn all_safe(&self) {
+        for on_safe in std::mem::take(&mut *self.waiting.lock().unwrap()) {
+            on_safe();
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_ended_calls_record_stays_on_disk_until_the_call_log_has_it_safe() {
+    let dir = temp_dir("ended");
+    let (shared, signals, params) = call_parts(dir.path());
+    let held = Arc::new(HeldLog::default());
+    let shared = Arc::new(CallShared {
+        log: held.clone(),
+        ..Arc::try_unwrap(shared).unwrap()
+    });
+    let (tx, rx) = mpsc::channel(64);
+    let task = tokio::spawn(run_call(Arc::clone(&shared), params, rx, signals));
+    tx.send(stasis_end(CHAN)).await.unwrap();
+    task.await.unwrap();
+    assert_eq!(held.records.lock().unwrap().len(), 1);
+    assert!(shared.progress.load_all().is_empty(), "nothing to resume");
+    // A `kill -9` now would leave the record to the next engine.
+    let ended = shared.progress.load_ended();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].record, held.records.lock().unwrap()[0]);
+    held.all_safe();
+    assert!(
+        shared.progress.load_ended().is_empty(),
+        "forgotten once safe"
+    );
 }
 
 #[tokio::test(start_paused = true)]

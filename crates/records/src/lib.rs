@@ -27,4 +27,4 @@ pub use model::{
 pub use queue::{QueueEvent, QueueLogEntry};
 pub use report::{Granularity, Report, ReportBuilder, ReportSpec};
 pub use store::{CallQuery, RecordStore, StoreOptions};
-pub use writer::{Recorder, WriterConfig, WriterStats};
+pub use writer::{OnSafe, Recorder, WriterConfig, WriterStats};

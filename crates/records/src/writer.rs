@@ -3,7 +3,9 @@
 //! with [`Recorder::record`], which never waits: when the queue is full the record is counted and goes to
 //! the journal synchronously on a blocking thread (never the call's task), and the writer picks it up
 //! from there. Nothing is dropped silently: a record that reaches neither the queue nor the journal is
-//! counted as lost and logged as an error.
+//! counted as lost and logged as an error. [`Recorder::record_then`] also says when a record is safe
+//! (fsync'd in the journal, or committed), so that a caller keeping its own copy meanwhile — the engine's
+//! call progress, against a `kill -9` — knows when to let it go.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,10 +93,27 @@ fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
+/// What to do once a record is safe: fsync'd in the journal or committed to the database. Run on a
+/// blocking thread (it may touch files); never run for a record that was lost.
+pub type OnSafe = Box<dyn FnOnce() + Send + 'static>;
+
+/// An entry on its way to the writer, with what to do once it is safe.
+struct Handed {
+    entry: Entry,
+    on_safe: Option<OnSafe>,
+}
+
+/// Runs what waits for entries to be safe.
+fn run_all(on_safe: Vec<OnSafe>) {
+    for f in on_safe {
+        f();
+    }
+}
+
 /// Hands records to the writer; cheap to clone, never waits.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    tx: mpsc::Sender<Entry>,
+    tx: mpsc::Sender<Handed>,
     journal: Arc<Mutex<Journal>>,
     wake: Arc<Notify>,
     stats: Arc<WriterStats>,
@@ -158,12 +177,26 @@ impl Recorder {
 
     /// Hands over a finished call's record. Never waits.
     pub fn record(&self, record: CallRecord) {
+        self.record_inner(record, None);
+    }
+
+    /// Hands over a finished call's record, and runs `on_safe` once it is safe (fsync'd in the
+    /// journal or committed; on a blocking thread). A record lost — neither the journal nor the
+    /// database took it — never runs it: whoever kept a copy keeps it. Never waits.
+    pub fn record_then(&self, record: CallRecord, on_safe: OnSafe) {
+        self.record_inner(record, Some(on_safe));
+    }
+
+    fn record_inner(&self, record: CallRecord, on_safe: Option<OnSafe>) {
         bump(&self.stats.calls);
         let kind = record.outcome.kind();
         if let Some(i) = Outcome::KINDS.iter().position(|k| *k == kind) {
             bump(&self.stats.by_outcome[i]);
         }
-        self.hand_over(Entry::Call(Box::new(record)));
+        self.hand_over(Handed {
+            entry: Entry::Call(Box::new(record)),
+            on_safe,
+        });
     }
 
     /// Logs a queue or agent event at `entry.at`. Never waits.
@@ -171,7 +204,10 @@ impl Recorder {
         bump(&self.stats.events);
         let n = self.next_key.fetch_add(1, Ordering::Relaxed);
         let key = format!("{}-{n}", self.key_prefix);
-        self.hand_over(Entry::Event { key, entry });
+        self.hand_over(Handed {
+            entry: Entry::Event { key, entry },
+            on_safe: None,
+        });
     }
 
     /// Logs `event` as happening now.
@@ -182,12 +218,12 @@ impl Recorder {
         });
     }
 
-    fn hand_over(&self, entry: Entry) {
-        let entry = match self.tx.try_send(entry) {
+    fn hand_over(&self, handed: Handed) {
+        let Handed { entry, on_safe } = match self.tx.try_send(handed) {
             Ok(()) => return,
             Err(
-                mpsc::error::TrySendError::Full(entry) | mpsc::error::TrySendError::Closed(entry),
-            ) => entry,
+                mpsc::error::TrySendError::Full(handed) | mpsc::error::TrySendError::Closed(handed),
+            ) => handed,
         };
         bump(&self.stats.overflowed);
         let journal = Arc::clone(&self.journal);
@@ -200,7 +236,9 @@ impl Recorder {
                     stats
                         .journalled
                         .store(journal.unconfirmed(), Ordering::Relaxed);
+                    drop(journal);
                     wake.notify_one();
+                    run_all(on_safe.into_iter().collect());
                 }
                 Err(err) => {
                     bump(&stats.lost);
@@ -218,13 +256,20 @@ impl Recorder {
     }
 }
 
+/// Entries the journal refused: safe only once committed.
+#[derive(Default)]
+struct Unjournalled {
+    entries: Vec<Entry>,
+    on_safe: Vec<OnSafe>,
+}
+
 struct Writer {
     store: RecordStore,
     config: WriterConfig,
     journal: Arc<Mutex<Journal>>,
     wake: Arc<Notify>,
     stats: Arc<WriterStats>,
-    rx: mpsc::Receiver<Entry>,
+    rx: mpsc::Receiver<Handed>,
 }
 
 /// Runs `f` on the journal on a blocking thread.
@@ -280,7 +325,8 @@ impl Writer {
             }
             let (fresh, journal_error) = self.journal_batch(&mut batch).await;
             let backing_off = retry_at.is_some_and(|at| tokio::time::Instant::now() < at);
-            if backing_off && !stopping {
+            // Entries the journal refused are not held back: they have nowhere else to wait.
+            if backing_off && !stopping && journal_error.is_none() {
                 with_journal(&self.journal, move |j| j.give_back(fresh)).await;
                 continue;
             }
@@ -293,7 +339,10 @@ impl Writer {
             };
             entries.extend(fresh);
             let journalled = entries.len() as u64;
-            let unjournalled = journal_error.unwrap_or_default();
+            let Unjournalled {
+                entries: unjournalled,
+                on_safe,
+            } = journal_error.unwrap_or_default();
             let all_done = entries.is_empty() && unjournalled.is_empty();
             if !all_done {
                 match self.write(&entries, &unjournalled).await {
@@ -313,18 +362,31 @@ impl Writer {
                         if let Err(err) = confirmed {
                             warn!(%err, "cannot trim the records journal (its records are stored; a replay stores them once)");
                         }
+                        if !on_safe.is_empty() {
+                            // Committed: safe. Off the async worker, as for the journalled ones.
+                            let ran = tokio::task::spawn_blocking(move || run_all(on_safe)).await;
+                            if let Err(err) = ran {
+                                std::panic::resume_unwind(err.into_panic());
+                            }
+                        }
                     }
                     Err(err) => {
                         bump(&self.stats.write_failures);
                         warn!(%err, entries = entries.len() + unjournalled.len(), retry_in = ?delay, "call records not written; kept in the journal");
                         if !unjournalled.is_empty() {
                             // Neither journalled nor stored: try the journal again before giving up.
-                            if let Err(err) = with_journal(&self.journal, {
+                            let appended = with_journal(&self.journal, {
                                 let unjournalled = unjournalled.clone();
-                                move |j| j.append(&unjournalled)
+                                move |j| {
+                                    let appended = j.append(&unjournalled);
+                                    if appended.is_ok() {
+                                        run_all(on_safe);
+                                    }
+                                    appended
+                                }
                             })
-                            .await
-                            {
+                            .await;
+                            if let Err(err) = appended {
                                 self.stats
                                     .lost
                                     .fetch_add(unjournalled.len() as u64, Ordering::Relaxed);
@@ -353,7 +415,7 @@ impl Writer {
 
     /// Gathers more of a batch for [`WriterConfig::linger`], until it is full; true when the
     /// writer is to stop (asked to, or every recorder gone).
-    async fn linger(&mut self, batch: &mut Vec<Entry>, stop: &CancellationToken) -> bool {
+    async fn linger(&mut self, batch: &mut Vec<Handed>, stop: &CancellationToken) -> bool {
         let until = tokio::time::Instant::now() + self.config.linger;
         while batch.len() < self.config.batch {
             let room = self.config.batch - batch.len();
@@ -368,22 +430,29 @@ impl Writer {
         false
     }
 
-    /// Journals `batch` (one fsync) and empties it. Returns the journalled entries, and those the
-    /// journal refused (written to the database all the same).
-    async fn journal_batch(&self, batch: &mut Vec<Entry>) -> (Vec<Entry>, Option<Vec<Entry>>) {
+    /// Journals `batch` (one fsync) and empties it, running what waited for its entries to be safe.
+    /// Returns the journalled entries, and those the journal refused (written to the database all the
+    /// same) with what waits for them.
+    async fn journal_batch(&self, batch: &mut Vec<Handed>) -> (Vec<Entry>, Option<Unjournalled>) {
         if batch.is_empty() {
             return (Vec::new(), None);
         }
-        let taken = std::mem::replace(batch, Vec::with_capacity(self.config.batch));
+        let mut taken = Vec::with_capacity(batch.len());
+        let mut on_safe = Vec::new();
+        for handed in batch.drain(..) {
+            taken.push(handed.entry);
+            on_safe.extend(handed.on_safe);
+        }
         let stats = Arc::clone(&self.stats);
         with_journal(&self.journal, move |j| match j.append(&taken) {
             Ok(()) => {
                 stats.journalled.store(j.unconfirmed(), Ordering::Relaxed);
+                run_all(on_safe);
                 (taken, None)
             }
             Err(err) => {
                 error!(%err, "cannot journal call records; writing them to the database unjournalled");
-                (Vec::new(), Some(taken))
+                (Vec::new(), Some(Unjournalled { entries: taken, on_safe }))
             }
         })
         .await

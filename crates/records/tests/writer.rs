@@ -184,6 +184,95 @@ async fn a_full_queue_sends_records_to_the_journal_and_none_is_lost() {
     }
 }
 
+/// Counts `record_then`'s calls of `on_safe`, per record.
+fn safe_counter() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<u32>>>,
+    impl Fn(u32) -> records::OnSafe,
+) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let make = {
+        let seen = std::sync::Arc::clone(&seen);
+        move |n: u32| -> records::OnSafe {
+            let seen = std::sync::Arc::clone(&seen);
+            Box::new(move || seen.lock().expect("not poisoned").push(n))
+        }
+    };
+    (seen, make)
+}
+
+#[tokio::test]
+async fn record_then_says_once_when_each_record_is_safe_through_the_queue_or_the_journal() {
+    for (url, options) in databases("safe").await {
+        let journal_temp = tempfile::tempdir().expect("temp dir");
+        let store = RecordStore::connect(&url, &options).await.expect("connect");
+        let mut config = WriterConfig::new(journal_temp.path());
+        // A queue of 2 overflows: some records reach the journal through the queue, some directly.
+        config.queue_capacity = 2;
+        config.batch = 2;
+        let stop = CancellationToken::new();
+        let (recorder, task) =
+            Recorder::spawn(store.clone(), config, stop.clone()).expect("writer");
+        let (seen, on_safe) = safe_counter();
+        for n in 0..40 {
+            recorder.record_then(record(n), on_safe(n));
+        }
+        until_stored(&store, 40).await;
+        eventually(Duration::from_secs(5), "40 records said safe", || async {
+            let n = seen.lock().expect("not poisoned").len();
+            if n >= 40 { Ok(()) } else { Err(n) }
+        })
+        .await;
+        let mut said = seen.lock().expect("not poisoned").clone();
+        said.sort_unstable();
+        assert_eq!(
+            said,
+            (0..40).collect::<Vec<_>>(),
+            "each record said safe once"
+        );
+        assert!(recorder.stats().overflowed.load(Ordering::Relaxed) > 0);
+        stop.cancel();
+        task.await.expect("writer ends");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_record_is_safe_once_journalled_even_while_the_database_is_away() {
+    for (url, options) in databases("safe_db_away").await {
+        let journal_temp = tempfile::tempdir().expect("temp dir");
+        let store = RecordStore::connect(&url, &options).await.expect("connect");
+        // The writer's database is gone (its pool closed): nothing can be stored.
+        let gone = RecordStore::connect(&url, &options).await.expect("connect");
+        gone.close().await;
+        let stop = CancellationToken::new();
+        let (recorder, task) =
+            Recorder::spawn(gone, WriterConfig::new(journal_temp.path()), stop.clone())
+                .expect("writer");
+        let (seen, on_safe) = safe_counter();
+        for n in 0..3 {
+            recorder.record_then(record(n), on_safe(n));
+        }
+        eventually(Duration::from_secs(5), "3 records said safe", || async {
+            let n = seen.lock().expect("not poisoned").len();
+            if n == 3 { Ok(()) } else { Err(n) }
+        })
+        .await;
+        assert_eq!(store.count_calls().await.expect("count"), 0, "none stored");
+        stop.cancel();
+        task.await.expect("writer ends");
+        // The journal kept them: the next writer, with a database, stores them.
+        let (_recorder, task) = Recorder::spawn(
+            store.clone(),
+            WriterConfig::new(journal_temp.path()),
+            stop.child_token(),
+        )
+        .expect("writer");
+        until_stored(&store, 3).await;
+        drop(task);
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn retention_deletes_what_is_older_than_kept_and_nothing_newer() {
     for (url, options) in databases("retention").await {
