@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::{Config, IvrConfig, Secret};
 use crate::engine::adapters::{AriControl, ServiceDesk};
@@ -717,10 +718,9 @@ impl Node {
         });
         let mut centre_handle = None;
         let centre_task = centre_parts.map(|(centre, handle, requests, commands)| {
-            more = std::mem::take(&mut more).merge(crate::centre::api::routes(
-                handle.clone(),
-                config.records.time_zone,
-            ));
+            more = std::mem::replace(&mut more, OpenApiRouter::new()).merge(
+                crate::centre::api::routes(handle.clone(), config.records.time_zone),
+            );
             centre_handle = Some(handle);
             tokio::spawn(centre.run(requests, commands, infra_stop.clone()))
         });
@@ -1004,6 +1004,13 @@ fn control_input(
             None
         }
     }
+}
+
+/// The OpenAPI document of every route a node with a call centre serves under `/api/v1` (the
+/// ticket API, the call records' and the call centre's): what `GET /api/v1/openapi.json` answers
+/// there. A node without a call centre serves the same without the centre's routes.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    tickets::api::document(records::api::paths().merge(crate::centre::api::paths()))
 }
 
 #[cfg(test)]

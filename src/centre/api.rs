@@ -20,17 +20,19 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use tickets::accounts::{AccountEvent, Principal};
 use tickets::api::extract::{ApiJson, ApiPath};
+use tickets::api::openapi::{Conflict, LoginPath, NotFound};
 use tickets::api::{Action, ApiError, ApiState, Caller};
 use tokio::sync::broadcast::error::RecvError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{CentreError, CentreHandle, Snapshot};
 
@@ -40,27 +42,41 @@ struct Zone(chrono_tz::Tz);
 
 /// The routes, to merge into the tickets API (`tickets::api::router_with`); `zone`: whose day
 /// "escalations today" counts.
-pub fn routes(centre: CentreHandle, zone: chrono_tz::Tz) -> Router<ApiState> {
-    Router::new()
-        .route("/centre", get(snapshot))
-        .route("/centre/complaints", get(complaints))
-        .route("/centre/events", get(events))
-        .route("/centre/me/login", post(log_in))
-        .route("/centre/me/logout", post(log_out))
-        .route("/centre/me/pause", post(pause))
-        .route("/centre/me/resume", post(resume))
-        .route("/centre/me/disposition", post(disposition))
-        .route("/centre/me/hold", post(hold))
-        .route("/centre/me/hangup", post(hang_up))
-        .route("/centre/me/transfer", post(transfer))
-        .route("/centre/me/transfer/complete", post(complete_transfer))
-        .route("/centre/me/transfer/cancel", post(cancel_transfer))
-        .route("/centre/agents/{login}/supervise", post(supervise))
-        .route("/centre/agents/{login}/pause", post(force_pause))
-        .route("/centre/agents/{login}/logout", post(force_log_out))
-        .route("/centre/calls/{call}/move", post(move_call))
+pub fn routes(centre: CentreHandle, zone: chrono_tz::Tz) -> OpenApiRouter<ApiState> {
+    paths()
         .layer(Extension(centre))
         .layer(Extension(Zone(zone)))
+}
+
+/// The routes with their operations, without the centre: what the OpenAPI document of them is
+/// made from.
+pub fn paths() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(snapshot))
+        .routes(routes!(complaints))
+        .routes(routes!(events))
+        .routes(routes!(log_in))
+        .routes(routes!(log_out))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(disposition))
+        .routes(routes!(hold))
+        .routes(routes!(hang_up))
+        .routes(routes!(transfer))
+        .routes(routes!(complete_transfer))
+        .routes(routes!(cancel_transfer))
+        .routes(routes!(supervise))
+        .routes(routes!(force_pause))
+        .routes(routes!(force_log_out))
+        .routes(routes!(move_call))
+}
+
+/// `{call}`: a call's id in a path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+struct CallPath {
+    #[allow(dead_code)]
+    call: String,
 }
 
 impl From<CentreError> for ApiError {
@@ -90,6 +106,9 @@ fn me(caller: &Caller) -> Result<String, ApiError> {
     }
 }
 
+#[utoipa::path(get, path = "/centre", tag = "centre", responses(
+    (status = 200, description = "The call centre now (callers' numbers masked for agents but on their own call)", body = Snapshot),
+))]
 async fn snapshot(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -125,7 +144,7 @@ fn mask(snapshot: &mut Snapshot, me: Option<&str>) {
 
 /// The wallboard's complaints: open ones overdue per department and level, and the escalations
 /// made today.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ComplaintsBoard {
     pub at: chrono::DateTime<chrono::Utc>,
     /// When "today" began (local midnight in `records.time_zone`).
@@ -136,13 +155,16 @@ pub struct ComplaintsBoard {
     pub escalated_today: Vec<EscalatedToday>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EscalatedToday {
     pub department: String,
     pub level: u8,
     pub escalations: u64,
 }
 
+#[utoipa::path(get, path = "/centre/complaints", tag = "centre", responses(
+    (status = 200, description = "The wallboard's complaints: overdue per department and level, escalations today", body = ComplaintsBoard),
+))]
 async fn complaints(
     State(state): State<ApiState>,
     Extension(Zone(zone)): Extension<Zone>,
@@ -190,6 +212,9 @@ fn login_of(caller: &Caller) -> Option<String> {
     }
 }
 
+#[utoipa::path(get, path = "/centre/events", tag = "centre", responses(
+    (status = 200, description = "Server-Sent Events: a `snapshot` event (a Snapshot), then `agent`, `queue` and `ivr` events as they happen; a fresh `snapshot` for a reader that fell behind", content_type = "text/event-stream", body = String),
+))]
 async fn events(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -264,13 +289,16 @@ fn tokio_stream_from<T: Send + 'static>(
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     /// The phone to ring (a dial string); default: the agent profile's.
     pub phone: Option<String>,
 }
 
+#[utoipa::path(post, path = "/centre/me/login", tag = "centre", request_body(content = LoginBody, description = "Optional: without it, the agent profile's phone"), responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn log_in(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -322,6 +350,9 @@ async fn log_in(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/centre/me/logout", tag = "centre", responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn log_out(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -331,7 +362,7 @@ async fn log_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PauseBody {
     /// `break`, `lunch`, `training`, `meeting`, `outbound`, `system`.
@@ -350,6 +381,9 @@ fn pause_reason(raw: &str) -> Result<acd::PauseReason, ApiError> {
         })
 }
 
+#[utoipa::path(post, path = "/centre/me/pause", tag = "centre", request_body = PauseBody, responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn pause(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -361,6 +395,9 @@ async fn pause(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/centre/me/resume", tag = "centre", responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn resume(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -381,13 +418,16 @@ pub const DISPOSITIONS: [&str; 7] = [
     "abusive",
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispositionBody {
     /// One of [`DISPOSITIONS`]; audited with the call it ends.
     pub code: Option<String>,
 }
 
+#[utoipa::path(post, path = "/centre/me/disposition", tag = "centre", request_body(content = DispositionBody, description = "Optional: the call's disposition code"), responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn disposition(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -466,6 +506,9 @@ async fn supervised(
     Ok(actor)
 }
 
+#[utoipa::path(post, path = "/centre/agents/{login}/pause", tag = "centre", params(LoginPath), request_body = PauseBody, responses(
+    (status = 204, description = "Done"), (status = 404, response = NotFound), (status = 409, response = Conflict),
+))]
 async fn force_pause(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -492,6 +535,9 @@ async fn force_pause(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/centre/agents/{login}/logout", tag = "centre", params(LoginPath), responses(
+    (status = 204, description = "Done"), (status = 404, response = NotFound), (status = 409, response = Conflict),
+))]
 async fn force_log_out(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -508,13 +554,16 @@ async fn force_log_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveBody {
     pub queue: Option<String>,
     pub agent: Option<String>,
 }
 
+#[utoipa::path(post, path = "/centre/calls/{call}/move", tag = "centre", params(CallPath), request_body = MoveBody, responses(
+    (status = 204, description = "Done"), (status = 404, response = NotFound), (status = 409, response = Conflict),
+))]
 async fn move_call(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -549,12 +598,15 @@ async fn move_call(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
     pub on: bool,
 }
 
+#[utoipa::path(post, path = "/centre/me/hold", tag = "centre", request_body = HoldBody, responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn hold(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -569,6 +621,9 @@ async fn hold(
 
 /// The agent ends the call they are on: both sides are hung up, the queue log says the agent
 /// completed it, the agent goes to wrap-up. 409 `not_on_call` when they are on none.
+#[utoipa::path(post, path = "/centre/me/hangup", tag = "centre", responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn hang_up(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,
@@ -581,7 +636,7 @@ async fn hang_up(
 /// The most complaints filed during a call that a transfer notes.
 pub const MAX_TRANSFER_TICKETS: usize = 20;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// An integrated helpline (`181`, `1077`, `hrtc`, `gst`, `nasha`), `queue:NAME` or
@@ -597,6 +652,9 @@ pub struct TransferBody {
 
 /// A blind transfer with the ticket attached: the complaint numbers go on the channel for the
 /// receiving side, and each complaint of the call gets a note saying where it went and who sent it.
+#[utoipa::path(post, path = "/centre/me/transfer", tag = "centre", request_body = TransferBody, responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn transfer(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -626,7 +684,7 @@ async fn transfer(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuperviseBody {
     /// The supervisor's own phone (a dial string).
@@ -635,6 +693,9 @@ pub struct SuperviseBody {
     pub mode: String,
 }
 
+#[utoipa::path(post, path = "/centre/agents/{login}/supervise", tag = "centre", params(LoginPath), request_body = SuperviseBody, responses(
+    (status = 204, description = "Done"), (status = 404, response = NotFound), (status = 409, response = Conflict),
+))]
 async fn supervise(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -671,6 +732,9 @@ async fn supervise(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/centre/me/transfer/complete", tag = "centre", responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn complete_transfer(
     State(state): State<ApiState>,
     Extension(centre): Extension<CentreHandle>,
@@ -690,6 +754,9 @@ async fn complete_transfer(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/centre/me/transfer/cancel", tag = "centre", responses(
+    (status = 204, description = "Done"), (status = 409, response = Conflict),
+))]
 async fn cancel_transfer(
     Extension(centre): Extension<CentreHandle>,
     caller: Caller,

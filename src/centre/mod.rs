@@ -190,7 +190,7 @@ pub enum Command {
 }
 
 /// One agent, as the wallboard shows them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AgentView {
     pub agent: String,
     pub phone: String,
@@ -225,7 +225,7 @@ impl AgentView {
 }
 
 /// A caller in a queue, as the wallboard shows them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct WaitingView {
     pub call: String,
     pub queue: String,
@@ -240,7 +240,7 @@ pub struct WaitingView {
 /// The call centre now: per queue the wallboard's figures (waiting, oldest wait, answered and
 /// abandoned today, service level against its target, average speed of answer, expected wait),
 /// every agent, the callers in queue order, and every call the centre holds (with its agent).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Snapshot {
     pub at: chrono::DateTime<Utc>,
     /// When the day's counters began.
@@ -257,7 +257,7 @@ pub struct Snapshot {
 }
 
 /// A call in the centre, with the agent ringing for it or talking to it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CallView {
     #[serde(flatten)]
     pub call: WaitingView,

@@ -16,5 +16,6 @@ mod http_edge;
 mod lifecycle;
 mod nodes;
 mod notifications;
+mod openapi;
 mod service;
 mod support;

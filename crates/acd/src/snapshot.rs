@@ -29,7 +29,7 @@ use crate::config::Queues;
 use crate::{Acd, Action, AgentId, AttemptId, CallId, CallInfo, ChangeCause, Counters, Time};
 
 /// One queue on the wallboard.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueSnapshot {
     pub name: String,
     /// On the line with nobody ringing for them.

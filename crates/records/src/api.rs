@@ -11,9 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Extension, State};
-use axum::routing::get;
 use axum::{Json, http::HeaderValue, http::header, response::IntoResponse, response::Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -21,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use tickets::api::extract::ApiQuery;
 use tickets::api::{Action, ApiError, ApiState, Caller};
 use tickets::model::Role;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::escalation::{LevelFigures, escalations};
 use crate::model::{CallRecord, Outcome, mask_number};
@@ -46,21 +46,23 @@ pub struct RecordsApi {
     pub queues: Arc<BTreeMap<String, QueueTarget>>,
 }
 
-/// Every route, as (method, path relative to the mount point).
-pub const ROUTES: &[(&str, &str)] = &[("GET", "/reports/calls"), ("GET", "/calls")];
+/// The routes with their operations, to merge into the ticket API's router before it gets its
+/// state (`tickets::api::router_with`).
+pub fn routes(records: RecordsApi) -> OpenApiRouter<ApiState> {
+    paths().layer(Extension(records))
+}
 
-/// The routes, to merge into the ticket API's router before it gets its state.
-pub fn routes(records: RecordsApi) -> Router<ApiState> {
-    Router::new()
-        .route("/reports/calls", get(report))
-        .route("/calls", get(calls))
-        .layer(Extension(records))
+/// The routes without their store: what the OpenAPI document of them is made from.
+pub fn paths() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(report))
+        .routes(routes!(calls))
 }
 
 /// What `GET /reports/calls` answers (and `helpline report --json` prints): the report, and the
 /// complaints and overdue ones per department and level (all complaints, now: see
 /// [`escalation`](crate::escalation)).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportDocument {
     #[serde(flatten)]
     pub report: Report,
@@ -68,12 +70,16 @@ pub struct ReportDocument {
 }
 
 /// `from` and `to` are local dates, both included; without them, today.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// The first local date (default today).
     pub from: Option<NaiveDate>,
+    /// The last local date, included (default `from`); at most 366 days after it.
     pub to: Option<NaiveDate>,
-    /// `hour` or `day` (default: `hour` for one day, else `day`).
+    /// `hour` or `day` (default: `hour` for one day, else `day`); `hour` for at most 31 days.
+    #[param(value_type = Option<Granularity>)]
     pub by: Option<String>,
     pub department: Option<String>,
     pub language: Option<String>,
@@ -113,6 +119,13 @@ pub fn today(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&zone).date_naive()
 }
 
+/// A report of the calls, queues and agents of a period, with the complaints per department and
+/// level.
+///
+/// Roles: supervisor, admin, officer (their department's, without queue or agent figures).
+#[utoipa::path(get, path = "/reports/calls", tag = "records", params(ReportQuery), responses(
+    (status = 200, description = "The report", body = ReportDocument),
+))]
 async fn report(
     State(state): State<ApiState>,
     Extension(records): Extension<RecordsApi>,
@@ -178,21 +191,27 @@ async fn report(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CallsQuery {
+    /// The first local date (default today).
     pub from: Option<NaiveDate>,
+    /// The last local date, included (default `from`).
     pub to: Option<NaiveDate>,
+    /// Only this kind of outcome (`complaint_filed`, `to_agent`, `transferred` …).
     pub outcome: Option<String>,
     pub language: Option<String>,
     pub queue: Option<String>,
     pub agent: Option<String>,
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub offset: Option<u64>,
 }
 
 /// A page of call records.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CallsPage {
     pub calls: Vec<CallRecord>,
     pub limit: u32,
@@ -201,6 +220,12 @@ pub struct CallsPage {
     pub masked: bool,
 }
 
+/// Call records of a period, a page at a time.
+///
+/// Roles: supervisor, admin; agents with the callers' numbers masked.
+#[utoipa::path(get, path = "/calls", tag = "records", params(CallsQuery), responses(
+    (status = 200, description = "A page of call records", body = CallsPage),
+))]
 async fn calls(
     State(state): State<ApiState>,
     Extension(records): Extension<RecordsApi>,

@@ -13,7 +13,7 @@ use tickets::model::MAX_LEVEL;
 use tickets::{Page, StoreError, TicketFilter};
 
 /// One department's complaints at one level.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LevelFigures {
     pub department: String,
     pub name: String,

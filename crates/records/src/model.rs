@@ -107,6 +107,21 @@ impl fmt::Display for Outcome {
 }
 
 /// A text that is not an outcome.
+/// As stored and shown: its text (`complaint_filed`, `transferred:181`, `outbound:no_answer` …).
+impl utoipa::PartialSchema for Outcome {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "How the call ended: one of the kinds (`self_service`, `complaint_filed`, \
+                 `to_agent` …), `transferred:<destination>` or `outbound:<result>`",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Outcome {}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a call outcome: {0:?}")]
 pub struct BadOutcome(pub String);
@@ -151,7 +166,7 @@ impl TryFrom<String> for Outcome {
 }
 
 /// Who ended the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HungUpBy {
     /// The caller hung up.
@@ -191,7 +206,7 @@ pub const FALLBACK_CALL_PREFIX: &str = "fallback/";
 pub const MASKED_KEY: char = 'x';
 
 /// One step of the IVR path: the step's name, when it was entered, and the keys pressed in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PathStep {
     /// The script's step name.
     pub step: String,
@@ -204,7 +219,7 @@ pub struct PathStep {
 }
 
 /// A ticket filed in the call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FiledTicket {
     /// The complaint number read to the caller.
     pub number: String,
@@ -213,7 +228,7 @@ pub struct FiledTicket {
 }
 
 /// The fields an ACD fills once agents exist; all empty for calls the IVR alone served.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentLeg {
     pub queue: Option<String>,
     /// Time in the queue before an agent answered (or the caller gave up).
@@ -225,7 +240,7 @@ pub struct AgentLeg {
 }
 
 /// One call's record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
     /// `<asterisk id>/<channel id>` (the ticket's call id), or the channel id alone.
     pub call_id: String,

@@ -41,7 +41,7 @@ use crate::model::{CallRecord, Outcome};
 use crate::queue::{QueueEvent, QueueLogEntry};
 
 /// How the call series is grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Granularity {
     Hour,
@@ -122,7 +122,7 @@ pub const DEFAULT_SERVICE_LEVEL_SECONDS: u32 = 20;
 pub const DEFAULT_SHORT_ABANDON_SECONDS: u32 = 5;
 
 /// A queue's targets, as its `service_level` in `queues.toml` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QueueTarget {
     /// Answered within this many seconds counts as answered in time.
     pub service_level_seconds: u32,
@@ -131,7 +131,7 @@ pub struct QueueTarget {
 }
 
 /// The call figures of the period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CallFigures {
     pub calls: u64,
     /// Answered by the IVR (or the fallback).
@@ -149,16 +149,17 @@ pub struct CallFigures {
 }
 
 /// How many calls ended one way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OutcomeCount {
     pub outcome: &'static str,
     pub calls: u64,
 }
 
 /// One row of the series: calls that arrived in one local hour or day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SeriesRow {
     /// The local start of the hour or day (`2026-12-03T14:00:00`, in the report's time zone).
+    #[schema(value_type = String, example = "2026-12-04T10:00:00")]
     pub start: NaiveDateTime,
     pub calls: u64,
     pub contained: u64,
@@ -168,14 +169,14 @@ pub struct SeriesRow {
 }
 
 /// Complaints filed in calls, for one department.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DepartmentComplaints {
     pub department: String,
     pub complaints_filed: u64,
 }
 
 /// One queue's figures, from the queue log (definitions in the module's documentation).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueFigures {
     pub queue: String,
     /// The target its service level was counted against.
@@ -211,7 +212,7 @@ pub struct QueueFigures {
 }
 
 /// One agent's figures, from the queue log.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AgentFigures {
     pub agent: String,
     /// Calls taken (connected to them).
@@ -227,14 +228,14 @@ pub struct AgentFigures {
 }
 
 /// Time paused for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PauseTime {
     pub reason: String,
     pub ms: i64,
 }
 
 /// A whole report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

@@ -1,9 +1,11 @@
 //! A JSON value checked against a schema of an OpenAPI 3.1 document, strictly: the keywords the
 //! helpline's documents use — `$ref` (inside the document), `type` (one or a list), `enum`,
-//! `required`, `properties`, `additionalProperties: false`, `items`, `minimum`, `maximum`,
-//! `maxLength`, `pattern` (anchored, with literals, `[…]` classes and `{n}`/`{n,m}`/`+`/`*`/`?`),
-//! and the annotations (`description`, `examples`, `format`). Any other keyword is a problem: a
-//! check that cannot read the schema must not pass.
+//! `required`, `properties`, `additionalProperties: false`, `items` (a schema, or `false` after
+//! `prefixItems`), `prefixItems`, `allOf`, `oneOf` (exactly one), `anyOf`, `minimum`, `maximum`,
+//! `minLength`, `maxLength`, `minItems`, `maxItems`, `pattern` (anchored, with literals, `[…]`
+//! classes and `{n}`/`{n,m}`/`+`/`*`/`?`), and the annotations (`description`, `examples`,
+//! `example`, `default`, `format`, `title`). Any other keyword is a problem: a check that cannot
+//! read the schema must not pass.
 
 use serde_json::Value;
 
@@ -18,7 +20,14 @@ pub fn check(document: &Value, schema: &str, value: &Value) -> Vec<String> {
     problems
 }
 
-const ANNOTATIONS: &[&str] = &["description", "examples", "format", "title"];
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "examples",
+    "example",
+    "default",
+    "format",
+    "title",
+];
 
 fn walk(doc: &Value, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
     let Some(schema) = schema.as_object() else {
@@ -86,6 +95,62 @@ fn walk(doc: &Value, schema: &Value, value: &Value, at: &str, problems: &mut Vec
                     problems.push(format!(
                         "{at}: additionalProperties {rule} is not supported"
                     ));
+                }
+            }
+            "allOf" | "oneOf" | "anyOf" => {
+                let branches = rule.as_array().map(Vec::as_slice).unwrap_or_default();
+                let failing: Vec<Vec<String>> = branches
+                    .iter()
+                    .map(|b| {
+                        let mut p = Vec::new();
+                        walk(doc, b, value, at, &mut p);
+                        p
+                    })
+                    .collect();
+                let passed = failing.iter().filter(|p| p.is_empty()).count();
+                match keyword.as_str() {
+                    "allOf" => problems.extend(failing.into_iter().flatten()),
+                    "oneOf" if passed != 1 => problems.push(format!(
+                        "{at}: {value} matches {passed} of oneOf's {} schemas: {failing:?}",
+                        branches.len()
+                    )),
+                    "anyOf" if passed == 0 => {
+                        problems.push(format!("{at}: {value} matches none of anyOf: {failing:?}"))
+                    }
+                    _ => {}
+                }
+            }
+            "prefixItems" => {
+                if let (Some(list), Some(schemas)) = (value.as_array(), rule.as_array()) {
+                    for (i, (v, s)) in list.iter().zip(schemas).enumerate() {
+                        walk(doc, s, v, &format!("{at}[{i}]"), problems);
+                    }
+                }
+            }
+            "items" if rule == &Value::Bool(false) => {
+                let prefix = schema
+                    .get("prefixItems")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                if let Some(list) = value.as_array()
+                    && list.len() > prefix
+                {
+                    problems.push(format!("{at}: more than {prefix} items"));
+                }
+            }
+            "minItems" | "maxItems" => {
+                if let (Some(list), Some(n)) = (value.as_array(), rule.as_u64()) {
+                    let len = list.len() as u64;
+                    if (keyword == "minItems" && len < n) || (keyword == "maxItems" && len > n) {
+                        problems.push(format!("{at}: {len} items breaks {keyword} {n}"));
+                    }
+                }
+            }
+            "minLength" => {
+                if let (Some(s), Some(min)) = (value.as_str(), rule.as_u64())
+                    && (s.chars().count() as u64) < min
+                {
+                    problems.push(format!("{at}: shorter than {min}"));
                 }
             }
             "items" => {

@@ -25,7 +25,7 @@ pub struct UnknownValue {
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -204,8 +204,9 @@ impl fmt::Display for Actor {
 }
 
 /// A department tickets are routed to, with its SLA.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Department {
+    #[schema(pattern = "^[A-Z]{2,6}$")]
     pub code: String,
     pub name: String,
     pub name_hi: String,
@@ -214,7 +215,7 @@ pub struct Department {
 }
 
 /// The evidence of a voice complaint as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordingInfo {
     /// File name inside the recordings directory (derived from the complaint number).
     pub file_name: String,
@@ -225,8 +226,9 @@ pub struct RecordingInfo {
 }
 
 /// A ticket as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ticket {
+    #[schema(value_type = String, pattern = "^[1-9][0-9]{9}$")]
     pub number: ComplaintNumber,
     pub call_id: Option<String>,
     pub source: TicketSource,
@@ -244,6 +246,7 @@ pub struct Ticket {
     pub recording: Option<RecordingInfo>,
     pub after_hours: bool,
     pub status: TicketStatus,
+    #[schema(minimum = 1, maximum = 4)]
     pub level: u8,
     pub assigned_to: Option<String>,
     pub due_at: DateTime<Utc>,
@@ -255,6 +258,7 @@ pub struct Ticket {
     /// The API client that filed it (`user:ID`, `integration:NAME`, `token:ID`; `None`: the
     /// engine). Not shown: it decides what an integration may read.
     #[serde(skip)]
+    #[schema(ignore)]
     pub filed_by: Option<String>,
 }
 
@@ -265,7 +269,7 @@ impl Ticket {
 }
 
 /// One entry of a ticket's audit trail: who changed what, when, from what to what, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor: String,
@@ -276,7 +280,7 @@ pub struct AuditEntry {
 }
 
 /// A note an officer, agent or supervisor added to a ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Note {
     pub at: DateTime<Utc>,
     pub author: String,
@@ -313,7 +317,7 @@ impl Default for Page {
 }
 
 /// Counts behind the helpline's headline figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketStats {
     pub total: u64,
     pub by_status: Vec<(TicketStatus, u64)>,
@@ -382,7 +386,7 @@ fn share(part: u64, whole: u64) -> f64 {
 
 /// One department's headline figures, as supervisors read them ("disposal and satisfaction rates per
 /// department"). Shares are defined as in [`HeadlineFigures`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DepartmentFigures {
     pub code: String,
     pub name: String,

@@ -15,7 +15,8 @@ use crate::model::{Ticket, TicketStatus, UnknownValue};
 
 /// What happened to a ticket. A status change to `resolved` or `reopened` is its own kind, so a
 /// subscriber can ask for just those.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = EventType)]
 pub enum EventKind {
     #[serde(rename = "ticket.registered")]
     Registered,
@@ -81,10 +82,13 @@ impl FromStr for EventKind {
 }
 
 /// The ticket as the event left it. No caller number: subscribers get none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TicketSummary {
+    #[schema(pattern = "^[1-9][0-9]{9}$")]
     pub number: String,
     pub status: TicketStatus,
+    #[schema(minimum = 1, maximum = 4)]
     pub level: u8,
     pub language: String,
     pub department_code: String,
@@ -106,8 +110,10 @@ impl TicketSummary {
     }
 }
 
-/// What changed: statuses (`registered`, `resolved` …) or levels (`L1` … `L4`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What changed: statuses (`registered`, `resolved` …; `from` null on registration) or, for
+/// `ticket.escalated`, levels (`L1` … `L4`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Change {
     pub from: Option<String>,
     pub to: String,
@@ -116,9 +122,13 @@ pub struct Change {
 }
 
 /// A webhook's body: one event. `id` is the idempotency key (the `Idempotency-Key` header too):
-/// a subscriber that sees it twice has seen one event twice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// a subscriber that sees it twice has seen one event twice, and should answer 2xx without acting
+/// twice. The caller's phone number is never included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = TicketEvent)]
 pub struct EventPayload {
+    #[schema(pattern = "^evt_[0-9a-f]{32}$")]
     pub id: String,
     #[serde(rename = "type")]
     pub kind: EventKind,
@@ -147,7 +157,7 @@ pub struct OutboxEvent {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     Pending,

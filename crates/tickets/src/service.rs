@@ -176,8 +176,9 @@ struct Filing {
 }
 
 /// Result of filing a complaint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Filed {
+    #[schema(value_type = String, pattern = "^[1-9][0-9]{9}$")]
     pub number: ComplaintNumber,
     /// False when the key (call) already had this ticket.
     pub created: bool,
@@ -189,13 +190,15 @@ pub struct Filed {
 }
 
 /// What the IVR reads back when a citizen asks about a complaint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TicketStatusView {
+    #[schema(value_type = String, pattern = "^[1-9][0-9]{9}$")]
     pub number: ComplaintNumber,
     pub status: TicketStatus,
     pub department_code: String,
     pub department_name: String,
     pub due_at: DateTime<Utc>,
+    #[schema(minimum = 1, maximum = 4)]
     pub level: u8,
     /// The ticket is in this node's journal and not yet in the database.
     pub pending_sync: bool,

@@ -23,7 +23,7 @@ pub const TOKEN_PREFIX: &str = "hl_";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// Whom a token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenOwner {
     User {
@@ -38,7 +38,7 @@ pub enum TokenOwner {
 }
 
 /// A token's stored identity (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: i64,
     pub owner: TokenOwner,
@@ -59,8 +59,9 @@ impl TokenInfo {
 }
 
 /// A freshly created token: `token` is shown to the operator once and never stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
+    /// Shown once.
     pub token: String,
     pub info: TokenInfo,
 }

@@ -134,7 +134,17 @@ impl Caller {
 }
 
 /// What the ACD counts per queue (since [`Acd::reset_counters`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct Counters {
     /// Callers connected to an agent (call-backs included).
     pub answered: u64,

@@ -18,7 +18,7 @@ use crate::store::Store;
 const MAX_LIST: usize = 100;
 
 /// A user's agent profile, as stored and as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentProfile {
     /// The user's login.
     pub login: String,
@@ -34,15 +34,32 @@ pub struct AgentProfile {
 }
 
 /// A profile to set, as given by an admin or a supervisor (unchecked).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentProfileInput {
+    /// Dial string TECH/resource, e.g. PJSIP/agent-101.
+    #[schema(max_length = 80, pattern = "^[A-Za-z0-9]+/[A-Za-z0-9._@:+-]+$")]
     pub phone: Option<String>,
+    /// Language codes they take calls in, at least one.
+    #[schema(value_type = Vec<CallLanguage>, min_items = 1, max_items = 2)]
     pub languages: Vec<String>,
+    /// Department codes; empty: every department.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub departments: Vec<String>,
+    /// Helplines whose calls they take (1100, 181, 1077, hrtc …); empty: every helpline.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub helplines: Vec<String>,
+}
+
+/// The call centre's languages, as the document names them (a profile holds them as codes).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum CallLanguage {
+    Hi,
+    En,
 }
 
 /// A dial string Asterisk's `POST /channels?endpoint=` takes: `TECH/resource`, e.g.

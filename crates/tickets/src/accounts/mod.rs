@@ -130,7 +130,7 @@ impl Default for AccountsConfig {
 }
 
 /// A named account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub login: String,
@@ -151,7 +151,7 @@ impl User {
 
 /// What an integration token may do. Nothing is granted without a scope; no scope lets an
 /// integration give feedback on a citizen's behalf.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Scope {
     /// File tickets.
     #[serde(rename = "tickets:file")]

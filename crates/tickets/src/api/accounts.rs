@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::accounts::agent::{self, AgentProfile, AgentProfileInput};
 use crate::accounts::{
@@ -27,6 +28,7 @@ use super::ApiState;
 use super::auth::{Action, Caller, client_addr, client_key, throttled};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::openapi::{BadRequest, Conflict, IdPath, LoginPath, NotFound, Unauthorized};
 
 impl From<AccountError> for ApiError {
     fn from(err: AccountError) -> Self {
@@ -57,7 +59,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub login: String,
@@ -66,9 +68,11 @@ pub struct LoginBody {
 
 /// What a login answers. `session` is the bearer for API clients (the browser gets it as the
 /// cookie as well); `csrf_token` goes in `X-CSRF-Token` on cookie-authenticated writes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LoginView {
+    /// Bearer for API clients (also set as the HttpOnly cookie).
     pub session: String,
+    /// Send as X-CSRF-Token on cookie-authenticated writes.
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
     pub idle_timeout_seconds: u64,
@@ -76,7 +80,7 @@ pub struct LoginView {
 }
 
 /// Whom the caller is, for the desktop's header line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MeView {
     pub actor: String,
     pub role: Role,
@@ -91,23 +95,29 @@ pub struct MeView {
     pub session_expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
+    #[schema(pattern = "^[a-z0-9._-]{2,64}$")]
     pub login: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     pub role: Role,
+    /// An officer's department (officers only).
+    #[schema(pattern = "^[A-Z]{2,6}$")]
     pub department_code: Option<String>,
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
     /// The login of the user the token acts as; or
@@ -116,13 +126,15 @@ pub struct NewTokenBody {
     pub integration: Option<String>,
     #[serde(default)]
     pub scopes: Vec<Scope>,
+    #[schema(max_length = 100)]
     pub label: Option<String>,
-    /// `90d`, `12h`, `30m`; default 90 days.
+    /// `90d`, `12h`, `30m`; default 90 days, at most 366.
+    #[schema(pattern = "^[0-9]+[dhm]$")]
     pub expires_in: Option<String>,
 }
 
 /// A token as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
     #[serde(flatten)]
     pub info: TokenInfo,
@@ -138,6 +150,13 @@ fn session_cookie(value: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Log in: a session (cookie and bearer).
+///
+/// Sets the cookie helpline_session (HttpOnly, SameSite=Strict, Secure unless the demo).
+#[utoipa::path(post, path = "/login", tag = "accounts", request_body = LoginBody, responses(
+    (status = 200, description = "Logged in", body = LoginView),
+    (status = 401, response = Unauthorized),
+))]
 pub(crate) async fn login(
     State(state): State<ApiState>,
     ClientAddr(addr): ClientAddr,
@@ -203,6 +222,13 @@ pub(crate) async fn login(
     Ok(([(header::SET_COOKIE, cookie)], Json(view)).into_response())
 }
 
+/// End this session.
+///
+/// Sessions only (a token is revoked instead).
+#[utoipa::path(post, path = "/logout", tag = "accounts", responses(
+    (status = 204, description = "Logged out; the cookie cleared"),
+    (status = 400, response = BadRequest),
+))]
 pub(crate) async fn logout(
     State(state): State<ApiState>,
     caller: Caller,
@@ -225,6 +251,10 @@ pub(crate) async fn logout(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
+/// Who the caller is.
+#[utoipa::path(get, path = "/me", tag = "accounts", responses(
+    (status = 200, description = "The caller", body = MeView),
+))]
 pub(crate) async fn me(caller: Caller) -> Json<MeView> {
     let identity = caller.identity();
     let (user, integration) = match &identity.principal {
@@ -246,6 +276,12 @@ pub(crate) async fn me(caller: Caller) -> Json<MeView> {
     })
 }
 
+/// Users.
+///
+/// Roles: admin.
+#[utoipa::path(get, path = "/users", tag = "accounts", responses(
+    (status = 200, description = "Every user", body = Vec<User>),
+))]
 pub(crate) async fn list_users(
     State(state): State<ApiState>,
     caller: Caller,
@@ -254,6 +290,13 @@ pub(crate) async fn list_users(
     Ok(Json(state.service.store().users().await?))
 }
 
+/// Create a user.
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/users", tag = "accounts", request_body = NewUserBody, responses(
+    (status = 201, description = "The user", body = User),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn create_user(
     State(state): State<ApiState>,
     caller: Caller,
@@ -277,6 +320,13 @@ pub(crate) async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+/// Disable a user (sessions end, tokens stop).
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/users/{login}/disable", tag = "accounts", params(LoginPath), responses(
+    (status = 200, description = "The user, disabled", body = User),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn disable_user(
     State(state): State<ApiState>,
     caller: Caller,
@@ -293,6 +343,13 @@ pub(crate) async fn disable_user(
     Ok(Json(user))
 }
 
+/// Set a user's password (their sessions end).
+///
+/// Roles: admin.
+#[utoipa::path(post, path = "/users/{login}/password", tag = "accounts", params(LoginPath),
+    request_body = PasswordBody, responses(
+    (status = 204, description = "Set"),
+))]
 pub(crate) async fn set_password(
     State(state): State<ApiState>,
     caller: Caller,
@@ -312,6 +369,12 @@ pub(crate) async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// API tokens not revoked.
+///
+/// Roles: admin.
+#[utoipa::path(get, path = "/tokens", tag = "accounts", responses(
+    (status = 200, description = "Every live token", body = Vec<TokenView>),
+))]
 pub(crate) async fn list_tokens(
     State(state): State<ApiState>,
     caller: Caller,
@@ -330,6 +393,14 @@ pub(crate) async fn list_tokens(
     ))
 }
 
+/// Create a token for a user or an integration.
+///
+/// Roles: admin. Default lifetime 90 days, at most 366.
+#[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = NewTokenBody, responses(
+    (status = 201, description = "The token, shown once", body = CreatedToken),
+    (status = 404, response = NotFound),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn create_token(
     State(state): State<ApiState>,
     caller: Caller,
@@ -373,6 +444,12 @@ pub(crate) async fn create_token(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Revoke a token.
+///
+/// Roles: admin.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", params(IdPath), responses(
+    (status = 204, description = "Revoked"),
+))]
 pub(crate) async fn revoke_token(
     State(state): State<ApiState>,
     caller: Caller,
@@ -389,6 +466,12 @@ pub(crate) async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every agent profile of an enabled user.
+///
+/// Roles: admin, supervisor.
+#[utoipa::path(get, path = "/agent-profiles", tag = "accounts", responses(
+    (status = 200, description = "The profiles", body = Vec<AgentProfile>),
+))]
 pub(crate) async fn agent_profiles(
     State(state): State<ApiState>,
     caller: Caller,
@@ -397,6 +480,12 @@ pub(crate) async fn agent_profiles(
     Ok(Json(state.service.store().agent_profiles().await?))
 }
 
+/// A user's agent profile.
+///
+/// Roles: admin, supervisor; or the user themselves.
+#[utoipa::path(get, path = "/users/{login}/agent", tag = "accounts", params(LoginPath), responses(
+    (status = 200, description = "The profile", body = AgentProfile),
+))]
 pub(crate) async fn get_agent_profile(
     State(state): State<ApiState>,
     caller: Caller,
@@ -411,6 +500,14 @@ pub(crate) async fn get_agent_profile(
     ))
 }
 
+/// Set a user's agent profile.
+///
+/// An agent or a supervisor: the phone, languages, departments and helplines of their calls.
+/// Roles: admin, supervisor. Audited.
+#[utoipa::path(put, path = "/users/{login}/agent", tag = "accounts", params(LoginPath),
+    request_body = AgentProfileInput, responses(
+    (status = 200, description = "The profile", body = AgentProfile),
+))]
 pub(crate) async fn set_agent_profile(
     State(state): State<ApiState>,
     caller: Caller,

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::model::{AuditEntry, FeedbackReason, Note};
 use crate::validate;
@@ -13,16 +14,18 @@ use crate::validate;
 use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::openapi::{Conflict, NumberPath, Wav};
 use super::tickets::{TicketView, load_ticket, view};
 use super::{ApiState, PageBody, PageQuery};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
+    #[schema(min_length = 1, max_length = 4000)]
     pub text: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackBody {
     pub satisfied: bool,
@@ -30,6 +33,11 @@ pub struct FeedbackBody {
 }
 
 /// A page of a ticket's notes, oldest first.
+///
+/// Roles: all roles.
+#[utoipa::path(get, path = "/tickets/{number}/notes", tag = "tickets", params(NumberPath, PageQuery), responses(
+    (status = 200, description = "A page of notes", body = PageBody<Note>),
+))]
 pub(crate) async fn list_notes(
     State(state): State<ApiState>,
     caller: Caller,
@@ -47,6 +55,13 @@ pub(crate) async fn list_notes(
     Ok(Json(PageBody::new(notes, total, page)))
 }
 
+/// Add a note.
+///
+/// Roles: agent, supervisor, admin, officer.
+#[utoipa::path(post, path = "/tickets/{number}/notes", tag = "tickets", params(NumberPath),
+    request_body = NoteBody, responses(
+    (status = 201, description = "The note", body = Note),
+))]
 pub(crate) async fn add_note(
     State(state): State<ApiState>,
     caller: Caller,
@@ -69,6 +84,14 @@ pub(crate) async fn add_note(
     Ok((StatusCode::CREATED, Json(note)))
 }
 
+/// Citizen feedback on a resolved ticket; closes it satisfied or not satisfied.
+///
+/// Roles: agent, supervisor, admin, integration (recorded on the citizen's behalf, audited).
+#[utoipa::path(post, path = "/tickets/{number}/feedback", tag = "tickets", params(NumberPath),
+    request_body = FeedbackBody, responses(
+    (status = 200, description = "The ticket after the feedback", body = TicketView),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn feedback(
     State(state): State<ApiState>,
     caller: Caller,
@@ -92,7 +115,12 @@ pub(crate) async fn feedback(
     Ok(Json(view(ticket, now)))
 }
 
-/// A page of a ticket's audit trail, oldest first.
+/// A page of a ticket's audit trail, oldest first: who changed what, when, from → to, why.
+///
+/// Roles: supervisor, admin, officer.
+#[utoipa::path(get, path = "/tickets/{number}/audit", tag = "tickets", params(NumberPath, PageQuery), responses(
+    (status = 200, description = "A page of audit entries", body = PageBody<AuditEntry>),
+))]
 pub(crate) async fn audit(
     State(state): State<ApiState>,
     caller: Caller,
@@ -110,6 +138,12 @@ pub(crate) async fn audit(
     Ok(Json(PageBody::new(entries, total, page)))
 }
 
+/// The complaint's voice recording.
+///
+/// Roles: agent, supervisor, admin, officer.
+#[utoipa::path(get, path = "/tickets/{number}/recording", tag = "tickets", params(NumberPath), responses(
+    (status = 200, description = "WAV audio", content_type = "audio/wav", body = Wav),
+))]
 pub(crate) async fn recording(
     State(state): State<ApiState>,
     caller: Caller,

@@ -15,16 +15,27 @@ use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::{ApiState, PageBody, PageQuery};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConfirmationsQuery {
     /// Default `call_back`.
     pub state: Option<ConfirmationState>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// Entries to skip.
     pub offset: Option<u64>,
 }
 
-/// A page of confirmation calls in one state, the oldest change first.
+/// Confirmation calls in one state, the oldest change first.
+///
+/// By default those that reached nobody and wait on an agent's call-back list. Roles: agent,
+/// supervisor, admin, officer (their department's only); integrations with the personal-data
+/// scope.
+#[utoipa::path(get, path = "/confirmations", tag = "tickets", params(ConfirmationsQuery), responses(
+    (status = 200, description = "A page of confirmation calls", body = PageBody<Confirmation>),
+))]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     caller: Caller,

@@ -13,12 +13,28 @@ use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentBody {
+    /// Days an officer has at each level.
+    #[schema(minimum = 1, maximum = 365)]
     pub sla_days: u32,
 }
 
+/// `{code}`: a department's code in a path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    #[param(pattern = "^[A-Z]{2,6}$")]
+    pub code: String,
+}
+
+/// Departments with their SLA.
+///
+/// Roles: all roles.
+#[utoipa::path(get, path = "/departments", tag = "departments", responses(
+    (status = 200, description = "Every department", body = Vec<Department>),
+))]
 pub(crate) async fn departments(
     State(state): State<ApiState>,
     caller: Caller,
@@ -27,6 +43,13 @@ pub(crate) async fn departments(
     Ok(Json(state.service.store().departments().await?))
 }
 
+/// Change a department's SLA (applies to due dates set from now on).
+///
+/// Roles: admin.
+#[utoipa::path(patch, path = "/departments/{code}", tag = "departments", params(CodePath),
+    request_body = DepartmentBody, responses(
+    (status = 200, description = "The department", body = Department),
+))]
 pub(crate) async fn configure_department(
     State(state): State<ApiState>,
     caller: Caller,

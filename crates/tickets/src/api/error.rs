@@ -111,14 +111,15 @@ impl ApiError {
 }
 
 /// The error body every failure answers with.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong: a stable code to branch on, a message for people, and for a refused value
 /// (422) the field it was given in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// e.g. `invalid_input`, `malformed_json`, `unauthorized`, `forbidden`, `not_found`,
     /// `method_not_allowed`, `invalid_transition`, `not_allowed_now`, `too_large`,

@@ -12,10 +12,9 @@
 //! of handlers per resource ([`tickets`], [`activity`], [`departments`], [`stats`]).
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::extract::{DefaultBodyLimit, Extension};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::{Accounts, AccountsConfig};
 use crate::service::TicketService;
@@ -28,6 +27,7 @@ pub mod departments;
 pub mod error;
 pub mod extract;
 pub mod notifications;
+pub mod openapi;
 pub mod stats;
 pub mod status;
 pub mod tickets;
@@ -43,10 +43,14 @@ pub const MAX_PAGE: u32 = 200;
 pub const DEFAULT_PAGE: u32 = 50;
 
 /// `?limit=&offset=` of a list that can grow (tickets, a ticket's notes, its audit trail).
-#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// Entries to skip; the next page is at offset + limit while that is below total.
     pub offset: Option<u64>,
 }
 
@@ -69,10 +73,12 @@ impl PageQuery {
 
 /// One page of a list: its items, how many there are in all, and the page that was asked for
 /// (the next one is at `offset + limit` while that is below `total`).
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PageBody<T> {
     pub items: Vec<T>,
+    /// How many there are in all.
     pub total: u64,
+    #[schema(minimum = 1, maximum = 200)]
     pub limit: u32,
     pub offset: u64,
 }
@@ -87,46 +93,6 @@ impl<T> PageBody<T> {
         }
     }
 }
-
-/// The hand-kept OpenAPI document (a test checks it lists every route of [`ROUTES`]).
-pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
-
-/// Every route the router serves, as (method, path relative to the mount point).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/openapi.json"),
-    ("GET", "/tickets"),
-    ("POST", "/tickets"),
-    ("GET", "/tickets/{number}"),
-    ("GET", "/confirmations"),
-    ("POST", "/tickets/{number}/status"),
-    ("POST", "/tickets/{number}/assign"),
-    ("POST", "/tickets/{number}/escalate"),
-    ("GET", "/tickets/{number}/notes"),
-    ("POST", "/tickets/{number}/notes"),
-    ("POST", "/tickets/{number}/feedback"),
-    ("GET", "/tickets/{number}/audit"),
-    ("GET", "/tickets/{number}/recording"),
-    ("GET", "/departments"),
-    ("PATCH", "/departments/{code}"),
-    ("GET", "/stats"),
-    ("GET", "/stats/departments"),
-    ("GET", "/tickets/{number}/status"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("GET", "/me"),
-    ("GET", "/users"),
-    ("POST", "/users"),
-    ("POST", "/users/{login}/disable"),
-    ("POST", "/users/{login}/password"),
-    ("GET", "/users/{login}/agent"),
-    ("PUT", "/users/{login}/agent"),
-    ("GET", "/agent-profiles"),
-    ("GET", "/tokens"),
-    ("POST", "/tokens"),
-    ("DELETE", "/tokens/{id}"),
-    ("GET", "/notifications/dead"),
-    ("POST", "/notifications/{id}/retry"),
-];
 
 /// What the API handlers share.
 #[derive(Debug, Clone)]
@@ -152,87 +118,88 @@ impl ApiState {
 
 /// The API's routes (mount with `Router::new().nest("/api/v1", tickets::api::router(state))`).
 pub fn router(state: ApiState) -> Router {
-    router_with(state, Router::new())
+    router_with(state, OpenApiRouter::new())
 }
 
-/// The API's routes with `more` routes of another part of the system (the call records' reports)
-/// merged in: the same state, the same callers and roles, the same body limit and "no such route".
-pub fn router_with(state: ApiState, more: Router<ApiState>) -> Router {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route(
-            "/tickets",
-            get(tickets::list_tickets).post(tickets::create_ticket),
-        )
-        .route("/tickets/{number}", get(tickets::get_ticket))
-        .route(
-            "/tickets/{number}/status",
-            get(status::ticket_status).post(tickets::change_status),
-        )
-        .route("/tickets/{number}/assign", post(tickets::assign))
-        .route("/tickets/{number}/escalate", post(tickets::escalate))
-        .route(
-            "/tickets/{number}/notes",
-            get(activity::list_notes).post(activity::add_note),
-        )
-        .route("/tickets/{number}/feedback", post(activity::feedback))
-        .route("/tickets/{number}/audit", get(activity::audit))
-        .route("/tickets/{number}/recording", get(activity::recording))
-        .route("/confirmations", get(confirmations::list))
-        .route("/departments", get(departments::departments))
-        .route(
-            "/departments/{code}",
-            patch(departments::configure_department),
-        )
-        .route("/stats", get(stats::stats))
-        .route("/stats/departments", get(stats::department_stats))
-        .merge(more)
-        .merge(accounts_routes())
+/// The API's routes with `more` routes of another part of the system (the call records' reports,
+/// the call centre) merged in: the same state, the same callers and roles, the same body limit and
+/// "no such route" — and one OpenAPI document of them all, served at `/openapi.json`.
+pub fn router_with(state: ApiState, more: OpenApiRouter<ApiState>) -> Router {
+    let (router, paths) = routes().merge(more).split_for_parts();
+    let served = openapi::Served(std::sync::Arc::new(
+        openapi::finish(paths)
+            .to_json()
+            .expect("the OpenAPI document is plain data and serialises"),
+    ));
+    router
         .fallback(not_found)
+        .layer(Extension(served))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-/// Login, logout, whoami; users and tokens (admins).
-fn accounts_routes() -> Router<ApiState> {
-    use axum::routing::delete;
-    Router::new()
-        .route("/login", post(accounts::login))
-        .route("/logout", post(accounts::logout))
-        .route("/me", get(accounts::me))
-        .route(
-            "/users",
-            get(accounts::list_users).post(accounts::create_user),
-        )
-        .route("/users/{login}/disable", post(accounts::disable_user))
-        .route("/users/{login}/password", post(accounts::set_password))
-        .route(
-            "/users/{login}/agent",
-            get(accounts::get_agent_profile).put(accounts::set_agent_profile),
-        )
-        .route("/agent-profiles", get(accounts::agent_profiles))
-        .route(
-            "/tokens",
-            get(accounts::list_tokens).post(accounts::create_token),
-        )
-        .route("/tokens/{id}", delete(accounts::revoke_token))
-        .route("/notifications/dead", get(notifications::dead_letters))
-        .route("/notifications/{id}/retry", post(notifications::retry))
+/// The OpenAPI document of [`router_with`]`(_, more)`, as it serves it.
+pub fn document(more: OpenApiRouter<ApiState>) -> utoipa::openapi::OpenApi {
+    openapi::finish(routes().merge(more).into_openapi())
+}
+
+/// Every route of the ticket API: each handler with its operation (`routes!`), the one list.
+fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(openapi::document))
+        .routes(routes!(tickets::list_tickets, tickets::create_ticket))
+        .routes(routes!(tickets::get_ticket))
+        .routes(routes!(status::ticket_status, tickets::change_status))
+        .routes(routes!(tickets::assign))
+        .routes(routes!(tickets::escalate))
+        .routes(routes!(activity::list_notes, activity::add_note))
+        .routes(routes!(activity::feedback))
+        .routes(routes!(activity::audit))
+        .routes(routes!(activity::recording))
+        .routes(routes!(confirmations::list))
+        .routes(routes!(departments::departments))
+        .routes(routes!(departments::configure_department))
+        .routes(routes!(stats::stats))
+        .routes(routes!(stats::department_stats))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::disable_user))
+        .routes(routes!(accounts::set_password))
+        .routes(routes!(
+            accounts::get_agent_profile,
+            accounts::set_agent_profile
+        ))
+        .routes(routes!(accounts::agent_profiles))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(notifications::dead_letters))
+        .routes(routes!(notifications::retry))
+}
+
+/// Every operation of `doc`, as (method, path relative to the mount point): what a test walks to
+/// check that the router serves each one.
+pub fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<(&'static str, String)> {
+    let mut all = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("PUT", &item.put),
+            ("POST", &item.post),
+            ("DELETE", &item.delete),
+            ("PATCH", &item.patch),
+        ] {
+            if op.is_some() {
+                all.push((method, path.clone()));
+            }
+        }
+    }
+    all
 }
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
-}
-
-async fn openapi() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        OPENAPI_JSON,
-    )
-        .into_response()
 }
 
 #[cfg(test)]
@@ -240,23 +207,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn openapi_lists_every_route() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
-        let paths = doc["paths"].as_object().unwrap();
-        for (method, path) in ROUTES {
-            let item = paths
-                .get(*path)
-                .unwrap_or_else(|| panic!("{path} missing from openapi.json"));
-            assert!(
-                item.get(method.to_lowercase()).is_some(),
-                "{method} {path} missing from openapi.json"
-            );
+    fn the_document_has_every_route_with_its_schemas_and_the_webhooks() {
+        let doc = serde_json::to_value(document(OpenApiRouter::new())).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+
+        let ops = operations(&document(OpenApiRouter::new()));
+        assert!(ops.contains(&("GET", "/tickets/{number}".to_owned())));
+        assert!(ops.contains(&("DELETE", "/tokens/{id}".to_owned())));
+        assert_eq!(ops.len(), 33, "{ops:?}");
+        // Every $ref resolves.
+        fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                        out.push(r);
+                    }
+                    m.values().for_each(|v| refs(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
         }
-        let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in all {
+            let pointer = r.strip_prefix('#').unwrap();
+            assert!(doc.pointer(pointer).is_some(), "unresolved {r}");
+        }
+        for kind in crate::outbox::EventKind::ALL {
+            assert!(doc["webhooks"][kind.as_str()]["post"].is_object(), "{kind}");
+        }
+        let login = &doc["paths"]["/login"]["post"];
+        assert_eq!(login["security"], serde_json::json!([{}]));
+        let write = &doc["paths"]["/tickets"]["post"];
         assert_eq!(
-            documented,
-            ROUTES.len(),
-            "openapi.json documents a route the router lacks"
+            write["security"],
+            serde_json::json!([{"bearer": []}, {"session": [], "csrf": []}])
         );
+        assert!(write["responses"]["415"].is_object());
+        assert!(write["responses"]["201"].is_object());
     }
 }

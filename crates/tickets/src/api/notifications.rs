@@ -13,10 +13,11 @@ use crate::validate;
 use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::openapi::{Conflict, IdPath};
 use super::{ApiState, PageBody, PageQuery};
 
 /// A delivery as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub id: i64,
     /// `sms` or `webhook:<subscriber>`.
@@ -25,10 +26,12 @@ pub struct DeliveryView {
     pub attempts: u32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
+    /// The receiver's last answer: the SMS gateway's message id, or `HTTP 204`.
     pub result: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub event_id: String,
     pub event_type: EventKind,
+    #[schema(pattern = "^[1-9][0-9]{9}$")]
     pub ticket_number: String,
     pub occurred_at: DateTime<Utc>,
 }
@@ -52,13 +55,21 @@ impl DeliveryView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: Option<String>,
 }
 
-/// The dead letters, the latest first.
+/// The notifications (SMS, webhooks) that failed their last try, the latest first.
+///
+/// Roles: admin. A delivery is dead after its last try (`notify.max_attempts`), or at once when
+/// the receiver refused the request itself (a 4xx other than 408/425/429). No caller number is
+/// shown.
+#[utoipa::path(get, path = "/notifications/dead", tag = "notifications", params(PageQuery), responses(
+    (status = 200, description = "A page of dead letters", body = PageBody<DeliveryView>),
+))]
 pub(crate) async fn dead_letters(
     State(state): State<ApiState>,
     caller: Caller,
@@ -76,7 +87,16 @@ pub(crate) async fn dead_letters(
     )))
 }
 
-/// Sends a dead letter on its way again: pending, due now, its tries counted afresh; audited.
+/// Send a dead notification on its way again.
+///
+/// Roles: admin. The delivery is pending again, due at once, its tries counted afresh; the
+/// ticket's audit trail gets a `notification_retried` entry naming the administrator, the target
+/// and the reason. It goes out with the same idempotency key (the event id).
+#[utoipa::path(post, path = "/notifications/{id}/retry", tag = "notifications", params(IdPath),
+    request_body = RetryBody, responses(
+    (status = 200, description = "The delivery, pending again", body = DeliveryView),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn retry(
     State(state): State<ApiState>,
     caller: Caller,

@@ -12,12 +12,21 @@ use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::ApiQuery;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// Only this department.
+    #[param(pattern = "^[A-Z]{2,6}$")]
     pub department: Option<String>,
 }
 
+/// Headline figures: share disposed, share satisfied, counts by status and level, overdue.
+///
+/// Roles: supervisor, admin, officer (own department).
+#[utoipa::path(get, path = "/stats", tag = "stats", params(StatsQuery), responses(
+    (status = 200, description = "The figures", body = TicketStats),
+))]
 pub(crate) async fn stats(
     State(state): State<ApiState>,
     caller: Caller,
@@ -49,9 +58,13 @@ pub(crate) async fn stats(
     ))
 }
 
-/// The headline figures per department. Same roles as `/stats`: supervisors and admins see every
-/// department with tickets; an officer sees only their own department's row (none if it has no
-/// tickets yet).
+/// The headline figures per department.
+///
+/// Same roles as `/stats`: supervisors and admins see every department with tickets; an officer
+/// sees only their own department's row (none if it has no tickets yet). Ordered by code.
+#[utoipa::path(get, path = "/stats/departments", tag = "stats", responses(
+    (status = 200, description = "One row per department with tickets", body = Vec<DepartmentFigures>),
+))]
 pub(crate) async fn department_stats(
     State(state): State<ApiState>,
     caller: Caller,

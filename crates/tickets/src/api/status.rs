@@ -13,8 +13,16 @@ use super::ApiState;
 use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::ApiPath;
+use super::openapi::NumberPath;
 use super::tickets::parse_number;
 
+/// A complaint's status, without personal data.
+///
+/// Roles: agent, supervisor, officer (own department), admin; integration with scope
+/// tickets:status.
+#[utoipa::path(get, path = "/tickets/{number}/status", tag = "tickets", params(NumberPath), responses(
+    (status = 200, description = "Where it stands", body = TicketStatusView),
+))]
 pub(crate) async fn ticket_status(
     State(state): State<ApiState>,
     caller: Caller,

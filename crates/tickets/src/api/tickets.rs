@@ -7,22 +7,25 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::model::{MAX_LEVEL, MIN_LEVEL, Role, Ticket, TicketFilter, TicketSource, TicketStatus};
 use crate::number::ComplaintNumber;
-use crate::service::NewTicket;
+use crate::service::{Filed, NewTicket};
 use crate::validate;
 
 use super::auth::{Action, Caller};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::openapi::{Conflict, NumberPath};
 use super::{ApiState, PageBody, PageQuery};
 
 /// A ticket as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketView {
     #[serde(flatten)]
     pub ticket: Ticket,
+    /// Open and past its due date.
     pub overdue: bool,
 }
 
@@ -31,51 +34,98 @@ pub(crate) fn view(ticket: Ticket, now: DateTime<Utc>) -> TicketView {
     TicketView { ticket, overdue }
 }
 
-#[derive(Debug, Deserialize)]
+/// A complaint filed through the API (an agent, the web, WhatsApp).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
-    pub source: TicketSource,
+    pub source: ApiSource,
+    /// Any usual form (+919816012345, 09816012345, +91 98160 12345, anonymous); stored in E.164,
+    /// or unknown for a withheld number. A value that is no phone number is refused.
+    #[schema(example = "+919816012345", max_length = 64)]
     pub caller_number: String,
+    #[schema(example = "hi", max_length = 16)]
     pub language: String,
+    #[schema(pattern = "^[A-Z]{2,6}$")]
     pub department_code: String,
+    #[schema(max_length = 64)]
     pub category: Option<String>,
+    #[schema(max_length = 64)]
     pub district: Option<String>,
+    #[schema(min_length = 1, max_length = 4000)]
     pub description: String,
+    /// The same key from the same client files the same complaint once.
+    #[schema(max_length = 128)]
     pub idempotency_key: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// How a complaint filed through the API reached the helpline (`ivr` is the engine's own).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiSource {
+    Agent,
+    Web,
+    Whatsapp,
+}
+
+impl From<ApiSource> for TicketSource {
+    fn from(source: ApiSource) -> Self {
+        match source {
+            ApiSource::Agent => TicketSource::Agent,
+            ApiSource::Web => TicketSource::Web,
+            ApiSource::Whatsapp => TicketSource::Whatsapp,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this status.
     pub status: Option<TicketStatus>,
+    /// Only this department.
+    #[param(pattern = "^[A-Z]{2,6}$")]
     pub department: Option<String>,
+    /// Only this escalation level.
+    #[param(minimum = 1, maximum = 4)]
     pub level: Option<u8>,
+    /// Only this caller number, in any usual form (normalised like a new ticket's).
     pub caller: Option<String>,
+    /// Created at or after.
     pub from: Option<DateTime<Utc>>,
+    /// Created before.
     pub to: Option<DateTime<Utc>>,
+    /// Only open tickets past their due date.
     #[serde(default)]
     pub overdue: bool,
+    /// Page size.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// Entries to skip; the next page is at offset + limit while that is below total.
     pub offset: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
     pub status: TicketStatus,
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
+    #[schema(min_length = 1, max_length = 100)]
     pub officer: String,
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateBody {
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
@@ -99,6 +149,13 @@ pub(crate) async fn load_ticket(
     Ok(ticket)
 }
 
+/// File a ticket (agent, web, WhatsApp).
+///
+/// Roles: agent, supervisor, admin, integration (scope tickets:file).
+#[utoipa::path(post, path = "/tickets", tag = "tickets", request_body = CreateBody, responses(
+    (status = 201, description = "Filed", body = Filed),
+    (status = 200, description = "Filed before under the same idempotency key: that ticket", body = Filed),
+))]
 pub(crate) async fn create_ticket(
     State(state): State<ApiState>,
     caller: Caller,
@@ -110,7 +167,7 @@ pub(crate) async fn create_ticket(
         .service
         .create(
             NewTicket {
-                source: body.source,
+                source: body.source.into(),
                 idempotency_key: body.idempotency_key,
                 caller_number: body.caller_number,
                 language: body.language,
@@ -130,6 +187,12 @@ pub(crate) async fn create_ticket(
     Ok((status, Json(filed)).into_response())
 }
 
+/// List tickets, newest first.
+///
+/// Roles: all roles (officers: own department only; integrations with tickets:personal_data).
+#[utoipa::path(get, path = "/tickets", tag = "tickets", params(ListQuery), responses(
+    (status = 200, description = "A page of tickets", body = PageBody<TicketView>),
+))]
 pub(crate) async fn list_tickets(
     State(state): State<ApiState>,
     caller: Caller,
@@ -174,6 +237,12 @@ pub(crate) async fn list_tickets(
     Ok(Json(PageBody::new(items, total, page)))
 }
 
+/// One ticket.
+///
+/// Roles: all roles (officers: own department; integrations: the ones they filed).
+#[utoipa::path(get, path = "/tickets/{number}", tag = "tickets", params(NumberPath), responses(
+    (status = 200, description = "The ticket", body = TicketView),
+))]
 pub(crate) async fn get_ticket(
     State(state): State<ApiState>,
     caller: Caller,
@@ -184,6 +253,16 @@ pub(crate) async fn get_ticket(
     Ok(Json(view(ticket, state.service.clock().now())))
 }
 
+/// Move a ticket along its lifecycle.
+///
+/// registered → assigned → in_progress → resolved; resolved/closed_unsatisfied/closed_unverified →
+/// reopened → assigned/in_progress. Closing happens through feedback (or, unanswered, the
+/// confirmation calls' policy). Roles: supervisor, admin, officer (in_progress and resolved only).
+#[utoipa::path(post, path = "/tickets/{number}/status", tag = "tickets", params(NumberPath),
+    request_body = StatusBody, responses(
+    (status = 200, description = "The ticket after the change", body = TicketView),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn change_status(
     State(state): State<ApiState>,
     caller: Caller,
@@ -237,6 +316,14 @@ pub(crate) async fn change_status(
     Ok(Json(view(ticket, now)))
 }
 
+/// Assign to an officer (at the ticket's current level).
+///
+/// Roles: supervisor, admin.
+#[utoipa::path(post, path = "/tickets/{number}/assign", tag = "tickets", params(NumberPath),
+    request_body = AssignBody, responses(
+    (status = 200, description = "The ticket after the change", body = TicketView),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn assign(
     State(state): State<ApiState>,
     caller: Caller,
@@ -262,6 +349,14 @@ pub(crate) async fn assign(
     Ok(Json(view(ticket, now)))
 }
 
+/// Raise one level (L1 → L4) and restart the SLA clock.
+///
+/// Roles: supervisor, admin.
+#[utoipa::path(post, path = "/tickets/{number}/escalate", tag = "tickets", params(NumberPath),
+    request_body = EscalateBody, responses(
+    (status = 200, description = "The ticket after the change", body = TicketView),
+    (status = 409, response = Conflict),
+))]
 pub(crate) async fn escalate(
     State(state): State<ApiState>,
     caller: Caller,

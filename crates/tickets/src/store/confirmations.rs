@@ -19,10 +19,12 @@ use crate::number::ComplaintNumber;
 const ACTOR: &str = "system:confirmation";
 
 /// A confirmation call with what the dialer (and an agent calling back) needs of its ticket.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Confirmation {
     #[serde(skip)]
+    #[schema(ignore)]
     pub id: i64,
+    #[schema(value_type = String, pattern = "^[1-9][0-9]{9}$")]
     pub number: ComplaintNumber,
     /// Which resolution of the ticket it confirms (1 + the ticket's reopenings then).
     pub round: u32,
