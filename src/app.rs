@@ -460,7 +460,7 @@ pub struct Node {
     infra_stop: CancellationToken,
     reload: mpsc::Sender<()>,
     engine_task: JoinHandle<()>,
-    bridge_task: JoinHandle<()>,
+    router_feed_task: JoinHandle<()>,
     http_task: JoinHandle<std::io::Result<()>>,
     background_task: JoinHandle<()>,
     /// The notifier (SMS, webhooks): drains its tries in flight when the infrastructure stops.
@@ -652,7 +652,7 @@ impl Node {
         let ari_state = connection.state();
 
         let (inputs_tx, inputs_rx) = mpsc::channel(1024);
-        let bridge_task = tokio::spawn(bridge(
+        let router_feed_task = tokio::spawn(feed_router_to_engine(
             outputs,
             router.clone(),
             inputs_tx,
@@ -754,7 +754,7 @@ impl Node {
             infra_stop,
             reload,
             engine_task,
-            bridge_task,
+            router_feed_task,
             http_task,
             background_task,
             notify_task,
@@ -863,7 +863,7 @@ impl Node {
         }
         self.infra_stop.cancel();
         self.connection.join().await;
-        if let Err(err) = self.bridge_task.await {
+        if let Err(err) = self.router_feed_task.await {
             warn!(%err, "the ARI bridge task ended abnormally");
         }
         match self.http_task.await {
@@ -898,7 +898,7 @@ impl Node {
 }
 
 /// Carries what the ARI router produces to the engine: new calls, reconciliations, failed calls.
-async fn bridge(
+async fn feed_router_to_engine(
     mut outputs: ari::RouterOutputs,
     router: ari::Router,
     inputs: mpsc::Sender<EngineInput<ari::Mailbox>>,

@@ -92,6 +92,25 @@ impl FilingTimer {
     }
 }
 
+/// How long call tasks take from an ARI event to the first action it causes: observed by the task,
+/// held in the engine's counters ([`EngineStats::event_to_command`]).
+#[derive(Debug, Clone)]
+pub struct EventToCommand(Histogram);
+
+impl Default for EventToCommand {
+    /// 50 µs to about 1.6 s, doubling.
+    fn default() -> Self {
+        EventToCommand(Histogram::new(exponential_buckets(0.000_05, 2.0, 16)))
+    }
+}
+
+impl EventToCommand {
+    /// One event's first action went out `elapsed` after the event reached the task.
+    pub fn observe(&self, elapsed: Duration) {
+        self.0.observe(elapsed.as_secs_f64());
+    }
+}
+
 /// What the counters are read from at scrape time.
 #[derive(Debug, Clone)]
 pub struct Sources {
@@ -129,6 +148,14 @@ impl Metrics {
             "Tickets filed by calls, until durable in the database or the journal (failures too)",
             Unit::Seconds,
             timings.filing.0.clone(),
+        );
+        registry.register_with_unit(
+            "helpline_event_to_command_duration",
+            "From an ARI event reaching its call's task to the first action it caused going out \
+             (the IVR's decision and the call's progress saved included; events that cause none \
+             not counted)",
+            Unit::Seconds,
+            sources.engine.event_to_command.0.clone(),
         );
         registry.register_collector(Box::new(Counters(sources)));
         Metrics { registry }
@@ -450,6 +477,21 @@ impl Collector for Counters {
             "helpline_database_up",
             "1 when the ticket database is reachable.",
             u64::from(!s.tickets.database_down()),
+        )?;
+        let pool = s.tickets.store().pool_connections();
+        out.gauges_by(
+            "helpline_database_connections",
+            "The ticket store's pooled connections: lent out, idle, and the most it opens \
+             (all lent: the next query waits for one).",
+            "state",
+            &[
+                (
+                    "in_use",
+                    Some(u64::from(pool.open.saturating_sub(pool.idle))),
+                ),
+                ("idle", Some(u64::from(pool.idle))),
+                ("max", Some(u64::from(pool.max))),
+            ],
         )?;
         out.gauge(
             "helpline_journal_pending",

@@ -314,6 +314,7 @@ pub async fn run_call_to_end<C: CallControl, D: TicketDesk, M: CallMailbox>(
         inputs: VecDeque::new(),
         saved: None,
         queue: None,
+        event_at: None,
     };
     if let Some(progress) = resumed {
         info!(step = %progress.ivr.step, "call resumed from where the previous engine left it");
@@ -468,6 +469,8 @@ struct CallDriver<'a, C, D> {
     we_ended: bool,
     /// The caller in the call centre (after the IVR's `Enqueue`).
     queue: Option<Box<queue::QueueLeg>>,
+    /// When the event being handled reached the task, until the first action it causes.
+    event_at: Option<std::time::Instant>,
 }
 
 impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
@@ -484,6 +487,9 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
                 // Saved before the actions go out: a recording is known to the next engine before
                 // Asterisk starts it, so a restart never asks for the same name again.
                 self.save_progress();
+                if let Some(at) = self.event_at.take() {
+                    self.shared.stats.event_to_command.observe(at.elapsed());
+                }
                 let mut batch =
                     std::mem::replace(&mut self.actions, std::mem::take(&mut self.spare));
                 for action in batch.drain(..) {
@@ -536,6 +542,13 @@ impl<C: CallControl, D: TicketDesk> CallDriver<'_, C, D> {
     }
 
     async fn on_event(&mut self, event: &ari::Event) {
+        // Timed to the first action the event causes (`settle`); one that causes none is not timed.
+        self.event_at = Some(std::time::Instant::now());
+        self.handle_event(event).await;
+        self.event_at = None;
+    }
+
+    async fn handle_event(&mut self, event: &ari::Event) {
         bump(&self.shared.stats.events);
         // Another channel's event in this call's mailbox: one of its agent legs.
         if event.channel().is_some_and(|c| c.id != self.channel) {

@@ -107,6 +107,8 @@ pub struct EngineStats {
     pub fallback_skipped: AtomicU64,
     /// Dialplan-fallback recordings that could not be imported this round (left for the next one).
     pub fallback_failed: AtomicU64,
+    /// From an ARI event reaching a call's task to the first action it caused (a histogram).
+    pub event_to_command: crate::metrics::EventToCommand,
 }
 
 /// A copy of the counters at one moment.

@@ -76,6 +76,14 @@ async fn health_metrics_and_the_tickets_api_share_one_port() {
     assert!(value("helpline_ari_frames_total") > 0.0);
     assert!(value("helpline_ari_events_delivered_total") > 0.0);
     assert!(value("helpline_ticket_filing_duration_seconds_sum") > 0.0);
+    let max = value("helpline_database_connections{state=\"max\"}");
+    assert!(max >= 1.0, "{max}");
+    let open = value("helpline_database_connections{state=\"in_use\"}")
+        + value("helpline_database_connections{state=\"idle\"}");
+    assert!((1.0..=max).contains(&open), "{open} of {max}");
+    // Every call's events caused actions: the first of them was timed.
+    assert!(value("helpline_event_to_command_duration_seconds_count") >= 1.0);
+    assert!(value("helpline_event_to_command_duration_seconds_sum") > 0.0);
 
     let anonymous = http
         .get(format!("{base}/api/v1/tickets"))

@@ -37,4 +37,4 @@ pub use service::{
     ApiClient, Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio,
     RecordingRetention, ReplayReport, ServiceConfig, TicketService, TicketStatusView,
 };
-pub use store::{BackendKind, Confirmation, Store, StoreOptions, TicketRecord};
+pub use store::{BackendKind, Confirmation, PoolConnections, Store, StoreOptions, TicketRecord};

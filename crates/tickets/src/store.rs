@@ -533,6 +533,17 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A pool's connections at one moment ([`Store::pool_connections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConnections {
+    /// Open (idle or lent out).
+    pub open: u32,
+    /// Open and waiting to be lent.
+    pub idle: u32,
+    /// The most the pool opens: a pool with all of them lent makes the next caller wait.
+    pub max: u32,
+}
+
 /// The ticket store. Cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -647,6 +658,15 @@ impl Store {
             Backend::Sqlite(_) => BackendKind::Sqlite,
             Backend::Postgres(_) => BackendKind::Postgres,
         }
+    }
+
+    /// The pool's connections now: open, idle, and the most it opens.
+    pub fn pool_connections(&self) -> PoolConnections {
+        on_pool!(self, |pool| PoolConnections {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
     }
 
     /// Closes the pool (waits for connections to be returned).
