@@ -189,6 +189,12 @@ pub struct HttpConfig {
     pub rate_limit_per_second: Option<u32>,
     /// Requests a client may make at once above its rate before it is held to it.
     pub rate_limit_burst: u32,
+    /// Reverse proxies whose word on the client's address is taken (`http.trusted_proxies`):
+    /// from them, the rightmost hop of [`Self::client_address_header`] that is not one of them
+    /// is the client the throttles, the rate limit and the log key on. Empty: the peer always.
+    pub trusted_proxies: Vec<crate::forwarded::Cidr>,
+    /// The header trusted proxies name the client in (`x-forwarded-for` or `forwarded`).
+    pub client_address_header: crate::forwarded::ForwardedHeader,
 }
 
 impl HttpConfig {
@@ -201,6 +207,8 @@ impl HttpConfig {
             max_connections: 1024,
             rate_limit_per_second: Some(20),
             rate_limit_burst: 100,
+            trusted_proxies: Vec::new(),
+            client_address_header: crate::forwarded::ForwardedHeader::XForwardedFor,
         }
     }
 }
@@ -380,6 +388,14 @@ const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "http.rate_limit_burst",
         env: &["HELPLINE_HTTP_RATE_LIMIT_BURST"],
+    },
+    KeySpec {
+        key: "http.trusted_proxies",
+        env: &["HELPLINE_HTTP_TRUSTED_PROXIES"],
+    },
+    KeySpec {
+        key: "http.client_address_header",
+        env: &["HELPLINE_HTTP_CLIENT_ADDRESS_HEADER"],
     },
     KeySpec {
         key: "limits.max_concurrent_calls",
@@ -748,6 +764,14 @@ impl RawConfig {
                 1,
                 100_000,
             ) as u32,
+            trusted_proxies: trusted_proxies(&mut v),
+            client_address_header: match v.string("http.client_address_header") {
+                None => defaults.client_address_header,
+                Some(text) => text.parse().unwrap_or_else(|message: String| {
+                    v.problem("http.client_address_header", &message);
+                    defaults.client_address_header
+                }),
+            },
         };
         let max_concurrent_calls = v.integer("limits.max_concurrent_calls", 1000, 1, 100_000);
         let shutdown_grace = v.seconds("limits.shutdown_grace_seconds", 30, 0, 3600);
@@ -996,6 +1020,18 @@ fn outbound_config(v: &mut Validator<'_>, time_zone: chrono_tz::Tz) -> OutboundC
     }
 }
 
+/// `http.trusted_proxies`: networks (`10.0.0.0/8`) or addresses, each checked.
+fn trusted_proxies(v: &mut Validator<'_>) -> Vec<crate::forwarded::Cidr> {
+    let mut nets = Vec::new();
+    for text in v.list("http.trusted_proxies").unwrap_or_default() {
+        match text.parse::<crate::forwarded::Cidr>() {
+            Ok(net) => nets.push(net),
+            Err(message) => v.problem("http.trusted_proxies", &message),
+        }
+    }
+    nets
+}
+
 /// A window open all day: what a refused window leaves while its problem is reported.
 fn unreachable_window(time_zone: chrono_tz::Tz) -> outbound::CallingWindow {
     let mut opens = chrono::NaiveTime::MIN;
@@ -1032,6 +1068,34 @@ impl Validator<'_> {
             (RawValue::Toml(other), _) => {
                 let kind = other.type_str();
                 self.problem(key, &format!("expected a string, found {kind}"));
+                None
+            }
+        }
+    }
+
+    /// A list of strings: a TOML array, or (from the environment) text separated by commas.
+    fn list(&mut self, key: &'static str) -> Option<Vec<String>> {
+        match self.raw.values.get(key)? {
+            (RawValue::Text(text), _) | (RawValue::Toml(toml::Value::String(text)), _) => Some(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            (RawValue::Toml(toml::Value::Array(items)), _) => {
+                let texts: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect();
+                if texts.is_none() {
+                    self.problem(key, "expected a list of strings");
+                }
+                texts
+            }
+            (RawValue::Toml(other), _) => {
+                let kind = other.type_str();
+                self.problem(key, &format!("expected a list of strings, found {kind}"));
                 None
             }
         }
@@ -1280,6 +1344,40 @@ mod tests {
         assert_eq!(config.http.max_connections, 1024);
         assert_eq!(config.http.rate_limit_per_second, Some(20));
         assert_eq!(config.http.rate_limit_burst, 100);
+        assert!(
+            config.http.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
+        let config = load(
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nclient_address_header = \"forwarded\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.http.trusted_proxies.len(), 2);
+        assert_eq!(
+            config.http.client_address_header,
+            crate::forwarded::ForwardedHeader::Forwarded
+        );
+        let config = load(
+            "",
+            &[("HELPLINE_HTTP_TRUSTED_PROXIES", "127.0.0.1, 192.168.0.0/16")],
+        )
+        .unwrap();
+        assert_eq!(config.http.trusted_proxies.len(), 2);
+        let err = load(
+            "[http]\ntrusted_proxies = [\"10.0.0.0/40\", \"proxy\"]\nclient_address_header = \"via\"\n",
+            &[],
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "http.client_address_header",
+                "http.trusted_proxies",
+                "http.trusted_proxies"
+            ]
+        );
         let config = load("[http]\nrate_limit_per_second = 0\n", &[]).unwrap();
         assert_eq!(config.http.rate_limit_per_second, None, "0 is no limit");
         let err = load("", &[("HELPLINE_HTTP_RATE_LIMIT_BURST", "0")]).unwrap_err();

@@ -291,7 +291,9 @@ pub const OVERFLOW_CONNECTIONS: usize = 64;
 
 /// Serves `app` on `listener` until `shutdown`, with the edge limits of `http`: a header-read timeout
 /// on every connection, at most `http.max_connections` connections (plus [`OVERFLOW_CONNECTIONS`]
-/// answered at once), every request's peer address as axum's `ConnectInfo<SocketAddr>`. On
+/// answered at once), every request's client address as axum's `ConnectInfo<SocketAddr>` (the peer,
+/// or behind a
+/// trusted proxy the client it forwards for: `crate::forwarded`). On
 /// shutdown it stops accepting, lets each connection finish the request it is in (at most
 /// `http.request_timeout`), then returns.
 pub async fn serve(
@@ -309,6 +311,8 @@ pub async fn serve(
         .header_read_timeout(http.header_read_timeout);
     let mut once = builder.clone();
     once.keep_alive(false);
+    let trusted: Arc<[crate::forwarded::Cidr]> = http.trusted_proxies.clone().into();
+    let client_header = http.client_address_header;
     loop {
         let (stream, peer) = tokio::select! {
             () = shutdown.cancelled() => break,
@@ -330,11 +334,19 @@ pub async fn serve(
             tracing::debug!(%peer, "connection refused: over the connection limit");
             continue;
         };
+        let trusted = Arc::clone(&trusted);
         let service = app
             .clone()
             .map_request(move |request: Request<hyper::body::Incoming>| {
                 let mut request = request.map(axum::body::Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
+                // Behind a trusted proxy, the client it forwards for (`crate::forwarded`).
+                let client = crate::forwarded::client_address(
+                    peer,
+                    request.headers(),
+                    &trusted,
+                    client_header,
+                );
+                request.extensions_mut().insert(ConnectInfo(client));
                 if over {
                     request.extensions_mut().insert(OverCapacity);
                 }

@@ -9,6 +9,7 @@ pub mod centre;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod forwarded;
 pub mod http;
 pub mod metrics;
 pub mod telemetry;

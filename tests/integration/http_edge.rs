@@ -287,12 +287,17 @@ async fn every_answer_carries_the_security_headers_and_personal_data_is_never_ca
 
 /// `GET path` from the local address `from` (any of 127.0.0.0/8 reaches the node).
 async fn get_from(from: [u8; 4], addr: SocketAddr, path: &str) -> (u16, String) {
+    get_from_with(from, addr, path, "").await
+}
+
+/// A GET sent from the loopback address `from`, with `extra` header lines (each ending `\r\n`).
+async fn get_from_with(from: [u8; 4], addr: SocketAddr, path: &str, extra: &str) -> (u16, String) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket
         .bind(SocketAddr::from((from, 0)))
         .expect("a loopback address to send from");
     let mut stream = socket.connect(addr).await.unwrap();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: helpline\r\nConnection: close\r\n\r\n");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: helpline\r\n{extra}Connection: close\r\n\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
@@ -338,5 +343,55 @@ async fn a_client_over_its_rate_hears_429_with_retry_after_and_others_are_not_he
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
     let (status, head) = get_from(greedy, addr, "/api/v1/openapi.json").await;
     assert_eq!(status, 200, "{head}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_keys_on_the_client_it_forwards_for() {
+    let t = TestNode::start_configured("edge-proxy", |config| {
+        config.http.rate_limit_per_second = Some(1);
+        config.http.rate_limit_burst = 3;
+        config.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let addr = t.node.http_addr();
+    let proxy = [127, 0, 0, 1];
+    let via = |client: &str| format!("X-Forwarded-For: {client}\r\n");
+    for i in 0..3 {
+        let (status, head) =
+            get_from_with(proxy, addr, "/api/v1/openapi.json", &via("198.51.100.1")).await;
+        assert_eq!(status, 200, "request {i}: {head}");
+    }
+    let (status, _) =
+        get_from_with(proxy, addr, "/api/v1/openapi.json", &via("198.51.100.1")).await;
+    assert_eq!(status, 429, "the client behind the proxy is over its limit");
+    // Another client through the same proxy is not: the proxy's address is not the key.
+    let (status, head) =
+        get_from_with(proxy, addr, "/api/v1/openapi.json", &via("198.51.100.2")).await;
+    assert_eq!(status, 200, "{head}");
+    // A forged first hop does not move a client off its own bucket.
+    let (status, _) = get_from_with(
+        proxy,
+        addr,
+        "/api/v1/openapi.json",
+        &via("203.0.113.9, 198.51.100.1"),
+    )
+    .await;
+    assert_eq!(status, 429, "the rightmost untrusted hop is the client");
+    // An untrusted peer is keyed on itself, whatever it says.
+    let untrusted = [127, 0, 0, 3];
+    for i in 0..3 {
+        let (status, head) = get_from_with(
+            untrusted,
+            addr,
+            "/api/v1/openapi.json",
+            &via(&format!("192.0.2.{i}")),
+        )
+        .await;
+        assert_eq!(status, 200, "request {i}: {head}");
+    }
+    let (status, _) =
+        get_from_with(untrusted, addr, "/api/v1/openapi.json", &via("192.0.2.200")).await;
+    assert_eq!(status, 429, "an untrusted peer's header is not believed");
     t.stop().await;
 }
