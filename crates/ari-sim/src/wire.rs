@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::model::state::{Bridge, Channel, Playback};
+
 /// The text Asterisk gives a Q.850 cause (`cause_txt`).
 pub(crate) fn cause_txt(cause: u32) -> &'static str {
     match cause {
@@ -84,6 +86,58 @@ pub(crate) fn with_application(serialized: &str, app: &str) -> String {
         None => out.push('}'),
     }
     out
+}
+
+/// Adds `extra`'s fields to the event `event`.
+pub(crate) fn merge(event: &mut Value, extra: Value) {
+    if let (Some(obj), Value::Object(extra)) = (event.as_object_mut(), extra) {
+        obj.extend(extra);
+    }
+}
+
+/// A channel object.
+pub(crate) fn channel_json(c: &Channel) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "state": c.state, "protocol_id": c.protocol_id,
+        "caller": {"name": c.caller.0, "number": c.caller.1},
+        "connected": {"name": c.connected.0, "number": c.connected.1},
+        "accountcode": "",
+        "dialplan": {"context": c.context, "exten": c.exten, "priority": c.priority,
+                     "app_name": c.app_name, "app_data": c.app_data},
+        "creationtime": c.creationtime, "language": c.language
+    })
+}
+
+/// A playback object (`next_media_uri` while a list has more).
+pub(crate) fn playback_json(p: &Playback) -> Value {
+    let mut v = json!({
+        "id": p.id, "media_uri": p.media[p.index], "target_uri": p.target.uri(),
+        "language": p.language, "state": p.state
+    });
+    if let Some(next) = p.media.get(p.index + 1) {
+        v["next_media_uri"] = json!(next);
+    }
+    v
+}
+
+/// A bridge object (its channels sorted).
+pub(crate) fn bridge_json(b: &Bridge) -> Value {
+    let mut channels = b.channels.clone();
+    channels.sort();
+    json!({
+        "id": b.id, "technology": b.technology, "bridge_type": b.bridge_type, "bridge_class": "stasis",
+        "creator": "Stasis", "name": b.name, "channels": channels, "creationtime": b.creationtime,
+        "video_mode": if b.bridge_type == "holding" { "none" } else { "talker" }
+    })
+}
+
+/// A sound object: its id and the languages it is in.
+pub(crate) fn sound_json(id: &str, langs: &[String]) -> Value {
+    let formats: Vec<Value> = langs
+        .iter()
+        .map(|l| json!({"language": l, "format": "wav"}))
+        .collect();
+    json!({"id": id, "formats": formats})
 }
 
 #[cfg(test)]
