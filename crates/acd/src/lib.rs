@@ -64,8 +64,8 @@ pub use log::QueueLog;
 pub use snapshot::{AgentSnapshot, Durable, DurableAgent, DurableCall, QueueSnapshot, Snapshot};
 
 pub use crate::acd::{
-    Acd, AcdError, Action, CallInfo, CallbackOutcome, ChangeCause, Counters, Input, Join,
-    MoveTarget, OverflowReason, RingFailure, Side,
+    Acd, AcdError, Action, CallInfo, CallNowTarget, CallbackOutcome, CallbackSlot, ChangeCause,
+    Counters, Input, Join, MoveTarget, OverflowReason, RingFailure, Side,
 };
 
 /// The time the driver passes in: wall-clock UTC, so that it means the same after a restart (a caller's

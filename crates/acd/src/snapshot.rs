@@ -108,6 +108,9 @@ pub enum DurableCall {
         joined_at: Time,
         since: Time,
         agent_leg: AttemptId,
+        /// An agent's click to call, in no queue's figures.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        direct: bool,
     },
     /// A call-back slot. `legs`: the channels of a call-back being placed when the state was saved,
     /// cancelled at the restore (the slot is tried again).
@@ -118,6 +121,9 @@ pub enum DurableCall {
         joined_at: Time,
         attempts: u32,
         legs: Vec<AttemptId>,
+        /// When the citizen took the call-back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booked_at: Option<Time>,
     },
 }
 
@@ -302,6 +308,7 @@ impl Acd {
             joined_at,
             attempts: x.callback_attempts,
             legs,
+            booked_at: x.booked_at,
         };
         match x.state {
             CallerState::Connected {
@@ -316,7 +323,10 @@ impl Acd {
                 joined_at,
                 since,
                 agent_leg,
+                direct: x.direct,
             }),
+            // A click to call being placed is not kept: it is still on its agent's list.
+            _ if x.direct => None,
             // The agent's ring is cancelled with the agent's state.
             CallerState::Callback { .. } | CallerState::CallbackRinging { .. } => {
                 Some(slot(vec![]))
@@ -445,12 +455,13 @@ impl Acd {
                 joined_at,
                 since,
                 agent_leg,
+                direct,
                 ..
             } => {
                 let Some(&a) = self.seat_ix.get(agent.as_str()) else {
                     return;
                 };
-                self.insert_caller(
+                let c = self.insert_caller(
                     id,
                     q,
                     Arc::new(info),
@@ -461,12 +472,16 @@ impl Acd {
                         agent_leg,
                     },
                 );
+                if let Some(x) = self.caller_mut(c) {
+                    x.direct = direct;
+                }
             }
             DurableCall::Callback {
                 info,
                 joined_at,
                 attempts,
                 legs,
+                booked_at,
                 ..
             } => {
                 out.extend(
@@ -477,6 +492,7 @@ impl Acd {
                 let c: CallerIx = self.insert_caller(id, q, Arc::new(info), joined_at, slot);
                 if let Some(x) = self.caller_mut(c) {
                     x.callback_attempts = attempts;
+                    x.booked_at = booked_at;
                 }
             }
         }

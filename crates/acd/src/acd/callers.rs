@@ -109,6 +109,13 @@ pub(crate) struct Caller {
     pub(crate) overdue: Option<Overflow>,
     /// The citizen's legs of the call-back tried so far.
     pub(crate) callback_attempts: u32,
+    /// An agent's click to call to a citizen without a slot ([`CallNowTarget::Citizen`]): in no
+    /// queue's order, counted in no queue's figures, over once it fails.
+    ///
+    /// [`CallNowTarget::Citizen`]: super::CallNowTarget::Citizen
+    pub(crate) direct: bool,
+    /// When the citizen took the call-back.
+    pub(crate) booked_at: Option<Time>,
 }
 
 impl Caller {
@@ -214,6 +221,8 @@ impl Acd {
             timers: CallerTimers::default(),
             overdue: None,
             callback_attempts: 0,
+            direct: false,
+            booked_at: None,
         };
         let c = match self.free_slots.pop() {
             Some(c) => {

@@ -359,6 +359,7 @@ impl Acd {
         if let Some(x) = self.caller_mut(c) {
             x.state = CallerState::Callback { ready: true };
             x.overdue = None;
+            x.booked_at = Some(now);
         }
         self.ring_cancelled(freed, now, out);
         if self.live(c, seq) {
@@ -420,6 +421,10 @@ impl Acd {
         let Some(x) = self.caller_mut(c) else {
             return;
         };
+        if x.direct {
+            // A click to call goes to its agent only.
+            return self.direct_over(c, out);
+        }
         let overdue = x.overdue.take();
         let (q, seq) = (x.queue, x.seq);
         if let Some(to) = overdue.filter(|_| x.on_line()) {
@@ -534,7 +539,7 @@ impl Acd {
             agent_leg,
         };
         let pinned = x.pinned.take();
-        let (q, id, hold_ms) = (x.queue, x.id.clone(), millis(x.joined_at, now));
+        let (q, id, hold_ms, direct) = (x.queue, x.id.clone(), millis(x.joined_at, now), x.direct);
         if let Some(p) = pinned {
             self.seats[p].pinned.retain(|&(y, _)| y != c);
         }
@@ -545,6 +550,10 @@ impl Acd {
             agent_leg,
             callback_leg,
         });
+        if direct {
+            // An agent's own call, in no queue's figures.
+            return;
+        }
         out.push(Action::Log(QueueLog::Connect {
             call_id: id,
             queue: self.queues.at(q).name.clone(),
@@ -645,6 +654,9 @@ impl Acd {
         let Some(x) = self.caller_mut(c) else {
             return;
         };
+        if x.direct {
+            return self.direct_over(c, out);
+        }
         if counts {
             x.callback_attempts += 1;
         }
@@ -755,10 +767,22 @@ impl Acd {
         else {
             return;
         };
+        let wrap_up_secs = self.queues.at(x.queue).wrap_up_secs;
+        if x.direct {
+            // An agent's own call, in no queue's figures or log (nor its wrap-up).
+            self.seats[a].last_queue = None;
+            let _ = self.apply_agent(
+                a,
+                AgentEvent::CallEnded { wrap_up_secs },
+                ChangeCause::Call,
+                now,
+                out,
+            );
+            return;
+        }
         let config = self.queues.at(x.queue);
         let (call_id, queue, agent) = (x.id, config.name.clone(), self.seats[a].agent.id.clone());
         let (hold_ms, talk_ms) = (millis(x.joined_at, since), millis(since, now));
-        let wrap_up_secs = config.wrap_up_secs;
         let counters = &mut self.qs[x.queue].counters;
         counters.completed += 1;
         counters.talk_ms = counters
@@ -807,13 +831,15 @@ impl Acd {
         out: &mut Vec<Action>,
     ) -> Result<(), AcdError> {
         let (c, x) = self.call_by_id(call)?;
-        if !matches!(
-            x.state,
-            CallerState::Waiting
-                | CallerState::Ringing { .. }
-                | CallerState::Callback { .. }
-                | CallerState::CallbackRinging { .. }
-        ) {
+        if x.direct
+            || !matches!(
+                x.state,
+                CallerState::Waiting
+                    | CallerState::Ringing { .. }
+                    | CallerState::Callback { .. }
+                    | CallerState::CallbackRinging { .. }
+            )
+        {
             return Err(AcdError::NotWaiting(x.id.clone()));
         }
         let (from, seq, id) = (x.queue, x.seq, x.id.clone());

@@ -83,6 +83,19 @@ pub enum CallbackOutcome {
     Failed(RingFailure),
 }
 
+/// Whom an agent's click to call ([`Input::CallNow`]) calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallNowTarget {
+    /// The call-back slot `call` (a citizen who hung up keeping their place): called back by this
+    /// agent now, ahead of its turn. Not reached, the slot keeps its place as any call-back's.
+    Slot,
+    /// A citizen the call centre holds no slot for (an after-hours complaint, a satisfaction call
+    /// that reached nobody): `call` is a new id the driver picked. Counted in no queue's figures
+    /// and logged in no queue log; not reached (or the agent not answering), it is over — the
+    /// entry stays on the agent's list, where it came from.
+    Citizen(CallInfo),
+}
+
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -162,6 +175,15 @@ pub enum Input {
     ForceLogOut {
         agent: AgentId,
         supervisor: String,
+    },
+    /// The agent clicked to call from their call-back list: a call-back for them alone, now — their
+    /// phone rung first ([`Action::RingAgent`] with `callback`), then the citizen's
+    /// ([`Action::PlaceCallback`]), then bridged. The agent must be available, or in wrap-up (which
+    /// it ends, like a disposition).
+    CallNow {
+        agent: AgentId,
+        call: CallId,
+        target: CallNowTarget,
     },
 }
 
@@ -302,4 +324,10 @@ pub enum AcdError {
     NotConnected(CallId),
     #[error("queue `{0}` has no call-back")]
     NoCallback(String),
+    /// Click to call asked of an agent who is neither available nor in wrap-up.
+    #[error("agent `{agent}` is {state}: a call can be placed only when available or in wrap-up")]
+    Busy { agent: AgentId, state: &'static str },
+    /// Click to call asked of an agent who serves no queue.
+    #[error("agent `{0}` serves no queue to call from")]
+    NoQueue(AgentId),
 }

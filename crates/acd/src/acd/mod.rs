@@ -26,14 +26,17 @@
 //!
 //! Inside: `callers` (waiting callers, queue order, positions, timers), `dispatch` (matching agents
 //! and callers, the strategies), `agents` (agent inputs and the consequences of a state change),
-//! `calls` (joining, ringing, connecting, ending, call-backs, overflow, moves).
+//! `calls` (joining, ringing, connecting, ending, call-backs, overflow, moves), `direct` (an agent's
+//! click to call, and the call-back slots an agent's list shows).
 
 mod agents;
 pub(crate) mod callers;
 mod calls;
+mod direct;
 mod dispatch;
 mod io;
 
+pub use direct::CallbackSlot;
 pub use io::*;
 
 use std::collections::{BTreeSet, HashMap};
@@ -184,6 +187,11 @@ impl Acd {
             Input::ForceLogOut { agent, supervisor } => {
                 self.log_out(agent.as_str(), Some(supervisor), now, out)
             }
+            Input::CallNow {
+                agent,
+                call,
+                target,
+            } => self.call_now(agent.as_str(), call, target, now, out),
         }
     }
 
