@@ -428,9 +428,8 @@ pub async fn tickets_list(
             .as_deref()
             .map(validate::caller_number)
             .transpose()?,
-        created_from: None,
-        created_to: None,
         overdue_at: args.overdue.then_some(now),
+        ..TicketFilter::default()
     };
     let limit = if args.limit == 0 {
         50

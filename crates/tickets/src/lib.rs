@@ -29,8 +29,9 @@ pub use caller::CallerId;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{StoreError, TicketError};
 pub use model::{
-    AuditEntry, ConfirmationState, Department, DepartmentFigures, FeedbackReason, HeadlineFigures,
-    Note, Page, RecordingInfo, Role, Ticket, TicketFilter, TicketSource, TicketStats, TicketStatus,
+    AuditEntry, CallbackOutcome, ConfirmationState, Department, DepartmentFigures, FeedbackReason,
+    HeadlineFigures, Note, Page, RecordingInfo, Role, Ticket, TicketFilter, TicketSource,
+    TicketStats, TicketStatus,
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
 pub use service::{

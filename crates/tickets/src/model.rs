@@ -298,6 +298,33 @@ pub struct TicketFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Only tickets still open whose due date has passed at this instant.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only tickets filed after hours (flagged for a call-back: `Some(true)`), or only the others.
+    pub after_hours: Option<bool>,
+    /// Only after-hours complaints still open whose call-back nobody has marked done (the agents'
+    /// call-back list).
+    pub callback_due: bool,
+}
+
+/// How an agent's call-back to an after-hours complainant ended, when they mark it done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackOutcome {
+    /// The agent spoke to the citizen.
+    Reached,
+    /// Tried, and given up: nobody answered.
+    NoAnswer,
+    /// The number is not the complainant's.
+    WrongNumber,
+}
+
+impl CallbackOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackOutcome::Reached => "reached",
+            CallbackOutcome::NoAnswer => "no_answer",
+            CallbackOutcome::WrongNumber => "wrong_number",
+        }
+    }
 }
 
 /// Page selection for lists (newest first).

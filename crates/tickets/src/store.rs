@@ -25,9 +25,9 @@ use sqlx::sqlite::{
 use crate::clock::{from_millis, to_millis};
 use crate::error::StoreError;
 use crate::model::{
-    AuditEntry, ConfirmationState, Department, DepartmentFigures, FeedbackReason, HeadlineFigures,
-    MAX_LEVEL, Note, Page, RecordingInfo, Ticket, TicketFilter, TicketSource, TicketStats,
-    TicketStatus,
+    AuditEntry, CallbackOutcome, ConfirmationState, Department, DepartmentFigures, FeedbackReason,
+    HeadlineFigures, MAX_LEVEL, Note, Page, RecordingInfo, Ticket, TicketFilter, TicketSource,
+    TicketStats, TicketStatus,
 };
 use crate::number::ComplaintNumber;
 use crate::outbox::{Change, EventKind, EventPayload, TicketSummary, new_event_id};
@@ -468,6 +468,9 @@ const TICKET_SELECT: &str = "SELECT t.id, t.version, t.number, t.call_id, t.sour
 /// Matches a ticket by its number or by a number it was merged under (journal replay).
 const BY_NUMBER: &str =
     " WHERE t.number = $1 OR t.id = (SELECT a.ticket_id FROM number_aliases a WHERE a.number = $1)";
+
+/// The audit action of an after-hours complaint's call-back marked done.
+pub const CALLED_BACK: &str = "called_back";
 
 const OPEN_STATUSES_SQL: &str = "('registered', 'assigned', 'in_progress', 'reopened')";
 
@@ -1466,6 +1469,50 @@ impl Store {
         .await
     }
 
+    /// Marks an after-hours complaint's call-back done, with its outcome (and the agent's words):
+    /// an audit entry `called_back`, after which the ticket leaves the call-back list
+    /// ([`TicketFilter::callback_due`]). Refused for a ticket not filed for a call-back, and for
+    /// one already marked.
+    pub async fn called_back(
+        &self,
+        number: ComplaintNumber,
+        outcome: CallbackOutcome,
+        note: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        let at_ms = to_millis(now);
+        let done = self.audit_trail(number).await?;
+        if let Some(earlier) = done.iter().find(|e| e.action == CALLED_BACK) {
+            return Err(StoreError::NotAllowedNow(format!(
+                "ticket {number} was marked called back already (by {})",
+                earlier.actor
+            )));
+        }
+        self.mutate(
+            number,
+            |t| {
+                if !t.after_hours {
+                    return Err(StoreError::NotAllowedNow(format!(
+                        "ticket {number} was not filed for a call-back"
+                    )));
+                }
+                let mut m = Mutation::default();
+                m.audit.push(AuditRecord {
+                    at_ms,
+                    actor: actor.to_owned(),
+                    action: CALLED_BACK,
+                    from_value: None,
+                    to_value: Some(outcome.as_str().to_owned()),
+                    reason: note.map(str::to_owned),
+                });
+                Ok(m)
+            },
+            at_ms,
+        )
+        .await
+    }
+
     /// Adds a note (and an audit entry saying so).
     pub async fn add_note(
         &self,
@@ -2024,6 +2071,16 @@ fn filter_sql(filter: &TicketFilter) -> (String, Vec<BindValue>) {
             binds.push(value);
             clauses.push(clause.replace('?', &format!("${}", binds.len())));
         }
+    }
+    if let Some(flag) = filter.after_hours {
+        binds.push(int(i64::from(flag)));
+        clauses.push(format!("t.after_hours = ${}", binds.len()));
+    }
+    if filter.callback_due {
+        clauses.push(format!(
+            "t.after_hours = 1 AND t.status IN {OPEN_STATUSES_SQL} AND NOT EXISTS \
+             (SELECT 1 FROM audit_log a WHERE a.ticket_id = t.id AND a.action = '{CALLED_BACK}')"
+        ));
     }
     let sql = if clauses.is_empty() {
         String::new()

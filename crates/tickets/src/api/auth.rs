@@ -299,6 +299,8 @@ pub enum Action {
     AddNote,
     /// Record the citizen's feedback on their behalf (audited as such).
     Feedback,
+    /// Mark an after-hours complaint's call-back done, with its outcome.
+    CallBack,
     ReadAudit,
     ReadRecording,
     ReadDepartments,
@@ -329,6 +331,7 @@ impl Action {
             Action::Escalate => "escalate tickets",
             Action::AddNote => "add notes",
             Action::Feedback => "record feedback on a citizen's behalf",
+            Action::CallBack => "mark a complaint called back",
             Action::ReadAudit => "read audit trails",
             Action::ReadRecording => "download recordings",
             Action::ReadDepartments => "list departments",
@@ -364,6 +367,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | ReadStatus
                 | AddNote
                 | Feedback
+                | CallBack
                 | ReadRecording
                 | ReadDepartments
                 | TakeCalls
@@ -399,6 +403,10 @@ mod tests {
         assert!(!allowed(Role::Supervisor, Action::ManageAccounts));
         assert!(allowed(Role::Supervisor, Action::Escalate));
         assert!(allowed(Role::Agent, Action::Feedback));
+        assert!(allowed(Role::Agent, Action::CallBack));
+        assert!(allowed(Role::Supervisor, Action::CallBack));
+        assert!(!allowed(Role::Officer, Action::CallBack));
+        assert!(!allowed(Role::Integration, Action::CallBack));
         assert!(allowed(Role::Admin, Action::ConfigureDepartment));
         assert!(allowed(Role::Admin, Action::ManageAccounts));
         assert!(allowed(Role::Admin, Action::ManageNotifications));

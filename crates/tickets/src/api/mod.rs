@@ -154,6 +154,7 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tickets::escalate))
         .routes(routes!(activity::list_notes, activity::add_note))
         .routes(routes!(activity::feedback))
+        .routes(routes!(tickets::called_back))
         .routes(routes!(activity::audit))
         .routes(routes!(activity::recording))
         .routes(routes!(confirmations::list))
@@ -214,7 +215,7 @@ mod tests {
         let ops = operations(&document(OpenApiRouter::new()));
         assert!(ops.contains(&("GET", "/tickets/{number}".to_owned())));
         assert!(ops.contains(&("DELETE", "/tokens/{id}".to_owned())));
-        assert_eq!(ops.len(), 33, "{ops:?}");
+        assert_eq!(ops.len(), 34, "{ops:?}");
         // Every $ref resolves.
         fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
             match v {

@@ -98,11 +98,26 @@ pub struct ListQuery {
     /// Only open tickets past their due date.
     #[serde(default)]
     pub overdue: bool,
+    /// Only complaints filed after hours, flagged for a call-back (true), or only the others (false).
+    pub after_hours: Option<bool>,
+    /// Only after-hours complaints still open whose call-back nobody has marked done
+    /// (`POST /tickets/{number}/called-back`): the agents' call-back list.
+    #[serde(default)]
+    pub callback_due: bool,
     /// Page size.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Entries to skip; the next page is at offset + limit while that is below total.
     pub offset: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalledBackBody {
+    pub outcome: crate::model::CallbackOutcome,
+    /// What the agent heard, on the audit entry.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -134,11 +149,9 @@ pub(crate) fn parse_number(raw: &str) -> Result<ComplaintNumber, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("invalid complaint number {raw:?}: {e}")))
 }
 
-pub(crate) async fn load_ticket(
-    state: &ApiState,
-    caller: &Caller,
-    raw: &str,
-) -> Result<Ticket, ApiError> {
+/// A ticket the caller may read (by its number as given; 404 for none, 403 for another
+/// department's to an officer).
+pub async fn load_ticket(state: &ApiState, caller: &Caller, raw: &str) -> Result<Ticket, ApiError> {
     let number = parse_number(raw)?;
     let ticket = state
         .service
@@ -231,10 +244,50 @@ pub(crate) async fn list_tickets(
         created_from: q.from,
         created_to: q.to,
         overdue_at: q.overdue.then_some(now),
+        after_hours: q.after_hours,
+        callback_due: q.callback_due,
     };
     let (tickets, total) = state.service.store().list_tickets(&filter, page).await?;
     let items = tickets.into_iter().map(|t| view(t, now)).collect();
     Ok(Json(PageBody::new(items, total, page)))
+}
+
+/// Mark an after-hours complaint's call-back done, with its outcome; audited on the ticket
+/// (action `called_back`), after which it leaves `callback_due`.
+///
+/// Roles: agent, supervisor, admin. 409 when the ticket was not filed for a call-back or was
+/// marked already.
+#[utoipa::path(post, path = "/tickets/{number}/called-back", tag = "tickets", params(NumberPath),
+    request_body = CalledBackBody, responses(
+    (status = 200, description = "The ticket, marked", body = TicketView),
+    (status = 409, response = Conflict),
+))]
+pub(crate) async fn called_back(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(body): ApiJson<CalledBackBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    caller.require(Action::CallBack)?;
+    let note = body
+        .note
+        .as_deref()
+        .map(|n| validate::required_text("note", n, 2000))
+        .transpose()?;
+    let ticket = load_ticket(&state, &caller, &number).await?;
+    let now = state.service.clock().now();
+    let ticket = state
+        .service
+        .store()
+        .called_back(
+            ticket.number,
+            body.outcome,
+            note.as_deref(),
+            &caller.actor(),
+            now,
+        )
+        .await?;
+    Ok(Json(view(ticket, now)))
 }
 
 /// One ticket.

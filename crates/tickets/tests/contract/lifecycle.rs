@@ -748,3 +748,100 @@ async fn recordings_are_deleted_a_set_time_after_closure(env: Env) {
     );
 }
 contract!(recordings_are_deleted_a_set_time_after_closure);
+
+async fn after_hours_complaints_wait_on_the_call_back_list_until_marked_called_back(env: Env) {
+    let store = &env.store;
+    let now = env.clock.now();
+    let after_hours = env
+        .service
+        .create_from_call(NewCallTicket {
+            after_hours: true,
+            ..call("night-1", "JSV")
+        })
+        .await
+        .unwrap();
+    let by_day = env
+        .service
+        .create_from_call(call("day-1", "JSV"))
+        .await
+        .unwrap();
+    let due = TicketFilter {
+        callback_due: true,
+        ..Default::default()
+    };
+    let listed = |filter: TicketFilter| async move {
+        let (tickets, total) = store.list_tickets(&filter, Page::default()).await.unwrap();
+        assert_eq!(usize::try_from(total).unwrap(), tickets.len());
+        tickets.into_iter().map(|t| t.number).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(due.clone()).await, [after_hours]);
+    let day = TicketFilter {
+        after_hours: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(listed(day).await, [by_day]);
+
+    // Only a flagged ticket is called back, and only once.
+    assert!(matches!(
+        store
+            .called_back(
+                by_day,
+                tickets::CallbackOutcome::Reached,
+                None,
+                "user:7",
+                now
+            )
+            .await,
+        Err(StoreError::NotAllowedNow(_))
+    ));
+    store
+        .called_back(
+            after_hours,
+            tickets::CallbackOutcome::Reached,
+            Some("spoke to her; the tanker came"),
+            "user:7",
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(listed(due).await.is_empty());
+    let again = store
+        .called_back(
+            after_hours,
+            tickets::CallbackOutcome::NoAnswer,
+            None,
+            "user:8",
+            now,
+        )
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::NotAllowedNow(ref m)) if m.contains("user:7")),
+        "{again:?}"
+    );
+    let audit = store.audit_trail(after_hours).await.unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (
+            last.action.as_str(),
+            last.actor.as_str(),
+            last.to_value.as_deref(),
+            last.reason.as_deref()
+        ),
+        (
+            "called_back",
+            "user:7",
+            Some("reached"),
+            Some("spoke to her; the tanker came")
+        )
+    );
+    // Still flagged as filed after hours, for the record.
+    assert!(
+        store
+            .ticket(after_hours)
+            .await
+            .unwrap()
+            .unwrap()
+            .after_hours
+    );
+}
+contract!(after_hours_complaints_wait_on_the_call_back_list_until_marked_called_back);
