@@ -3,6 +3,8 @@
 //!
 //! - agents (`take calls`): `POST /centre/me/login` (`{"phone": …}`, else their profile's),
 //!   `/centre/me/logout`, `/centre/me/pause` (`{"reason": "lunch"}`), `/centre/me/resume`,
+//!   `/centre/me/call` (click to call: `{"callback": <slot>}` or `{"ticket": <number>}` — the
+//!   ACD rings the agent's phone, then the citizen's, and bridges them; audited),
 //!   `/centre/me/disposition` (ends the wrap-up; `{"code": …}`, one of [`DISPOSITIONS`], is
 //!   audited with the call), `/centre/me/hold`, `/centre/me/hangup` (ends the call for both sides), `/centre/me/transfer` (`{"to": …, "tickets": […]}`:
 //!   the complaints filed during the call are noted beside the call's own);
@@ -11,6 +13,9 @@
 //!   supervisor's name;
 //! - supervisors: `GET /centre/complaints` (the wallboard's complaints: overdue per department and
 //!   level, escalations today);
+//! - both: `GET /centre/callbacks` (the virtual-hold call-back slots: an agent's own list — assigned
+//!   to them, or unassigned in their queues and skills — with the numbers of those not theirs
+//!   masked; a supervisor's, all of them);
 //! - both: `GET /centre` (the picture now; callers' numbers masked for agents) and
 //!   `GET /centre/events`, a Server-Sent Events stream: a `snapshot` event, then `agent`, `queue`
 //!   and `ivr` (the calls in the IVR now, when the number changed) events as they happen. A reader
@@ -55,6 +60,8 @@ pub fn paths() -> OpenApiRouter<ApiState> {
         .routes(routes!(snapshot))
         .routes(routes!(complaints))
         .routes(routes!(events))
+        .routes(routes!(callbacks))
+        .routes(routes!(call_now))
         .routes(routes!(log_in))
         .routes(routes!(log_out))
         .routes(routes!(pause))
@@ -140,6 +147,124 @@ fn mask(snapshot: &mut Snapshot, me: Option<&str>) {
             call.call.caller = records::mask_number(&call.call.caller);
         }
     }
+}
+
+/// The call-back slots a list shows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallbacksBody {
+    pub items: Vec<acd::CallbackSlot>,
+}
+
+/// An agent's call-back list of virtual-hold slots (theirs and the ones they could take), the
+/// numbers of those not assigned to them masked like waiting callers'; a supervisor's, every slot.
+#[utoipa::path(get, path = "/centre/callbacks", tag = "centre", responses(
+    (status = 200, description = "The call-back slots on the caller's list (an agent's: theirs and their queues' unassigned ones their skills cover, the numbers not theirs masked; a supervisor's: all), queue by queue in queue order", body = CallbacksBody),
+))]
+async fn callbacks(
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+) -> Result<Json<CallbacksBody>, ApiError> {
+    if can_supervise(&caller)? {
+        let items = centre.callbacks(None).await?;
+        return Ok(Json(CallbacksBody { items }));
+    }
+    let login = me(&caller)?;
+    let mut items = match centre.callbacks(Some(&login)).await {
+        Ok(items) => items,
+        // An agent the call centre has not seen yet (never logged in) has nothing on the list.
+        Err(CentreError::Refused(acd::AcdError::UnknownAgent(_))) => Vec::new(),
+        Err(err) => return Err(err.into()),
+    };
+    for slot in &mut items {
+        if slot.agent.as_ref().map(acd::AgentId::as_str) != Some(login.as_str()) {
+            slot.info.number = records::mask_number(&slot.info.number);
+        }
+    }
+    Ok(Json(CallbacksBody { items }))
+}
+
+/// One of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallBody {
+    /// A call-back slot of `GET /centre/callbacks`.
+    pub callback: Option<String>,
+    /// A complaint whose complainant to call (an after-hours complaint, a satisfaction call that
+    /// reached nobody): the number is the ticket's, never the page's.
+    pub ticket: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallPlaced {
+    /// The call's id in the call centre (the floor's `calls`).
+    pub call: String,
+}
+
+/// Click to call: the ACD books a call-back for this agent now — their phone rung first, then the
+/// citizen's, bridged — if they are available or in wrap-up (409 otherwise). Audited.
+#[utoipa::path(post, path = "/centre/me/call", tag = "centre", request_body = CallBody, responses(
+    (status = 202, description = "Placed: the agent's phone rings, then the citizen's", body = CallPlaced),
+    (status = 404, response = NotFound), (status = 409, response = Conflict),
+))]
+async fn call_now(
+    State(state): State<ApiState>,
+    Extension(centre): Extension<CentreHandle>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CallBody>,
+) -> Result<(StatusCode, Json<CallPlaced>), ApiError> {
+    let login = me(&caller)?;
+    let (call, target, subject) = match (body.callback, body.ticket) {
+        (Some(slot), None) => (slot.clone(), acd::CallNowTarget::Slot, slot),
+        (None, Some(number)) => {
+            caller.require(Action::Read)?;
+            let ticket = tickets::api::tickets::load_ticket(&state, &caller, &number).await?;
+            if ticket.caller_number == "unknown" {
+                return Err(ApiError::conflict(
+                    "no_number",
+                    format!("ticket {} has no number to call", ticket.number),
+                ));
+            }
+            let now = state.service.clock().now();
+            let call = format!("dial-{}-{}", ticket.number, now.timestamp_millis());
+            let info = acd::CallInfo {
+                number: ticket.caller_number.clone(),
+                language: match ticket.language.as_str() {
+                    "en" => acd::Language::En,
+                    _ => acd::Language::Hi,
+                },
+                department: Some(ticket.department_code.clone()),
+                helpline: acd::Helpline::Grievance,
+                open_complaint: ticket.status.is_open(),
+                complaints: vec![ticket.number.to_string()],
+            };
+            (
+                call,
+                acd::CallNowTarget::Citizen(info),
+                ticket.number.to_string(),
+            )
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "give one of `callback` (a call-back slot) or `ticket` (a complaint number)",
+            ));
+        }
+    };
+    centre
+        .input(acd::Input::CallNow {
+            agent: acd::AgentId::new(&login),
+            call: acd::CallId::new(&call),
+            target,
+        })
+        .await?;
+    let event = AccountEvent::new(
+        state.service.clock().now(),
+        &caller.identity().actor(),
+        "click_to_call",
+        Some(subject),
+    )
+    .detail(call.clone());
+    state.service.store().record_account_event(&event).await?;
+    Ok((StatusCode::ACCEPTED, Json(CallPlaced { call })))
 }
 
 /// The wallboard's complaints: open ones overdue per department and level, and the escalations

@@ -181,6 +181,11 @@ pub enum Command {
     },
     /// The current picture, for a page that just connected.
     Snapshot { reply: oneshot::Sender<Snapshot> },
+    /// The call-back slots: on `agent`'s list, or all of them (`None`).
+    Callbacks {
+        agent: Option<String>,
+        reply: oneshot::Sender<Result<Vec<acd::CallbackSlot>, CentreError>>,
+    },
     /// Something done to the call `agent` is on; answers the call's complaint numbers.
     OnCall {
         agent: String,
@@ -322,6 +327,23 @@ impl CentreHandle {
             .await
             .map_err(|_| CentreError::Unavailable)?;
         rx.await.map_err(|_| CentreError::Unavailable)
+    }
+
+    /// The call-back slots on `agent`'s list (theirs, and the unassigned ones their skills cover),
+    /// or all of them.
+    pub async fn callbacks(
+        &self,
+        agent: Option<&str>,
+    ) -> Result<Vec<acd::CallbackSlot>, CentreError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Callbacks {
+                agent: agent.map(str::to_owned),
+                reply,
+            })
+            .await
+            .map_err(|_| CentreError::Unavailable)?;
+        rx.await.map_err(|_| CentreError::Unavailable)?
     }
 
     /// Acts on the call `agent` is on; answers the call's complaint numbers (for its tickets' notes).
@@ -731,6 +753,10 @@ impl Centre {
             }
             Command::Snapshot { reply } => {
                 let _ = reply.send(self.snapshot());
+            }
+            Command::Callbacks { agent, reply } => {
+                let slots = self.acd.callback_slots(agent.as_deref());
+                let _ = reply.send(slots.map_err(CentreError::from));
             }
             Command::OnCall {
                 agent,

@@ -210,8 +210,9 @@ async fn on_order<C: CallControl, F, Fut>(
                 }
             }
         }
-        // The agent hangs up from the desk: the conversation ends; the loop's end hangs up both legs.
-        QueueOrder::Hangup if legs.bridge.is_some() => {
+        // The agent hangs up from the desk — talking, or while the citizen's phone still rings —:
+        // the call-back ends; the loop's end hangs up both legs.
+        QueueOrder::Hangup if legs.agent_up => {
             info!(call = %params.call_id, "call-back: the agent hangs up from the desk");
             report(LegReport::CallEnded { by_agent: true }).await;
             legs.over = true;

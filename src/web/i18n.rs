@@ -255,6 +255,15 @@ mod tests {
         for role in tickets::Role::ALL {
             assert!(!en.t(&format!("role.{}", role.as_str())).is_empty());
         }
+        for reason in tickets::FeedbackReason::ALL {
+            assert!(!en.t(&format!("fb.{}", reason.as_str())).is_empty());
+        }
+        for outcome in ["reached", "no_answer", "wrong_number"] {
+            let parsed: tickets::CallbackOutcome =
+                serde_json::from_value(serde_json::Value::String(outcome.into())).unwrap();
+            assert_eq!(parsed.as_str(), outcome);
+            assert!(!en.t(&format!("callbacks.outcome.{outcome}")).is_empty());
+        }
     }
 
     #[test]

@@ -271,6 +271,14 @@ fn desk(lang: Lang) -> Markup {
                     }
                 }
             }
+            section.panel.wide #callbacks aria-labelledby="callbacks-title" {
+                h2 #callbacks-title { (lang.t("callbacks.title")) }
+                p #callbacks-summary { (lang.t("callbacks.none")) }
+                table #callbacks-list aria-labelledby="callbacks-title" hidden {
+                    (head(lang, &[("callbacks.col.kind", false), ("col.caller", false), ("col.language", false), ("callbacks.col.about", false), ("callbacks.col.since", false), ("col.actions", false)]))
+                    tbody {}
+                }
+            }
         }
     }
 }

@@ -337,6 +337,11 @@ async fn an_agent_takes_a_call_in_the_browser_and_the_wallboard_follows() {
         .unwrap()
         .to_owned();
 
+    // A complaint recorded at night, flagged for a call-back: on the desk's call-back list.
+    let night = after_hours_complaint(&t, "night-call", "9816000062", "PWR")
+        .await
+        .to_string();
+
     // The agent logs in and starts taking calls on their profile's phone.
     let desk = Page::open(&driver, &t).await;
     desk.go("/desk").await;
@@ -540,6 +545,74 @@ async fn an_agent_takes_a_call_in_the_browser_and_the_wallboard_follows() {
     })
     .await;
     board_shows(&board, "asha", "available").await;
+
+    // The call-back list: the night's complaint, with click to call. The citizen answers the
+    // helpline's call and talks a while; the agent's phone rang first.
+    let row = format!("#callbacks-list tr[data-kind=after_hours][data-id=\"{night}\"]");
+    desk.until(
+        "the after-hours complaint on the call-back list",
+        &format!("const b = document.querySelector('{row} button.call'); return b && !b.disabled;"),
+    )
+    .await;
+    let citizen = t
+        .sim
+        .place_call(answers_the_call_back("9816000062", 20.0))
+        .await
+        .unwrap();
+    desk.js(&format!(
+        "document.querySelector('{row} button.call').click(); return 1;"
+    ))
+    .await;
+    desk.until(
+        "the call-back popped with the complaint",
+        &format!(
+            "return document.getElementById('my-state').dataset.state === 'on_call' \
+             && document.getElementById('pop-caller').textContent === '+919816000062' \
+             && document.getElementById('pop-complaints').textContent.includes('{night}');"
+        ),
+    )
+    .await;
+    let result = t.sim.call_result(citizen, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(result.callbacks.len(), 1, "{result:#?}");
+    assert!(result.connected_ms.is_some(), "{result:#?}");
+    // Done: marked called back with its outcome (confirmed in the dialog); off the list.
+    desk.until(
+        "asha in wrap-up after the call-back",
+        "return document.getElementById('my-state').dataset.state === 'wrap_up';",
+    )
+    .await;
+    desk.js(&format!(
+        "document.querySelector('{row} button.done').click(); return 1;"
+    ))
+    .await;
+    desk.until(
+        "the outcome asked",
+        "return document.getElementById('confirm').open \
+         && document.getElementById('callback-outcome') !== null;",
+    )
+    .await;
+    desk.select("callback-outcome", "reached").await;
+    desk.type_in("callback-note", "Spoke to him: the line is repaired")
+        .await;
+    desk.click("confirm-ok").await;
+    desk.until(
+        "the complaint off the call-back list",
+        &format!("return document.querySelector('{row}') === null;"),
+    )
+    .await;
+    let audit = t
+        .node
+        .tickets()
+        .store()
+        .audit_trail(night.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "called_back"
+            && e.actor.contains("asha")
+            && e.to_value.as_deref() == Some("reached")),
+        "{audit:?}"
+    );
 
     desk.close().await;
     board.close().await;

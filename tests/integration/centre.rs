@@ -667,6 +667,29 @@ async fn a_call_back_keeps_the_place_rings_the_agent_first_then_the_citizen() {
     .await;
     let first = t.sim.call_result(first, CALL_TIMEOUT).await.unwrap();
     assert_eq!(first.outcome, ari_sim::CallOutcome::Completed, "{first:#?}");
+    // The slot is on the agent's call-back list (the number masked: not theirs yet) and the
+    // supervisor's (in full).
+    let slots = eventually(Duration::from_secs(20), "the booked slot", || async {
+        let (status, body) = api.get("/centre/callbacks", &asha).await;
+        match body["items"].as_array() {
+            Some(items) if status == 200 && items.len() == 1 => Ok(body),
+            _ => Err(body),
+        }
+    })
+    .await;
+    let slot = &slots["items"][0];
+    assert_eq!(
+        (&slot["queue"], &slot["position"], &slot["info"]["number"]),
+        (
+            &json!("grievance"),
+            &json!(1),
+            &json!(records::mask_number("+919816000072"))
+        ),
+        "{slots}"
+    );
+    assert!(slot["booked_at"].is_string(), "{slots}");
+    let (_, all) = api.get("/centre/callbacks", &supervisor).await;
+    assert_eq!(all["items"][0]["info"]["number"], "+919816000072", "{all}");
     // The agent disposes; the call-back slot at the head of the queue goes to them.
     end_wrap_up(&api, &asha, &supervisor, "asha").await;
     let second = t.sim.call_result(second, CALL_TIMEOUT).await.unwrap();
@@ -1011,5 +1034,88 @@ async fn the_wallboard_reads_overdue_complaints_per_level_and_todays_escalations
         "{board}"
     );
     assert_eq!(board["levels"][0]["level"], 2, "{board}");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_clicks_to_call_an_after_hours_complainant_and_marks_it_called_back() {
+    let t = TestNode::start_with("centre-click-to-call", office_hours(), None, "", 5.0).await;
+    let api = Api::new(&t);
+    let asha = agent(&t, "asha").await;
+    let supervisor = role_token(t.node.tickets().store(), Role::Supervisor, None).await;
+    // A complaint recorded at night, flagged for a call-back.
+    let number = after_hours_complaint(&t, "night-call", "9816000091", "JSV").await;
+    let click = json!({"ticket": number.to_string()});
+    let (status, list) = api.get("/tickets?callback_due=true", &asha).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["items"][0]["number"], number.to_string(), "{list}");
+    // Never logged in to the call centre: it knows no phone of theirs to ring, said.
+    let (status, body) = api.post("/centre/me/call", &asha, click.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    // Neither a slot nor a ticket: refused.
+    let (status, body) = api.post("/centre/me/call", &asha, json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = api.post("/centre/me/login", &asha, json!({})).await;
+    assert_eq!(status, 204, "{body}");
+    // The citizen's phone: answered when the helpline calls; they talk for a while, then hang up.
+    let citizen = t
+        .sim
+        .place_call(answers_the_call_back("9816000091", 30.0))
+        .await
+        .unwrap();
+    let (status, body) = api.post("/centre/me/call", &asha, click.clone()).await;
+    assert_eq!(status, 202, "{body}");
+    let call = body["call"].as_str().unwrap_or_default().to_owned();
+    // The agent's phone first, then the citizen's; bridged, the agent's floor pops the complaint
+    // with the citizen's number (their own call).
+    until_on_call(&api, &supervisor, "asha").await;
+    let (_, floor) = api.get("/centre", &asha).await;
+    let popped = floor["calls"]
+        .as_array()
+        .and_then(|calls| calls.iter().find(|c| c["call"] == call.as_str()))
+        .unwrap_or_else(|| panic!("{call} not on the floor: {floor}"));
+    assert_eq!(popped["agent"], "asha", "{floor}");
+    assert_eq!(popped["caller"], "+919816000091", "{floor}");
+    assert_eq!(popped["complaints"][0], number.to_string(), "{floor}");
+    // Asking again while on the call is refused.
+    let (status, body) = api.post("/centre/me/call", &asha, click.clone()).await;
+    assert_eq!(status, 409, "{body}");
+    let result = t.sim.call_result(citizen, CALL_TIMEOUT).await.unwrap();
+    assert_eq!(result.callbacks.len(), 1, "{result:#?}");
+    assert!(result.connected_ms.is_some(), "{result:#?}");
+    assert!(
+        heard(&result).iter().any(|m| m == "callback_greeting"),
+        "{result:#?}"
+    );
+    end_wrap_up(&api, &asha, &supervisor, "asha").await;
+    // Done: marked with its outcome, audited, and off the list. Marked twice: refused.
+    let path = format!("/tickets/{number}/called-back");
+    let (status, body) = api
+        .post(
+            &path,
+            &asha,
+            json!({"outcome": "reached", "note": "spoke to him"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api.post(&path, &asha, json!({"outcome": "reached"})).await;
+    assert_eq!(status, 409, "{body}");
+    let (_, list) = api.get("/tickets?callback_due=true", &asha).await;
+    assert_eq!(list["total"], 0, "{list}");
+    let audit = t.node.tickets().store().audit_trail(number).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "called_back" && e.to_value.as_deref() == Some("reached")),
+        "{audit:?}"
+    );
+    // The call centre holds nothing more of it; the queues counted nothing.
+    let (_, floor) = api.get("/centre", &supervisor).await;
+    assert_eq!(floor["calls"].as_array().map(Vec::len), Some(0), "{floor}");
+    assert_eq!(floor["queues"][0]["counters"]["answered"], 0, "{floor}");
     t.stop().await;
 }

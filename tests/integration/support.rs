@@ -458,3 +458,47 @@ pub async fn record_of(t: &TestNode, channel: &str) -> records::CallRecord {
     )
     .await
 }
+
+/// A complaint from `+91<caller>` recorded after hours in Hindi: flagged for a call-back.
+pub async fn after_hours_complaint(
+    t: &TestNode,
+    call_id: &str,
+    caller: &str,
+    department: &str,
+) -> tickets::ComplaintNumber {
+    t.node
+        .tickets()
+        .create_from_call(tickets::NewCallTicket {
+            call_id: call_id.to_owned(),
+            caller_number: format!("+91{caller}"),
+            caller_raw: None,
+            language: "hi".to_owned(),
+            department_code: department.to_owned(),
+            category: None,
+            district: None,
+            recording: None,
+            after_hours: true,
+        })
+        .await
+        .unwrap()
+}
+
+/// A citizen at `caller` who waits for the helpline's call (never dialling in), answers it, talks
+/// to the agent for `talk` s and hangs up.
+pub fn answers_the_call_back(caller: &str, talk: f64) -> ari_sim::Scenario {
+    scenario(
+        caller,
+        vec![
+            ari_sim::Step::AwaitCallback {
+                timeout_seconds: 600.0,
+                answers: vec![ari_sim::EndpointBehaviour::answer(1.0)],
+            },
+            ari_sim::Step::WaitAgent {
+                timeout_seconds: 60.0,
+                abandon: false,
+            },
+            wait(talk),
+            hangup(),
+        ],
+    )
+}

@@ -332,6 +332,11 @@ const departmentName = (code) => {
 
 const OPEN = new Set(["registered", "assigned", "in_progress", "reopened"]);
 const BUSY = new Set(["ringing", "on_call", "wrap_up"]);
+/** Queue events that make or end a call-back slot (any: a new slot; the others: one of the list's). */
+const SLOT_BOOKED = "CALLBACK_ACCEPTED";
+const SLOT_ENDS = new Set(["CALLBACK_FAILED", "CONNECT", "MOVED"]);
+/** Why a citizen is not satisfied (the API's `reason_code`). */
+const FEEDBACK_REASONS = ["not_resolved", "partially_resolved", "too_slow", "officer_behaviour", "wrong_department", "other"];
 
 function deskPage() {
   const me = body.dataset.login;
@@ -358,15 +363,23 @@ function deskPage() {
       agent = snapshot.agents.find((a) => a.agent === me) ?? null;
       showAgent();
       follow();
+      loadCallbacks();
     },
     agent(view) {
       if (view.agent !== me) return;
+      const was = agent?.state;
       agent = view;
       showAgent();
       follow();
+      // A call ended or began (maybe one of the list's), or the agent came in: read the list again.
+      if (was !== view.state) loadCallbacks();
+      else showCallbacks();
     },
-    queue() {
-      // The desk follows its agent's own events.
+    queue(event) {
+      // The desk follows its agent's own events, and the call-back slots' comings and goings.
+      const listed = SLOT_ENDS.has(event.event)
+        && callbacks.some((c) => c.kind === "hold" && c.id === event.call_id);
+      if (event.event === SLOT_BOOKED || listed) loadCallbacksSoon();
     },
   });
 
@@ -588,6 +601,172 @@ function deskPage() {
     );
     cell.append(form);
     text.focus();
+  }
+
+  // ----- the call-back list: virtual-hold slots, after-hours complaints, satisfaction calls ------
+
+  /** The list's entries, as last read. */
+  let callbacks = [];
+  let callbacksTimer = null;
+  let callbacksReading = null;
+
+  /** Reads the list again once a burst of queue events is over. */
+  function loadCallbacksSoon() {
+    clearTimeout(callbacksTimer);
+    callbacksTimer = setTimeout(loadCallbacks, 1000);
+  }
+
+  /** Reads the three lists (one request at a time; a request meanwhile reads again after it). */
+  async function loadCallbacks() {
+    if (callbacksReading) {
+      callbacksReading.again = true;
+      return;
+    }
+    const reading = { again: false };
+    callbacksReading = reading;
+    try {
+      const [slots, late, unconfirmed] = await Promise.all([
+        api("GET", "/centre/callbacks"),
+        api("GET", "/tickets?callback_due=true&limit=50"),
+        api("GET", "/confirmations?state=call_back&limit=50"),
+      ]);
+      callbacks = [
+        ...slots.items.map((slot) => ({
+          kind: "hold",
+          id: slot.call,
+          who: slot.info.number,
+          language: slot.info.language,
+          about: t("callbacks.place", { queue: slot.queue, position: slot.position }),
+          since: slot.booked_at ?? slot.joined_at,
+          calling: slot.calling,
+          mine: slot.agent === me,
+          taken: Boolean(slot.agent) && slot.agent !== me,
+        })),
+        ...late.items.map((ticket) => ({
+          kind: "after_hours",
+          id: ticket.number,
+          who: ticket.caller_number,
+          language: ticket.language,
+          about: `${ticket.number} · ${departmentName(ticket.department_code) || ticket.department_name}`,
+          since: ticket.created_at,
+        })),
+        ...unconfirmed.items.map((c) => ({
+          kind: "satisfaction",
+          id: c.number,
+          who: c.caller_number,
+          language: c.language,
+          about: `${c.number} · ${departmentName(c.department_code) || c.department_name}`,
+          since: c.updated_at,
+        })),
+      ];
+      showCallbacks();
+    } catch (error) {
+      showError(errors, error);
+    } finally {
+      callbacksReading = null;
+      if (reading.again) loadCallbacks();
+    }
+  }
+
+  /** The agent may place a call now: available, or in wrap-up (which the call ends). */
+  const canCall = () => agent?.state === "available" || agent?.state === "wrap_up";
+
+  function showCallbacks() {
+    const tbody = $("callbacks-list").tBodies[0];
+    $("callbacks-summary").textContent = callbacks.length
+      ? t("callbacks.count", { count: callbacks.length })
+      : t("callbacks.none");
+    $("callbacks-list").hidden = callbacks.length === 0;
+    tbody.replaceChildren(...callbacks.map(callbackRow));
+  }
+
+  function callbackRow(entry) {
+    const who = entry.who && entry.who !== "unknown" ? entry.who : t("pop.withheld");
+    const actions = h("td", { class: "actions" });
+    actions.append(h("button", {
+      type: "button",
+      class: "call",
+      text: t("callbacks.call"),
+      "aria-label": t("callbacks.call_label", { who }),
+      disabled: !canCall() || entry.calling || entry.taken || who === t("pop.withheld"),
+      onclick: (event) => callNow(event.currentTarget, entry, who),
+    }));
+    if (entry.kind === "after_hours") {
+      actions.append(h("button", {
+        type: "button",
+        class: "secondary done",
+        text: t("callbacks.done"),
+        "aria-label": `${t("callbacks.done")}: ${entry.id}`,
+        onclick: (event) => markCalledBack(event.currentTarget, entry),
+      }));
+    }
+    if (entry.kind === "satisfaction") {
+      actions.append(h("button", {
+        type: "button",
+        class: "secondary verdict",
+        text: t("callbacks.verdict"),
+        "aria-label": `${t("callbacks.verdict")}: ${entry.id}`,
+        onclick: (event) => recordVerdict(event.currentTarget, entry),
+      }));
+    }
+    return h(
+      "tr",
+      { "data-kind": entry.kind, "data-id": entry.id, class: entry.calling ? "calling" : "" },
+      h("td", { text: t(`callbacks.kind.${entry.kind}`) }),
+      h("td", { class: "number", text: who }),
+      h("td", { text: tv("lang", entry.language) }),
+      h("td", {}, entry.about, entry.calling ? [" · ", h("strong", { text: t("callbacks.calling") })] : []),
+      h("td", { text: `${day(entry.since)} ${clock(entry.since)}` }),
+      actions,
+    );
+  }
+
+  async function callNow(button, entry, who) {
+    const payload = entry.kind === "hold" ? { callback: entry.id } : { ticket: entry.id };
+    const placed = await act(button, errors, () => api("POST", "/centre/me/call", payload));
+    if (placed !== undefined) say(messages, t("callbacks.called", { who }));
+  }
+
+  /** Asks `text` in the dialog with labelled `fields` (`[label key, control]`); true on confirm. */
+  function askWith(text, fields) {
+    const extra = h("div", {}, ...fields.flatMap(([label, control]) => [
+      h("label", { for: control.id, text: t(label) }),
+      control,
+    ]));
+    return ask(text, extra);
+  }
+
+  /** Sends what became of a list's entry; once taken, says `said` and reads the list again. */
+  async function settle(button, path, payload, said) {
+    const done = await act(button, errors, () => api("POST", path, payload));
+    if (done === undefined) return;
+    say(messages, said);
+    loadCallbacks();
+  }
+
+  async function markCalledBack(button, entry) {
+    const outcomes = ["reached", "no_answer", "wrong_number"];
+    const outcome = h("select", { id: "callback-outcome" },
+      ...outcomes.map((o) => h("option", { value: o, text: tv("callbacks.outcome", o) })));
+    const note = h("textarea", { id: "callback-note", rows: 2, maxlength: 2000 });
+    const fields = [["callbacks.outcome", outcome], ["callbacks.note", note]];
+    if (!(await askWith(t("callbacks.done_confirm", { number: entry.id }), fields))) return;
+    const payload = { outcome: outcome.value };
+    if (note.value.trim()) payload.note = note.value.trim();
+    await settle(button, `/tickets/${entry.id}/called-back`, payload, t("callbacks.marked", { number: entry.id }));
+  }
+
+  async function recordVerdict(button, entry) {
+    const verdict = h("select", { id: "callback-verdict" },
+      h("option", { value: "yes", text: t("callbacks.satisfied") }),
+      h("option", { value: "no", text: t("callbacks.not_satisfied") }));
+    const reason = h("select", { id: "callback-reason" },
+      ...FEEDBACK_REASONS.map((r) => h("option", { value: r, text: tv("fb", r) })));
+    const fields = [["callbacks.verdict", verdict], ["callbacks.reason", reason]];
+    if (!(await askWith(t("callbacks.verdict_confirm", { number: entry.id }), fields))) return;
+    const satisfied = verdict.value === "yes";
+    const payload = satisfied ? { satisfied } : { satisfied, reason_code: reason.value };
+    await settle(button, `/tickets/${entry.id}/feedback`, payload, t("callbacks.recorded", { number: entry.id }));
   }
 
   // The state buttons.

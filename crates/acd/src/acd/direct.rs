@@ -18,20 +18,24 @@ use crate::agent::{AgentEvent, AgentState};
 use crate::{AgentId, CallId, Time};
 
 /// A call-back slot, as an agent's call-back list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CallbackSlot {
+    #[schema(value_type = String)]
     pub call: CallId,
     pub queue: String,
     /// Its place in the queue (1 = next).
     pub position: u32,
     pub info: CallInfo,
     /// When the citizen first joined the queue (the place they keep counts from then).
+    #[schema(value_type = String, format = DateTime)]
     pub joined_at: Time,
     /// When they took the call-back (`None`: booked before a restart, which does not keep it).
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub booked_at: Option<Time>,
     /// The citizen's legs tried so far.
     pub attempts: u32,
     /// The agent it is assigned to: moved to them by a supervisor, or the one calling it now.
+    #[schema(value_type = Option<String>)]
     pub agent: Option<AgentId>,
     /// Being called now (an agent's phone or the citizen's ringing).
     pub calling: bool,

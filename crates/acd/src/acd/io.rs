@@ -11,14 +11,17 @@ use crate::log::QueueLog;
 use crate::{AgentId, AttemptId, CallId, Time};
 
 /// What the IVR knows of a caller when it puts them in a queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallInfo {
     /// The citizen's number, as the engine normalised it (`+91…`): where a call-back goes.
     pub number: String,
+    /// `hi` or `en`.
+    #[schema(value_type = String, example = "hi")]
     pub language: Language,
     /// The department chosen in the IVR, if any (its code: `PWR`…).
     pub department: Option<String>,
-    /// The helpline the citizen dialled.
+    /// The helpline the citizen dialled (`1100`, `181` …).
+    #[schema(value_type = String, example = "1100")]
     pub helpline: Helpline,
     /// The caller has a complaint open (raises their priority by the queue's boost).
     pub open_complaint: bool,
