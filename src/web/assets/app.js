@@ -493,7 +493,7 @@ function deskPage() {
     el.replaceChildren(...path.flatMap((step, i) => [
       i ? " → " : "",
       h("span", { class: "step", text: tv("step", step.step) }),
-      step.keys ? [" ", h("span", { class: "key", text: `[${step.keys}]` })] : [],
+      ...(step.keys ? [" ", h("span", { class: "key", text: `[${step.keys}]` })] : []),
     ]));
   }
 
