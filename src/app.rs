@@ -1015,6 +1015,30 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_whole_api_document_has_unique_operations_and_no_schema_shadowed() {
+        let doc = super::openapi_document();
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    ids.insert(op.operation_id.clone()),
+                    "{path}: operation id {:?} repeated",
+                    op.operation_id
+                );
+            }
+        }
+        // utoipa keys schemas by name: a second type of the same name replaces the first (the
+        // call centre's login body once replaced the accounts' one).
+        let json = serde_json::to_value(&doc).unwrap();
+        let schemas = &json["components"]["schemas"];
+        assert!(schemas["LoginBody"]["properties"]["password"].is_object());
+        assert!(schemas["CentreLogin"]["properties"]["phone"].is_object());
+    }
+
     use super::*;
 
     #[test]

@@ -416,6 +416,7 @@ fn tokio_stream_from<T: Send + 'static>(
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CentreLogin)]
 pub struct LoginBody {
     /// The phone to ring (a dial string); default: the agent profile's.
     pub phone: Option<String>,
