@@ -81,6 +81,12 @@ pub enum Command {
         #[command(subcommand)]
         command: tickets_cmd::NotificationsCommand,
     },
+    /// Officers (whom tickets are assigned to, level by level, and reminded): list, add, update,
+    /// deactivate.
+    Officers {
+        #[command(subcommand)]
+        command: tickets_cmd::OfficersCommand,
+    },
     /// The call-centre report of a period: calls, IVR containment, queues, agents, departments.
     Report(report_cmd::ReportArgs),
     /// Check the configuration (file + environment) and say exactly what is wrong.
@@ -149,6 +155,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Notifications { command } => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;
             runtime()?.block_on(tickets_cmd::notifications(&config, command))
+        }
+        Command::Officers { command } => {
+            let config = load_config(&cli.config, log_format, Some("warn"))?;
+            runtime()?.block_on(tickets_cmd::officers(&config, command))
         }
         Command::Report(args) => {
             let config = load_config(&cli.config, log_format, Some("warn"))?;

@@ -186,6 +186,119 @@ pub async fn notifications(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `helpline officers …`: the officers tickets are assigned to and reminded.
+#[derive(Debug, clap::Subcommand)]
+pub enum OfficersCommand {
+    /// The officers, by department and level (active ones unless --all).
+    List {
+        #[arg(long)]
+        department: Option<String>,
+        /// The deactivated ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// A new officer (in the account audit, with your name).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// The department's code (e.g. PWD).
+        #[arg(long)]
+        department: String,
+        /// 1 … 4: the escalation level whose tickets they hold.
+        #[arg(long)]
+        level: u8,
+        /// Their phone (normalised to E.164, e.g. +919816012345).
+        #[arg(long)]
+        phone: String,
+        /// The department's nodal officer (reminded of tickets nobody is assigned).
+        #[arg(long)]
+        nodal: bool,
+        /// call (default) or sms.
+        #[arg(long, default_value = "call")]
+        remind_by: tickets::ReminderChannel,
+    },
+    /// Changes what the options name.
+    Update {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        level: Option<u8>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        nodal: Option<bool>,
+        #[arg(long)]
+        remind_by: Option<tickets::ReminderChannel>,
+        /// true to reactivate.
+        #[arg(long)]
+        active: Option<bool>,
+    },
+    /// No longer assigned, escalated to or reminded (their tickets keep their name).
+    Deactivate { id: i64 },
+}
+
+pub async fn officers(config: &Config, command: OfficersCommand) -> anyhow::Result<ExitCode> {
+    let store = existing_store(config).await?;
+    let mut out = std::io::stdout();
+    let actor = cli_actor();
+    match command {
+        OfficersCommand::List { department, all } => {
+            tickets::cli::officers_list(&store, department.as_deref(), all, &mut out).await?;
+        }
+        OfficersCommand::Add {
+            name,
+            department,
+            level,
+            phone,
+            nodal,
+            remind_by,
+        } => {
+            let input = tickets::OfficerInput {
+                name: Some(name),
+                department_code: Some(department),
+                level: Some(level),
+                phone: Some(phone),
+                nodal: Some(nodal),
+                reminder_channel: Some(remind_by),
+                active: None,
+            };
+            tickets::cli::officers_save(&store, None, &input, &actor, &mut out).await?;
+        }
+        OfficersCommand::Update {
+            id,
+            name,
+            department,
+            level,
+            phone,
+            nodal,
+            remind_by,
+            active,
+        } => {
+            let input = tickets::OfficerInput {
+                name,
+                department_code: department,
+                level,
+                phone,
+                nodal,
+                reminder_channel: remind_by,
+                active,
+            };
+            tickets::cli::officers_save(&store, Some(id), &input, &actor, &mut out).await?;
+        }
+        OfficersCommand::Deactivate { id } => {
+            let input = tickets::OfficerInput {
+                active: Some(false),
+                ..tickets::OfficerInput::default()
+            };
+            tickets::cli::officers_save(&store, Some(id), &input, &actor, &mut out).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Opens the configured database, creating and migrating it if needed.
 async fn store(config: &Config) -> anyhow::Result<tickets::Store> {
     let url = helpline::app::prepare_database_url(config.database.url.expose())?;

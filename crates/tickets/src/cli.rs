@@ -1,5 +1,6 @@
 //! What the `helpline` command line runs for `db migrate`, `user add|list|disable|passwd`, `token
-//! create|list|revoke`, `tickets list|show|stats` and `notifications dead|retry|status`. Each function takes parsed arguments and a store, and writes plain text to `out`
+//! create|list|revoke`, `tickets list|show|stats`, `notifications dead|retry|status` and `officers
+//! list|add|update|deactivate`. Each function takes parsed arguments and a store, and writes plain text to `out`
 //! (the CLI passes stdout); argument parsing and `anyhow` stay in the binary.
 
 use std::io::Write;
@@ -641,6 +642,80 @@ fn write_department_table(
 
 fn short_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `helpline officers list [--department D] [--all]`: the officers, by department and level.
+pub async fn officers_list(
+    store: &Store,
+    department: Option<&str>,
+    all: bool,
+    out: &mut dyn Write,
+) -> Result<usize, CliError> {
+    let officers: Vec<_> = store
+        .officers(department)
+        .await?
+        .into_iter()
+        .filter(|o| all || o.active)
+        .collect();
+    writeln!(
+        out,
+        "{:<6} {:<6} {:<5} {:<16} {:<6} {:<6} {:<8} name",
+        "id", "dept", "level", "phone", "nodal", "remind", "active"
+    )?;
+    for o in &officers {
+        writeln!(
+            out,
+            "{:<6} {:<6} L{:<4} {:<16} {:<6} {:<6} {:<8} {}",
+            o.id,
+            o.department_code,
+            o.level,
+            o.phone,
+            if o.nodal { "yes" } else { "-" },
+            o.reminder_channel,
+            if o.active { "yes" } else { "no" },
+            crate::caller::Escaped(&o.name)
+        )?;
+    }
+    Ok(officers.len())
+}
+
+/// `helpline officers add|update|deactivate`: one officer created or changed (in the account
+/// audit, with `actor`); prints it. `id` `None` creates.
+pub async fn officers_save(
+    store: &Store,
+    id: Option<i64>,
+    input: &crate::officers::OfficerInput,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<crate::officers::Officer, CliError> {
+    use crate::store::OfficerError;
+    let saved = match id {
+        None => store.create_officer(input, actor, Utc::now()).await,
+        Some(id) => store.update_officer(id, input, actor, Utc::now()).await,
+    };
+    let officer = match saved {
+        Ok(o) => o,
+        Err(OfficerError::Store(e)) => return Err(e.into()),
+        Err(OfficerError::Invalid(problems)) => return Err(CliError::Usage(problems.to_string())),
+        Err(OfficerError::NotFound(id)) => {
+            return Err(CliError::Usage(format!(
+                "no officer {id} (see `helpline officers list --all`)"
+            )));
+        }
+    };
+    writeln!(
+        out,
+        "officer {}: {} ({} L{}, {}, reminded by {}{}{})",
+        officer.id,
+        crate::caller::Escaped(&officer.name),
+        officer.department_code,
+        officer.level,
+        officer.phone,
+        officer.reminder_channel,
+        if officer.nodal { ", nodal" } else { "" },
+        if officer.active { "" } else { ", inactive" }
+    )?;
+    Ok(officer)
 }
 
 #[cfg(test)]

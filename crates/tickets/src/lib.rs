@@ -19,6 +19,7 @@ pub mod error;
 mod journal;
 pub mod model;
 pub mod number;
+pub mod officers;
 pub mod outbox;
 pub mod service;
 pub mod store;
@@ -34,8 +35,11 @@ pub use model::{
     TicketStats, TicketStatus,
 };
 pub use number::{ComplaintNumber, ComplaintNumberError, is_valid_complaint_number};
+pub use officers::{Milestone, Officer, OfficerInput, ReminderChannel, ReminderPolicy};
 pub use service::{
     ApiClient, Filed, NewCallTicket, NewTicket, PhoneFeedback, Recording, RecordingAudio,
     RecordingRetention, ReplayReport, ServiceConfig, TicketService, TicketStatusView,
 };
-pub use store::{BackendKind, Confirmation, PoolConnections, Store, StoreOptions, TicketRecord};
+pub use store::{
+    BackendKind, Confirmation, PoolConnections, Reminder, Store, StoreOptions, TicketRecord,
+};

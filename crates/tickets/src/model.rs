@@ -248,7 +248,12 @@ pub struct Ticket {
     pub status: TicketStatus,
     #[schema(minimum = 1, maximum = 4)]
     pub level: u8,
+    /// The name shown for whom it is assigned to: the officer's name, or the free text an
+    /// earlier build stored where no officer matches it.
     pub assigned_to: Option<String>,
+    /// The officer it is assigned to (`officers.id`), when assigned by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer_id: Option<i64>,
     pub due_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -28,6 +28,10 @@ pub enum EventKind {
     Reopened,
     #[serde(rename = "ticket.escalated")]
     Escalated,
+    /// An officer is reminded of a ticket that nears or passed its due time, by SMS (the
+    /// outbox's recipient is the officer's phone; the change says `nearing` or `overdue`).
+    #[serde(rename = "ticket.officer_reminder")]
+    OfficerReminder,
 }
 
 impl EventKind {
@@ -37,6 +41,7 @@ impl EventKind {
         EventKind::Resolved,
         EventKind::Reopened,
         EventKind::Escalated,
+        EventKind::OfficerReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +51,7 @@ impl EventKind {
             EventKind::Resolved => "ticket.resolved",
             EventKind::Reopened => "ticket.reopened",
             EventKind::Escalated => "ticket.escalated",
+            EventKind::OfficerReminder => "ticket.officer_reminder",
         }
     }
 
@@ -76,7 +82,7 @@ impl FromStr for EventKind {
                 kind: "event",
                 value: s.to_owned(),
                 expected: "ticket.registered ticket.status_changed ticket.resolved \
-                           ticket.reopened ticket.escalated",
+                           ticket.reopened ticket.escalated ticket.officer_reminder",
             })
     }
 }

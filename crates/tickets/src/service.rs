@@ -48,6 +48,8 @@ pub struct ServiceConfig {
     pub feedback_check: crate::complainant::FeedbackCheck,
     /// How long recordings are kept once their complaint is closed.
     pub retention: RecordingRetention,
+    /// When officers are reminded of tickets nearing or past their due time.
+    pub reminders: crate::officers::ReminderPolicy,
 }
 
 /// How often the background job applies the recordings retention.
@@ -86,6 +88,7 @@ impl ServiceConfig {
             max_recording_bytes: 64 * 1024 * 1024,
             feedback_check: crate::complainant::FeedbackCheck::default(),
             retention: RecordingRetention::default(),
+            reminders: crate::officers::ReminderPolicy::default(),
         }
     }
 }
@@ -929,6 +932,32 @@ impl TicketService {
         Ok(deleted)
     }
 
+    /// The reminders owed at `now` (when reminders are on), written for the dialer and the
+    /// outbox. Runs before the escalation job, so an overdue ticket's reminder goes to the
+    /// officer it was overdue with.
+    pub async fn schedule_reminders(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<crate::store::Scheduled, TicketError> {
+        let policy = self.shared.config.reminders;
+        if !policy.enabled {
+            return Ok(crate::store::Scheduled::default());
+        }
+        let scheduled = self
+            .shared
+            .store
+            .schedule_reminders(now, policy.before)
+            .await?;
+        if scheduled.calls + scheduled.sms > 0 {
+            tracing::info!(
+                calls = scheduled.calls,
+                sms = scheduled.sms,
+                "officers' reminders scheduled"
+            );
+        }
+        Ok(scheduled)
+    }
+
     /// The escalation job, at `now`. Returns the tickets raised and their new level.
     pub async fn escalate_overdue(
         &self,
@@ -1081,6 +1110,9 @@ impl TicketService {
                             if let Err(e) = service.apply_retention(service.shared.clock.now()).await {
                                 tracing::warn!(error = %e, "recordings retention job failed; will retry");
                             }
+                        }
+                        if let Err(e) = service.schedule_reminders(service.shared.clock.now()).await {
+                            tracing::warn!(error = %e, "reminders job failed; will retry");
                         }
                         if let Err(e) = service.escalate_overdue(service.shared.clock.now()).await {
                             tracing::warn!(error = %e, "escalation job failed; will retry");

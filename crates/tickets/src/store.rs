@@ -152,10 +152,13 @@ mod confirmations;
 pub use confirmations::{Confirmation, GiveUp};
 // The schema: `sqlx::migrate!` folders, run under the write lock, an earlier build's runner adopted.
 mod migrate;
+// Officers (migration 7) and their reminders: calls for the dialer, SMS through the outbox.
+mod officers;
 // The outbox's deliveries: planning, leases, outcomes, dead letters (issue 15).
 mod outbox;
 pub use accounts::SessionRecord;
 pub use migrate::{SCHEMA_VERSION, VERSIONS};
+pub use officers::{OfficerError, Reminder, Scheduled};
 
 /// A dynamically bound SQL value.
 #[derive(Debug, Clone)]
@@ -449,6 +452,7 @@ struct TicketRow {
     status: String,
     level: i64,
     assigned_to: Option<String>,
+    officer_id: Option<i64>,
     due_at: i64,
     created_at: i64,
     updated_at: i64,
@@ -461,7 +465,7 @@ struct TicketRow {
 const TICKET_SELECT: &str = "SELECT t.id, t.version, t.number, t.call_id, t.source, t.caller_number, t.caller_raw, \
     t.language, t.department_code, d.name AS department_name, t.category, t.district, t.description, \
     t.recording_file, t.recording_duration_ms, t.recording_sha256, t.recording_bytes, t.after_hours, \
-    t.status, t.level, t.assigned_to, t.due_at, t.created_at, t.updated_at, t.feedback_satisfied, \
+    t.status, t.level, t.assigned_to, t.officer_id, t.due_at, t.created_at, t.updated_at, t.feedback_satisfied, \
     t.feedback_reason, t.reopen_count, t.filed_by \
     FROM tickets t JOIN departments d ON d.code = t.department_code";
 
@@ -515,6 +519,7 @@ impl TicketRow {
             level: u8::try_from(self.level)
                 .map_err(|_| corrupt(format!("ticket {number}: level {}", self.level)))?,
             assigned_to: self.assigned_to,
+            officer_id: self.officer_id,
             due_at: from_millis(self.due_at),
             created_at: from_millis(self.created_at),
             updated_at: from_millis(self.updated_at),
@@ -1306,10 +1311,26 @@ impl Store {
         .await
     }
 
-    /// Assigns the ticket to an officer (registered/reopened → assigned; re-assigning keeps the status).
+    /// Assigns the ticket to an officer named by free text, no officer id (an earlier build's
+    /// way, kept for imports and tests; the API assigns by id: [`Store::assign_officer`]).
+    /// registered/reopened → assigned; re-assigning keeps the status.
     pub async fn assign(
         &self,
         number: ComplaintNumber,
+        officer: &str,
+        actor: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, StoreError> {
+        self.assign_to(number, None, officer, actor, reason, now)
+            .await
+    }
+
+    /// Assigns the ticket to `officer` (shown by that name), officer `officer_id` if known.
+    async fn assign_to(
+        &self,
+        number: ComplaintNumber,
+        officer_id: Option<i64>,
         officer: &str,
         actor: &str,
         reason: Option<&str>,
@@ -1328,6 +1349,7 @@ impl Store {
                 let mut m = Mutation::default();
                 m.set
                     .push(("assigned_to", BindValue::Text(Some(officer.to_owned()))));
+                m.set.push(("officer_id", BindValue::Int(officer_id)));
                 m.set
                     .push(("status", BindValue::Text(Some(next.to_string()))));
                 m.audit.push(AuditRecord {
@@ -1376,6 +1398,7 @@ impl Store {
             .await?
             .map(|d| d.sla_days)
             .ok_or_else(|| StoreError::UnknownDepartment(current.department_code.clone()))?;
+        let officers = self.active_officers_of(&current.department_code).await?;
         self.mutate(
             number,
             |t| {
@@ -1397,6 +1420,7 @@ impl Store {
                 m.set.push(("due_at", BindValue::Int(Some(due_ms))));
                 m.events
                     .push(EventDraft::escalated(t, due_ms, reason, at_ms)?);
+                officers::escalation_assignment(&officers, t, t.level + 1, &mut m);
                 m.audit.push(AuditRecord {
                     at_ms,
                     actor: actor.to_owned(),
@@ -1720,10 +1744,11 @@ impl Store {
             on_pool!(self, |pool| transaction!(pool, None, |tx| {
                 for (id, version, ticket, sla_days) in &candidates {
                     let due_ms = now_ms + sla_days * DAY_MS;
-                    let done = sqlx::query(
+                    let done = sqlx::query(&format!(
                         "UPDATE tickets SET level = level + 1, due_at = $1, updated_at = $2, \
-                         version = version + 1 WHERE id = $3 AND version = $4",
-                    )
+                         version = version + 1, {} WHERE id = $3 AND version = $4",
+                        officers::escalation_officer_sql("tickets.level + 1")
+                    ))
                     .bind(due_ms)
                     .bind(now_ms)
                     .bind(*id)

@@ -317,6 +317,10 @@ pub enum Action {
     Supervise,
     /// List the notifications' dead letters and retry one (SMS, webhooks).
     ManageNotifications,
+    /// List the officers (whom a ticket can be assigned to).
+    ListOfficers,
+    /// Create, change and deactivate officers.
+    ManageOfficers,
 }
 
 impl Action {
@@ -342,6 +346,8 @@ impl Action {
             Action::TakeCalls => "take calls",
             Action::Supervise => "supervise the call centre",
             Action::ManageNotifications => "list and retry failed notifications",
+            Action::ListOfficers => "list officers",
+            Action::ManageOfficers => "manage officers",
         }
     }
 }
@@ -357,7 +363,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Role::Admin => true,
         Role::Supervisor => !matches!(
             action,
-            ConfigureDepartment | ManageAccounts | ManageNotifications
+            ConfigureDepartment | ManageAccounts | ManageNotifications | ManageOfficers
         ),
         Role::Agent => matches!(
             action,
@@ -382,6 +388,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | ReadRecording
                 | ReadDepartments
                 | Stats
+                | ListOfficers
         ),
         Role::Integration => matches!(action, Create | Read | List | ReadStatus | ReadDepartments),
     }
@@ -402,6 +409,9 @@ mod tests {
         assert!(!allowed(Role::Supervisor, Action::ConfigureDepartment));
         assert!(!allowed(Role::Supervisor, Action::ManageAccounts));
         assert!(allowed(Role::Supervisor, Action::Escalate));
+        assert!(allowed(Role::Supervisor, Action::ListOfficers));
+        assert!(!allowed(Role::Supervisor, Action::ManageOfficers));
+        assert!(!allowed(Role::Agent, Action::ListOfficers));
         assert!(allowed(Role::Agent, Action::Feedback));
         assert!(allowed(Role::Agent, Action::CallBack));
         assert!(allowed(Role::Supervisor, Action::CallBack));

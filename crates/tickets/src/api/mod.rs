@@ -27,6 +27,7 @@ pub mod departments;
 pub mod error;
 pub mod extract;
 pub mod notifications;
+pub mod officers;
 pub mod openapi;
 pub mod stats;
 pub mod status;
@@ -177,6 +178,9 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(notifications::dead_letters))
         .routes(routes!(notifications::retry))
+        .routes(routes!(officers::list, officers::create))
+        .routes(routes!(officers::get_one, officers::update))
+        .routes(routes!(officers::deactivate))
 }
 
 /// Every operation of `doc`, as (method, path relative to the mount point): what a test walks to

@@ -247,6 +247,10 @@ after a database outage)"
             EventKind::Resolved => "A complaint was marked resolved",
             EventKind::Reopened => "A complaint was reopened",
             EventKind::Escalated => "A complaint went up one level (by hand or past its due date)",
+            EventKind::OfficerReminder => {
+                "An officer was reminded by SMS of a complaint nearing (`change.to` = `nearing`) or \
+past (`overdue`) its due time"
+            }
         };
         let header = |name: &str, description: &str, schema: RefOr<utoipa::openapi::Schema>| {
             RefOr::T(

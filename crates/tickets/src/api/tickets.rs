@@ -131,8 +131,12 @@ pub struct StatusBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
-    #[schema(min_length = 1, max_length = 100)]
-    pub officer: String,
+    /// The officer's id (`GET /officers`): an active officer of the ticket's department, whose
+    /// name becomes `assigned_to`.
+    pub officer_id: Option<i64>,
+    /// Free text, as earlier builds took: refused (422) with a pointer to `officer_id`.
+    #[schema(deprecated)]
+    pub officer: Option<String>,
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
@@ -371,7 +375,8 @@ pub(crate) async fn change_status(
 
 /// Assign to an officer (at the ticket's current level).
 ///
-/// Roles: supervisor, admin.
+/// Roles: supervisor, admin. By officer id: an active officer of the ticket's department (409
+/// otherwise).
 #[utoipa::path(post, path = "/tickets/{number}/assign", tag = "tickets", params(NumberPath),
     request_body = AssignBody, responses(
     (status = 200, description = "The ticket after the change", body = TicketView),
@@ -384,16 +389,25 @@ pub(crate) async fn assign(
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<TicketView>, ApiError> {
     caller.require(Action::Assign)?;
-    let officer = validate::required_text("officer", &body.officer, 100)?;
+    let Some(officer_id) = body.officer_id else {
+        return Err(ApiError::invalid(
+            "officer_id",
+            if body.officer.is_some() {
+                "a ticket is assigned to an officer by id, not by name: {\"officer_id\": N} (GET /officers lists them)"
+            } else {
+                "the officer's id (GET /officers lists them)"
+            },
+        ));
+    };
     let reason = validate::optional_text("reason", body.reason, 1000)?;
     let ticket = load_ticket(&state, &caller, &number).await?;
     let now = state.service.clock().now();
     let ticket = state
         .service
         .store()
-        .assign(
+        .assign_officer(
             ticket.number,
-            &officer,
+            officer_id,
             &caller.actor(),
             reason.as_deref(),
             now,

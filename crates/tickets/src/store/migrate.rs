@@ -32,7 +32,7 @@ use crate::error::StoreError;
 pub const VERSIONS: RangeInclusive<i64> = 1..=99_999;
 
 /// The newest schema version this build knows: the last file in each migrations folder.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Pause after the first locked attempt; doubled after each, up to [`MAX_PAUSE`].
 const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);

@@ -264,7 +264,25 @@ async fn roles_stay_in_their_lanes(env: Env) {
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
 
-    // The allowed path through the lifecycle, each step by the role that owns it.
+    // Officers: only an administrator makes them; supervisors list them to assign by id.
+    let ee =
+        json!({"name": "EE Shimla", "department_code": "JSV", "level": 1, "phone": "098160 12345"});
+    for tok in [&supervisor, &officer, &agent] {
+        let (s, _) = api.call("POST", "/officers", tok, Some(ee.clone())).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    let (s, made) = api.call("POST", "/officers", &admin, Some(ee)).await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    assert_eq!(made["phone"], "+919816012345", "{made}");
+    let (s, listed) = api.call("GET", "/officers", &supervisor, None).await;
+    assert_eq!(
+        (s, listed["total"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{listed}"
+    );
+    let (s, _) = api.call("GET", "/officers", &agent, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // By name, as earlier builds took it: refused, pointing at the id.
     let (s, v) = api
         .call(
             "POST",
@@ -273,6 +291,20 @@ async fn roles_stay_in_their_lanes(env: Env) {
             Some(json!({"officer": "ee-shimla"})),
         )
         .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "officer_id", "{v}");
+
+    // The allowed path through the lifecycle, each step by the role that owns it.
+    let (s, v) = api
+        .call(
+            "POST",
+            &format!("/tickets/{water}/assign"),
+            &supervisor,
+            Some(json!({"officer_id": made["id"]})),
+        )
+        .await;
+    assert_eq!(v["officer_id"], made["id"], "{v}");
+    assert_eq!(v["assigned_to"], "EE Shimla", "{v}");
     assert_eq!(
         (s, v["status"].as_str()),
         (StatusCode::OK, Some("assigned")),

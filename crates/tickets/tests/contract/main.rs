@@ -15,6 +15,7 @@ mod disk_full;
 mod edge;
 mod lifecycle;
 mod locked_at_start;
+mod officers;
 mod outage;
 mod outbox;
 mod reports;
