@@ -84,8 +84,23 @@ fn callback_launcher(
     })
 }
 
-/// The outbound dialer of confirmation calls: the confirm script loaded and checked like any,
-/// its tries run on the same ARI client and router as the engine's calls.
+/// The jobs on the outbound dialer: the confirmation calls, and the officers' reminder calls
+/// when reminders are on.
+pub type OutboundJobs = crate::engine::outbound::reminders::Both<
+    crate::engine::outbound::confirmations::ConfirmationJobs,
+    crate::engine::outbound::reminders::ReminderJobs,
+>;
+
+/// Loads and checks the outbound script `name` like any script.
+fn outbound_script(config: &Config, key: &str, name: &str) -> Result<Arc<ivr::Script>, AppError> {
+    let mut ivr_config = config.ivr.clone();
+    ivr_config.script = name.to_owned();
+    script_loader(&ivr_config)()
+        .map_err(|e| AppError::Engine(crate::engine::EngineError::Script(format!("{key}: {e}"))))
+}
+
+/// The outbound dialer of confirmation calls and officers' reminders: their scripts loaded and
+/// checked like any, their tries run on the same ARI client and router as the engine's calls.
 #[allow(clippy::too_many_arguments)]
 fn outbound_dialer(
     config: &Config,
@@ -96,22 +111,31 @@ fn outbound_dialer(
     engine_stats: Arc<EngineStats>,
     log: Arc<dyn crate::engine::CallLog>,
     spool: &std::path::Path,
-) -> Result<
-    crate::engine::outbound::Outbound<
-        AriControl,
-        ServiceDesk,
-        crate::engine::outbound::confirmations::ConfirmationJobs,
-    >,
-    AppError,
-> {
+) -> Result<crate::engine::outbound::Outbound<AriControl, ServiceDesk, OutboundJobs>, AppError> {
+    use crate::engine::outbound::reminders::{self, Both, ReminderJobs};
     use crate::engine::outbound::{Outbound, OutboundSettings, confirmations::ConfirmationJobs};
-    let mut ivr_config = config.ivr.clone();
-    ivr_config.script = config.outbound.script.clone();
-    let script = script_loader(&ivr_config)().map_err(|e| {
-        AppError::Engine(crate::engine::EngineError::Script(format!(
-            "outbound.script: {e}"
-        )))
-    })?;
+    let mut scripts = std::collections::BTreeMap::new();
+    scripts.insert(
+        config.outbound.script.clone(),
+        outbound_script(config, "outbound.script", &config.outbound.script)?,
+    );
+    let mut dialer = config.outbound.dialer.clone();
+    let reminder_jobs = if config.reminders.policy.enabled {
+        scripts.insert(
+            config.reminders.script.clone(),
+            outbound_script(config, "reminders.script", &config.reminders.script)?,
+        );
+        dialer = dialer.with_retry_for(
+            outbound::JobKind::new(reminders::KIND),
+            config.reminders.retry.clone(),
+        );
+        Some(ReminderJobs::new(
+            tickets.clone(),
+            config.reminders.script.clone(),
+        ))
+    } else {
+        None
+    };
     let shared = Arc::new(crate::engine::CallShared {
         control,
         desk: ServiceDesk::new(tickets.clone()),
@@ -127,21 +151,22 @@ fn outbound_dialer(
         node: node_name(),
         centre: crate::engine::CallCentreLink::none(),
     });
-    let jobs = ConfirmationJobs::new(
-        tickets,
-        config.outbound.script.clone(),
-        config.records.time_zone,
-        config.outbound.first_call_after,
-    );
+    let jobs = Both {
+        first: ConfirmationJobs::new(
+            tickets,
+            config.outbound.script.clone(),
+            config.records.time_zone,
+            config.outbound.first_call_after,
+        ),
+        second: reminder_jobs,
+    };
     let settings = OutboundSettings {
-        dialer: config.outbound.dialer.clone(),
+        dialer,
         dial: config.outbound.dial.clone(),
         caller_id: config.outbound.caller_id.clone(),
         ring: config.outbound.ring,
         poll: config.outbound.poll,
-        scripts: [(config.outbound.script.clone(), script)]
-            .into_iter()
-            .collect(),
+        scripts,
         asterisk: "asterisk".to_owned(),
         clock: options.clock.clone(),
         speed: options.speed,
@@ -444,6 +469,7 @@ pub async fn open_tickets(config: &Config) -> Result<tickets::TicketService, App
         tickets::ServiceConfig::new(&config.journal_dir, &config.recordings_dir);
     service_config.feedback_check = config.feedback_check;
     service_config.retention = config.retention;
+    service_config.reminders = config.reminders.policy;
     Ok(tickets::TicketService::new(store, service_config).await?)
 }
 
@@ -702,6 +728,7 @@ impl Node {
                     .as_ref()
                     .map(|(_, handle, _, _)| handle.gauges()),
                 notify: notify_stats,
+                outbound: outbound_stats.clone(),
             },
         );
         let observed = http::Observed {

@@ -102,6 +102,8 @@ pub struct Config {
     pub retention: tickets::RecordingRetention,
     /// The outbound dialer: confirmation calls after a complaint is resolved (`[outbound]`).
     pub outbound: OutboundConfig,
+    /// Officers' reminders (`[reminders]`): when, by which script, how often tried.
+    pub reminders: RemindersConfig,
     /// Sessions and API tokens (`accounts.*`).
     pub accounts: tickets::accounts::AccountsConfig,
     /// SMS and webhooks (`[notify]`): what the outbox delivers, and how.
@@ -127,6 +129,20 @@ pub struct OutboundConfig {
     pub poll: Duration,
     /// How long after the resolution the first try may go out.
     pub first_call_after: Duration,
+}
+
+/// Officers' reminders (`[reminders]`). An officer reminded by call is called on the outbound
+/// dialer (so only while `outbound.enabled`); by SMS through the outbox (`notify.sms.templates.
+/// officer_reminder`).
+#[derive(Debug, Clone)]
+pub struct RemindersConfig {
+    /// Whether reminders are scheduled, and how long before the due time (`before_hours`; 0:
+    /// only once overdue).
+    pub policy: tickets::ReminderPolicy,
+    /// The script a reminder call runs (`remind`).
+    pub script: String,
+    /// Tries of a reminder call and the delays between them.
+    pub retry: outbound::RetryPolicy,
 }
 
 /// How to reach Asterisk's ARI.
@@ -510,6 +526,26 @@ const KEYS: &[KeySpec] = &[
         env: &["HELPLINE_OUTBOUND_FIRST_CALL_AFTER_MINUTES"],
     },
     KeySpec {
+        key: "reminders.enabled",
+        env: &["HELPLINE_REMINDERS_ENABLED"],
+    },
+    KeySpec {
+        key: "reminders.before_hours",
+        env: &["HELPLINE_REMINDERS_BEFORE_HOURS"],
+    },
+    KeySpec {
+        key: "reminders.script",
+        env: &["HELPLINE_REMINDERS_SCRIPT"],
+    },
+    KeySpec {
+        key: "reminders.tries",
+        env: &["HELPLINE_REMINDERS_TRIES"],
+    },
+    KeySpec {
+        key: "reminders.retry_after_minutes",
+        env: &["HELPLINE_REMINDERS_RETRY_AFTER_MINUTES"],
+    },
+    KeySpec {
         key: "accounts.session_hours",
         env: &["HELPLINE_SESSION_HOURS"],
     },
@@ -822,6 +858,7 @@ impl RawConfig {
             );
         }
         let outbound = outbound_config(&mut v, time_zone);
+        let reminders = reminders_config(&mut v);
         let accounts = tickets::accounts::AccountsConfig {
             session_ttl: Duration::from_secs(v.integer("accounts.session_hours", 8, 1, 24) * 3600),
             session_idle: Duration::from_secs(
@@ -872,10 +909,69 @@ impl RawConfig {
             records,
             callback_dial,
             outbound,
+            reminders,
             accounts,
             notify,
             log: LogConfig { level, json },
         })
+    }
+}
+
+/// Tries and the minutes between them (`KEY.tries`, `KEY.retry_after_minutes`), every problem
+/// reported (the default policy stands in meanwhile).
+fn retry_policy(
+    v: &mut Validator<'_>,
+    (tries_key, default_tries): (&'static str, u64),
+    (delays_key, default_delays): (&'static str, &str),
+    after_last: outbound::AfterLastTry,
+) -> outbound::RetryPolicy {
+    let tries = v.integer(tries_key, default_tries, 1, 10) as u32;
+    let mut delays = Vec::new();
+    for minutes in v
+        .string(delays_key)
+        .unwrap_or_else(|| default_delays.to_owned())
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        match minutes.parse::<u64>() {
+            Ok(m) if m >= 1 => delays.push(Duration::from_secs(m * 60)),
+            _ => v.problem(
+                delays_key,
+                &format!("{minutes:?} is not a number of minutes (1 or more, separated by commas)"),
+            ),
+        }
+    }
+    outbound::RetryPolicy::new(tries, delays, after_last).unwrap_or_else(|err| {
+        v.problem(delays_key, &err.to_string());
+        outbound::RetryPolicy::default()
+    })
+}
+
+/// `[reminders]`: officers reminded of tickets nearing or past their due time.
+fn reminders_config(v: &mut Validator<'_>) -> RemindersConfig {
+    let enabled = v.boolean("reminders.enabled", false);
+    let before = Duration::from_secs(v.integer("reminders.before_hours", 24, 0, 24 * 30) * 3600);
+    let script = v
+        .string("reminders.script")
+        .unwrap_or_else(|| "remind".to_owned());
+    if script.is_empty() || script.contains(['/', '\\']) || script.ends_with(".toml") {
+        v.problem(
+            "reminders.script",
+            "the name of a script in ivr.scripts_dir, without .toml (e.g. remind)",
+        );
+    }
+    // After the last try a reminder is given up and logged: neither call-back nor closing applies.
+    let retry = retry_policy(
+        v,
+        ("reminders.tries", 3),
+        ("reminders.retry_after_minutes", "60, 120"),
+        outbound::AfterLastTry::CallBack,
+    );
+    RemindersConfig {
+        policy: tickets::ReminderPolicy { enabled, before },
+        script,
+        retry,
     }
 }
 
@@ -971,23 +1067,6 @@ fn outbound_config(v: &mut Validator<'_>, time_zone: chrono_tz::Tz) -> OutboundC
     }
     let window = window.with_holidays(holidays);
 
-    let tries = v.integer("outbound.tries", 3, 1, 10) as u32;
-    let mut delays = Vec::new();
-    for minutes in v
-        .string("outbound.retry_after_minutes")
-        .unwrap_or_else(|| "240, 2640".to_owned())
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        match minutes.parse::<u64>() {
-            Ok(m) if m >= 1 => delays.push(Duration::from_secs(m * 60)),
-            _ => v.problem(
-                "outbound.retry_after_minutes",
-                &format!("{minutes:?} is not a number of minutes (1 or more, separated by commas)"),
-            ),
-        }
-    }
     let after_last = match v.string("outbound.after_last_try") {
         None => outbound::AfterLastTry::CallBack,
         Some(text) => text.parse().unwrap_or_else(|err: outbound::RetryError| {
@@ -995,10 +1074,12 @@ fn outbound_config(v: &mut Validator<'_>, time_zone: chrono_tz::Tz) -> OutboundC
             outbound::AfterLastTry::CallBack
         }),
     };
-    let retry = outbound::RetryPolicy::new(tries, delays, after_last).unwrap_or_else(|err| {
-        v.problem("outbound.retry_after_minutes", &err.to_string());
-        outbound::RetryPolicy::default()
-    });
+    let retry = retry_policy(
+        v,
+        ("outbound.tries", 3),
+        ("outbound.retry_after_minutes", "240, 2640"),
+        after_last,
+    );
     let pacing = outbound::Pacing::new(
         v.integer("outbound.max_concurrent", 10, 1, 1000) as usize,
         v.integer("outbound.per_asterisk", 10, 1, 1000) as usize,

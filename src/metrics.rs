@@ -3,7 +3,7 @@
 //!
 //! The counters stay where they are counted — plain atomics in the engine ([`EngineStats`]), the ARI
 //! router and connection, the ticket service's journal, the call records writer — and one collector
-//! reads them at scrape time, so the call path keeps its lock-free `fetch_add`s and nothing is
+//! reads them at scrape time (the outbound dialer's too), so the call path keeps its lock-free `fetch_add`s and nothing is
 //! counted twice. The latencies are histograms observed where they happen ([`Timings`]): every ARI
 //! request by operation and outcome (`ari::Client` tells an [`ari::RequestObserver`]; the ari crate
 //! knows no metrics library), and every ticket a call files, until it is durable. The names are the
@@ -124,6 +124,8 @@ pub struct Sources {
     pub centre: Option<Arc<crate::centre::Gauges>>,
     /// The notifier's (SMS and webhooks from the ticket outbox).
     pub notify: Arc<notify::NotifyStats>,
+    /// The outbound dialer's (confirmation calls, officers' reminders), when it runs.
+    pub outbound: Option<Arc<crate::engine::outbound::OutboundStats>>,
 }
 
 /// The node's registry.
@@ -570,6 +572,47 @@ impl Collector for Counters {
             "Dead letters waiting for an administrator's retry, as last read from the outbox.",
             w(&n.dead_letters),
         )?;
+        if let Some(o) = &s.outbound {
+            for (name, help, value) in [
+                (
+                    "helpline_outbound_dialled",
+                    "Outbound tries placed (confirmation calls, officers' reminders).",
+                    w(&o.dialled),
+                ),
+                (
+                    "helpline_outbound_reached",
+                    "Outbound jobs done: the person answered and their answer was stored.",
+                    w(&o.reached),
+                ),
+                (
+                    "helpline_outbound_not_reached",
+                    "Outbound tries that reached nobody and are tried again later.",
+                    w(&o.not_reached),
+                ),
+                (
+                    "helpline_outbound_given_up",
+                    "Outbound jobs whose last try reached nobody (the policy applied).",
+                    w(&o.given_up),
+                ),
+                (
+                    "helpline_outbound_polls",
+                    "Times the dialer read the due jobs and the inbound load.",
+                    w(&o.polls),
+                ),
+            ] {
+                out.counter(name, help, value)?;
+            }
+            out.gauge(
+                "helpline_outbound_in_flight",
+                "Outbound calls ringing or talking now.",
+                w(&o.in_flight),
+            )?;
+            out.gauge(
+                "helpline_outbound_most_in_flight",
+                "The most outbound calls at once since the node started (the pacing's cap holds it).",
+                w(&o.most_in_flight),
+            )?;
+        }
         let by_outcome: Vec<_> = rec.by_outcome().collect();
         out.counters_by(
             "helpline_call_records",

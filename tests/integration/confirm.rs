@@ -18,6 +18,7 @@ use crate::support::*;
 
 /// `$name::sqlite` and `$name::postgres` running `$body(database_url)` (PostgreSQL skipped,
 /// loudly, without `HELPLINE_TEST_POSTGRES_URL`).
+#[macro_export]
 macro_rules! on_both {
     ($name:ident, $body:ident) => {
         mod $name {
@@ -28,10 +29,10 @@ macro_rules! on_both {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                let Some(url) = crate::support::postgres_url() else {
+                let Some(url) = $crate::support::postgres_url() else {
                     return;
                 };
-                let schema = crate::support::Schema::create(&url).await;
+                let schema = $crate::support::Schema::create(&url).await;
                 super::$body(Some(&schema.database_url())).await;
                 schema.drop_now().await;
             }
@@ -42,7 +43,7 @@ macro_rules! on_both {
 /// The helpline's wall clock in these tests: it runs at the simulator's speed from a chosen
 /// moment in India (never before the real now: tickets are stamped with the real time), and can
 /// be moved ahead (hours between tries, a night).
-struct TestClock {
+pub(crate) struct TestClock {
     base: DateTime<FixedOffset>,
     started: Instant,
     jumped_ms: AtomicI64,
@@ -50,7 +51,7 @@ struct TestClock {
 
 impl TestClock {
     /// The next `hour`:00 IST after the real now.
-    fn at_next(hour: u32) -> Arc<TestClock> {
+    pub(crate) fn at_next(hour: u32) -> Arc<TestClock> {
         let ist = FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
         let now = Utc::now().with_timezone(&ist);
         let mut day = now.date_naive();
@@ -77,16 +78,16 @@ impl TestClock {
             + chrono::Duration::milliseconds(self.jumped_ms.load(Ordering::Relaxed))
     }
 
-    fn utc(&self) -> DateTime<Utc> {
+    pub(crate) fn utc(&self) -> DateTime<Utc> {
         self.now().to_utc()
     }
 
-    fn advance(&self, by: chrono::Duration) {
+    pub(crate) fn advance(&self, by: chrono::Duration) {
         self.jumped_ms
             .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 
-    fn wall(self: &Arc<Self>) -> WallClock {
+    pub(crate) fn wall(self: &Arc<Self>) -> WallClock {
         let clock = Arc::clone(self);
         Arc::new(move || clock.now())
     }
@@ -94,7 +95,7 @@ impl TestClock {
 
 /// The `[outbound]` section of these tests: on, short rings, polled every second, tries an hour
 /// apart, closed unverified after the third.
-fn outbound(extra: &str) -> String {
+pub(crate) fn outbound(extra: &str) -> String {
     let mut section = String::from("\n[outbound]\n");
     for (key, value) in [
         ("enabled", "true"),
@@ -151,7 +152,7 @@ async fn resolved(
 }
 
 /// A complaint from `+91<caller>`, filed as a call's.
-async fn file(
+pub(crate) async fn file(
     service: &tickets::TicketService,
     call_id: &str,
     caller: &str,
@@ -175,7 +176,11 @@ async fn file(
 }
 
 /// The citizen on the trunk: waits for the helpline's call, answered as `answers` say, then `then`.
-fn citizen(caller: &str, answers: Vec<EndpointBehaviour>, then: Vec<Step>) -> ari_sim::Scenario {
+pub(crate) fn citizen(
+    caller: &str,
+    answers: Vec<EndpointBehaviour>,
+    then: Vec<Step>,
+) -> ari_sim::Scenario {
     let mut steps = vec![Step::AwaitCallback {
         timeout_seconds: 2400.0,
         answers,

@@ -17,5 +17,6 @@ mod lifecycle;
 mod nodes;
 mod notifications;
 mod openapi;
+mod remind;
 mod service;
 mod support;

@@ -596,3 +596,113 @@ async fn a_restart_mid_delivery_loses_and_doubles_nothing_postgres() {
     a_restart_mid_delivery_loses_and_doubles_nothing(Some(&schema.database_url())).await;
     schema.drop_now().await;
 }
+
+/// An officer reminded by SMS (issue 15): the reminders job writes the reminder with its outbox
+/// event, and the notifier sends the officer's template (with the days overdue) to the officer's
+/// phone through the gateway — once, whatever how often the job runs.
+async fn an_officer_is_reminded_by_sms(database_url: Option<&str>) {
+    let (fake, base) = Fake::start().await;
+    let config = format!(
+        "[reminders]\nenabled = true\nbefore_hours = 24\n{}\
+         [notify.sms.templates.officer_reminder]\n\
+         hi = {{ text = \"अनुस्मारक: शिकायत {{number}} ({{department}}) {{days_overdue}} दिन से लंबित\", dlt_template_id = \"1107-rem-hi\" }}\n\
+         en = {{ text = \"Reminder: complaint {{number}} ({{department}}) is {{days_overdue}} day(s) overdue\", dlt_template_id = \"1107-rem-en\" }}\n",
+        notify_toml(&base, &[], 4)
+    );
+    let t = TestNode::start_full(
+        "remind-sms",
+        office_hours(),
+        database_url,
+        &config,
+        SPEED,
+        |_| {},
+    )
+    .await;
+    let service = t.node.tickets();
+    let store = service.store();
+    let now = chrono::Utc::now();
+    let officer = store
+        .create_officer(
+            &tickets::OfficerInput {
+                name: Some("Nodal JSV".into()),
+                department_code: Some("JSV".into()),
+                level: Some(1),
+                phone: Some("+91 98160 00095".into()),
+                nodal: Some(true),
+                reminder_channel: Some(tickets::ReminderChannel::Sms),
+                active: None,
+            },
+            "admin:test",
+            now,
+        )
+        .await
+        .unwrap();
+    // Nobody assigned: the department's nodal officer is reminded.
+    let number = service
+        .create_from_call(NewCallTicket {
+            call_id: "it-remind-sms".into(),
+            caller_number: "anonymous".into(),
+            caller_raw: None,
+            language: "en".into(),
+            department_code: "JSV".into(),
+            category: None,
+            district: None,
+            recording: None,
+            after_hours: false,
+        })
+        .await
+        .unwrap();
+    let due = service.ticket(number).await.unwrap().unwrap().due_at;
+    let late = due + chrono::Duration::days(3) + chrono::Duration::hours(1);
+    let scheduled = service.schedule_reminders(late).await.unwrap();
+    assert_eq!((scheduled.calls, scheduled.sms), (0, 1));
+    assert_eq!(service.schedule_reminders(late).await.unwrap().sms, 0);
+    wait_for("the officer's reminder SMS", || {
+        let sms = fake.sms();
+        if sms.len() == 1 { Ok(()) } else { Err(sms) }
+    })
+    .await;
+    let sms = &fake.sms()[0];
+    assert_eq!(sms["mobile"], "9816000095");
+    assert_eq!(sms["dlt_template_id"], "1107-rem-en");
+    let text = &sms["message"];
+    assert!(
+        text.starts_with(&format!("Reminder: complaint {number} (Jal Shakti"))
+            && text.ends_with(") is 3 day(s) overdue"),
+        "{text}"
+    );
+    let reminders = store.reminders_of(number).await.unwrap();
+    assert_eq!(
+        (reminders[0].officer_id, reminders[0].state.as_str()),
+        (officer.id, "sent")
+    );
+    // The gateway's message id on the ticket's audit trail, as a citizen's SMS has it.
+    eventually(
+        Duration::from_secs(10),
+        "the SMS on the audit trail",
+        || async {
+            let audit = store.audit_trail(number).await.unwrap();
+            let actions: Vec<String> = audit.iter().map(|a| a.action.clone()).collect();
+            if actions.iter().any(|a| a == "sms_sent") {
+                Ok(())
+            } else {
+                Err(actions)
+            }
+        },
+    )
+    .await;
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_officer_is_reminded_by_sms_sqlite() {
+    an_officer_is_reminded_by_sms(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_officer_is_reminded_by_sms_postgres() {
+    let Some(url) = postgres_url() else { return };
+    let schema = Schema::create(&url).await;
+    an_officer_is_reminded_by_sms(Some(&schema.database_url())).await;
+    schema.drop_now().await;
+}

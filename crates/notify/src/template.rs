@@ -1,6 +1,7 @@
 //! SMS texts: a template per event kind and language, with the DLT template id Indian operators
 //! require for it (TRAI's commercial-communication rules: a message must match a registered
-//! template). Placeholders are `{number}`, `{department}`, `{status}` and `{level}`; `{{` and `}}`
+//! template). Placeholders are `{number}`, `{department}`, `{status}`, `{level}` and `{days_overdue}`
+//! (whole days past the due time: an officer's reminder); `{{` and `}}`
 //! are braces. A template is checked when it is configured, so rendering cannot fail.
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ pub enum Field {
     Department,
     Status,
     Level,
+    DaysOverdue,
 }
 
 impl Field {
@@ -25,6 +27,7 @@ impl Field {
             "department" => Some(Field::Department),
             "status" => Some(Field::Status),
             "level" => Some(Field::Level),
+            "days_overdue" => Some(Field::DaysOverdue),
             _ => None,
         }
     }
@@ -39,7 +42,9 @@ enum Part {
 /// Why a template's text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error("unknown placeholder {{{0}}}; use {{number}}, {{department}}, {{status}} or {{level}}")]
+    #[error(
+        "unknown placeholder {{{0}}}; use {{number}}, {{department}}, {{status}}, {{level}} or {{days_overdue}}"
+    )]
     UnknownField(String),
     #[error("a `{{` is not closed (write `{{{{` for a brace)")]
     Unclosed,
@@ -108,6 +113,9 @@ impl Text {
                 Part::Field(Field::Department) => out.push_str(values.department),
                 Part::Field(Field::Status) => out.push_str(values.status),
                 Part::Field(Field::Level) => out.push_str(&values.level.to_string()),
+                Part::Field(Field::DaysOverdue) => {
+                    out.push_str(&values.days_overdue.to_string());
+                }
             }
         }
         out
@@ -121,6 +129,8 @@ pub struct Values<'a> {
     pub department: &'a str,
     pub status: &'a str,
     pub level: u8,
+    /// Whole days past the ticket's due time when the event happened (0 before it).
+    pub days_overdue: i64,
 }
 
 /// One language's message for one event kind.
@@ -220,6 +230,7 @@ impl fmt::Display for Text {
                 Part::Field(Field::Department) => f.write_str("{department}")?,
                 Part::Field(Field::Status) => f.write_str("{status}")?,
                 Part::Field(Field::Level) => f.write_str("{level}")?,
+                Part::Field(Field::DaysOverdue) => f.write_str("{days_overdue}")?,
             }
         }
         Ok(())
@@ -237,6 +248,7 @@ mod tests {
         department: "जल शक्ति विभाग",
         status: "निराकृत",
         level: 2,
+        days_overdue: 3,
     };
 
     #[test]
@@ -246,6 +258,15 @@ mod tests {
         assert_eq!(
             text.render(&VALUES),
             "शिकायत 2611020001 (जल शक्ति विभाग) निराकृत — L2 {ok}"
+        );
+        let reminder = Text::parse("Complaint {number} is {days_overdue} day(s) overdue").unwrap();
+        assert_eq!(
+            reminder.render(&VALUES),
+            "Complaint 2611020001 is 3 day(s) overdue"
+        );
+        assert_eq!(
+            reminder.to_string(),
+            "Complaint {number} is {days_overdue} day(s) overdue"
         );
     }
 

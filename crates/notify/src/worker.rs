@@ -387,6 +387,10 @@ impl Inner {
             department: &department,
             status: status_label(status, language),
             level: payload.ticket.level,
+            days_overdue: tickets::officers::days_overdue(
+                payload.ticket.due_at,
+                payload.occurred_at,
+            ),
         });
         let message = Message {
             to: &event.caller_number,

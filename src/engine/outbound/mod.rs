@@ -5,10 +5,12 @@
 //! run on the answered call), each decision made durable by the owner of the jobs.
 //!
 //! The dialer does not know what a call is for; [`Jobs`] does (the ticket store's confirmation
-//! calls: [`confirmations`]; officers' reminders can be another owner on the same dialer).
+//! calls: [`confirmations`]; officers' reminder calls: [`reminders`], on the same dialer through
+//! [`reminders::Both`]).
 
 pub mod attempt;
 pub mod confirmations;
+pub mod reminders;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
