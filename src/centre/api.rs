@@ -423,7 +423,8 @@ pub struct LoginBody {
 }
 
 #[utoipa::path(post, path = "/centre/me/login", tag = "centre", request_body(content = LoginBody, description = "Optional: without it, the agent profile's phone"), responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn log_in(
     State(state): State<ApiState>,
@@ -477,7 +478,8 @@ async fn log_in(
 }
 
 #[utoipa::path(post, path = "/centre/me/logout", tag = "centre", responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn log_out(
     Extension(centre): Extension<CentreHandle>,
@@ -492,8 +494,29 @@ async fn log_out(
 #[serde(deny_unknown_fields)]
 pub struct PauseBody {
     /// `break`, `lunch`, `training`, `meeting`, `outbound`, `system`.
+    #[schema(value_type = PauseReasonName)]
     pub reason: String,
 }
+
+/// The pause reasons an agent or a supervisor may give, as the document names them: the ACD's
+/// (`acd::PauseReason::ALL`) but `no_answer`, which is the ACD's own.
+struct PauseReasonName;
+
+impl utoipa::PartialSchema for PauseReasonName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(
+                acd::PauseReason::ALL
+                    .into_iter()
+                    .filter(|r| *r != acd::PauseReason::NoAnswer)
+                    .map(|r| r.as_str()),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PauseReasonName {}
 
 fn pause_reason(raw: &str) -> Result<acd::PauseReason, ApiError> {
     acd::PauseReason::ALL
@@ -508,7 +531,8 @@ fn pause_reason(raw: &str) -> Result<acd::PauseReason, ApiError> {
 }
 
 #[utoipa::path(post, path = "/centre/me/pause", tag = "centre", request_body = PauseBody, responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn pause(
     Extension(centre): Extension<CentreHandle>,
@@ -522,7 +546,8 @@ async fn pause(
 }
 
 #[utoipa::path(post, path = "/centre/me/resume", tag = "centre", responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn resume(
     Extension(centre): Extension<CentreHandle>,
@@ -552,7 +577,8 @@ pub struct DispositionBody {
 }
 
 #[utoipa::path(post, path = "/centre/me/disposition", tag = "centre", request_body(content = DispositionBody, description = "Optional: the call's disposition code"), responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn disposition(
     State(state): State<ApiState>,
@@ -731,7 +757,8 @@ pub struct HoldBody {
 }
 
 #[utoipa::path(post, path = "/centre/me/hold", tag = "centre", request_body = HoldBody, responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn hold(
     Extension(centre): Extension<CentreHandle>,
@@ -748,7 +775,8 @@ async fn hold(
 /// The agent ends the call they are on: both sides are hung up, the queue log says the agent
 /// completed it, the agent goes to wrap-up. 409 `not_on_call` when they are on none.
 #[utoipa::path(post, path = "/centre/me/hangup", tag = "centre", responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn hang_up(
     Extension(centre): Extension<CentreHandle>,
@@ -779,7 +807,8 @@ pub struct TransferBody {
 /// A blind transfer with the ticket attached: the complaint numbers go on the channel for the
 /// receiving side, and each complaint of the call gets a note saying where it went and who sent it.
 #[utoipa::path(post, path = "/centre/me/transfer", tag = "centre", request_body = TransferBody, responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn transfer(
     State(state): State<ApiState>,
@@ -816,7 +845,18 @@ pub struct SuperviseBody {
     /// The supervisor's own phone (a dial string).
     pub phone: String,
     /// `listen`, `whisper` or `barge`.
+    #[schema(value_type = SuperviseMode)]
     pub mode: String,
+}
+
+/// How a supervisor joins an agent's call, as the document names it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum SuperviseMode {
+    Listen,
+    Whisper,
+    Barge,
 }
 
 #[utoipa::path(post, path = "/centre/agents/{login}/supervise", tag = "centre", params(LoginPath), request_body = SuperviseBody, responses(
@@ -859,7 +899,8 @@ async fn supervise(
 }
 
 #[utoipa::path(post, path = "/centre/me/transfer/complete", tag = "centre", responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn complete_transfer(
     State(state): State<ApiState>,
@@ -881,7 +922,8 @@ async fn complete_transfer(
 }
 
 #[utoipa::path(post, path = "/centre/me/transfer/cancel", tag = "centre", responses(
-    (status = 204, description = "Done"), (status = 409, response = Conflict),
+    (status = 204, description = "Done"), (status = 404, description = "The call centre does not know this agent (never logged in to take calls)", body = tickets::api::error::ErrorBody),
+    (status = 409, response = Conflict),
 ))]
 async fn cancel_transfer(
     Extension(centre): Extension<CentreHandle>,
@@ -913,5 +955,42 @@ async fn note_transfer(state: &ApiState, caller: &Caller, complaints: &[String],
         {
             tracing::warn!(%err, %number, "transfer not noted on the ticket");
         }
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    fn documented<T: utoipa::PartialSchema>() -> Vec<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_pause_reasons_are_the_ones_taken() {
+        let taken: Vec<&str> = acd::PauseReason::ALL
+            .into_iter()
+            .filter(|r| *r != acd::PauseReason::NoAnswer)
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(documented::<PauseReasonName>(), taken);
+        for reason in &taken {
+            assert!(pause_reason(reason).is_ok(), "{reason}");
+        }
+        assert!(pause_reason("no_answer").is_err(), "the ACD's own");
+    }
+
+    #[test]
+    fn the_documented_supervise_modes_are_the_ones_taken() {
+        assert_eq!(
+            documented::<SuperviseMode>(),
+            ["listen", "whisper", "barge"]
+        );
     }
 }

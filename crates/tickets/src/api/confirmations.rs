@@ -33,7 +33,7 @@ pub struct ConfirmationsQuery {
 /// By default those that reached nobody and wait on an agent's call-back list. Roles: agent,
 /// supervisor, admin, officer (their department's only); integrations with the personal-data
 /// scope.
-#[utoipa::path(get, path = "/confirmations", tag = "tickets", params(ConfirmationsQuery), responses(
+#[utoipa::path(get, path = "/confirmations", tag = "tickets", operation_id = "list_confirmations", params(ConfirmationsQuery), responses(
     (status = 200, description = "A page of confirmation calls", body = PageBody<Confirmation>),
 ))]
 pub(crate) async fn list(

@@ -41,7 +41,7 @@ impl From<OfficerError> for ApiError {
 ///
 /// Roles: supervisor, admin; an officer sees their own department's. Active ones only unless
 /// `all=true`.
-#[utoipa::path(get, path = "/officers", tag = "officers", params(OfficersQuery), responses(
+#[utoipa::path(get, path = "/officers", tag = "officers", operation_id = "list_officers", params(OfficersQuery), responses(
     (status = 200, description = "The officers", body = PageBody<Officer>),
 ))]
 pub(crate) async fn list(

@@ -148,9 +148,16 @@ pub struct EscalateBody {
     pub reason: String,
 }
 
+/// A complaint number from a path. One of the right shape whose check digit does not match is
+/// no ticket there is (404, saying it was probably mistyped): the document's pattern cannot tell
+/// check digits, so such a number is one the schema allows. Any other shape is 400.
 pub(crate) fn parse_number(raw: &str) -> Result<ComplaintNumber, ApiError> {
-    ComplaintNumber::parse(raw)
-        .map_err(|e| ApiError::bad_request(format!("invalid complaint number {raw:?}: {e}")))
+    ComplaintNumber::parse(raw).map_err(|e| match e {
+        crate::number::ComplaintNumberError::CheckDigit => {
+            ApiError::not_found(format!("no ticket {raw}: {e}"))
+        }
+        other => ApiError::bad_request(format!("invalid complaint number {raw:?}: {other}")),
+    })
 }
 
 /// A ticket the caller may read (by its number as given; 404 for none, 403 for another

@@ -629,7 +629,15 @@ async fn bad_input_gets_clear_errors(env: Env) {
             None,
         )
         .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a mistyped number is no ticket: {v}"
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("mistyped"),
+        "{v}"
+    );
     let (s, _) = api
         .call("GET", &format!("/tickets/{good}"), &admin, None)
         .await;
