@@ -12,6 +12,7 @@ bin="${1:-${CARGO_TARGET_DIR:-target}/debug/helpline}"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
 roles="${SCHEMATHESIS_ROLES:-admin supervisor agent officer integration}"
 venv="${CARGO_TARGET_DIR:-target}/schemathesis-venv"
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac
 
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
@@ -69,14 +70,15 @@ for role in $roles; do
   token="$(token_for "$role")"
   [ -n "$token" ] || { echo "no token for $role"; exit 1; }
   printf '\n==> schemathesis as %s\n' "$role"
-  if ! "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+  # From the scratch folder: schemathesis keeps its cache (.schemathesis/) where it runs.
+  if ! (cd "$work" && "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
       --url "$base/api/v1" \
       --checks all \
       --max-examples "$max_examples" \
       --header "Authorization: Bearer $token" \
       --exclude-path /centre/events \
       --request-timeout 10 \
-      --no-color; then
+      --no-color); then
     failed=1
   fi
 done
