@@ -4,12 +4,11 @@
 
 use std::path::PathBuf;
 
-use helpline::bench::{LoadOptions, run_load};
+use helpline::bench::{Flow, LoadOptions, run_load};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
-    let work = tempfile::tempdir().unwrap();
-    let options = LoadOptions {
+fn tiny_load(work: &std::path::Path, flow: Flow) -> LoadOptions {
+    LoadOptions {
+        flow,
         calls: 20,
         rate: 20.0,
         ramp: 0.0,
@@ -24,10 +23,16 @@ async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
         finish_timeout: 60.0,
         scripts: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ivr-scripts")),
         audio: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/audio")),
-        work_dir: Some(work.path().join("bench")),
+        work_dir: Some(work.join("bench")),
         sim_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_helpline"))),
         no_call_records: false,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let options = tiny_load(work.path(), Flow::Helpline);
     let report = run_load(&options).await.unwrap();
 
     assert_eq!(report.calls.placed, 20, "{}", report.table());
@@ -48,10 +53,33 @@ async fn twenty_callers_all_finish_as_scripted_with_no_errors() {
         report.event_to_command
     );
     assert_eq!(report.event_to_command_via_ticket_store.samples, 20);
+    // Each caller's "1" (keep the recording) was followed by their number: measured per call.
+    assert_eq!(report.key_to_readback.samples, 20, "{}", report.table());
     // The JSON report carries the same figures.
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["calls"]["as_scripted"], 20);
     assert_eq!(json["errors"]["timeouts"], 0);
+}
+
+/// The cross-engine benchmark's flow (`benchmark.toml`): a prompt, one key, record until `#`, the number
+/// read back. Every call as scripted, a ticket each, the `#` → read-back measured on every call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_benchmark_flow_runs_every_call_to_its_number_with_no_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let options = tiny_load(work.path(), Flow::Benchmark);
+    let report = run_load(&options).await.unwrap();
+    assert!(report.clean(), "{}", report.table());
+    assert_eq!(report.calls.as_scripted, 20, "{}", report.table());
+    assert_eq!(report.tickets_created, 20);
+    assert_eq!(report.key_to_readback.samples, 20, "{}", report.table());
+    assert!(report.key_to_readback.p50.is_some_and(|ms| ms > 0.0));
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["flow"], "benchmark");
+    assert!(
+        report.command.contains("--flow benchmark"),
+        "{}",
+        report.command
+    );
 }
 
 /// `helpline bench records`: every record made is stored, none lost, and the CPU figure is a real

@@ -678,6 +678,7 @@ async fn drive(
         must_hear,
         finish_timeout_seconds: options.finish_timeout,
         return_results: true,
+        readback: None,
     };
     let mut rng = Rng(options.seed);
     let placing = options.calls as f64 / options.rate;

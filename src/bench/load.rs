@@ -18,13 +18,71 @@ use super::BenchError;
 use super::probe::{Histogram, LatencyProbe, TimedControl, TimedDesk, TimedMailbox};
 use super::procstat::{self, ProcSample};
 use super::report::{CallRecordsFigures, Errors, LatencyMs, LoadReport, Machine};
-use super::simproc::{ChildMessage, RunPlan, SimChildArgs, SimProcess};
+use super::simproc::{ChildMessage, ReadbackMark, RunPlan, SimChildArgs, SimProcess};
 use crate::engine::adapters::{AriControl, ServiceDesk};
 use crate::engine::{Engine, EngineInput, EngineSettings, ScriptLoader, WallClock};
+
+/// The call flow every simulated caller follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+pub enum Flow {
+    /// The 1100 complaint path of `1100.toml` (language, menu, category, record, confirm, the number
+    /// read back, "anything else?", goodbye).
+    #[default]
+    #[value(name = "1100")]
+    #[serde(rename = "1100")]
+    Helpline,
+    /// `benchmark.toml`: the flow measured beside node-ari-client and asyncari on a real Asterisk
+    /// (issue 16) — a prompt, one key, record until `#`, the number read back, hang up — with the
+    /// durable ticket those do not file.
+    #[value(name = "benchmark")]
+    #[serde(rename = "benchmark")]
+    Benchmark,
+}
+
+impl Flow {
+    /// The script the engine runs (`<name>.toml` in the scripts directory).
+    fn script(self) -> &'static str {
+        match self {
+            Flow::Helpline => "1100",
+            Flow::Benchmark => "benchmark",
+        }
+    }
+
+    /// What every simulated caller does, the media every call must have heard, and which key's
+    /// answer is the number read back (the key, and the prompt that starts the read-back).
+    fn scenario(
+        self,
+        speech: f64,
+        barge_in: bool,
+    ) -> (ari_sim::Scenario, Vec<String>, ReadbackMark) {
+        match self {
+            Flow::Helpline => {
+                let (scenario, must_hear) = complaint_scenario(speech, barge_in);
+                // "1" keeps the recording; the number follows once the ticket is durable.
+                let mark = ReadbackMark {
+                    key: '1',
+                    media: "sound:helpline/complaint_registered".to_owned(),
+                };
+                (scenario, must_hear, mark)
+            }
+            Flow::Benchmark => {
+                let (scenario, must_hear) = benchmark_scenario(speech, barge_in);
+                let mark = ReadbackMark {
+                    key: '#',
+                    media: "sound:helpline/your_number_is".to_owned(),
+                };
+                (scenario, must_hear, mark)
+            }
+        }
+    }
+}
 
 /// `helpline bench load` options. The defaults run a short load (a few hundred calls) in about a minute.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadOptions {
+    /// The call flow: the 1100 complaint path, or the cross-engine benchmark's.
+    #[arg(long, value_enum, default_value_t = Flow::Helpline)]
+    pub flow: Flow,
     /// Calls to place in all.
     #[arg(long, default_value_t = 300)]
     pub calls: u64,
@@ -110,6 +168,9 @@ impl LoadOptions {
             "helpline bench load --calls {} --rate {} --ramp {} --speed {} --speech {}",
             self.calls, self.rate, self.ramp, self.speed, self.speech
         );
+        if self.flow == Flow::Benchmark {
+            cmd.push_str(" --flow benchmark");
+        }
         if self.barge_in {
             cmd.push_str(" --barge-in");
         }
@@ -144,25 +205,67 @@ pub(super) fn number_problems(
     problems
 }
 
+/// The steps the benchmark's callers are made of.
+mod caller_steps {
+    use ari_sim::Step;
+
+    /// Simulated seconds; generous so that a slow moment is seen as latency, not as a failed call.
+    pub const WAIT: f64 = 240.0;
+
+    /// Wait for `helpline/<name>` to start.
+    pub fn prompt(name: &str) -> Step {
+        Step::WaitPrompt {
+            sound: Some(format!("helpline/{name}")),
+            timeout_seconds: WAIT,
+        }
+    }
+
+    /// Listen to the prompt playing to its end.
+    pub fn end() -> Step {
+        Step::WaitPromptEnd {
+            timeout_seconds: WAIT,
+        }
+    }
+
+    /// Press `digits` as a person does.
+    pub fn press(digits: &str) -> Step {
+        Step::Press {
+            digits: digits.to_owned(),
+            gap_ms: 250,
+            duration_ms: 120,
+        }
+    }
+}
+
+/// The benchmark flow's caller (`benchmark.toml`): hears the menu, presses 1, hears the recording
+/// instructions, speaks, presses `#`, hears the number read back, and the IVR hangs up after goodbye.
+pub fn benchmark_scenario(speech_seconds: f64, barge_in: bool) -> (ari_sim::Scenario, Vec<String>) {
+    use ari_sim::Step;
+    use caller_steps::{end, press, prompt};
+    let mut steps = vec![prompt("main_menu")];
+    if !barge_in {
+        steps.push(end());
+    }
+    steps.extend([
+        press("1"),
+        prompt("record_instructions"),
+        end(),
+        Step::Speak {
+            seconds: speech_seconds,
+        },
+        press("#"),
+        prompt("your_number_is"),
+        end(),
+    ]);
+    hindi_caller_hearing_goodbye(steps, "your_number_is")
+}
+
 /// What every simulated caller does: the 1100 complaint path in Hindi — language 1, complaint 1, category
 /// 1 (water), speak, `#`, confirm 1, hear the complaint number, 2 (nothing else), hear goodbye, and the IVR
 /// hangs up. Returns the scenario and the media every call must have heard.
 pub fn complaint_scenario(speech_seconds: f64, barge_in: bool) -> (ari_sim::Scenario, Vec<String>) {
     use ari_sim::Step;
-    // Simulated seconds; generous so that a slow moment is seen as latency, not as a failed call.
-    const WAIT: f64 = 240.0;
-    let prompt = |name: &str| Step::WaitPrompt {
-        sound: Some(format!("helpline/{name}")),
-        timeout_seconds: WAIT,
-    };
-    let end = || Step::WaitPromptEnd {
-        timeout_seconds: WAIT,
-    };
-    let press = |digits: &str| Step::Press {
-        digits: digits.to_owned(),
-        gap_ms: 250,
-        duration_ms: 120,
-    };
+    use caller_steps::{end, press, prompt};
     let mut steps = vec![prompt("welcome"), end()];
     for (menu, key) in [
         ("choose_language", "1"),
@@ -196,10 +299,20 @@ pub fn complaint_scenario(speech_seconds: f64, barge_in: bool) -> (ari_sim::Scen
     if !barge_in {
         steps.push(end());
     }
+    steps.extend([press("2")]);
+    hindi_caller_hearing_goodbye(steps, "complaint_registered")
+}
+
+/// A Hindi caller doing `steps`, then hearing goodbye and waiting for the IVR to hang up; they must
+/// have heard `readback` (the number's first prompt) and goodbye to their end.
+fn hindi_caller_hearing_goodbye(
+    mut steps: Vec<ari_sim::Step>,
+    readback: &str,
+) -> (ari_sim::Scenario, Vec<String>) {
+    use caller_steps::{WAIT, prompt};
     steps.extend([
-        press("2"),
         prompt("goodbye"),
-        Step::WaitHangup {
+        ari_sim::Step::WaitHangup {
             timeout_seconds: WAIT,
         },
     ]);
@@ -207,7 +320,7 @@ pub fn complaint_scenario(speech_seconds: f64, barge_in: bool) -> (ari_sim::Scen
     scenario.language = Some("hi".to_owned());
     scenario.steps = steps;
     let must_hear = vec![
-        "sound:helpline/complaint_registered".to_owned(),
+        format!("sound:helpline/{readback}"),
         "sound:helpline/goodbye".to_owned(),
     ];
     (scenario, must_hear)
@@ -293,19 +406,20 @@ fn latency(h: &Histogram) -> LatencyMs {
     LatencyMs {
         samples: h.count(),
         p50: ms(h.quantile(0.5)),
+        p95: ms(h.quantile(0.95)),
         p99: ms(h.quantile(0.99)),
         p999: ms(h.quantile(0.999)),
         max: ms(h.max()),
     }
 }
 
-fn script_loader(scripts: PathBuf, audio: PathBuf) -> ScriptLoader {
+fn script_loader(scripts: PathBuf, audio: PathBuf, name: &'static str) -> ScriptLoader {
     Arc::new(move || {
         let validators =
             ivr::Validators::new().with("complaint_number", tickets::is_valid_complaint_number);
         let set = ivr::ScriptSet::load(&scripts, &audio, &validators).map_err(|r| r.to_string())?;
-        set.get("1100")
-            .ok_or_else(|| format!("no 1100.toml in {}", scripts.display()))
+        set.get(name)
+            .ok_or_else(|| format!("no {name}.toml in {}", scripts.display()))
     })
 }
 
@@ -383,7 +497,11 @@ async fn drive(
         control,
         desk,
         settings,
-        script_loader(options.scripts.clone(), options.audio.clone()),
+        script_loader(
+            options.scripts.clone(),
+            options.audio.clone(),
+            options.flow.script(),
+        ),
     )
     .map_err(|e| BenchError::Setup(e.to_string()))?;
     // The call records, as a node writes them: to the ticket database, journalled in the work dir.
@@ -479,8 +597,9 @@ async fn drive(
         ));
     }
 
-    let (scenario, must_hear) = complaint_scenario(options.speech, options.barge_in);
+    let (scenario, must_hear, readback) = options.flow.scenario(options.speech, options.barge_in);
     let plan = RunPlan {
+        readback: Some(readback),
         calls: options.calls,
         rate: options.rate,
         ramp_seconds: options.ramp,
@@ -611,6 +730,15 @@ async fn drive(
         .cpu
         .saturating_sub(start_sample.cpu)
         .as_secs_f64();
+    let cpu_system = end_sample
+        .system
+        .saturating_sub(start_sample.system)
+        .as_secs_f64();
+    let readback: Vec<f64> = summary
+        .readback_ms
+        .iter()
+        .map(|&ms| ms as f64 / options.speed)
+        .collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     let rss_bytes_per_call = match (low_mark, high_mark) {
         (Some((c0, r0)), Some((c1, r1))) if c1 > c0 => {
@@ -633,6 +761,8 @@ async fn drive(
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     Ok(LoadReport {
         command: options.command_line(),
+        flow: options.flow,
+        key_to_readback: LatencyMs::from_sorted(&readback),
         machine: Machine::here(),
         calls_planned: options.calls,
         rate_planned: options.rate,
@@ -655,6 +785,9 @@ async fn drive(
         scheduling_lag_at_high_load: latency(&lag.at_high_load),
         cpu_ms_per_call: (snap.calls_completed > 0)
             .then(|| cpu * 1000.0 / snap.calls_completed as f64),
+        cpu_system_ms_per_call: (snap.calls_completed > 0)
+            .then(|| cpu_system * 1000.0 / snap.calls_completed as f64),
+        cpu_system_share: if cpu > 0.0 { cpu_system / cpu } else { 0.0 },
         cpu_seconds: cpu,
         cpu_share_of_machine: cpu / (run_seconds.max(1e-9) * cores),
         rss_start_mib: mib(start_sample.rss_bytes),
@@ -700,10 +833,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_complaint_scenario_is_valid_and_ends_waiting_for_the_ivr() {
-        for barge_in in [false, true] {
-            let (scenario, must_hear) = complaint_scenario(5.0, barge_in);
+    fn the_callers_scenarios_are_valid_and_end_waiting_for_the_ivr() {
+        for (flow, barge_in) in [
+            (Flow::Helpline, false),
+            (Flow::Helpline, true),
+            (Flow::Benchmark, false),
+            (Flow::Benchmark, true),
+        ] {
+            let (scenario, must_hear, readback) = flow.scenario(5.0, barge_in);
             scenario.validate().unwrap();
+            assert!(must_hear.contains(&readback.media), "{flow:?}");
             assert!(matches!(
                 scenario.steps.last(),
                 Some(ari_sim::Step::WaitHangup { .. })
@@ -717,6 +856,7 @@ mod tests {
         let script = script_loader(
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ivr-scripts")),
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/audio")),
+            "1100",
         )()
         .unwrap();
         let now = office_hours_clock()();
@@ -727,6 +867,7 @@ mod tests {
     #[test]
     fn bad_options_are_all_reported() {
         let mut o = LoadOptions {
+            flow: Flow::Helpline,
             calls: 0,
             rate: -1.0,
             ramp: 1.0,

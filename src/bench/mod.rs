@@ -24,7 +24,7 @@ pub mod simproc;
 use std::path::PathBuf;
 
 pub use faults::{FaultKind, FaultOptions, FaultReport, run_faults};
-pub use load::{LoadOptions, run_load};
+pub use load::{Flow, LoadOptions, run_load};
 pub use report::LoadReport;
 
 /// `helpline bench …`.

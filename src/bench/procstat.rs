@@ -1,5 +1,5 @@
 //! What the load benchmark reads about its own process from `/proc` (Linux): CPU time (user + system, all
-//! threads) and resident memory. The engine runs in the benchmark's process and the simulator in another,
+//! threads, and the system part apart) and resident memory. The engine runs in the benchmark's process and the simulator in another,
 //! so these are the engine's figures.
 
 use std::time::Duration;
@@ -12,6 +12,8 @@ const USER_HZ: u64 = 100;
 pub struct ProcSample {
     /// User + system CPU time of every thread so far.
     pub cpu: Duration,
+    /// Of which in the kernel (system time: syscalls, page faults, the scheduler on our behalf).
+    pub system: Duration,
     /// Resident set size, bytes.
     pub rss_bytes: u64,
 }
@@ -37,8 +39,10 @@ pub enum ProcError {
 pub fn sample() -> Result<ProcSample, ProcError> {
     let stat = read("/proc/self/stat")?;
     let status = read("/proc/self/status")?;
+    let (user, system) = parse_cpu(&stat)?;
     Ok(ProcSample {
-        cpu: parse_cpu(&stat)?,
+        cpu: user + system,
+        system,
         rss_bytes: parse_rss(&status)?,
     })
 }
@@ -56,9 +60,9 @@ fn read(path: &'static str) -> Result<String, ProcError> {
     std::fs::read_to_string(path).map_err(|source| ProcError::Read { path, source })
 }
 
-/// `utime` + `stime` (fields 14 and 15) of `/proc/self/stat`. The command name (field 2) may contain
-/// spaces and parentheses, so fields are counted from the last `)`.
-fn parse_cpu(stat: &str) -> Result<Duration, ProcError> {
+/// `utime` and `stime` (fields 14 and 15) of `/proc/self/stat`: user and system time. The command name
+/// (field 2) may contain spaces and parentheses, so fields are counted from the last `)`.
+fn parse_cpu(stat: &str) -> Result<(Duration, Duration), ProcError> {
     const PATH: &str = "/proc/self/stat";
     let after_name = stat
         .rfind(')')
@@ -78,8 +82,10 @@ fn parse_cpu(stat: &str) -> Result<Duration, ProcError> {
                 what: "no utime/stime",
             })
     };
-    let ticks = next_ticks()? + next_ticks()?;
-    Ok(Duration::from_millis(ticks * 1000 / USER_HZ))
+    let ms = |ticks: u64| Duration::from_millis(ticks * 1000 / USER_HZ);
+    let user = next_ticks()?;
+    let system = next_ticks()?;
+    Ok((ms(user), ms(system)))
 }
 
 /// `VmRSS:   1234 kB` of `/proc/self/status`, in bytes.
@@ -108,7 +114,10 @@ mod tests {
     #[test]
     fn cpu_is_read_after_the_command_name() {
         let stat = "4242 (tokio (rt) x) S 1 2 3 4 5 6 7 8 9 10 250 130 0 0 20 0 7 0";
-        assert_eq!(parse_cpu(stat).unwrap(), Duration::from_millis(3800));
+        assert_eq!(
+            parse_cpu(stat).unwrap(),
+            (Duration::from_millis(2500), Duration::from_millis(1300))
+        );
         assert!(parse_cpu("garbage").is_err());
     }
 

@@ -10,9 +10,28 @@ use serde::Serialize;
 pub struct LatencyMs {
     pub samples: u64,
     pub p50: Option<f64>,
+    pub p95: Option<f64>,
     pub p99: Option<f64>,
     pub p999: Option<f64>,
     pub max: Option<f64>,
+}
+
+impl LatencyMs {
+    /// From sorted values in ms (nearest rank).
+    pub fn from_sorted(values: &[f64]) -> LatencyMs {
+        let at = |q: f64| {
+            let rank = ((values.len() as f64 * q).ceil() as usize).saturating_sub(1);
+            values.get(rank).copied()
+        };
+        LatencyMs {
+            samples: values.len() as u64,
+            p50: at(0.5),
+            p95: at(0.95),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: values.last().copied(),
+        }
+    }
 }
 
 /// Everything one run measured.
@@ -20,6 +39,8 @@ pub struct LatencyMs {
 pub struct LoadReport {
     /// The options the run used, as given on the command line.
     pub command: String,
+    /// The call flow the callers followed.
+    pub flow: super::load::Flow,
     /// `nproc`, CPU model, date (UTC).
     pub machine: Machine,
     pub calls_planned: u64,
@@ -58,8 +79,15 @@ pub struct LoadReport {
     /// The same over two seconds before the first call: what the machine alone causes.
     pub scheduling_lag_idle: LatencyMs,
     pub scheduling_lag_at_high_load: LatencyMs,
+    /// The caller's key that asks for the complaint number (`#` on the benchmark flow, `1` keeping
+    /// the recording on 1100) → the read-back's first prompt starting, as the caller hears it (the
+    /// simulator's clock, real ms): the ticket made durable, and the WebSocket and REST both ways.
+    pub key_to_readback: LatencyMs,
     /// Engine CPU (user + system, all threads) per completed call, milliseconds.
     pub cpu_ms_per_call: Option<f64>,
+    /// Of the engine's CPU, the kernel's part (system time), per call and as a share.
+    pub cpu_system_ms_per_call: Option<f64>,
+    pub cpu_system_share: f64,
     /// Engine CPU seconds over the run, and as a share of the machine's cores.
     pub cpu_seconds: f64,
     pub cpu_share_of_machine: f64,
@@ -244,10 +272,26 @@ impl LoadReport {
             ms(d.p99),
             "(durable first)",
         );
+        let r = &self.key_to_readback;
+        row(
+            "key -> number read back p50 / p95 / p99",
+            format!("{} / {} / {}", ms(r.p50), ms(r.p95), ms(r.p99)),
+            "target p95 <= 10 ms at 50 calls",
+        );
         row(
             "engine CPU per call",
             self.cpu_ms_per_call
                 .map_or_else(|| "-".to_owned(), |v| format!("{v:.2} ms")),
+            "",
+        );
+        row(
+            "engine CPU in the kernel (per call, share)",
+            format!(
+                "{} ({:.0} %)",
+                self.cpu_system_ms_per_call
+                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.2} ms")),
+                self.cpu_system_share * 100.0
+            ),
             "",
         );
         row(

@@ -36,6 +36,35 @@ pub struct RunPlan {
     /// Send every call's [`ari_sim::CallResult`] back in the summary (`bench faults` judges each call).
     #[serde(default)]
     pub return_results: bool,
+    /// Measure, per call, from this key to the read-back of the number it causes
+    /// ([`CallsSummary::readback_ms`]).
+    #[serde(default)]
+    pub readback: Option<ReadbackMark>,
+}
+
+/// Which key's answer is the complaint number read back: the last press of `key` before the caller
+/// first hears `media` (a media URI prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadbackMark {
+    pub key: char,
+    pub media: String,
+}
+
+impl ReadbackMark {
+    /// Simulated ms from the key reaching the application to the read-back's first prompt starting,
+    /// on one call (`None`: the call never got there).
+    pub fn measure(&self, result: &ari_sim::CallResult) -> Option<u64> {
+        let heard = result
+            .heard
+            .iter()
+            .find(|h| h.media_uri.starts_with(self.media.as_str()))?;
+        let (_, pressed) = result
+            .keys_at
+            .iter()
+            .rev()
+            .find(|(key, at)| *key == self.key && *at <= heard.started_ms)?;
+        Some(heard.started_ms - pressed)
+    }
 }
 
 /// What the parent may say after the run plan, one per line.
@@ -70,6 +99,10 @@ pub struct CallsSummary {
     /// Every call's result, when the plan asked for them.
     #[serde(default)]
     pub results: Vec<ari_sim::CallResult>,
+    /// Per call that got there, simulated ms from the plan's [`ReadbackMark`] key to the number's
+    /// read-back starting (sorted).
+    #[serde(default)]
+    pub readback_ms: Vec<u64>,
 }
 
 /// What the child says.
@@ -264,6 +297,9 @@ async fn generate(sim: &ari_sim::SimHandle, plan: &RunPlan) -> Result<CallsSumma
     let mut durations = Vec::with_capacity(results.len());
     for result in &results {
         durations.push(result.duration_ms);
+        if let Some(ms) = plan.readback.as_ref().and_then(|mark| mark.measure(result)) {
+            summary.readback_ms.push(ms);
+        }
         match judge(result, &plan.must_hear) {
             Ok(()) => summary.as_scripted += 1,
             Err(reason) => {
@@ -282,6 +318,7 @@ async fn generate(sim: &ari_sim::SimHandle, plan: &RunPlan) -> Result<CallsSumma
             .copied()
             .unwrap_or(0)
     };
+    summary.readback_ms.sort_unstable();
     summary.duration_p50_ms = at(0.5);
     summary.duration_p99_ms = at(0.99);
     summary.sim = sim
@@ -442,6 +479,38 @@ impl SimProcess {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_readback_is_timed_from_the_last_press_of_its_key_before_it() {
+        let result: ari_sim::CallResult = serde_json::from_value(serde_json::json!({
+            "call_id": 1, "scenario": "", "channel_id": "c", "caller": "98",
+            "heard": [
+                {"media_uri": "sound:helpline/main_menu", "language": "hi", "playback_id": "p1",
+                 "started_ms": 100, "finished_ms": 900, "state": "done"},
+                {"media_uri": "sound:helpline/your_number_is", "language": "hi", "playback_id": "p2",
+                 "started_ms": 5_030, "finished_ms": 6_000, "state": "done"}
+            ],
+            "digits_sent": "1#", "keys_at": [["1", 1_000], ["#", 5_000], ["#", 7_000]],
+            "recordings": [], "hung_up_by": "network", "transferred_to": null, "cause": 16,
+            "cause_txt": "Normal Clearing", "answered_ms": 0, "duration_ms": 8_000,
+            "outcome": {"status": "completed"}
+        }))
+        .unwrap();
+        let mark = |key: char, media: &str| ReadbackMark {
+            key,
+            media: media.to_owned(),
+        };
+        assert_eq!(
+            mark('#', "sound:helpline/your_number_is").measure(&result),
+            Some(30)
+        );
+        // A key pressed only after it, or a prompt never heard: nothing to measure.
+        assert_eq!(
+            mark('*', "sound:helpline/your_number_is").measure(&result),
+            None
+        );
+        assert_eq!(mark('#', "sound:helpline/goodbye").measure(&result), None);
+    }
+
     fn plan(calls: u64, rate: f64, ramp: f64) -> RunPlan {
         RunPlan {
             calls,
@@ -451,6 +520,7 @@ mod tests {
             must_hear: Vec::new(),
             finish_timeout_seconds: 1.0,
             return_results: false,
+            readback: None,
         }
     }
 

@@ -359,6 +359,10 @@ pub struct CallResult {
     pub heard: Vec<HeardMedia>,
     /// Digits the caller sent, in order.
     pub digits_sent: String,
+    /// When each of the caller's keys reached the application (its `ChannelDtmfReceived`, sent as
+    /// the key is released), simulated milliseconds since the call began.
+    #[serde(default)]
+    pub keys_at: Vec<(char, u64)>,
     /// Names of recordings made of the caller's channel.
     pub recordings: Vec<String>,
     /// Who hung up.

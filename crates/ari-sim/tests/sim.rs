@@ -157,6 +157,13 @@ action = "wait_hangup"
     assert_eq!(result.heard[0].state, "done");
     assert_eq!(result.heard[0].language, "en");
     assert_eq!(result.digits_sent, "1#");
+    // Each key's moment: the 1 during the first prompt, the # after 2.5 s of speech past the beep.
+    let keys: Vec<char> = result.keys_at.iter().map(|(k, _)| *k).collect();
+    assert_eq!(keys, ['1', '#']);
+    let (one, hash) = (result.keys_at[0].1, result.keys_at[1].1);
+    let beep = result.heard[2].started_ms;
+    assert!(one < beep && hash >= beep + 2_500, "{:?}", result.keys_at);
+    assert!(result.answered_ms.is_some_and(|a| a <= one));
     assert_eq!(result.recordings, ["complaint-1"]);
     assert_eq!(result.hung_up_by, HungUpBy::Network);
     assert_eq!(

@@ -298,6 +298,8 @@ pub(crate) struct CallRun {
     /// Index into `heard` of the first prompt not yet consumed by a `wait_prompt`.
     pub(crate) cursor: usize,
     pub(crate) digits_sent: String,
+    /// (digit, ms since the call began) as each key reached the far end.
+    pub(crate) keys_at: Vec<(char, u64)>,
     pub(crate) recordings: Vec<String>,
     pub(crate) answered_ms: Option<u64>,
     pub(crate) failure: Option<String>,

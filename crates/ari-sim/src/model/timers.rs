@@ -130,12 +130,15 @@ impl Model {
                 duration_ms,
                 press_step,
             } => {
+                let now = self.now_ms();
                 let Some(run) = self.calls.get_mut(&call) else {
                     return;
                 };
                 if press_step {
                     run.digits_pending = run.digits_pending.saturating_sub(1);
                 }
+                run.keys_at
+                    .push((digit, now.saturating_sub(run.started_ms)));
                 let channel = run.channel.clone();
                 self.dtmf_received(&channel, digit, duration_ms);
             }
