@@ -358,7 +358,8 @@ impl Store {
 
     /// The citizen answered try `attempt`: satisfied closes the ticket `closed_satisfied` (as
     /// feedback by phone does); not satisfied reopens it and escalates it one level (its SLA clock
-    /// restarted), with the reason. One transaction with the row's end.
+    /// restarted; the next level's officer takes it, as with any escalation), with the reason. One
+    /// transaction with the row's end.
     pub async fn confirmation_verdict(
         &self,
         id: i64,
@@ -376,6 +377,9 @@ impl Store {
             .await?
             .map(|d| d.sla_days)
             .ok_or_else(|| StoreError::UnknownDepartment(confirmation.department_code.clone()))?;
+        let officers = self
+            .active_officers_of(&confirmation.department_code)
+            .await?;
         let at_ms = to_millis(now);
         self.mutate(
             confirmation.number,
@@ -433,6 +437,7 @@ impl Store {
                             .push(EventDraft::escalated(t, due_ms, &why, at_ms)?);
                         m.set
                             .push(("level", BindValue::Int(Some(i64::from(t.level) + 1))));
+                        super::officers::escalation_assignment(&officers, t, t.level + 1, &mut m);
                         m.audit.push(AuditRecord {
                             at_ms,
                             actor: ACTOR.to_owned(),

@@ -111,6 +111,23 @@ async fn not_satisfied_reopens_and_escalates_with_the_reason(env: Env) {
     let store = &env.store;
     let now = env.clock.now();
     let number = resolved(&env, "c-2").await;
+    // The department's L2 officer takes the escalated complaint, as with any escalation.
+    let l2 = store
+        .create_officer(
+            &tickets::OfficerInput {
+                name: Some("SE Shimla".to_owned()),
+                department_code: Some("JSV".to_owned()),
+                level: Some(2),
+                phone: Some("98160 12345".to_owned()),
+                nodal: Some(false),
+                reminder_channel: Some(tickets::ReminderChannel::Sms),
+                active: None,
+            },
+            "admin:root",
+            now,
+        )
+        .await
+        .unwrap();
     let c = store.due_confirmations(now, 10).await.unwrap().remove(0);
     let t = store
         .confirmation_verdict(c.id, 1, false, Some(FeedbackReason::PartiallyResolved), now)
@@ -119,6 +136,10 @@ async fn not_satisfied_reopens_and_escalates_with_the_reason(env: Env) {
     assert_eq!(
         (t.status, t.level, t.reopen_count),
         (TicketStatus::Reopened, 2, 1)
+    );
+    assert_eq!(
+        (t.officer_id, t.assigned_to.as_deref()),
+        (Some(l2.id), Some("SE Shimla"))
     );
     assert_eq!(t.feedback_reason, Some(FeedbackReason::PartiallyResolved));
     assert_eq!(t.due_at, now + Duration::days(7), "the SLA clock restarts");
