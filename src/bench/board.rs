@@ -15,11 +15,16 @@
 //!   one every [`BOARD_REFRESH`]), so under turnover it also moves snapshots — counted by applying
 //!   the page's rule to the events as they come, each re-read a real snapshot built and encoded.
 //!
-//! It does not drive a browser: the page's own update time in Chromium is not measured here
-//! (BENCHMARKS.md says what was measured and how). No HTTP either: the bytes are the stream's and
-//! the re-reads' payloads, without TCP or HTTP framing.
+//! The bytes are the stream's and the re-reads' payloads, without TCP or HTTP framing.
+//!
+//! With `--browser`, the page itself too: the node's web pages and `/api/v1` are served over HTTP
+//! on this centre (a ticket store of its own in a temporary folder, one supervisor), and a headless
+//! Chromium (Debian's, through chromedriver) logs in and opens `/board?timings`, where app.js times
+//! applying each of the stream's events (the snapshot, `agent`, `queue`, and the board's re-reads of
+//! the floor), style and layout included; the timings are read out of the page at the end.
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,6 +32,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::BenchError;
+use super::load::{WorkDir, io_err};
+use super::webdriver::Browser;
 use crate::centre::{Centre, CentreHandle, CentreSettings, LiveEvent, NoQueueLog};
 use crate::engine::{CallCentreLink, LegReport, QueueJoin, QueueOrder};
 
@@ -55,6 +62,10 @@ pub struct BoardOptions {
     /// Snapshots built and encoded for the snapshot's figures.
     #[arg(long, default_value_t = 100)]
     pub snapshots: usize,
+    /// Also time the wallboard page in a headless Chromium (`/usr/bin/chromium` through
+    /// `/usr/bin/chromedriver`).
+    #[arg(long)]
+    pub browser: bool,
 }
 
 /// What a run measured.
@@ -74,6 +85,35 @@ pub struct BoardReport {
     pub refresh_bytes_per_sec: f64,
     /// Events the reader missed (fell behind the centre's bounded broadcast).
     pub lagged: u64,
+    /// The page in Chromium, with `--browser`.
+    pub page: Option<PageReport>,
+}
+
+/// What the wallboard page in Chromium took to apply what it was sent.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PageReport {
+    /// Applying the floor's snapshot (parse, tables, layout), each time one came (1 unless the
+    /// page fell behind or reconnected).
+    pub snapshot_ms: Vec<f64>,
+    /// The stream's `agent` and `queue` events applied, and the time each took.
+    pub events: u64,
+    pub events_per_sec: f64,
+    pub event_p50_ms: f64,
+    pub event_p99_ms: f64,
+    pub event_max_ms: f64,
+    /// The board's re-reads of the floor applied (after the fetch), and the time each took.
+    pub refreshes: u64,
+    pub refresh_p50_ms: f64,
+    pub refresh_p99_ms: f64,
+    pub refresh_max_ms: f64,
+    /// The page's busy share of the run: every timed apply's milliseconds over the run's.
+    pub busy: f64,
+    /// How long after the run's end the page still took to apply the events it was sent (at most
+    /// a minute is waited): a backlog the page works off behind the stream.
+    pub behind_seconds: f64,
+    /// The page applied every event the bench's own reader counted, on its first snapshot, less
+    /// than a second after the run.
+    pub kept_up: bool,
 }
 
 impl std::fmt::Display for BoardReport {
@@ -106,7 +146,34 @@ impl std::fmt::Display for BoardReport {
             "  one wallboard receives {:.0} bytes/s in all; events missed by the reader: {}",
             self.stream_bytes_per_sec + self.refresh_bytes_per_sec,
             self.lagged
-        )
+        )?;
+        if let Some(page) = &self.page {
+            let snapshots: Vec<String> = page
+                .snapshot_ms
+                .iter()
+                .map(|ms| format!("{ms:.1}"))
+                .collect();
+            write!(
+                f,
+                "\n  the page in Chromium: snapshot applied in {} ms; {} events ({:.1}/s) applied \
+                 p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {} re-reads applied p50 {:.1} ms, p99 {:.1} ms, \
+                 max {:.1} ms; busy {:.1} % of the run; done {:.1} s after the run; kept up: {}",
+                snapshots.join(", "),
+                page.events,
+                page.events_per_sec,
+                page.event_p50_ms,
+                page.event_p99_ms,
+                page.event_max_ms,
+                page.refreshes,
+                page.refresh_p50_ms,
+                page.refresh_p99_ms,
+                page.refresh_max_ms,
+                page.busy * 100.0,
+                page.behind_seconds,
+                if page.kept_up { "yes" } else { "no" },
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -174,6 +241,13 @@ pub async fn run_board(options: &BoardOptions) -> Result<BoardReport, BenchError
         bytes = json.len();
     }
 
+    // The page, its first snapshot applied before the turnover starts.
+    let work = WorkDir::new(None, "helpline-bench-board");
+    let page = match options.browser {
+        true => Some(Page::open(&handle, &work.path, stop.clone()).await?),
+        false => None,
+    };
+
     // The stream under turnover, read as one wallboard would.
     let mut live = handle.subscribe();
     let reader_handle = handle.clone();
@@ -205,6 +279,10 @@ pub async fn run_board(options: &BoardOptions) -> Result<BoardReport, BenchError
     let read = reader
         .await
         .map_err(|e| BenchError::Setup(format!("the stream reader failed: {e}")))??;
+    let page = match page {
+        Some(page) => Some(page.finish(read.events, elapsed).await?),
+        None => None,
+    };
     stop.cancel();
     let _ = centre_task.await;
 
@@ -222,6 +300,7 @@ pub async fn run_board(options: &BoardOptions) -> Result<BoardReport, BenchError
         refreshes: read.refreshes,
         refresh_bytes_per_sec: read.refresh_bytes as f64 / elapsed,
         lagged: read.lagged,
+        page,
     })
 }
 
@@ -362,6 +441,162 @@ async fn read_stream(
     }
 }
 
+/// The supervisor the page logs in as.
+const SUPERVISOR: &str = "bench-supervisor";
+const PASSWORD: &str = "bench-board-password";
+
+/// The wallboard page in Chromium, on this centre's API.
+struct Page {
+    browser: Browser,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Timing {
+    kind: String,
+    ms: f64,
+}
+
+impl Page {
+    /// Serves the web pages and `/api/v1` on `centre` over HTTP on loopback (until `stop`), logs a
+    /// supervisor in in Chromium and opens the wallboard; answers once the snapshot is applied.
+    async fn open(
+        centre: &CentreHandle,
+        work: &Path,
+        stop: CancellationToken,
+    ) -> Result<Page, BenchError> {
+        std::fs::create_dir_all(work).map_err(io_err(format!("creating {}", work.display())))?;
+        let db = work.join("tickets.db");
+        let store = tickets::Store::connect(&format!("sqlite://{}?mode=rwc", db.display()))
+            .await
+            .map_err(|e| BenchError::Setup(format!("ticket store: {e}")))?;
+        let service = tickets::TicketService::new(
+            store,
+            tickets::ServiceConfig::new(work.join("journal"), work.join("recordings")),
+        )
+        .await
+        .map_err(|e| BenchError::Setup(format!("ticket service: {e}")))?;
+        tickets::accounts::create_user(
+            service.store(),
+            &tickets::accounts::Hasher::new(1),
+            tickets::accounts::NewUser {
+                login: SUPERVISOR.to_owned(),
+                display_name: "Bench Supervisor".to_owned(),
+                role: tickets::Role::Supervisor,
+                department_code: None,
+                password: PASSWORD.to_owned(),
+            },
+            "bench",
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| BenchError::Setup(format!("the supervisor: {e}")))?;
+        let state = tickets::api::ApiState::new(service);
+        let app = axum::Router::new()
+            .nest(
+                "/api/v1",
+                tickets::api::router_with(
+                    state.clone(),
+                    crate::centre::api::routes(centre.clone(), chrono_tz::Asia::Kolkata),
+                ),
+            )
+            .merge(crate::web::routes(state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(io_err("binding the pages' port"))?;
+        let addr = listener.local_addr().map_err(io_err("the pages' port"))?;
+        let mut http = crate::config::HttpConfig::new(addr);
+        http.rate_limit_per_second = None;
+        tokio::spawn(async move { crate::http::serve(listener, app, &http, stop).await });
+
+        let browser = Browser::start().await?;
+        let base = format!("http://{addr}");
+        browser.go(&format!("{base}/login")).await?;
+        let login = serde_json::json!({ "login": SUPERVISOR, "password": PASSWORD }).to_string();
+        let status = browser
+            .run(&format!(
+                "return fetch('/api/v1/login', {{method: 'POST', headers: {{'Content-Type': \
+                 'application/json'}}, body: JSON.stringify({login})}}).then((r) => r.status);"
+            ))
+            .await?;
+        if status.as_u64() != Some(200) {
+            return Err(BenchError::Setup(format!(
+                "the supervisor's login answered {status}"
+            )));
+        }
+        browser.go(&format!("{base}/board?timings")).await?;
+        let page = Page { browser };
+        let after = Duration::from_secs(120);
+        let started = Instant::now();
+        while !page.timings().await?.iter().any(|t| t.kind == "snapshot") {
+            if started.elapsed() > after {
+                return Err(BenchError::Timeout {
+                    what: "the wallboard page's first snapshot".to_owned(),
+                    after,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(page)
+    }
+
+    async fn timings(&self) -> Result<Vec<Timing>, BenchError> {
+        let value = self
+            .browser
+            .run("return window.__helplineTimings ?? [];")
+            .await?;
+        serde_json::from_value(value)
+            .map_err(|e| BenchError::Setup(format!("the page's timings: {e}")))
+    }
+
+    /// Waits (at most a minute) for the page to have applied `published` events, reads its timings and
+    /// closes the browser.
+    async fn finish(self, published: u64, seconds: f64) -> Result<PageReport, BenchError> {
+        let started = Instant::now();
+        let applied = |timings: &[Timing]| {
+            timings
+                .iter()
+                .filter(|t| t.kind == "agent" || t.kind == "queue")
+                .count() as u64
+        };
+        let mut timings = self.timings().await?;
+        while applied(&timings) < published && started.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            timings = self.timings().await?;
+        }
+        let behind_seconds = started.elapsed().as_secs_f64();
+        self.browser.close().await?;
+        let of = |kinds: &[&str]| -> Vec<f64> {
+            timings
+                .iter()
+                .filter(|t| kinds.contains(&t.kind.as_str()))
+                .map(|t| t.ms)
+                .collect()
+        };
+        let snapshot_ms = of(&["snapshot"]);
+        let mut events = of(&["agent", "queue"]);
+        let mut refreshes = of(&["refresh"]);
+        let busy_ms: f64 =
+            timings.iter().map(|t| t.ms).sum::<f64>() - snapshot_ms.first().copied().unwrap_or(0.0);
+        Ok(PageReport {
+            kept_up: snapshot_ms.len() == 1
+                && events.len() as u64 >= published
+                && behind_seconds < 1.0,
+            behind_seconds,
+            snapshot_ms,
+            events: events.len() as u64,
+            events_per_sec: events.len() as f64 / seconds,
+            event_p50_ms: percentile(&mut events, 0.50),
+            event_p99_ms: percentile(&mut events, 0.99),
+            event_max_ms: percentile(&mut events, 1.0),
+            refreshes: refreshes.len() as u64,
+            refresh_p50_ms: percentile(&mut refreshes, 0.50),
+            refresh_p99_ms: percentile(&mut refreshes, 0.99),
+            refresh_max_ms: percentile(&mut refreshes, 1.0),
+            busy: busy_ms / (seconds * 1e3),
+        })
+    }
+}
+
 fn percentile(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -369,4 +604,43 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     let rank = ((values.len() as f64 - 1.0) * p).round() as usize;
     values[rank.min(values.len() - 1)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--browser` end to end on a small floor: the page in Chromium got the snapshot and applied
+    /// the turnover's events. Skipped (saying so) where Chromium is not installed, outside CI.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_browser_mode_times_the_page_applying_the_stream() {
+        let installed = [
+            super::super::webdriver::CHROMIUM,
+            super::super::webdriver::CHROMEDRIVER,
+        ]
+        .iter()
+        .all(|p| Path::new(p).exists());
+        if !installed {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true but chromium or chromedriver is missing"
+            );
+            println!("skipped: no chromium or chromedriver");
+            return;
+        }
+        let report = run_board(&BoardOptions {
+            agents: 10,
+            waiting: 20,
+            turnover: 5.0,
+            seconds: 2,
+            snapshots: 2,
+            browser: true,
+        })
+        .await
+        .unwrap();
+        assert!(report.events > 0, "{report}");
+        let page = report.page.as_ref().expect("a page report with --browser");
+        assert_eq!(page.snapshot_ms.len(), 1, "{report}");
+        assert!(page.events >= report.events, "{report}");
+    }
 }

@@ -20,6 +20,7 @@ pub mod procstat;
 pub mod records;
 pub mod report;
 pub mod simproc;
+mod webdriver;
 
 use std::path::PathBuf;
 

@@ -202,6 +202,7 @@ setInterval(() => document.querySelectorAll("[data-since]").forEach(tickOne), 10
  * for good, so it is opened again here, after checking the session still holds.
  */
 function live(handlers) {
+  const record = timings();
   const badge = $("live");
   let retry = 1000;
   const show = (state) => {
@@ -211,21 +212,26 @@ function live(handlers) {
   const open = () => {
     show("connecting");
     const stream = new EventSource("/api/v1/centre/events");
-    stream.addEventListener("snapshot", (event) => {
+    const on = (kind, listener) => stream.addEventListener(kind, record === null ? listener : (event) => {
+      const started = performance.now();
+      listener(event);
+      record(kind, started);
+    });
+    on("snapshot", (event) => {
       retry = 1000;
       show("on");
       const snapshot = JSON.parse(event.data);
       skew = Date.parse(snapshot.at) - Date.now();
       handlers.snapshot(snapshot);
     });
-    stream.addEventListener("agent", (event) => {
+    on("agent", (event) => {
       const view = JSON.parse(event.data);
       // A change just now, on the call centre's clock (which a simulator runs faster).
       skew = Date.parse(view.since) - Date.now();
       handlers.agent(view);
     });
-    stream.addEventListener("queue", (event) => handlers.queue(JSON.parse(event.data)));
-    stream.addEventListener("ivr", (event) => handlers.ivr?.(JSON.parse(event.data)));
+    on("queue", (event) => handlers.queue(JSON.parse(event.data)));
+    on("ivr", (event) => handlers.ivr?.(JSON.parse(event.data)));
     stream.addEventListener("error", () => {
       show("off");
       if (stream.readyState !== EventSource.CLOSED) return;
@@ -242,6 +248,24 @@ function live(handlers) {
     });
   };
   open();
+}
+
+/**
+ * With `?timings` in the page's address (`helpline bench board --browser`), each stream event's
+ * handling is timed — the handler, then the style and layout it caused (forced by reading a
+ * size) — into `window.__helplineTimings` (the last 100,000: `{kind, ms}`). Without it the
+ * listeners are left as they are. The wallboard's re-reads of the floor are timed too (`refresh`).
+ */
+function timings() {
+  if (!new URLSearchParams(location.search).has("timings")) return null;
+  const timings = (window.__helplineTimings = []);
+  const record = (kind, started) => {
+    void document.body.offsetHeight;
+    if (timings.length >= 100000) timings.shift();
+    timings.push({ kind, ms: performance.now() - started });
+  };
+  window.__helplineTimed = record;
+  return record;
 }
 
 // ----- log in, log out ---------------------------------------------------------------------------
@@ -965,8 +989,10 @@ function boardPage() {
     refresh = setTimeout(async () => {
       try {
         floor = await api("GET", "/centre");
+        const started = performance.now();
         skew = Date.parse(floor.at) - Date.now();
         showAll();
+        window.__helplineTimed?.("refresh", started);
       } catch (error) {
         showError(errors, error);
       } finally {
