@@ -325,6 +325,7 @@ fn board(lang: Lang) -> Markup {
                 (head(lang, &[("col.queue", false), ("col.position", true), ("col.caller", false), ("col.language", false), ("col.department", false), ("col.waited", true), ("col.move", false)]))
                 tbody {}
             }
+            p #more-waiting .small aria-live="polite" hidden {}
             p #nobody-waiting { (lang.t("board.nobody_waiting")) }
         }
         section.panel aria-labelledby="complaints-title" {

@@ -904,6 +904,10 @@ function boardPage() {
   /** The floor as last told: the snapshot, with agents' events applied since. */
   let floor = null;
   let refresh = null;
+  /** The floor's calls by id (an agent's row shows theirs): made with each picture of the floor. */
+  let callsById = new Map();
+  /** Callers listed at most, the longest waiting first; the queues' figures count everyone. */
+  const WAITING_SHOWN = 100;
 
   loadDepartments().then(() => {
     if (floor) showWaiting();
@@ -920,9 +924,13 @@ function boardPage() {
     agent(view) {
       if (!floor) return;
       const i = floor.agents.findIndex((a) => a.agent === view.agent);
-      if (i >= 0) floor.agents[i] = view;
-      else floor.agents.push(view);
-      showAgents();
+      if (i >= 0) {
+        floor.agents[i] = view;
+        showAgentRow(view);
+      } else {
+        floor.agents.push(view);
+        showAgents();
+      }
       // A call this board has not seen yet: the queue's figures will say more.
       if (view.call && !floor.calls.some((c) => c.call === view.call)) later();
     },
@@ -1002,6 +1010,7 @@ function boardPage() {
   }
 
   function showAll() {
+    callsById = new Map(floor.calls.map((c) => [c.call, c]));
     showFloor();
     loadComplaints(false);
     showQueues();
@@ -1055,8 +1064,26 @@ function boardPage() {
     tbody.replaceChildren(...agents.map(agentRow));
     if (focused) tbody.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     $("no-agents").hidden = agents.length > 0;
+    showStateCounts();
+  }
+
+  /** One agent changed: their row alone is made again (300 agents, dozens of events a second). */
+  function showAgentRow(view) {
+    const old = $("agents").tBodies[0].querySelector(`tr[data-agent="${CSS.escape(view.agent)}"]`);
+    if (!old) {
+      showAgents();
+      return;
+    }
+    const focused = old.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    const row = agentRow(view);
+    old.replaceWith(row);
+    if (focused) row.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+    showStateCounts();
+  }
+
+  function showStateCounts() {
     const counts = new Map();
-    for (const a of agents) {
+    for (const a of floor.agents) {
       const key = a.state === "paused" ? `${tv("state", "paused")} · ${tv("reason", a.reason)}` : tv("state", a.state);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
@@ -1064,7 +1091,7 @@ function boardPage() {
   }
 
   function agentRow(a) {
-    const call = a.call ? floor.calls.find((c) => c.call === a.call) : null;
+    const call = a.call ? callsById.get(a.call) : null;
     const button = (mode, label, enabled, run) =>
       h("button", {
         type: "button",
@@ -1146,11 +1173,14 @@ function boardPage() {
   }
 
   function showWaiting() {
-    const waiting = floor.waiting;
+    const waiting = [...floor.waiting].sort((a, b) => Date.parse(a.joined_at) - Date.parse(b.joined_at));
     $("nobody-waiting").hidden = waiting.length > 0;
     $("waiting").hidden = waiting.length === 0;
+    const more = $("more-waiting");
+    more.hidden = waiting.length <= WAITING_SHOWN;
+    more.textContent = more.hidden ? "" : t("board.more_waiting", { count: waiting.length - WAITING_SHOWN });
     const available = floor.agents.filter((a) => a.state === "available").map((a) => a.agent);
-    $("waiting").tBodies[0].replaceChildren(...waiting.map((w) => {
+    $("waiting").tBodies[0].replaceChildren(...waiting.slice(0, WAITING_SHOWN).map((w) => {
       const id = `move-${w.call}`;
       const targets = h(
         "select",
