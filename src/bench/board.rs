@@ -605,3 +605,42 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     let rank = ((values.len() as f64 - 1.0) * p).round() as usize;
     values[rank.min(values.len() - 1)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--browser` end to end on a small floor: the page in Chromium got the snapshot and applied
+    /// the turnover's events. Skipped (saying so) where Chromium is not installed, outside CI.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_browser_mode_times_the_page_applying_the_stream() {
+        let installed = [
+            super::super::webdriver::CHROMIUM,
+            super::super::webdriver::CHROMEDRIVER,
+        ]
+        .iter()
+        .all(|p| Path::new(p).exists());
+        if !installed {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true but chromium or chromedriver is missing"
+            );
+            println!("skipped: no chromium or chromedriver");
+            return;
+        }
+        let report = run_board(&BoardOptions {
+            agents: 10,
+            waiting: 20,
+            turnover: 5.0,
+            seconds: 2,
+            snapshots: 2,
+            browser: true,
+        })
+        .await
+        .unwrap();
+        assert!(report.events > 0, "{report}");
+        let page = report.page.as_ref().expect("a page report with --browser");
+        assert_eq!(page.snapshot_ms.len(), 1, "{report}");
+        assert!(page.events >= report.events, "{report}");
+    }
+}
