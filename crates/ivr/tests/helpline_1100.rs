@@ -26,7 +26,10 @@ fn shipped_script_checks_clean() {
         &validators,
     );
     assert!(report.diagnostics.is_empty(), "{report}");
-    assert_eq!(report.files_checked, 2, "1100.toml and confirm.toml");
+    assert_eq!(
+        report.files_checked, 4,
+        "1100.toml, confirm.toml, remind.toml and benchmark.toml"
+    );
 }
 
 #[test]
